@@ -1,0 +1,36 @@
+/** @module Types shared by the SSE scanner and its consumers. */
+
+/**
+ * One dispatched server-sent event. The scanner reuses a single object and its byte views are only
+ * valid during the `onEvent` callback (the llhttp rule): decode or copy what you keep.
+ */
+export interface SseEvent {
+  /** Value of the last `event:` line as bytes, or null when the event had none. */
+  event: Uint8Array | null;
+  /** Data lines joined with LF (WHATWG), without the trailing LF. */
+  data: Uint8Array;
+  /** Stream offset of the first byte of the event's first line (after any preceding blank lines). */
+  start: number;
+  /** Stream offset just past the event's terminating blank line (or end of stream if unterminated). */
+  end: number;
+}
+
+/** Problems the scanner reports instead of throwing into the stream. */
+export interface ScanError {
+  code: "event_too_large";
+  message: string;
+}
+
+export interface SseScannerOptions {
+  onEvent(event: SseEvent): void;
+  onError?(error: ScanError): void;
+  /** Cap on one event's buffered bytes; beyond it the event is dropped and onError called. */
+  maxEventBytes?: number;
+}
+
+export interface SseScanner {
+  /** Feed the next chunk. Never throws, never mutates the chunk. */
+  push(chunk: Uint8Array): void;
+  /** End of stream: dispatches an unterminated last event. */
+  end(): void;
+}

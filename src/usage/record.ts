@@ -1,0 +1,55 @@
+/** @module The usage record: one per proxied request. Field names are public API (HTTP, export, DB). */
+import type { UsageSource } from "./types.ts";
+
+export type Outcome = "ok" | "upstream_error" | "client_aborted" | "upstream_aborted" | "timeout" | "error";
+
+export interface UsageRecord {
+  /** Sortable unique id (ULID). */
+  id: string;
+  /** Request start, ISO-8601 UTC with milliseconds. */
+  ts: string;
+  /** Upstream request id header, else a generated `req_…`. */
+  request_id: string;
+  provider: string;
+  /** Model as the response reports it (fallback: the request's), or null. */
+  model: string | null;
+  method: string;
+  /** Client path without query string. */
+  path: string;
+  /** Status sent to the client (0 when none was sent). */
+  status: number;
+  outcome: Outcome;
+  streaming: boolean;
+  duration_ms: number;
+  /** Time to upstream response headers, or null. */
+  ttfb_ms: number | null;
+  /** Token counts: null when usage is unknown (unknown is not zero). */
+  input_tokens: number | null;
+  output_tokens: number | null;
+  total_tokens: number | null;
+  cache_read_tokens: number | null;
+  cache_write_tokens: number | null;
+  cache_write_1h_tokens: number | null;
+  reasoning_tokens: number | null;
+  audio_input_tokens: number | null;
+  audio_output_tokens: number | null;
+  web_search_requests: number | null;
+  usage_source: UsageSource;
+  /** The provider's usage object, verbatim, or null. */
+  usage_native: unknown;
+  /** Exact decimal USD, or null when unpriced. */
+  cost_usd: string | null;
+  /** Exact integer cost in pico-USD (1e-12), the value sums are made of; null when unpriced. */
+  cost_pico: number | null;
+  /** Token class → exact decimal USD, or null when unpriced. */
+  cost_breakdown: Record<string, string> | null;
+  priced: boolean;
+  price_version: string | null;
+  /** Short fingerprint of the client's credential; never the key. */
+  key_id: string | null;
+  user: string | null;
+  project: string | null;
+  tags: string[];
+  /** Why metering could not read this response fully, or null. */
+  usage_error: string | null;
+}
