@@ -1,0 +1,110 @@
+/**
+ * @module The routing table of the original system's 26 providers (research/original.md §1.2), with its bugs
+ * fixed. Routing lives here, in one reviewed place, rather than in the provider files: every host Kestrel can
+ * reach is in this file, and templated hosts are validated before any request leaves.
+ */
+
+/** A provider's upstream. */
+export interface Route {
+  /** Default origin (`https://host`), or built from host labels taken from leading path segments. */
+  origin: string | ((labels: Record<string, string>) => string);
+  /** Prefix put before the rest of the path (`/inference` for Fireworks). */
+  prefix?: string;
+  /** Templated routes: map the path after the provider name to host labels + upstream path. */
+  template?: (rest: string) => TemplateMatch | string;
+}
+
+/** Host labels must pass `isHostLabel`; `path` is the upstream path. A string return is the error message. */
+export interface TemplateMatch {
+  labels: Record<string, string>;
+  path: string;
+}
+
+const fixed = (host: string, prefix?: string): Route => ({ origin: `https://${host}`, ...(prefix ? { prefix } : {}) });
+
+/** `a/b/rest…` → [a, b, "/rest…"]; `rest` keeps its raw bytes and a trailing slash. */
+function take(rest: string, count: number): { segs: string[]; tail: string } | null {
+  const segs: string[] = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    while (rest.charCodeAt(at) === 47) at++; // collapse empty segments, as the original did
+    const slash = rest.indexOf("/", at);
+    const seg = slash < 0 ? rest.slice(at) : rest.slice(at, slash);
+    if (seg === "") return null;
+    segs.push(seg);
+    at = slash < 0 ? rest.length : slash;
+  }
+  return { segs, tail: rest.slice(at) };
+}
+
+function azure(rest: string): TemplateMatch | string {
+  const m = take(rest, 2);
+  if (!m) return "Azure OpenAI paths look like /azure-openai/{resource}/{deployment}/…";
+  const [resource, deployment] = m.segs as [string, string];
+  return { labels: { resource }, path: `/openai/deployments/${deployment}${m.tail}` };
+}
+
+function bedrock(rest: string): TemplateMatch | string {
+  const m = take(rest, 2);
+  if (!m) return "AWS Bedrock paths look like /aws-bedrock/{runtime}/{region}/…";
+  const [runtime, region] = m.segs as [string, string];
+  return { labels: { runtime, region }, path: m.tail || "/" };
+}
+
+const VERSION = /^v\d+(?:(?:alpha|beta)\d*)?$/;
+
+function vertex(rest: string): TemplateMatch | string {
+  const usage = "Vertex AI paths look like /google-vertex-ai/[v1beta1/]projects/{project}/locations/{location}/…";
+  const first = take(rest, 1);
+  if (!first) return usage;
+  let version = "v1";
+  let after = rest;
+  if (VERSION.test(first.segs[0]!)) {
+    version = first.segs[0]!;
+    after = first.tail;
+  }
+  const m = take(after, 4);
+  if (!m || m.segs[0] !== "projects" || m.segs[2] !== "locations") return usage;
+  const [, project, , location] = m.segs as [string, string, string, string];
+  return {
+    labels: { location },
+    path: `/${version}/projects/${project}/locations/${location}${m.tail}`,
+  };
+}
+
+
+export const ROUTES: Readonly<Record<string, Route>> = {
+  "anthropic": fixed("api.anthropic.com"),
+  "aws-bedrock": { origin: (l) => `https://${l.runtime}.${l.region}.amazonaws.com`, template: bedrock },
+  "azure-openai": { origin: (l) => `https://${l.resource}.openai.azure.com`, template: azure },
+  "cartesia": fixed("api.cartesia.ai"),
+  "cerebras": fixed("api.cerebras.ai"),
+  "cohere": fixed("api.cohere.ai"),
+  "deepbricks": fixed("api.deepbricks.ai"),
+  "deepseek": fixed("api.deepseek.com"),
+  "elevenlabs": fixed("api.elevenlabs.io"),
+  "fireworks": fixed("api.fireworks.ai", "/inference"),
+  "google-ai-studio": fixed("generativelanguage.googleapis.com"),
+  "google-vertex-ai": {
+    // The global location has no regional host.
+    origin: (l) =>
+      l.location === "global" ? "https://aiplatform.googleapis.com" : `https://${l.location}-aiplatform.googleapis.com`,
+    template: vertex,
+  },
+  "grok": fixed("api.x.ai"),
+  "groq": fixed("api.groq.com"),
+  "huggingface": fixed("api-inference.huggingface.co"),
+  "hyperbolic": fixed("api.hyperbolic.xyz"),
+  "jina": fixed("api.jina.ai"),
+  "jina-deepsearch": fixed("deepsearch.jina.ai"),
+  "mistral": fixed("api.mistral.ai"),
+  "openai": fixed("api.openai.com"),
+  "openrouter": fixed("openrouter.ai", "/api"),
+  "perplexity-ai": fixed("api.perplexity.ai"),
+  "poe": fixed("api.poe.com"),
+  "replicate": fixed("api.replicate.com"),
+  "together": fixed("api.together.xyz"),
+  "vercel": fixed("ai-gateway.vercel.sh"),
+};
+
+export const PROVIDER_IDS: readonly string[] = Object.keys(ROUTES).sort();

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ConfigError, parseConfig } from "../src/config.ts";
+
+const files: Record<string, string> = {
+  "k.json": JSON.stringify({ port: 7000, host: "0.0.0.0", "log-format": "json", upstream: { openai: "http://127.0.0.1:1" } }),
+  "bad.json": "{ port: 1 }",
+  "unknown.json": JSON.stringify({ colour: "red" }),
+};
+const readFile = (p: string) => {
+  if (!(p in files)) throw new Error("no such file");
+  return files[p]!;
+};
+const parse = (args: string[], env: Record<string, string> = {}) => parseConfig({ args, env, readFile });
+
+test("defaults", () => {
+  const c = parse([]);
+  assert.equal(c.host, "127.0.0.1");
+  assert.equal(c.port, 5501);
+  assert.equal(c.db, "./kestrel.db");
+  assert.equal(c.logFormat, "text");
+  assert.equal(c.connectTimeoutMs, 10_000);
+  assert.equal(c.idleTimeoutMs, 300_000);
+  assert.equal(c.injectStreamUsage, true);
+  assert.equal(c.shutdownGraceMs, 30_000);
+  assert.deepEqual(c.upstreams, {});
+  assert.ok(Object.isFrozen(c));
+});
+
+test("precedence: flag > env > config file > default", () => {
+  const env = { KESTREL_PORT: "6000", KESTREL_CONFIG: "k.json" };
+  assert.equal(parse([], {}).port, 5501);
+  assert.equal(parse(["--config", "k.json"]).port, 7000);
+  assert.equal(parse([], env).port, 6000);
+  assert.equal(parse(["--port", "6500"], env).port, 6500);
+  assert.equal(parse(["--port=6501"], env).port, 6501);
+  assert.equal(parse([], env).host, "0.0.0.0"); // only in the file
+  assert.equal(parse([], env).logFormat, "json");
+});
+
+test("upstream overrides from all three sources, flag wins", () => {
+  const env = { KESTREL_UPSTREAM_AZURE_OPENAI: "http://127.0.0.1:2/", KESTREL_UPSTREAM_OPENAI: "http://127.0.0.1:3" };
+  const c = parse(["--config", "k.json", "--upstream", "openai=http://127.0.0.1:4", "--upstream", "Groq=https://example.test:8443"], env);
+  assert.deepEqual({ ...c.upstreams }, {
+    openai: "http://127.0.0.1:4",
+    "azure-openai": "http://127.0.0.1:2",
+    groq: "https://example.test:8443",
+  });
+});
+
+test("durations and switches", () => {
+  const c = parse(["--connect-timeout", "500ms", "--idle-timeout", "2m", "--inject-stream-usage", "off", "--shutdown-grace", "1.5"]);
+  assert.equal(c.connectTimeoutMs, 500);
+  assert.equal(c.idleTimeoutMs, 120_000);
+  assert.equal(c.injectStreamUsage, false);
+  assert.equal(c.shutdownGraceMs, 1500);
+});
+
+// Every bad value is one clear ConfigError (the CLI prints it and exits 2).
+const BAD: [args: string[], env: Record<string, string>, message: RegExp][] = [
+  [["--port", "http"], {}, /--port must be a port number/],
+  [["--port", "70000"], {}, /--port must be a port number/],
+  [[], { KESTREL_PORT: "-1" }, /KESTREL_PORT must be a port number/],
+  [["--log-format", "xml"], {}, /--log-format must be one of text, json, got "xml"/],
+  [["--upstream", "openai"], {}, /--upstream must look like NAME=URL/],
+  [["--upstream", "nope=http://x"], {}, /unknown provider "nope"/],
+  [["--upstream", "openai=ftp://x"], {}, /scheme:\/\/host\[:port\] only/],
+  [["--upstream", "openai=http://x/v1"], {}, /scheme:\/\/host\[:port\] only/],
+  [[], { KESTREL_UPSTREAM_OPENAI: "not a url" }, /KESTREL_UPSTREAM_OPENAI must be a URL/],
+  [["--idle-timeout", "soon"], {}, /--idle-timeout must be a duration/],
+  [["--retention-days", "0"], {}, /whole number of days/],
+  [["--colour", "red"], {}, /Unknown option --colour/],
+  [["--port"], {}, /Option --port needs a value/],
+  [["extra"], {}, /Unexpected argument "extra"/],
+  [["--config", "missing.json"], {}, /Cannot read config file "missing.json"/],
+  [["--config", "bad.json"], {}, /Cannot parse config file "bad.json"/],
+  [["--config", "unknown.json"], {}, /unknown key "colour"/],
+];
+
+for (const [args, env, message] of BAD) {
+  test(`rejects ${JSON.stringify(args)} ${JSON.stringify(env)}`, () => {
+    assert.throws(() => parse(args, env), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+  });
+}
