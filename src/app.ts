@@ -1,0 +1,86 @@
+/** @module createApp(deps): the whole HTTP surface, runtime-free. Tests drive it through `app.fetch`. */
+import { Hono } from "hono";
+import type { Config } from "./config.ts";
+import { errorResponse } from "./errors.ts";
+import type { ConnectProbe } from "./forward/connect-probe.ts";
+import { createWatchdog } from "./forward/watchdog.ts";
+import type { Pricer } from "./pricing/pricer.ts";
+import { createResolver } from "./resolve/resolve.ts";
+import { createApiRoutes } from "./routes/api.ts";
+import { createHomeRoutes } from "./routes/home.ts";
+import { createProxyHandler } from "./routes/proxy.ts";
+import type { Logger } from "./sink/log.ts";
+import { createSink } from "./sink/sink.ts";
+import type { Store } from "./store/store.ts";
+
+/** The one seam between Kestrel and the world. */
+export interface Deps {
+  config: Config;
+  fetch: typeof fetch;
+  /** Wall clock, epoch milliseconds. */
+  now(): number;
+  log: Logger;
+  store: Store;
+  pricer: Pricer;
+  /** Connect-timeout probe; null disables it (tests with a fake fetch, or behind an HTTP proxy). */
+  probe: ConnectProbe | null;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
+
+export function createApp(deps: Deps) {
+  const { config, log } = deps;
+  const sink = createSink(deps);
+  const watchdog = createWatchdog(config.idleTimeoutMs);
+  const proxy = createProxyHandler({
+    config,
+    fetch: deps.fetch,
+    now: deps.now,
+    resolve: createResolver(config.upstreams),
+    watchdog,
+    probe: deps.probe,
+    finish: sink.finish,
+  });
+
+  const app = new Hono();
+  app.route("/", createHomeRoutes());
+  app.route(
+    "/api",
+    createApiRoutes({
+      store: deps.store,
+      adminToken: config.adminToken,
+      loopbackOnly: LOOPBACK.test(config.host),
+      now: deps.now,
+    }),
+  );
+  app.all("*", (c) => proxy.handle(c.req.raw));
+  app.onError((err) => {
+    log.error(`Unhandled error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    return errorResponse("internal_error", 500, "Internal error");
+  });
+
+  return {
+    fetch: (req: Request) => app.fetch(req),
+    get inFlight() {
+      return proxy.inFlight;
+    },
+    /** Waits up to `graceMs` for running exchanges, cuts the rest, and resolves once every record is queued. */
+    async drain(graceMs: number): Promise<void> {
+      const deadline = performance.now() + graceMs;
+      while (proxy.inFlight > 0 && performance.now() < deadline) await sleep(20);
+      if (proxy.inFlight > 0) {
+        log.warn(`Shutdown grace period over: cutting ${proxy.inFlight} requests still running`);
+        proxy.cutAll();
+        // A cut stream records when its reader next pulls; a client that stopped reading gets a moment, not forever.
+        const cutDeadline = performance.now() + 2000;
+        while (proxy.inFlight > 0 && performance.now() < cutDeadline) await sleep(10);
+      }
+      watchdog.stop();
+      await sink.settle();
+    },
+  };
+}
+
+export type App = ReturnType<typeof createApp>;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

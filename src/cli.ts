@@ -1,0 +1,80 @@
+/** @module argv → serve | usage | export | reprice | prices | --help | --version. Runtime calls go through `Runtime`. */
+import { ConfigError, flagName, OPTIONS } from "./config.ts";
+import { runExport } from "./commands/export.ts";
+import type { CommandIo } from "./commands/io.ts";
+import { runReprice } from "./commands/reprice.ts";
+import { runUsage } from "./commands/usage.ts";
+import { runPrices } from "./commands/prices.ts";
+import { PRICE_TABLE_INFO } from "./pricing/version.ts";
+import type { Runtime } from "./runtime.ts";
+import { serve } from "./serve.ts";
+import { VERSION } from "./version.ts";
+
+const HELP = `Kestrel — a transparent AI-API gateway that meters every response into exact tokens and cost.
+
+Usage:
+  kestrel [serve] [options]     start the gateway (default)
+  kestrel usage [options]       usage report from the database (--since 7d --group-by model --format table|json|csv)
+  kestrel export [options]      export records (--format csv|json|ndjson --since 30d --out FILE)
+  kestrel reprice [options]     recompute stored costs with the current price table (--since …)
+  kestrel prices [MODEL]        effective prices and where each came from (--prices FILE)
+  kestrel --version | --help
+
+Serve options (flag > environment > --config file > default):
+${OPTIONS.map((o) => `  --${flagName(o.key).padEnd(20)} ${o.env.padEnd(28)} ${o.help}${o.fallback === null ? "" : ` (default ${o.fallback})`}`).join("\n")}
+  --upstream NAME=URL    KESTREL_UPSTREAM_<NAME>      send provider NAME to another scheme://host[:port], path mapping kept
+  --config FILE          KESTREL_CONFIG               JSON file with the same keys ("port": 8080, "upstream": {"openai": "…"})
+`;
+
+function commandIo(rt: Runtime): CommandIo {
+  const encoder = new TextEncoder();
+  return {
+    openDb: (path) => rt.openDb(path),
+    out: (text) => void rt.writeOut(encoder.encode(text)),
+    err: (text) => rt.writeErr(text),
+    now: () => Date.now(),
+  };
+}
+
+export async function main(rt: Runtime): Promise<void> {
+  const [first, ...rest] = rt.args;
+  const out = (text: string) => rt.writeOut(new TextEncoder().encode(text));
+  try {
+    switch (first) {
+      case "--help":
+      case "-h":
+      case "help":
+        await out(HELP);
+        return rt.exit(0);
+      case "--version":
+      case "-v":
+      case "version":
+        await out(`kestrel ${VERSION} (${rt.name} ${rt.version}); prices ${PRICE_TABLE_INFO}\n`);
+        return rt.exit(0);
+      case "usage":
+        return rt.exit(await runUsage(withDefaultDb(rest, rt), commandIo(rt)));
+      case "export":
+        return rt.exit(await runExport(withDefaultDb(rest, rt), commandIo(rt)));
+      case "reprice":
+        return rt.exit(await runReprice(withDefaultDb(rest, rt), commandIo(rt)));
+      case "prices":
+        return rt.exit(await runPrices(rest, commandIo(rt), (path) => rt.readTextFile(path), rt.env));
+      case "serve":
+        return await serve(rt, rest);
+      default:
+        return await serve(rt, rt.args);
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      rt.writeErr(`kestrel: ${err.message}\n`);
+      return rt.exit(2);
+    }
+    throw err;
+  }
+}
+
+/** Report commands read the same database the server writes: `--db`, else KESTREL_DB, else ./kestrel.db. */
+function withDefaultDb(args: string[], rt: Runtime): string[] {
+  if (args.some((a) => a === "--db" || a.startsWith("--db="))) return args;
+  return [...args, "--db", rt.env.KESTREL_DB || "./kestrel.db"];
+}

@@ -1,0 +1,48 @@
+/** @module Bun entry (also the `bun build --compile` entry): Bun.serve + bun:sqlite behind the Runtime seam. */
+import fs from "node:fs";
+import { main } from "../cli.ts";
+import type { Runtime } from "../runtime.ts";
+import { openSqlite } from "./sqlite-bun.ts";
+
+function writeAll(fd: number, bytes: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (offset: number) =>
+      fs.write(fd, bytes, offset, bytes.byteLength - offset, null, (err, written) => {
+        if (err) reject(err);
+        else if (offset + written < bytes.byteLength) step(offset + written);
+        else resolve();
+      });
+    step(0);
+  });
+}
+
+const runtime: Runtime = {
+  name: "bun",
+  version: Bun.version,
+  // Bun.argv is [bun, script, …args], also inside a compiled binary.
+  args: Bun.argv.slice(2),
+  env: Bun.env,
+  openDb: openSqlite,
+  serve({ hostname, port, fetch }) {
+    const server = Bun.serve({
+      hostname,
+      port,
+      // Uploads are streamed to the provider, never buffered: no reason for Bun's 128 MiB cap.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      fetch(req, srv) {
+        // LLM streams go silent for long stretches; Kestrel has its own upstream idle timer.
+        srv.timeout(req, 0);
+        return fetch(req);
+      },
+    });
+    return Promise.resolve({ port: server.port ?? port, stop: () => void server.stop() });
+  },
+  // fs.write runs off the event loop on Bun: a stalled stdout reader does not stall requests.
+  writeOut: (bytes) => writeAll(1, bytes),
+  writeErr: (text) => void fs.writeSync(2, text),
+  readTextFile: (path) => fs.readFileSync(path, "utf8"),
+  onSignal: (signal, handler) => void process.on(signal, handler),
+  exit: (code) => process.exit(code),
+};
+
+await main(runtime);

@@ -1,0 +1,40 @@
+/** @module Deno entry: Deno.serve + node:sqlite behind the Runtime seam. Run with `deno run -A`. */
+import { main } from "../cli.ts";
+import type { Runtime } from "../runtime.ts";
+import { openSqlite } from "./sqlite-node.ts";
+
+const encoder = new TextEncoder();
+
+async function writeAll(bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.byteLength) offset += await Deno.stdout.write(bytes.subarray(offset));
+}
+
+const runtime: Runtime = {
+  name: "deno",
+  version: Deno.version.deno,
+  args: Deno.args,
+  env: Deno.env.toObject(),
+  openDb: openSqlite,
+  serve({ hostname, port, fetch }) {
+    return new Promise((resolve) => {
+      const server = Deno.serve({
+        hostname,
+        port,
+        onListen: (addr) => resolve({ port: addr.port, stop: () => void server.shutdown() }),
+      }, fetch);
+    });
+  },
+  // Deno.stdout.write is asynchronous; node:fs writes on Deno block the event loop when the pipe is full.
+  writeOut: writeAll,
+  writeErr: (text) => {
+    const bytes = encoder.encode(text);
+    let offset = 0;
+    while (offset < bytes.byteLength) offset += Deno.stderr.writeSync(bytes.subarray(offset));
+  },
+  readTextFile: (path) => Deno.readTextFileSync(path),
+  onSignal: (signal, handler) => Deno.addSignalListener(signal, handler),
+  exit: (code) => Deno.exit(code),
+};
+
+await main(runtime);

@@ -1,0 +1,85 @@
+/** @module One upstream call: fetch with manual redirects, a connect timeout, and errors mapped to 502 / 504. */
+import { ProxyError } from "../errors.ts";
+import type { ConnectProbe } from "./connect-probe.ts";
+
+/** Why Kestrel cut an exchange short (null while it runs). */
+export type Cut = "client" | "idle" | "connect" | "shutdown";
+
+export interface UpstreamCall {
+  url: string;
+  method: string;
+  headers: Headers;
+  body: BodyInit | null;
+  controller: AbortController;
+  /** Set by whoever aborts the controller, before aborting. */
+  cut(): Cut | null;
+  onConnectTimeout(): void;
+}
+
+export interface ForwardOptions {
+  fetch: typeof fetch;
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  probe: ConnectProbe | null;
+}
+
+/** A client that left before the upstream answered: nothing to send, only a record to write. */
+export class ClientGone extends Error {
+  override name = "ClientGone";
+}
+
+function hostOf(url: string): string {
+  const start = url.indexOf("//") + 2;
+  const end = url.indexOf("/", start);
+  return url.slice(start, end < 0 ? undefined : end);
+}
+
+export async function sendUpstream(call: UpstreamCall, options: ForwardOptions): Promise<Response> {
+  if (options.probe) {
+    const origin = call.url.slice(0, call.url.indexOf("/", call.url.indexOf("//") + 2));
+    options.probe(origin, options.connectTimeoutMs).then((result) => {
+      if (result === "timeout") call.onConnectTimeout();
+    });
+  }
+  try {
+    return await options.fetch(call.url, {
+      method: call.method,
+      headers: call.headers,
+      body: call.body,
+      redirect: "manual",
+      signal: call.controller.signal,
+      // Kestrel runs its own idle timer (ForwardOptions.idleTimeoutMs); Bun's fetch would cut at 5 min.
+      timeout: false,
+      ...(call.body === null ? {} : { duplex: "half" }),
+    } as RequestInit);
+  } catch (err) {
+    const host = hostOf(call.url);
+    switch (call.cut()) {
+      case "client":
+      case "shutdown":
+        throw new ClientGone("Client went away before the upstream answered");
+      case "connect":
+        throw new ProxyError(
+          "upstream_timeout",
+          504,
+          `Upstream ${JSON.stringify(host)} did not accept a connection within ${options.connectTimeoutMs} ms`,
+        );
+      case "idle":
+        throw new ProxyError(
+          "upstream_timeout",
+          504,
+          `Upstream ${JSON.stringify(host)} did not answer within ${options.idleTimeoutMs} ms`,
+        );
+      default:
+        throw new ProxyError("upstream_unreachable", 502, `Cannot reach upstream ${JSON.stringify(host)}: ${describe(err)}`);
+    }
+  }
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = (err as { cause?: unknown }).cause;
+  const code = (err as { code?: unknown }).code ?? (cause as { code?: unknown } | undefined)?.code;
+  const message = err.message.replace(/\s+/g, " ").trim();
+  return typeof code === "string" && !message.includes(code) ? `${message} (${code})` : message;
+}

@@ -1,0 +1,79 @@
+/**
+ * @module Header hygiene, in one place, both directions.
+ * Hop-by-hop headers: RFC 9110 §7.6.1 (Connection and the fields it names) and the RFC 2616 §13.5.1 list.
+ */
+
+/** Hop-by-hop headers: meaningful for one connection only, never forwarded (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = [
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+];
+
+/**
+ * Request headers that describe the client's hop or Kestrel itself, not the provider request: the client's Host
+ * (Bun's fetch would send it upstream), client-IP and CDN headers, and Kestrel's own `x-kestrel-*` controls.
+ * `accept-encoding` is dropped so the runtime's fetch asks only for encodings it decodes (and the meter sees text).
+ */
+const REQUEST_DROP = new Set([
+  ...HOP_BY_HOP,
+  "host",
+  "accept-encoding",
+  "forwarded",
+  "via",
+  "x-real-ip",
+  "true-client-ip",
+  "cdn-loop",
+]);
+const REQUEST_DROP_PREFIXES = ["x-forwarded-", "cf-", "x-kestrel-"];
+
+/** Encodings both runtimes' fetch decode transparently (research/runtimes.md §5). */
+const DECODED_ENCODINGS = new Set(["gzip", "x-gzip", "deflate", "br"]);
+
+function connectionNamed(headers: Headers): string[] {
+  const value = headers.get("connection");
+  if (!value) return [];
+  return value.split(",").map((name) => name.trim().toLowerCase()).filter(Boolean);
+}
+
+/** The headers to send upstream. Auth headers pass untouched. */
+export function upstreamRequestHeaders(incoming: Headers): Headers {
+  const out = new Headers();
+  const named = connectionNamed(incoming);
+  incoming.forEach((value, name) => {
+    if (REQUEST_DROP.has(name) || named.includes(name)) return;
+    for (const prefix of REQUEST_DROP_PREFIXES) if (name.startsWith(prefix)) return;
+    out.append(name, value);
+  });
+  return out;
+}
+
+/**
+ * The headers to send the client. When the runtime's fetch decoded a compressed body, the client gets the decoded
+ * bytes, so `content-encoding` and the compressed `content-length` must go (else Bun mislabels the body and Deno
+ * truncates it: research/runtimes.md §5b). `bodyChanged` drops `content-length` for bodies Kestrel edits.
+ */
+export function clientResponseHeaders(upstream: Headers, bodyChanged: boolean): Headers {
+  const out = new Headers(upstream);
+  for (const name of HOP_BY_HOP) out.delete(name);
+  for (const name of connectionNamed(upstream)) out.delete(name);
+  const encoding = upstream.get("content-encoding");
+  if (encoding !== null && isDecoded(encoding)) {
+    out.delete("content-encoding");
+    out.delete("content-length");
+  } else if (bodyChanged) {
+    out.delete("content-length");
+  }
+  return out;
+}
+
+/** True when fetch handed us decoded bytes for this Content-Encoding. */
+export function isDecoded(contentEncoding: string): boolean {
+  return contentEncoding.split(",").every((e) => DECODED_ENCODINGS.has(e.trim().toLowerCase()));
+}

@@ -1,0 +1,53 @@
+/**
+ * @module The request body on its way up: streamed untouched, except small JSON bodies, which are read once so
+ * the meter can see `model`, `stream` and `user`, and so a streaming chat request can ask for usage.
+ */
+
+/** JSON request bodies up to this size are inspected (chat requests with inline images fit comfortably). */
+export const INSPECT_MAX_BYTES = 32 * 1024 * 1024;
+
+export interface RequestBody {
+  /** What to send upstream. */
+  body: BodyInit | null;
+  /** The parsed JSON body, when inspected. */
+  json: unknown;
+  /** The content-length to send, when Kestrel changed the body. */
+  length: number | null;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Reads the body when it is small JSON with a declared length; otherwise hands the stream through. */
+export async function readRequestBody(req: Request): Promise<RequestBody> {
+  if (req.body === null) return { body: null, json: undefined, length: null };
+  const type = req.headers.get("content-type");
+  const length = Number(req.headers.get("content-length") ?? NaN);
+  if (type === null || !type.includes("json") || !(length <= INSPECT_MAX_BYTES)) {
+    return { body: req.body, json: undefined, length: null };
+  }
+  const bytes = new Uint8Array(await req.arrayBuffer());
+  let json: unknown;
+  try {
+    json = JSON.parse(decoder.decode(bytes));
+  } catch {
+    json = undefined; // not our business: the provider answers malformed JSON itself
+  }
+  return { body: bytes, json, length: null };
+}
+
+/** True for a streaming request that did not ask for usage chunks itself. */
+export function lacksStreamUsage(json: unknown): boolean {
+  if (typeof json !== "object" || json === null) return false;
+  const body = json as { stream?: unknown; stream_options?: unknown };
+  if (body.stream !== true) return false;
+  const options = body.stream_options;
+  return !(typeof options === "object" && options !== null && (options as { include_usage?: unknown }).include_usage === true);
+}
+
+/** The same request asking for usage (`stream_options.include_usage: true`), other options kept. */
+export function withStreamUsage(json: Record<string, unknown>): RequestBody {
+  const options = typeof json.stream_options === "object" && json.stream_options !== null ? json.stream_options : {};
+  const bytes = encoder.encode(JSON.stringify({ ...json, stream_options: { ...options, include_usage: true } }));
+  return { body: bytes, json, length: bytes.byteLength };
+}

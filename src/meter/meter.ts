@@ -1,0 +1,147 @@
+/** @module Routes a response body's bytes into a provider accumulator by framing; never throws. */
+import { createEventStreamDecoder } from "../eventstream/decoder.ts";
+import type { MeterResult, UsageAccumulator } from "../providers/types.ts";
+import { createSseScanner } from "../sse/scanner.ts";
+import type { SseEvent } from "../sse/types.ts";
+
+export type Framing = "sse" | "json" | "eventstream" | "none";
+
+/** What the meter learned, plus why it could not read everything (kept on the record as `usage_error`). */
+export type MeterOutcome = MeterResult & { usageError: string | null };
+
+export interface Meter {
+  /** Observe the next chunk exactly as it goes to the client. */
+  push(chunk: Uint8Array): void;
+  /** End of the body; `complete` is false when the body was cut. */
+  end(complete: boolean): MeterOutcome;
+  /** Bytes pushed so far that belong to finished SSE events (see SseScanner.settled); all bytes for other framings. */
+  settled(): number;
+}
+
+export interface MeterOptions {
+  /** JSON bodies above this are passed through unmetered (and flagged). */
+  maxJsonBytes?: number;
+  /** SSE events above this are skipped (and flagged). */
+  maxEventBytes?: number;
+  /** Sees every SSE event before the accumulator (the usage-chunk stripper). */
+  onEvent?: (event: SseEvent) => void;
+}
+
+const DEFAULT_MAX_JSON = 32 * 1024 * 1024;
+const decoder = new TextDecoder();
+
+/** Picks the framing from a response Content-Type. */
+export function framingOf(contentType: string | null): Framing {
+  if (contentType === null) return "none";
+  const ct = contentType.trimStart().toLowerCase();
+  if (ct.startsWith("text/event-stream")) return "sse";
+  if (ct.startsWith("application/json")) return "json";
+  if (ct.startsWith("application/vnd.amazon.eventstream")) return "eventstream";
+  const semi = ct.indexOf(";");
+  if ((semi < 0 ? ct : ct.slice(0, semi)).trimEnd().endsWith("+json")) return "json";
+  return "none";
+}
+
+/** A meter for one response body. Accumulator and parser failures land in `usageError`, never in the stream. */
+export function createMeter(framing: Framing, acc: UsageAccumulator, options: MeterOptions = {}): Meter {
+  let usageError: string | null = null;
+  const fail = (message: string) => {
+    usageError ??= message;
+  };
+  const guard = <T>(what: string, fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (err) {
+      fail(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
+  };
+
+  let pushed = 0;
+  let push: (chunk: Uint8Array) => void = () => {};
+  let close: () => void = () => {};
+  let settled = () => pushed;
+
+  if (framing === "sse" && acc.onEvent) {
+    const onEvent = acc.onEvent.bind(acc);
+    const tap = options.onEvent;
+    const scanner = createSseScanner({
+      onEvent: tap
+        ? (event) => {
+          tap(event);
+          guard("accumulator", () => onEvent(event));
+        }
+        : (event) => guard("accumulator", () => onEvent(event)),
+      onError: (error) => fail(error.message),
+      ...(options.maxEventBytes ? { maxEventBytes: options.maxEventBytes } : {}),
+    });
+    push = (chunk) => scanner.push(chunk);
+    close = () => scanner.end();
+    settled = () => scanner.settled();
+  } else if (framing === "eventstream" && acc.onMessage) {
+    const onMessage = acc.onMessage.bind(acc);
+    const frames = createEventStreamDecoder({
+      onMessage: (message) => guard("accumulator", () => onMessage(message)),
+      onError: (error) => fail(error.message),
+    });
+    push = (chunk) => frames.push(chunk);
+    close = () => frames.end();
+  } else if (framing === "json" && acc.onJson) {
+    const onJson = acc.onJson.bind(acc);
+    const max = options.maxJsonBytes ?? DEFAULT_MAX_JSON;
+    let parts: Uint8Array[] = [];
+    let size = 0;
+    push = (chunk) => {
+      if (size > max) return;
+      size += chunk.byteLength;
+      if (size > max) {
+        parts = [];
+        fail(`JSON body larger than ${max} bytes was not metered`);
+        return;
+      }
+      parts.push(chunk);
+    };
+    close = () => {
+      if (size > max || size === 0) return;
+      const body = parts.length === 1 ? parts[0]! : concat(parts, size);
+      parts = [];
+      const value = guard("invalid JSON body", () => JSON.parse(decoder.decode(body)) as unknown);
+      if (value !== undefined) guard("accumulator", () => onJson(value));
+    };
+  }
+
+  return {
+    push(chunk) {
+      pushed += chunk.byteLength;
+      guard("meter", () => push(chunk));
+    },
+    settled: () => settled(),
+    end(complete) {
+      // A cut JSON body is not parseable; only complete ones are.
+      if (complete || framing !== "json") guard("meter", close);
+      const result = guard("accumulator", () => acc.finish(complete)) ?? UNKNOWN;
+      return { ...result, usageError };
+    },
+  };
+}
+
+const UNKNOWN: MeterResult = {
+  model: null,
+  native: null,
+  usage: null,
+  source: "none",
+  serviceTier: null,
+  geo: null,
+  reportedCostPico: null,
+  upstreamError: null,
+};
+
+function concat(parts: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,234 @@
+/** @module ALL /{provider}/{rest}: resolve → forward → meter → respond; one record per request, whatever happens. */
+import type { Config } from "../config.ts";
+import { errorResponse, ProxyError, toResponse } from "../errors.ts";
+import type { ConnectProbe } from "../forward/connect-probe.ts";
+import { ClientGone, type Cut, sendUpstream } from "../forward/forward.ts";
+import { clientResponseHeaders, upstreamRequestHeaders } from "../forward/headers.ts";
+import { lacksStreamUsage, readRequestBody, withStreamUsage } from "../forward/request-body.ts";
+import type { Watchdog } from "../forward/watchdog.ts";
+import { type BodyEnd, meterBody } from "../meter/body.ts";
+import { createMeter, framingOf, type Meter, type MeterOutcome } from "../meter/meter.ts";
+import { createUsageStrip, type UsageStrip } from "../meter/usage-strip.ts";
+import { getProvider } from "../providers/registry.ts";
+import type { ProviderSpec, RequestFacts } from "../providers/types.ts";
+import type { Resolve } from "../resolve/resolve.ts";
+import type { Outcome } from "../usage/record.ts";
+
+/** Everything the record needs about one finished exchange. */
+export interface Exchange {
+  spec: ProviderSpec;
+  facts: RequestFacts;
+  /** Client path without the query. */
+  clientPath: string;
+  startedAt: number;
+  durationMs: number;
+  ttfbMs: number | null;
+  status: number;
+  outcome: Outcome;
+  streaming: boolean;
+  /** Upstream response headers (request id), or null. */
+  responseHeaders: Headers | null;
+  meter: MeterOutcome | null;
+  /** Why Kestrel itself failed or cut the exchange, or null. */
+  error: string | null;
+}
+
+export interface ProxyDeps {
+  config: Config;
+  fetch: typeof fetch;
+  now(): number;
+  resolve: Resolve;
+  watchdog: Watchdog;
+  probe: ConnectProbe | null;
+  /** Receives every finished exchange; must not throw. */
+  finish(exchange: Exchange): void;
+}
+
+/** The request path and query of `req.url`, raw (no URL parsing, no decoding). */
+export function splitUrl(url: string): { path: string; query: string } {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return { path: "/", query: "" };
+  const q = url.indexOf("?", start);
+  return q < 0 ? { path: url.slice(start), query: "" } : { path: url.slice(start, q), query: url.slice(q) };
+}
+
+/** Per-exchange state shared by the request and response halves. */
+class Live {
+  readonly controller = new AbortController();
+  why: Cut | null = null;
+  last: number;
+  constructor(readonly watchdog: Watchdog) {
+    this.last = watchdog.now();
+  }
+  cut(why: Cut) {
+    if (this.why !== null) return;
+    this.why = why;
+    this.controller.abort();
+  }
+  onIdle() {
+    this.cut("idle");
+  }
+}
+
+export function createProxyHandler(deps: ProxyDeps) {
+  const { config, watchdog } = deps;
+  const live = new Set<Live>();
+
+  async function handle(req: Request): Promise<Response> {
+    const startedAt = deps.now();
+    const t0 = performance.now();
+    const { path: clientPath, query } = splitUrl(req.url);
+    let target;
+    try {
+      target = deps.resolve(clientPath, query);
+    } catch (err) {
+      if (err instanceof ProxyError) return toResponse(err);
+      throw err;
+    }
+    const spec = getProvider(target.provider)!;
+    const state = new Live(watchdog);
+    const onClientAbort = () => state.cut("client");
+    req.signal.addEventListener("abort", onClientAbort, { once: true });
+    live.add(state);
+    watchdog.watch(state);
+
+    const facts: RequestFacts = {
+      provider: spec.id,
+      method: req.method,
+      path: target.path,
+      query,
+      body: undefined,
+      headers: req.headers,
+    };
+    const record = (partial: Partial<Exchange> & Pick<Exchange, "status" | "outcome">) => {
+      watchdog.unwatch(state);
+      live.delete(state);
+      req.signal.removeEventListener("abort", onClientAbort);
+      deps.finish({
+        spec,
+        facts,
+        clientPath,
+        startedAt,
+        durationMs: performance.now() - t0,
+        ttfbMs: null,
+        streaming: false,
+        responseHeaders: null,
+        meter: null,
+        error: null,
+        ...partial,
+      });
+    };
+
+    let upstream: Response;
+    let injected = false;
+    try {
+      const headers = upstreamRequestHeaders(req.headers);
+      let body = await readRequestBody(req);
+      facts.body = body.json;
+      if (config.injectStreamUsage && lacksStreamUsage(body.json) && spec.acceptsStreamUsage(facts)) {
+        body = withStreamUsage(body.json as Record<string, unknown>);
+        headers.set("content-length", String(body.length));
+        injected = true;
+      }
+      upstream = await sendUpstream({
+        url: target.url,
+        method: req.method,
+        headers,
+        body: body.body,
+        controller: state.controller,
+        cut: () => state.why,
+        onConnectTimeout: () => state.cut("connect"),
+      }, deps);
+    } catch (err) {
+      if (err instanceof ClientGone || state.why === "client") {
+        record({ status: 0, outcome: "client_aborted", error: "client went away before the upstream answered" });
+        return errorResponse("client_closed_request", 499, "Client closed the request");
+      }
+      const failure = err instanceof ProxyError ? err : new ProxyError("internal_error", 500, describe(err));
+      record({
+        status: failure.status,
+        outcome: failure.code === "upstream_timeout" ? "timeout" : "error",
+        error: failure.message,
+      });
+      return toResponse(failure);
+    }
+
+    const ttfbMs = performance.now() - t0;
+    state.last = watchdog.now();
+    const framing = framingOf(upstream.headers.get("content-type"));
+    const streaming = framing === "sse" || framing === "eventstream";
+    let meter: Meter | null = null;
+    let strip: UsageStrip | null = null;
+    let setupError: string | null = null;
+    try {
+      const acc = spec.createAccumulator(facts);
+      if (acc) {
+        acc.onResponse?.(upstream.status, upstream.headers);
+        // Only a metered SSE stream can have its injected usage chunk taken out again.
+        strip = injected && framing === "sse" ? createUsageStrip() : null;
+        meter = createMeter(framing, acc, strip ? { onEvent: strip.onEvent } : {});
+      }
+    } catch (err) {
+      setupError = `meter setup: ${describe(err)}`;
+    }
+    const headers = clientResponseHeaders(upstream.headers, strip !== null);
+
+    const done = (how: BodyEnd) => {
+      const complete = how === "complete";
+      const outcome: Outcome = complete
+        ? (upstream.status >= 400 ? "upstream_error" : "ok")
+        : state.why === "idle"
+        ? "timeout"
+        : how === "cancelled" || state.why === "client"
+        ? "client_aborted"
+        : state.why === "shutdown"
+        ? "error"
+        : "upstream_aborted";
+      const metered = meter ? meter.end(complete) : null;
+      record({
+        status: upstream.status,
+        outcome: complete && metered?.upstreamError ? "upstream_error" : outcome,
+        ttfbMs,
+        streaming,
+        responseHeaders: upstream.headers,
+        meter: metered,
+        error: state.why === "shutdown" ? "cut at shutdown" : setupError,
+      });
+    };
+
+    if (upstream.body === null) {
+      done("complete");
+      return new Response(null, { status: upstream.status, statusText: upstream.statusText, headers });
+    }
+    const body = meterBody(upstream.body, {
+      chunk(chunk) {
+        state.last = watchdog.now();
+        if (meter === null) return chunk;
+        meter.push(chunk);
+        return strip ? strip.chunk(chunk, meter.settled()) : chunk;
+      },
+      flush: () => strip?.flush() ?? null,
+      end(how) {
+        if (how === "cancelled") state.cut("client");
+        done(how);
+      },
+    });
+    return new Response(body, { status: upstream.status, statusText: upstream.statusText, headers });
+  }
+
+  return {
+    handle,
+    /** Exchanges still running (graceful shutdown waits for these). */
+    get inFlight() {
+      return live.size;
+    },
+    /** Cuts every running exchange (end of the shutdown grace period); each still writes its record. */
+    cutAll() {
+      for (const state of live) state.cut("shutdown");
+    },
+  };
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

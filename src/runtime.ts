@@ -1,0 +1,31 @@
+/** @module What the shared code needs from Bun or Deno; implemented only in src/entry/. */
+import type { Db } from "./store/db.ts";
+
+export interface ServeOptions {
+  hostname: string;
+  port: number;
+  fetch(req: Request): Response | Promise<Response>;
+}
+
+export interface Server {
+  /** The port actually bound (useful with port 0). */
+  readonly port: number;
+  /** Stops accepting connections; requests in flight continue. */
+  stop(): void;
+}
+
+export interface Runtime {
+  readonly name: "bun" | "deno";
+  readonly version: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  openDb(path: string, options?: { readonly?: boolean }): Db;
+  serve(options: ServeOptions): Promise<Server>;
+  /** Writes to stdout without blocking the event loop (a stalled reader must not stall the server). */
+  writeOut(bytes: Uint8Array): Promise<void>;
+  /** Writes to stderr (startup errors; blocking is fine). */
+  writeErr(text: string): void;
+  readTextFile(path: string): string;
+  onSignal(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
+  exit(code: number): never;
+}

@@ -1,0 +1,60 @@
+/**
+ * @module Who made a request: a fingerprint of the credential (never the credential), user, project, tags.
+ * Attribution headers are `x-kestrel-*`, which are never forwarded upstream.
+ */
+
+const MAX_LABEL = 200;
+const encoder = new TextEncoder();
+
+/** The credential the client sent, in the order providers use them; for SigV4 the access key id. */
+export function credentialOf(headers: Headers, query: string): string | null {
+  const auth = headers.get("authorization");
+  if (auth !== null) {
+    const sigv4 = /Credential=([^/,\s]+)/.exec(auth);
+    if (sigv4) return sigv4[1]!;
+    const space = auth.indexOf(" ");
+    const value = (space < 0 ? auth : auth.slice(space + 1)).trim();
+    if (value) return value;
+  }
+  for (const name of ["x-api-key", "api-key", "x-goog-api-key"]) {
+    const value = headers.get(name);
+    if (value) return value.trim();
+  }
+  const key = query ? new URLSearchParams(query).get("key") : null;
+  return key || null;
+}
+
+/** First 12 hex digits of SHA-256: enough to tell keys apart, useless to anyone who reads the DB. */
+export async function fingerprint(credential: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(credential)));
+  let hex = "";
+  for (let i = 0; i < 6; i++) hex += digest[i]!.toString(16).padStart(2, "0");
+  return hex;
+}
+
+function label(value: unknown): string | null {
+  if (typeof value !== "string") return null;
+  const trimmed = value.trim();
+  return trimmed === "" ? null : trimmed.slice(0, MAX_LABEL);
+}
+
+/** `x-kestrel-user`, else OpenAI body `user`, else Anthropic `metadata.user_id`. */
+export function userOf(headers: Headers, body: unknown): string | null {
+  const header = label(headers.get("x-kestrel-user"));
+  if (header !== null) return header;
+  if (typeof body !== "object" || body === null) return null;
+  const { user, metadata } = body as { user?: unknown; metadata?: unknown };
+  return label(user) ?? (typeof metadata === "object" && metadata !== null
+    ? label((metadata as { user_id?: unknown }).user_id)
+    : null);
+}
+
+export function projectOf(headers: Headers): string | null {
+  return label(headers.get("x-kestrel-project"));
+}
+
+export function tagsOf(headers: Headers): string[] {
+  const value = headers.get("x-kestrel-tags");
+  if (value === null) return [];
+  return value.split(",").map((t) => t.trim().slice(0, MAX_LABEL)).filter(Boolean);
+}

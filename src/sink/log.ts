@@ -1,0 +1,98 @@
+/**
+ * @module The log: seed-format text lines or JSON objects, written without ever blocking the server. Both runtimes
+ * write stdout synchronously once a pipe is full (research/runtimes.md §7), so lines are queued in memory, one
+ * asynchronous write is in flight at a time (the runtime supplies it), and a stalled reader costs dropped lines,
+ * counted and reported, never a stalled proxy.
+ */
+
+export type Level = "INF" | "WRN" | "ERR";
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+  /** A preformatted usage line (text) or object (json). */
+  usage(text: string, json: unknown): void;
+  /** Resolves when every queued line has been written. */
+  flush(): Promise<void>;
+  readonly dropped: number;
+}
+
+export interface LoggerOptions {
+  format: "text" | "json";
+  /** Writes all the bytes, asynchronously, without blocking the event loop. */
+  write(bytes: Uint8Array): Promise<void>;
+  now(): number;
+  /** Queue bound; lines beyond it are dropped and counted. */
+  maxQueuedBytes?: number;
+}
+
+const encoder = new TextEncoder();
+const LEVEL_NAME: Record<Level, string> = { INF: "info", WRN: "warn", ERR: "error" };
+
+/** Never let a `key=` query value reach a log. */
+export function redact(text: string): string {
+  return text.replace(/([?&]key=)[^&\s"']+/gi, "$1[redacted]");
+}
+
+/** `[12:34:56 INF]` in UTC. */
+export function stamp(ms: number, level: Level): string {
+  return `[${new Date(ms).toISOString().slice(11, 19)} ${level}]`;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const max = options.maxQueuedBytes ?? 4 * 1024 * 1024;
+  let queue: string[] = [];
+  let queued = 0;
+  let dropped = 0;
+  let reportedDrops = 0;
+  let writing: Promise<void> | null = null;
+
+  const enqueue = (line: string) => {
+    if (queued + line.length > max) {
+      dropped++;
+      return;
+    }
+    queue.push(line);
+    queued += line.length;
+    writing ??= pump();
+  };
+
+  async function pump(): Promise<void> {
+    while (queue.length > 0) {
+      if (dropped > reportedDrops) {
+        queue.push(format("WRN", `${dropped - reportedDrops} log lines dropped: the log reader is too slow`));
+        reportedDrops = dropped;
+      }
+      const batch = queue.join("");
+      queue = [];
+      queued = 0;
+      try {
+        await options.write(encoder.encode(batch));
+      } catch {
+        // stdout closed: nothing left to tell
+      }
+    }
+    writing = null;
+  }
+
+  const format = (level: Level, message: string): string =>
+    options.format === "json"
+      ? `${JSON.stringify({ time: new Date(options.now()).toISOString(), level: LEVEL_NAME[level], msg: redact(message) })}\n`
+      : `${stamp(options.now(), level)} ${redact(message)}\n`;
+
+  return {
+    info: (m) => enqueue(format("INF", m)),
+    warn: (m) => enqueue(format("WRN", m)),
+    error: (m) => enqueue(format("ERR", m)),
+    usage(text, json) {
+      enqueue(options.format === "json" ? `${redact(JSON.stringify(json))}\n` : `${stamp(options.now(), "INF")} ${redact(text)}\n`);
+    },
+    async flush() {
+      while (writing) await writing;
+    },
+    get dropped() {
+      return dropped;
+    },
+  };
+}

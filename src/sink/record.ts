@@ -1,0 +1,81 @@
+/** @module A finished exchange → the UsageRecord that is logged and stored: usage, cost, attribution. */
+import { requestId, ulid } from "../ids.ts";
+import { usd } from "../pricing/money.ts";
+import type { Pricer } from "../pricing/pricer.ts";
+import type { Exchange } from "../routes/proxy.ts";
+import type { UsageRecord } from "../usage/record.ts";
+import { credentialOf, fingerprint, projectOf, tagsOf, userOf } from "./attribution.ts";
+
+/** Upstream request id headers, most specific first. */
+const REQUEST_ID_HEADERS = ["x-request-id", "request-id", "x-amzn-requestid", "apim-request-id", "x-amz-request-id"];
+
+function upstreamRequestId(headers: Headers | null): string | null {
+  if (headers === null) return null;
+  for (const name of REQUEST_ID_HEADERS) {
+    const value = headers.get(name);
+    if (value) return value;
+  }
+  return null;
+}
+
+export interface Built {
+  record: UsageRecord;
+  /** Pico-USD per cost class, for the log line. */
+  breakdown: Readonly<Record<string, number>> | null;
+}
+
+export async function buildRecord(ex: Exchange, pricer: Pricer): Promise<Built> {
+  const m = ex.meter;
+  const usage = m?.usage ?? null;
+  const model = m?.model || ex.spec.requestModel(ex.facts);
+  const price = pricer.price(usage, {
+    provider: ex.spec.id,
+    model,
+    serviceTier: m?.serviceTier ?? null,
+    geo: m?.geo ?? null,
+    reportedCostPico: m?.reportedCostPico ?? null,
+  });
+  const credential = credentialOf(ex.facts.headers, ex.facts.query);
+  const breakdown = price.breakdown === null
+    ? null
+    : Object.fromEntries(Object.entries(price.breakdown).map(([k, v]) => [k, usd(v)]));
+  const problems = [m?.usageError, m?.upstreamError && `upstream error: ${m.upstreamError}`, ex.error]
+    .filter(Boolean);
+  const record: UsageRecord = {
+    id: ulid(ex.startedAt),
+    ts: new Date(ex.startedAt).toISOString(),
+    request_id: upstreamRequestId(ex.responseHeaders) ?? requestId(ex.startedAt),
+    provider: ex.spec.id,
+    model: model ?? null,
+    method: ex.facts.method,
+    path: ex.clientPath,
+    status: ex.status,
+    outcome: ex.outcome,
+    streaming: ex.streaming,
+    duration_ms: Math.round(ex.durationMs),
+    ttfb_ms: ex.ttfbMs === null ? null : Math.round(ex.ttfbMs),
+    input_tokens: usage?.input_tokens ?? null,
+    output_tokens: usage?.output_tokens ?? null,
+    total_tokens: usage?.total_tokens ?? null,
+    cache_read_tokens: usage?.cache_read_tokens ?? null,
+    cache_write_tokens: usage?.cache_write_tokens ?? null,
+    cache_write_1h_tokens: usage?.cache_write_1h_tokens ?? null,
+    reasoning_tokens: usage?.reasoning_tokens ?? null,
+    audio_input_tokens: usage?.audio_input_tokens ?? null,
+    audio_output_tokens: usage?.audio_output_tokens ?? null,
+    web_search_requests: usage?.web_search_requests ?? null,
+    usage_source: usage === null ? "none" : (m?.source ?? "none"),
+    usage_native: m?.native ?? null,
+    cost_usd: price.cost_pico === null ? null : usd(price.cost_pico),
+    cost_pico: price.cost_pico,
+    cost_breakdown: breakdown,
+    priced: price.priced,
+    price_version: price.price_version,
+    key_id: credential === null ? null : await fingerprint(credential),
+    user: userOf(ex.facts.headers, ex.facts.body),
+    project: projectOf(ex.facts.headers),
+    tags: tagsOf(ex.facts.headers),
+    usage_error: problems.length > 0 ? problems.join("; ") : null,
+  };
+  return { record, breakdown: price.breakdown };
+}

@@ -1,0 +1,72 @@
+/** Starts Kestrel as a child process on the current runtime, on a free port, with a fresh database. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { kestrelCommand } from "./runtime.ts";
+
+export interface Kestrel {
+  url: string;
+  db: string;
+  proc: ChildProcess;
+  /** Every stdout line so far. */
+  lines: string[];
+  stderr(): string;
+  /** Resolves when a stdout line matches. */
+  waitForLine(match: RegExp, timeoutMs?: number): Promise<string>;
+  /** SIGTERM (default) and wait for exit; resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "kestrel-test-"));
+}
+
+export async function startKestrel(args: string[] = [], env: Record<string, string> = {}): Promise<Kestrel> {
+  const db = join(tempDir(), "kestrel.db");
+  const [cmd, argv] = kestrelCommand(["serve", "--port", "0", "--db", db, ...args]);
+  const proc = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const lines: string[] = [];
+  let err = "";
+  let partial = "";
+  const waiters: { match: RegExp; resolve(line: string): void }[] = [];
+  proc.stdout!.on("data", (chunk: Buffer) => {
+    partial += chunk.toString("utf8");
+    const parts = partial.split("\n");
+    partial = parts.pop()!;
+    for (const line of parts) {
+      lines.push(line);
+      for (const w of waiters.splice(0)) {
+        if (w.match.test(line)) w.resolve(line);
+        else waiters.push(w);
+      }
+    }
+  });
+  proc.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString("utf8")));
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+
+  const waitForLine = (match: RegExp, timeoutMs = 15_000) => {
+    const seen = lines.find((l) => match.test(l));
+    if (seen) return Promise.resolve(seen);
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`No line matching ${match} in:\n${lines.join("\n")}\n${err}`)), timeoutMs);
+      waiters.push({ match, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+      exited.then((code) => reject(new Error(`Kestrel exited (${code}) before ${match}:\n${lines.join("\n")}\n${err}`)));
+    });
+  };
+
+  const listening = await waitForLine(/listening on (http:\/\/\S+)/);
+  const url = /listening on (http:\/\/\S+)/.exec(listening)![1]!;
+  return {
+    url,
+    db,
+    proc,
+    lines,
+    stderr: () => err,
+    waitForLine,
+    async stop(signal = "SIGTERM") {
+      if (proc.exitCode === null) proc.kill(signal);
+      return await exited;
+    },
+  };
+}
