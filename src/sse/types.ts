@@ -33,4 +33,10 @@ export interface SseScanner {
   push(chunk: Uint8Array): void;
   /** End of stream: dispatches an unterminated last event. */
   end(): void;
+  /**
+   * Stream offset where the current unfinished event block starts, or the total bytes pushed when no block is
+   * open: every byte before it belongs to a dispatched event, a blank line, or a finished comment-only/dataless
+   * block. A client-stream editor releases bytes up to here and holds the rest.
+   */
+  settled(): number;
 }
