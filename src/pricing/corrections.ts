@@ -1,0 +1,113 @@
+/**
+ * @module Kestrel's corrections to the upstream LiteLLM table, in ONE reviewed place. Each has a reason and a
+ * source. Prices here are decimal USD per MILLION tokens (how providers publish them), converted exactly.
+ * Bump CORRECTIONS_REVISION whenever this list changes: it is the `+kN` of the price version.
+ */
+import type { Rates } from "./types.ts";
+
+export const CORRECTIONS_REVISION = 1;
+
+type UsdPerM = Partial<Record<keyof Rates, string>>;
+
+export type Correction =
+  | { kind: "set"; provider: string; key: string; rates?: UsdPerM; tiers?: (UsdPerM & { above: number })[]; mode?: "chat"; why: string; source: string }
+  | { kind: "unset"; provider: string; key: string; service: "priority" | "flex" | "batch"; why: string; source: string }
+  | { kind: "add"; provider: string; key: string; lp: string; rates: UsdPerM & { input: string; output: string }; why: string; source: string }
+  | { kind: "alias"; provider: string; key: string; of: string; why: string; source: string }
+  | { kind: "drop"; provider: string; key: string; why: string; source: string };
+
+const ANTHROPIC_PRICING = "Anthropic pricing page (platform.claude.com/docs/en/about-claude/pricing)";
+const CLAUDE_35_SONNET = { input: "3", output: "15", cache_write_5m: "3.75", cache_write_1h: "6", cache_read: "0.3" };
+
+export const CORRECTIONS: readonly Correction[] = [
+  {
+    kind: "set", provider: "anthropic", key: "claude-3-opus-20240229", rates: { cache_write_1h: "30" },
+    why: "upstream has $6/MTok for the 1-hour cache write; Anthropic charges 2x input ($30)",
+    source: `${ANTHROPIC_PRICING}; /work/shared/data/README.md known problems`,
+  },
+  {
+    kind: "set", provider: "anthropic", key: "claude-3-haiku-20240307", rates: { cache_write_1h: "0.5" },
+    why: "upstream has $6/MTok for the 1-hour cache write; Anthropic charges 2x input ($0.50)",
+    source: `${ANTHROPIC_PRICING}; /work/shared/data/README.md known problems`,
+  },
+  {
+    kind: "add", provider: "anthropic", key: "claude-3-5-haiku-20241022", lp: "anthropic",
+    rates: { input: "0.8", output: "4", cache_write_5m: "1", cache_write_1h: "1.6", cache_read: "0.08" },
+    why: "upstream dropped the Anthropic-direct row; current price (the seed system used the $1/$5 launch price, " +
+      "and older LiteLLM had a wrong $6 1-hour write)",
+    source: `${ANTHROPIC_PRICING} (Claude Haiku 3.5); research/original.md §5.5 for the seed's price`,
+  },
+  {
+    kind: "add", provider: "anthropic", key: "claude-3-5-sonnet-20241022", lp: "anthropic", rates: CLAUDE_35_SONNET,
+    why: "upstream dropped the Anthropic-direct row (last in LiteLLM mirror 37a04775, 2026-03-12)",
+    source: "research/wire-formats.md §6 (row ¹); seed price table (research/original.md §5.5)",
+  },
+  {
+    kind: "add", provider: "anthropic", key: "claude-3-5-sonnet-20240620", lp: "anthropic", rates: CLAUDE_35_SONNET,
+    why: "upstream dropped the Anthropic-direct row; same price as the 20241022 snapshot",
+    source: "research/wire-formats.md §6; seed price table (research/original.md §5.5)",
+  },
+  {
+    kind: "add", provider: "anthropic", key: "claude-3-sonnet-20240229", lp: "anthropic", rates: { input: "3", output: "15" },
+    why: "not in upstream; Claude 3 Sonnet never had prompt caching, so only input/output",
+    source: "seed price table (research/original.md §5.5)",
+  },
+  ...[
+    ["claude-3-opus-latest", "claude-3-opus-20240229"],
+    ["claude-3-5-sonnet-latest", "claude-3-5-sonnet-20241022"],
+    ["claude-3-5-haiku-latest", "claude-3-5-haiku-20241022"],
+    ["claude-3-7-sonnet-latest", "claude-3-7-sonnet-20250219"],
+  ].map(([key, of]): Correction => ({
+    kind: "alias", provider: "anthropic", key: key ?? "", of: of ?? "",
+    why: "responses echo the alias as model; every snapshot this alias ever pointed to has the same price",
+    source: "research/wire-formats.md §5 (-latest aliases); fixture anthropic-messages/basic_response.sse",
+  })),
+  {
+    kind: "unset", provider: "openai", key: "gpt-5-nano", service: "priority",
+    why: "upstream priority input is $2.50/MTok (50x base, gpt-5's priority price) with no priority output; " +
+      "gpt-5-nano is not offered on priority processing, so a priority response falls back to base prices",
+    source: "research/wire-formats.md §5 data problems",
+  },
+  {
+    kind: "set", provider: "google-ai-studio", key: "gemini/gemini-1.5-flash", mode: "chat", rates: { output: "0.3" },
+    tiers: [{ above: 128000, output: "0.6" }],
+    why: "upstream re-tagged the chat model as mode embedding with output $0; restored the chat prices",
+    source: "research/wire-formats.md §5 data problems and §6 (gemini/gemini-1.5-flash ¹: 0.075/0.3, >128k 0.15/0.6)",
+  },
+  {
+    kind: "drop", provider: "aws-bedrock", key: "eu.anthropic.claude-3-5-haiku-20241022-v1:0",
+    why: "priced exactly as Claude 3 Haiku (0.25/1.25), a copy error (Claude 3.5 Haiku had no EU inference " +
+      "profile); without the row, lookup treats the id like any unknown profile (base price if all profiles agree)",
+    source: "comparison with us./base rows of the same model (0.8/4)",
+  },
+];
+
+/** Rules applied to every row they match, after the list above. */
+export const RULES = [
+  {
+    id: "claude-1h-write",
+    why: "1-hour cache writes cost 2x the input price of the same tier on every Claude model; upstream omits " +
+      "the rate on many rows (Bedrock, Vertex, Sonnet 4 above 200k), which would bill them at the 5-minute rate",
+    source: `${ANTHROPIC_PRICING} (prompt caching multipliers; long context pricing)`,
+  },
+  {
+    id: "anthropic-batch",
+    why: "Message Batches cost 50% of every rate (cache and long-context rates included); upstream has no " +
+      "batch rates for Anthropic-direct rows, so service_tier \"batch\" would bill at full price",
+    source: `${ANTHROPIC_PRICING} (batch processing)`,
+  },
+  {
+    id: "anthropic-web-search",
+    why: "web search costs $10 per 1,000 searches on every model; upstream omits it on a few rows",
+    source: `${ANTHROPIC_PRICING} (web search tool)`,
+  },
+] as const;
+
+/** LiteLLM providers whose `claude-*` rows are Anthropic models billed with Anthropic's multipliers. */
+export const CLAUDE_SELLERS: ReadonlySet<string> = new Set([
+  "anthropic",
+  "bedrock",
+  "bedrock_converse",
+  "vertex_ai-anthropic_models",
+  "azure_ai",
+]);

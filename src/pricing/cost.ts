@@ -1,0 +1,163 @@
+/**
+ * @module Usage × price → exact cost in integer pico-USD per token class. Pure.
+ *
+ * Token classes (Usage fields are the normalized ones of ARCHITECTURE.md §4):
+ *   input          = input − cache_read − cache_write − audio_input, at the input rate
+ *   cache_read     = cache_read_tokens at the cache-read rate
+ *   cache_write_5m = (cache_write − cache_write_1h) at the 5-minute write rate
+ *   cache_write_1h = cache_write_1h_tokens at the 1-hour write rate
+ *   output         = output − audio_output, reasoning included (at the reasoning rate where one differs)
+ *   audio_input / audio_output at the audio rates; web_search = requests × per-call price
+ *
+ * Rate selection, as LiteLLM does it (wire-formats.md §4), field by field:
+ *   service tier (flex | priority | batch) → its rate if the row has one, else the standard rate;
+ *   long context: when the request's input (cached tokens included) crosses a tier's threshold (> above; ≥ for
+ *   xAI) the WHOLE request uses that tier's rates, the service tier's own tier rate first.
+ * A class whose rate the row lacks is billed at the rate it is a kind of, never at 0: cache read / writes and
+ * audio input at the input rate, reasoning and audio output at the output rate, a 1-hour write at the 5-minute
+ * rate. The one exception is web search: without a per-call price cost() throws (the caller reports unpriced).
+ * Multipliers (Anthropic `inference_geo` and fast mode, OpenAI data residency) scale every token rate.
+ */
+import { toSafeNumber } from "./decimal.ts";
+import type { ModelPrice, RateSet, Rates, TierRates } from "./types.ts";
+import type { Usage } from "../usage/types.ts";
+
+export interface CostContext {
+  /** Service tier the response reports: `flex`, `priority`, `fast`, `batch`, `default`, … or null. */
+  serviceTier: string | null;
+  /** Anthropic `inference_geo`, OpenAI data-residency region (`us`, `eu`), or null. */
+  geo: string | null;
+}
+
+export const COST_CLASSES = [
+  "input",
+  "cache_read",
+  "cache_write_5m",
+  "cache_write_1h",
+  "output",
+  "audio_input",
+  "audio_output",
+  "web_search",
+] as const;
+export type CostClass = (typeof COST_CLASSES)[number];
+
+export type Cost = Record<CostClass | "total", number> & {
+  /** Service tier whose rates were used, or null for standard. */
+  tier: "flex" | "priority" | "batch" | null;
+  /** Long-context threshold crossed, or null. */
+  above: number | null;
+};
+
+const MAX = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Maps a response's service tier to the rate set that bills it (`fast` without a fast multiplier = priority). */
+export function serviceOf(tier: string | null, price: ModelPrice): { set: "flex" | "priority" | "batch" | null; fast: boolean } {
+  switch (tier?.toLowerCase()) {
+    case "flex":
+      return { set: "flex", fast: false };
+    case "priority":
+    case "on_demand_priority":
+      return { set: "priority", fast: false };
+    case "fast":
+      return price.fast ? { set: null, fast: true } : { set: "priority", fast: false };
+    case "batch":
+    case "batches":
+      return { set: "batch", fast: false };
+    default:
+      return { set: null, fast: false }; // default, standard, auto, scale, on_demand, null: standard rates
+  }
+}
+
+function count(usage: Usage, field: keyof Usage): number {
+  const n = usage[field];
+  if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`Usage "${field}" must be a non-negative integer`);
+  return n;
+}
+
+/** tokens × rate, exact: Number while provably below 2^53, BigInt otherwise. */
+function times(tokens: number, rate: number): bigint | number {
+  return tokens === 0 || rate <= Math.floor(Number.MAX_SAFE_INTEGER / tokens) ? tokens * rate : BigInt(tokens) * BigInt(rate);
+}
+
+export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
+  const input = count(usage, "input_tokens");
+  const cacheRead = count(usage, "cache_read_tokens");
+  const cacheWrite = count(usage, "cache_write_tokens");
+  const write1h = Math.min(count(usage, "cache_write_1h_tokens"), cacheWrite);
+  const audioIn = count(usage, "audio_input_tokens");
+  const output = count(usage, "output_tokens");
+  const audioOut = Math.min(count(usage, "audio_output_tokens"), output);
+  const searches = count(usage, "web_search_requests");
+
+  const { set, fast } = serviceOf(ctx.serviceTier, price);
+  const service: RateSet | undefined = set ? price[set] : undefined;
+  const crossed = (t: { above: number }) => (price.tier_inclusive ? input >= t.above : input > t.above);
+  // The highest threshold crossed wins (tiers are ascending).
+  let tier: TierRates | undefined;
+  for (const t of price.tiers ?? []) if (crossed(t)) tier = t;
+  const serviceTier = tier && service?.tiers?.find((t) => t.above === tier.above);
+  const rate = (cls: keyof Rates): number | undefined =>
+    (tier ? (serviceTier?.[cls] ?? tier[cls]) : undefined) ?? service?.[cls] ?? price[cls];
+
+  const inRate = rate("input") ?? price.input;
+  const outRate = rate("output") ?? price.output;
+  const write5m = rate("cache_write_5m") ?? inRate;
+  const rates: Record<Exclude<CostClass, "web_search">, number> & { reasoning: number } = {
+    input: inRate,
+    cache_read: rate("cache_read") ?? inRate,
+    cache_write_5m: write5m,
+    cache_write_1h: rate("cache_write_1h") ?? write5m,
+    output: outRate,
+    reasoning: rate("reasoning") ?? outRate,
+    audio_input: rate("audio_input") ?? inRate,
+    audio_output: rate("audio_output") ?? outRate,
+  };
+  // Multipliers in thousandths; the generator checked every table rate × multiplier is whole.
+  const mult = (ctx.geo ? (price.geo?.[ctx.geo.toLowerCase()] ?? 1000) : 1000) * (fast ? (price.fast ?? 1000) : 1000);
+  if (mult !== 1_000_000) {
+    for (const k of Object.keys(rates) as (keyof typeof rates)[]) rates[k] = scale(rates[k], mult);
+  }
+
+  const reasoning = Math.min(count(usage, "reasoning_tokens"), output - audioOut);
+  const billedReasoning = rates.reasoning === rates.output ? 0 : reasoning;
+  if (searches > 0 && price.web_search === undefined) throw new RangeError("No per-call web search price");
+  const parts: Record<CostClass, bigint | number> = {
+    input: times(Math.max(0, input - cacheRead - cacheWrite - audioIn), rates.input),
+    cache_read: times(cacheRead, rates.cache_read),
+    cache_write_5m: times(cacheWrite - write1h, rates.cache_write_5m),
+    cache_write_1h: times(write1h, rates.cache_write_1h),
+    output: add(times(output - audioOut - billedReasoning, rates.output), times(billedReasoning, rates.reasoning)),
+    audio_input: times(audioIn, rates.audio_input),
+    audio_output: times(audioOut, rates.audio_output),
+    web_search: times(searches, price.web_search ?? 0),
+  };
+  const result = { tier: service ? set : null, above: tier?.above ?? null } as Cost;
+  // Hot path: plain numbers while every part and the running total stay exact; BigInt otherwise.
+  let total = 0;
+  let exact = true;
+  for (const k of COST_CLASSES) {
+    const v = parts[k];
+    if (typeof v !== "number" || !Number.isSafeInteger(total + v)) exact = false;
+    result[k] = typeof v === "number" ? v : toSafeNumber(v);
+    if (exact) total += v as number;
+  }
+  result.total = exact ? total : toSafeNumber(sum(Object.values(parts)));
+  return result;
+}
+
+function add(a: bigint | number, b: bigint | number): bigint | number {
+  return typeof a === "number" && typeof b === "number" && Number.isSafeInteger(a + b) ? a + b : BigInt(a) + BigInt(b);
+}
+
+/** rate × mult / 1e6, exact when divisible (always, for the embedded table), else rounded half up. */
+function scale(rate: number, mult: number): number {
+  const v = BigInt(rate) * BigInt(mult);
+  return toSafeNumber((v + 500_000n) / 1_000_000n);
+}
+
+function sum(values: (bigint | number)[]): bigint {
+  let total = 0n;
+  for (const v of values) total += BigInt(v);
+  if (total > MAX) throw new RangeError(`Cost "${total}" pico-USD exceeds the exact integer range`);
+  return total;
+}

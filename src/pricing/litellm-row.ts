@@ -1,0 +1,156 @@
+/**
+ * @module One LiteLLM price row (`model_prices_and_context_window.json` format) → ModelPrice, exactly. Used by
+ * the generator for the embedded table and by the override parser for user files in the same format.
+ */
+import { decimalToScaled } from "./decimal.ts";
+import type { JsonNode } from "./json-source.ts";
+import type { ModelPrice, PriceMode, RateSet, Rates, TierRates } from "./types.ts";
+
+/** LiteLLM field (without tier / service suffix) → token class. */
+const FIELD: Readonly<Record<string, keyof Rates>> = {
+  input_cost_per_token: "input",
+  output_cost_per_token: "output",
+  cache_read_input_token_cost: "cache_read",
+  input_cost_per_token_cache_hit: "cache_read", // DeepSeek's synonym
+  cache_creation_input_token_cost: "cache_write_5m",
+  cache_creation_input_token_cost_above_1hr: "cache_write_1h", // "1hr" is the TTL, not a threshold
+  output_cost_per_reasoning_token: "reasoning",
+  input_cost_per_audio_token: "audio_input",
+  output_cost_per_audio_token: "audio_output",
+};
+
+/** Price fields in units a token count cannot express: ignored (images, video seconds, sessions…). */
+const EXTRA_UNIT = /cost_per_(image|pixel|video|audio_per_second|page|query)|_per_session|per_1k_calls|image_token|video_token|citation_cost/;
+/** Units that replace token pricing: a row priced this way is not token-priceable. */
+export const NON_TOKEN_BILLING = /^(input|output)_cost_per_(character|second|request)(_|$)/;
+
+export const RATE_CLASSES = [
+  "input",
+  "output",
+  "cache_read",
+  "cache_write_5m",
+  "cache_write_1h",
+  "reasoning",
+  "audio_input",
+  "audio_output",
+] as const satisfies readonly (keyof Rates)[];
+
+const SERVICE = /_(flex|priority|batches)(?=$|_above_\d+k?_tokens$)/;
+const TIER = /_above_(\d+)(k?)_tokens$/;
+const MODES: ReadonlySet<string> = new Set(["chat", "completion", "responses", "embedding"]);
+
+export interface RowProblem {
+  /** Top-level field of the row at fault. */
+  field: string;
+  message: string;
+}
+
+export interface RowResult {
+  price: ModelPrice | null;
+  /** One per problem; a row with problems must not be used as is. */
+  problems: RowProblem[];
+  /** Why the row cannot price token usage at all (not an error: the row is simply not kept). */
+  skip?: string;
+}
+
+/** Converts one row. `defaultMode` applies when the row has no `mode` (override files). */
+export function convertLiteLLMRow(node: JsonNode, defaultMode?: PriceMode): RowResult {
+  const problems: RowProblem[] = [];
+  if (node.kind !== "object") return { price: null, problems: [{ field: "", message: "must be an object" }] };
+  const base: RateSet = {};
+  const services: Record<string, RateSet> = {};
+  const extra: Partial<ModelPrice> = {};
+  let lp = "";
+  let mode: string | undefined = defaultMode;
+  let skip: string | undefined;
+  const pico = (field: string, v: JsonNode, scale = 12): number | null => {
+    const top = field.split(".")[0] ?? field;
+    const bad = (message: string) => (problems.push({ field: top, message: `"${field}" ${message}` }), null);
+    if (v.kind !== "number") return bad("must be a non-negative number");
+    const n = decimalToScaled(v.text, scale);
+    if (n === null && /^\d/.test(v.text)) return bad(`must be exact to ${scale === 12 ? "1e-12 USD" : "0.001"}`);
+    if (n === null || n < 0n) return bad("must be a non-negative number");
+    if (n > BigInt(Number.MAX_SAFE_INTEGER)) return bad("is too large");
+    return Number(n);
+  };
+  for (const [field, v] of node.entries) {
+    if (field === "litellm_provider" && v.kind === "string") lp = v.value;
+    else if (field === "mode" && v.kind === "string") mode = v.value;
+    else if (field === "deprecation_date" && v.kind === "string") extra.deprecated = v.value;
+    else if (field === "search_context_cost_per_query") {
+      const medium = v.kind === "object" ? v.entries.find(([k]) => k === "search_context_size_medium") : undefined;
+      const p = medium ? pico(`${field}.search_context_size_medium`, medium[1]) : null;
+      if (p !== null && p > 0) extra.web_search = p;
+    } else if (field === "provider_specific_entry" && v.kind === "object") {
+      for (const [k, m] of v.entries) {
+        if (m.kind !== "number") continue; // e.g. {"bedrock_invocation_schema": "titan_v2"}
+        const t = pico(`${field}.${k}`, m, 3);
+        if (t === null) continue;
+        if (k === "fast") extra.fast = t;
+        else (extra.geo ??= {})[k] = t;
+      }
+    } else if (field.startsWith("regional_processing_uplift_multiplier_")) {
+      const t = pico(field, v, 3);
+      if (t !== null) (extra.geo ??= {})[field.slice("regional_processing_uplift_multiplier_".length)] = t;
+    } else if (NON_TOKEN_BILLING.test(field)) {
+      skip ??= `billed by ${field.replace(/^(input|output)_cost_per_/, "")}`;
+    } else if (field.includes("cost") && !EXTRA_UNIT.test(field)) {
+      placeRate(field, v);
+    }
+  }
+  function placeRate(field: string, v: JsonNode): void {
+    const service = SERVICE.exec(field)?.[1];
+    let name = service ? field.replace(SERVICE, "") : field;
+    const tier = TIER.exec(name);
+    if (tier) name = name.slice(0, tier.index);
+    const cls = FIELD[name];
+    if (cls === undefined) return void problems.push({ field, message: `"${field}" is not a known price field` });
+    const value = pico(field, v);
+    if (value === null) return;
+    const set = service ? (services[service === "batches" ? "batch" : service] ??= {}) : base;
+    let target: Rates = set;
+    if (tier) {
+      const above = Number(tier[1]) * (tier[2] === "k" ? 1000 : 1);
+      const tiers = (set.tiers ??= []);
+      target = tiers.find((t) => t.above === above) ?? (tiers.push({ above }), tiers[tiers.length - 1] as TierRates);
+    }
+    const prev = target[cls];
+    if (prev !== undefined && prev !== value) {
+      problems.push({ field, message: `"${field}" disagrees with another field for ${cls}` });
+    }
+    target[cls] = value;
+  }
+  if (mode === undefined || !MODES.has(mode)) skip ??= `mode "${mode ?? "none"}"`;
+  // An embedding produces no output tokens, so a missing output price is 0, not unknown.
+  if (mode === "embedding" && base.output === undefined && base.input !== undefined) base.output = 0;
+  if (base.input === undefined || base.output === undefined) skip ??= "no input or output token price";
+  for (const set of [base, ...Object.values(services)]) set.tiers?.sort((a, b) => a.above - b.above);
+  if (base.reasoning !== undefined && base.reasoning === base.output) delete base.reasoning;
+  const price = {
+    ...base,
+    mode: (mode ?? "chat") as PriceMode,
+    lp,
+    ...services,
+    ...extra,
+    ...(lp === "xai" ? { tier_inclusive: true as const } : {}),
+  } as ModelPrice;
+  checkMultipliers(price, problems);
+  return skip === undefined ? { price, problems } : { price, problems, skip };
+}
+
+/** Every rate × every multiplier must stay a whole number of pico-USD, so cost() never rounds. */
+function checkMultipliers(price: ModelPrice, problems: RowProblem[]): void {
+  const mults = [...Object.values(price.geo ?? {}), ...(price.fast ? [price.fast] : [])];
+  if (mults.length === 0) return;
+  const sets: Rates[] = [price, price.flex ?? {}, price.priority ?? {}, price.batch ?? {}];
+  for (const s of [...sets]) sets.push(...((s as RateSet).tiers ?? []));
+  for (const s of sets) {
+    for (const cls of RATE_CLASSES) {
+      const rate = s[cls];
+      if (rate === undefined) continue;
+      for (const m of mults) {
+        if ((rate * m) % 1000 !== 0) problems.push({ field: cls, message: `${cls} × multiplier ${m / 1000} is not exact` });
+      }
+    }
+  }
+}

@@ -1,0 +1,114 @@
+/** @module The pricing engine the proxy calls once per response. Never throws; never prices silently wrong. */
+import { COST_CLASSES, cost, type Cost } from "./cost.ts";
+import { describePrices } from "./describe.ts";
+import { lookupModel, type Match } from "./lookup.ts";
+import { createTable } from "./table.ts";
+import type { PriceOverrides } from "./types.ts";
+import { PRICE_VERSION } from "./version.ts";
+import type { Usage } from "../usage/types.ts";
+
+export interface PriceContext {
+  provider: string;
+  /** The model the response reports, else the request's. */
+  model: string | null;
+  /** Response service tier (`flex`, `priority`, `fast`, `batch`, `default`…). */
+  serviceTier: string | null;
+  /** Anthropic `inference_geo`; OpenAI / Azure data zone (`us`, `eu`); the AWS region for `aws-bedrock`. */
+  geo: string | null;
+  /** Cost the provider reported, already in pico-USD (OpenRouter `usage.cost`, xAI `cost_in_usd_ticks`). */
+  reportedCostPico: number | null;
+}
+
+export interface PriceResult {
+  priced: boolean;
+  cost_pico: number | null;
+  /** Token class → pico-USD, non-zero classes only. */
+  breakdown: Record<string, number> | null;
+  price_version: string;
+  /** Table key used. */
+  matched: string | null;
+  source: "table" | "override" | "reported" | null;
+}
+
+export interface Pricer {
+  price(usage: Usage | null, ctx: PriceContext): PriceResult;
+  readonly version: string;
+  readonly unpricedCount: number;
+  /** Text for `kestrel prices [MODEL]`. */
+  describe(model?: string): string;
+}
+
+const MEMO_LIMIT = 4096;
+/** Distinct unknown models warned about; beyond this (random model names) warnings stop, counting does not. */
+const WARN_LIMIT = 10_000;
+
+export function createPricer(opts?: {
+  overrides?: PriceOverrides;
+  onUnpriced?(provider: string, model: string): void;
+}): Pricer {
+  const overrides = opts?.overrides;
+  const table = createTable(overrides);
+  const version = overrides && overrides.entries.size > 0 ? `${PRICE_VERSION}+o${overrides.fingerprint}` : PRICE_VERSION;
+  const warned = new Set<string>();
+  // Hot path: one Map lookup per response once a (provider, model, geo) has been seen.
+  const memo = new Map<string, Match | null>();
+  let unpriced = 0;
+
+  const find = (provider: string, model: string, geo: string | null): Match | null => {
+    const k = `${provider}\u0000${model}\u0000${geo ?? ""}`;
+    let m = memo.get(k);
+    if (m === undefined) {
+      if (memo.size >= MEMO_LIMIT) memo.clear();
+      m = lookupModel(table, provider, model, provider === "aws-bedrock" || provider === "azure-openai" ? geo : null);
+      memo.set(k, m);
+    }
+    return m;
+  };
+  const none = (matched: string | null): PriceResult => {
+    unpriced++;
+    return { priced: false, cost_pico: null, breakdown: null, price_version: version, matched, source: null };
+  };
+
+  return {
+    version,
+    get unpricedCount() {
+      return unpriced;
+    },
+    describe: (model) => describePrices(table, version, overrides, model),
+    price(usage, ctx) {
+      if (usage === null) return none(null);
+      const match = ctx.model ? find(ctx.provider, ctx.model, ctx.geo) : null;
+      let c: Cost | null = null;
+      if (match) {
+        try {
+          c = cost(usage, match.entry.price, ctx);
+        } catch {
+          c = null; // inconsistent usage, an unpriceable class, or beyond exact range: unpriced, not wrong
+        }
+      }
+      const reported = ctx.reportedCostPico;
+      if (reported !== null && Number.isSafeInteger(reported) && reported >= 0) {
+        const breakdown = c ? nonZero(c) : null;
+        return { priced: true, cost_pico: reported, breakdown, price_version: version, matched: match?.key ?? null, source: "reported" };
+      }
+      if (match && c) {
+        const source = match.entry.origin === "override" ? "override" : "table";
+        return { priced: true, cost_pico: c.total, breakdown: nonZero(c), price_version: version, matched: match.key, source };
+      }
+      if (ctx.model) {
+        const k = `${ctx.provider}\u0000${ctx.model}`;
+        if (!warned.has(k) && warned.size < WARN_LIMIT) {
+          warned.add(k);
+          opts?.onUnpriced?.(ctx.provider, ctx.model);
+        }
+      }
+      return none(match?.key ?? null);
+    },
+  };
+}
+
+function nonZero(c: Cost): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of COST_CLASSES) if (c[k] !== 0) out[k] = c[k];
+  return out;
+}

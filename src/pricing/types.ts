@@ -1,0 +1,87 @@
+/**
+ * @module Price shapes. Every rate is an INTEGER number of pico-USD (1e-12 USD) per token (per call for
+ * `web_search`); multipliers are integers in thousandths (1100 = ×1.1). The generated data file stores
+ * exactly these shapes, so the embedded table needs no decoding.
+ */
+
+/** Per-token rates by token class. A missing rate falls back as documented in cost.ts. */
+export interface Rates {
+  input?: number;
+  output?: number;
+  cache_read?: number;
+  cache_write_5m?: number;
+  cache_write_1h?: number;
+  /** Only where reasoning is priced differently from output. */
+  reasoning?: number;
+  audio_input?: number;
+  audio_output?: number;
+}
+
+/** Rates that replace the base ones for the whole request when its input crosses `above` tokens. */
+export interface TierRates extends Rates {
+  above: number;
+}
+
+/** A set of rates with its own long-context tiers (the base set, or a service tier's). */
+export interface RateSet extends Rates {
+  /** Ascending by `above`. */
+  tiers?: TierRates[];
+}
+
+export type PriceMode = "chat" | "completion" | "responses" | "embedding";
+
+export interface ModelPrice extends RateSet {
+  input: number;
+  output: number;
+  mode: PriceMode;
+  /** LiteLLM `litellm_provider` of the row (what describe() shows; rules in corrections.ts key on it). */
+  lp: string;
+  flex?: RateSet;
+  priority?: RateSet;
+  batch?: RateSet;
+  /** Per server-side web search call (LiteLLM `search_context_cost_per_query.search_context_size_medium`). */
+  web_search?: number;
+  /** Geo → multiplier in thousandths on every token rate (Anthropic `inference_geo`, OpenAI data residency). */
+  geo?: Record<string, number>;
+  /** Anthropic fast mode multiplier in thousandths on every token rate. */
+  fast?: number;
+  /** Thresholds are inclusive (input ≥ above) rather than input > above (xAI). */
+  tier_inclusive?: true;
+  deprecated?: string;
+}
+
+/** Where the price of a table entry comes from. */
+export type PriceOrigin = "table" | "correction" | "override";
+
+export interface PriceEntry {
+  price: ModelPrice;
+  origin: PriceOrigin;
+  /** Why and from what source the entry differs from the upstream row (corrections), or the file (override). */
+  notes: string[];
+}
+
+/** The generated data file. */
+export interface PriceData {
+  meta: PriceMeta;
+  /** Kestrel provider id → LiteLLM key → price. */
+  models: Record<string, Record<string, ModelPrice>>;
+}
+
+export interface PriceMeta {
+  /** `litellm-2026-07-24`: the upstream state; Kestrel's corrections add `+kN` at runtime. */
+  version: string;
+  upstream: string;
+  upstream_date: string;
+  source_sha256: string;
+  generated: string;
+  unit: string;
+  counts: Record<string, number>;
+}
+
+/** Parsed price override file(s): Kestrel provider → table key or model id → entry. */
+export interface PriceOverrides {
+  entries: Map<string, Map<string, PriceEntry>>;
+  /** Short fingerprint of the override text, appended to the price version. */
+  fingerprint: string;
+  files: string[];
+}
