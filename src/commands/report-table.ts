@@ -1,0 +1,44 @@
+/** @module Usage report → an aligned plain-text table (totals last) and → CSV. */
+import { csvCell } from "../store/export-format.ts";
+import type { UsageGroup, UsageReport, UsageTotals } from "../store/queries.ts";
+import type { GroupBy } from "../store/query-params.ts";
+
+const COLUMNS: readonly [header: string, field: keyof UsageTotals][] = [
+  ["requests", "requests"],
+  ["input", "input_tokens"],
+  ["output", "output_tokens"],
+  ["cache read", "cache_read_tokens"],
+  ["cache write", "cache_write_tokens"],
+  ["reasoning", "reasoning_tokens"],
+  ["cost (USD)", "cost_usd"],
+  ["unpriced", "unpriced_requests"],
+];
+
+const CSV_FIELDS: readonly (keyof UsageTotals)[] = COLUMNS.map(([, field]) => field);
+
+/** Control characters (a user header may carry terminal escapes) would break alignment or the terminal. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+const label = (key: string | null) => (key === null ? "(none)" : key.replace(CONTROL, "?"));
+const cell = (v: string | number) => (typeof v === "number" ? v.toLocaleString("en-US") : v);
+
+export function renderUsageTable(report: UsageReport, groupBy: GroupBy): string {
+  if (report.groups.length === 0) return "No requests in this range\n";
+  const rows = report.groups.map((g: UsageGroup) => [label(g.key), ...COLUMNS.map(([, f]) => cell(g[f]))]);
+  const header = [groupBy, ...COLUMNS.map(([h]) => h)];
+  const total = ["total", ...COLUMNS.map(([, f]) => cell(report.total[f]))];
+  const widths = header.map((h, i) => Math.max(h.length, ...[...rows, total].map((r) => (r[i] as string).length)));
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join("  ")
+      .trimEnd() + "\n";
+  const rule = widths.map((w) => "-".repeat(w)).join("  ") + "\n";
+  return line(header) + rule + rows.map(line).join("") + rule + line(total);
+}
+
+/** Groups only (a totals row would be double-counted by a spreadsheet SUM); CRLF like the export. */
+export function renderUsageCsv(report: UsageReport, groupBy: GroupBy): string {
+  const head = [groupBy, ...CSV_FIELDS].join(",") + "\r\n";
+  return head +
+    report.groups.map((g) => [csvCell(g.key, true), ...CSV_FIELDS.map((f) => csvCell(g[f], false))].join(",") + "\r\n")
+      .join("");
+}

@@ -1,0 +1,79 @@
+/** @module The `Db` adapter over node:sqlite (`DatabaseSync`): used on Deno, works on Bun too. */
+// @ts-ignore: @types/node 20 has no node:sqlite types; the shapes used are declared below.
+import { DatabaseSync as NodeDatabaseSync } from "node:sqlite";
+import {
+  createTransaction,
+  type Db,
+  DEFAULT_BUSY_TIMEOUT_MS,
+  normalizeRow,
+  type OpenOptions,
+  type Params,
+  type Row,
+  type SqlValue,
+  type Stmt,
+} from "../store/db.ts";
+
+type Raw = Record<string, unknown>;
+
+interface NodeStatement {
+  run(...params: unknown[]): { changes: number | bigint; lastInsertRowid: number | bigint };
+  get(...params: unknown[]): Raw | undefined;
+  all(...params: unknown[]): Raw[];
+  iterate(...params: unknown[]): IterableIterator<Raw>;
+  setReadBigInts(enabled: boolean): void;
+}
+
+interface NodeDatabase {
+  exec(sql: string): void;
+  prepare(sql: string): NodeStatement;
+  close(): void;
+}
+
+const DatabaseSync = NodeDatabaseSync as new (path: string, options?: { readOnly?: boolean }) => NodeDatabase;
+
+/** Opens (creating unless read-only) a SQLite file with node:sqlite. */
+export function openSqlite(path: string, options: OpenOptions = {}): Db {
+  const db = new DatabaseSync(path, { readOnly: options.readonly === true });
+  db.exec(`PRAGMA busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
+  const exec = (sql: string): void => {
+    db.exec(sql);
+  };
+  return {
+    driver: "node:sqlite",
+    exec,
+    prepare<R = Row>(sql: string): Stmt<R> {
+      const stmt = db.prepare(sql);
+      // Big integers would throw by default; read them as bigint and let normalizeRow restore safe numbers.
+      stmt.setReadBigInts(true);
+      return wrap(stmt) as unknown as Stmt<R>;
+    },
+    transaction: createTransaction(exec),
+    close() {
+      db.close();
+    },
+  };
+}
+
+function bind(params: Params | undefined): unknown[] {
+  if (params === undefined) return [];
+  return Array.isArray(params) ? (params as SqlValue[]) : [params];
+}
+
+function wrap(stmt: NodeStatement): Stmt<Row> {
+  return {
+    run(params) {
+      const r = stmt.run(...bind(params));
+      return { changes: Number(r.changes), lastInsertRowid: r.lastInsertRowid };
+    },
+    get(params) {
+      const row = stmt.get(...bind(params));
+      return row === undefined || row === null ? undefined : normalizeRow(row);
+    },
+    all(params) {
+      return stmt.all(...bind(params)).map(normalizeRow);
+    },
+    *iterate(params) {
+      for (const row of stmt.iterate(...bind(params))) yield normalizeRow(row);
+    },
+  };
+}

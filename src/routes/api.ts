@@ -1,0 +1,102 @@
+/** @module /api/requests, /api/usage, /api/export: the stored usage records over HTTP (mounted at /api). */
+import { type Context, Hono } from "hono";
+import { errorResponse } from "../errors.ts";
+import { createExportFormatter, exportChunks } from "../store/export-format.ts";
+import { parseCursor, type Parsed, parseFilter, parseFormat, parseGroupBy, parseLimit } from "../store/query-params.ts";
+import type { Store } from "../store/store.ts";
+import { apiAuth } from "./api-auth.ts";
+import { textStream } from "./api-stream.ts";
+
+export interface ApiRouteOptions {
+  store: Store;
+  /** Bearer token required on every /api route, or null. */
+  adminToken: string | null;
+  /** True when the server listens only on loopback (then no token is needed). */
+  loopbackOnly: boolean;
+  now(): number;
+}
+
+/** Thrown by `need` so each handler reads as a straight line; turned into a 400 below. */
+class InvalidQuery extends Error {}
+
+function need<T>(parsed: Parsed<T>): T {
+  if (!parsed.ok) throw new InvalidQuery(parsed.message);
+  return parsed.value;
+}
+
+const KNOWN = new Set(["provider", "model", "key_id", "user", "project", "outcome", "since", "until"]);
+
+/** Unknown parameters are refused: a typo (`modle=`) would otherwise silently widen the result. */
+function checkNames(c: Context, allowed: readonly string[]): void {
+  for (const name of Object.keys(c.req.queries())) {
+    if (!KNOWN.has(name) && !allowed.includes(name)) {
+      throw new InvalidQuery(`Unknown parameter ${JSON.stringify(name)}`);
+    }
+  }
+}
+
+/** Reads the first item now (so its error surfaces here), then yields it and the rest. */
+async function prefetch<T>(source: AsyncIterable<T>): Promise<AsyncIterable<T>> {
+  const it = source[Symbol.asyncIterator]();
+  const first = await it.next();
+  return {
+    async *[Symbol.asyncIterator]() {
+      try {
+        if (first.done) return;
+        yield first.value;
+        for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
+      } finally {
+        await it.return?.();
+      }
+    },
+  };
+}
+
+export function createApiRoutes(opts: ApiRouteOptions): Hono {
+  const { store } = opts;
+  const app = new Hono();
+  app.use("*", apiAuth(opts.adminToken, opts.loopbackOnly));
+
+  const filterOf = (c: Context) => need(parseFilter((name) => c.req.query(name), opts.now()));
+
+  app.get("/requests", async (c) => {
+    checkNames(c, ["limit", "before"]);
+    const filter = filterOf(c);
+    const limit = need(parseLimit(c.req.query("limit")));
+    const before = need(parseCursor(c.req.query("before")));
+    return c.json(await store.listRequests(filter, { limit, before }));
+  });
+
+  app.get("/usage", async (c) => {
+    checkNames(c, ["group_by"]);
+    const filter = filterOf(c);
+    return c.json(await store.usage(filter, need(parseGroupBy(c.req.query("group_by")))));
+  });
+
+  app.get("/export", async (c) => {
+    checkNames(c, ["format"]);
+    const filter = filterOf(c);
+    const formatter = createExportFormatter(need(parseFormat(c.req.query("format"))));
+    // The first page is read before answering: a failing store is a 500, not a 200 with a cut body.
+    const pages = await prefetch(store.exportRows(filter));
+    const body = textStream(exportChunks(pages, formatter));
+    return new Response(body, {
+      headers: {
+        "content-type": formatter.contentType,
+        "content-disposition": `attachment; filename="kestrel-requests.${formatter.extension}"`,
+        "cache-control": "no-store",
+      },
+    });
+  });
+
+  // A catch-all route rather than notFound(): a mounted sub-app's notFound is not used by the parent.
+  app.all(
+    "*",
+    (c) => errorResponse("not_found", 404, `No API route ${JSON.stringify(`${c.req.method} ${c.req.path}`)}`),
+  );
+  app.onError((err) => {
+    if (err instanceof InvalidQuery) return errorResponse("invalid_query", 400, err.message);
+    return errorResponse("internal_error", 500, `Usage query failed: ${err.message}`);
+  });
+  return app;
+}

@@ -1,0 +1,105 @@
+/** @module The SQLite adapter contract (runtimes.md §3): one shape over both drivers (src/entry/sqlite-*). */
+
+export type SqlValue = string | number | bigint | null | Uint8Array;
+/** Positional values for `?`, or named values whose keys have no prefix and bind `$name` in the SQL. */
+export type Params = readonly SqlValue[] | Readonly<Record<string, SqlValue>>;
+/**
+ * A row as a plain object. Integers come back as `number` when they fit in 2^53 and as `bigint` otherwise:
+ * never silently rounded (one driver's default) and never thrown (the other's).
+ */
+export type Row = Record<string, SqlValue>;
+
+export interface RunResult {
+  changes: number;
+  lastInsertRowid: number | bigint;
+}
+
+export interface Stmt<R = Row> {
+  run(params?: Params): RunResult;
+  /** The first row, or undefined on a miss (both drivers). */
+  get(params?: Params): R | undefined;
+  all(params?: Params): R[];
+  /** Rows one by one; the statement stays busy until the iterator ends or `return()` is called. */
+  iterate(params?: Params): IterableIterator<R>;
+}
+
+export interface Db {
+  /** The driver module's name, for logs and tests. */
+  readonly driver: string;
+  /** One or more statements without parameters. */
+  exec(sql: string): void;
+  prepare<R = Row>(sql: string): Stmt<R>;
+  /** Runs `fn` in BEGIN IMMEDIATE … COMMIT (ROLLBACK on throw); nested calls use savepoints. `fn` must be sync. */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}
+
+export interface OpenOptions {
+  /** Open without write access (fails when the file does not exist). */
+  readonly?: boolean;
+}
+
+/** What each driver entry exports. */
+export type OpenSqlite = (path: string, options?: OpenOptions) => Db;
+
+/** How long a connection waits on another's write lock before SQLITE_BUSY. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+
+/**
+ * Copies a driver row into a plain object, turning safe bigints into numbers. Drivers are asked for bigints
+ * so that nothing is rounded; this restores numbers wherever that is exact.
+ */
+export function normalizeRow(raw: Record<string, unknown>): Row {
+  const row: Row = {};
+  for (const key in raw) {
+    const v = raw[key] as SqlValue;
+    row[key] = typeof v === "bigint" && v <= MAX_SAFE && v >= MIN_SAFE ? Number(v) : v;
+  }
+  return row;
+}
+
+/** BEGIN IMMEDIATE / COMMIT / ROLLBACK with savepoints for nesting: one behaviour for both drivers. */
+export function createTransaction(exec: (sql: string) => void): <T>(fn: () => T) => T {
+  let depth = 0;
+  return <T>(fn: () => T): T => {
+    const savepoint = depth > 0 ? `kestrel_sp_${depth}` : null;
+    exec(savepoint === null ? "BEGIN IMMEDIATE" : `SAVEPOINT ${savepoint}`);
+    depth++;
+    let result: T;
+    try {
+      result = fn();
+      if (result instanceof Promise) throw new TypeError("Transaction callbacks must be synchronous");
+    } catch (err) {
+      depth--;
+      try {
+        exec(savepoint === null ? "ROLLBACK" : `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
+      } catch {
+        // SQLite may already have rolled back (e.g. SQLITE_FULL); the original error is the one to report.
+      }
+      throw err;
+    }
+    depth--;
+    try {
+      exec(savepoint === null ? "COMMIT" : `RELEASE ${savepoint}`);
+    } catch (err) {
+      if (savepoint === null) {
+        try {
+          exec("ROLLBACK");
+        } catch {
+          // Nothing left to roll back.
+        }
+      }
+      throw err;
+    }
+    return result;
+  };
+}
+
+/** True for SQLITE_BUSY / SQLITE_LOCKED: another connection holds the lock; retrying later is enough. */
+export function isBusyError(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : String(err);
+  return /database is locked|database table is locked|SQLITE_BUSY|SQLITE_LOCKED/i.test(message);
+}

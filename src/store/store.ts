@@ -1,0 +1,339 @@
+/** @module The usage store: bounded queue + background batch flusher on the write side, async reads. */
+import type { UsageRecord } from "../usage/record.ts";
+import { COLUMN_SQL, RECORD_COLUMNS, recordToParams } from "./columns.ts";
+import { type Db, isBusyError, type Stmt } from "./db.ts";
+import type { RequestFilter } from "./filter.ts";
+import {
+  exportPages,
+  type ListOptions,
+  listRequests,
+  type RequestPage,
+  type UsageReport,
+  usageReport,
+} from "./queries.ts";
+import type { GroupBy } from "./query-params.ts";
+import { configure, migrate } from "./schema.ts";
+
+export interface StoreStats {
+  /** Accepted by add(), not yet committed. */
+  queued: number;
+  /** Committed to the database. */
+  written: number;
+  /** Refused (queue full, store closed, unserializable) or given up at close. Never silent: see onError. */
+  dropped: number;
+  /** Failed batch writes (each is retried). */
+  write_errors: number;
+}
+
+export interface StoreOptions {
+  /** Records per transaction (default 1,000). */
+  batchSize?: number;
+  /** Longest a record waits in the queue while the database is writable (default 100 ms). */
+  flushIntervalMs?: number;
+  /** Records kept while the database cannot be written; beyond it add() drops (default 100,000). */
+  maxQueue?: number;
+  /** Pause after a failed write before the next attempt (default 1,000 ms). */
+  retryMs?: number;
+  /** Problems for the operator's log; called at most once per `errorIntervalMs`, with a suppressed count. */
+  onError?: (message: string) => void;
+  /** Default 10,000 ms. */
+  errorIntervalMs?: number;
+  /** A fresh connection to the same file, tried after a failure that is not lock contention (read-only file). */
+  reopen?: () => Db;
+  /** Lock wait for this connection. Writes run on the event loop, so keep it short (default 50 ms). */
+  busyTimeoutMs?: number;
+  /** Delete records older than this many days at start and every 24 h (default: keep everything). */
+  retentionDays?: number | null;
+  /** Records per page for exportRows (default 1,000). */
+  exportPageSize?: number;
+  now?: () => number;
+}
+
+export interface Store {
+  /** Enqueues one record. Synchronous, never throws, never touches the database. */
+  add(record: UsageRecord): void;
+  /** Writes everything queued now; rejects when a batch cannot be written (records stay queued). */
+  flush(): Promise<void>;
+  /** Final flush, then closes the database. Records that still cannot be written are counted as dropped. */
+  close(): Promise<void>;
+  stats(): StoreStats;
+  /** Deletes records with `ts` older than `retentionDays` days, in small transactions; resolves to the count. */
+  prune(retentionDays: number): Promise<number>;
+  listRequests(filter: RequestFilter, options: ListOptions): Promise<RequestPage>;
+  usage(filter: RequestFilter, groupBy: GroupBy): Promise<UsageReport>;
+  /** Oldest first, in pages; constant memory for any row count. */
+  exportRows(filter: RequestFilter): AsyncIterable<UsageRecord[]>;
+  /** Replaces the cost fields of existing records (reprice), in one transaction; resolves to rows changed. */
+  updateCosts(updates: readonly CostUpdate[]): Promise<number>;
+}
+
+/** The cost fields of one record, as `kestrel reprice` recomputes them. */
+export type CostUpdate = Pick<
+  UsageRecord,
+  "id" | "cost_usd" | "cost_pico" | "cost_breakdown" | "priced" | "price_version"
+>;
+
+const INSERT_SQL = `INSERT INTO requests (${COLUMN_SQL}) VALUES (${RECORD_COLUMNS.map(() => "?").join(", ")})
+  ON CONFLICT (id) DO NOTHING`;
+const UPDATE_COSTS_SQL = `UPDATE requests SET cost_usd = ?, cost_pico = ?, cost_breakdown = ?, priced = ?,
+  price_version = ? WHERE id = ?`;
+const PRUNE_CHUNK = 5000;
+const DAY_MS = 86_400_000;
+const CLOSE_ATTEMPTS = 3;
+
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+const tick = (ms = 0) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
+  const batchSize = Math.max(1, options.batchSize ?? 1000);
+  const intervalMs = options.flushIntervalMs ?? 100;
+  const maxQueue = options.maxQueue ?? 100_000;
+  const retryMs = options.retryMs ?? 1000;
+  const errorIntervalMs = options.errorIntervalMs ?? 10_000;
+  const busyTimeoutMs = options.busyTimeoutMs ?? 50;
+  const pageSize = options.exportPageSize ?? 1000;
+  const now = options.now ?? Date.now;
+
+  let db = initialDb;
+  let ready = false; // schema known to be current on this connection
+  let reconnect = false; // the last failure may be cured by a fresh connection
+  let insert: Stmt | null = null; // prepared once per connection
+  let queue: UsageRecord[] = [];
+  let head = 0; // queue[head..] is pending; the prefix was committed (compacted lazily)
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let urgent = false; // the pending timer is a 0 ms one
+  let failing = false; // in backoff after a failed write: no early flushes
+  let closed = false;
+  let lastError: unknown = null;
+  let pruneTimer: ReturnType<typeof setTimeout> | null = null;
+  const counts = { written: 0, dropped: 0, write_errors: 0 };
+
+  let lastReport = -Infinity;
+  let suppressed = 0;
+  const report = (message: string): void => {
+    const t = now();
+    if (t - lastReport < errorIntervalMs) {
+      suppressed++;
+      return;
+    }
+    lastReport = t;
+    const text = suppressed > 0 ? `${message} (${suppressed} similar messages suppressed)` : message;
+    suppressed = 0;
+    try {
+      options.onError?.(text);
+    } catch {
+      // A failing logger must not stop the flusher.
+    }
+  };
+
+  /** Every read and write goes through the current connection, which a reconnect may replace. */
+  const live: Db = {
+    get driver() {
+      return db.driver;
+    },
+    exec: (sql) => db.exec(sql),
+    prepare: (sql) => db.prepare(sql),
+    transaction: (fn) => db.transaction(fn),
+    close: () => db.close(),
+  };
+
+  const ensureReady = (): void => {
+    if (reconnect && options.reopen) {
+      try {
+        db.close();
+      } catch {
+        // Already unusable; the new connection replaces it.
+      }
+      db = options.reopen();
+      reconnect = false;
+      ready = false;
+      insert = null;
+    }
+    if (!ready) {
+      configure(db, busyTimeoutMs);
+      migrate(db);
+      ready = true;
+    }
+  };
+
+  try {
+    ensureReady();
+  } catch (err) {
+    // Keep serving: the flusher retries (and reconnects) before its first write.
+    report(`Usage database not ready: ${messageOf(err)}`);
+    reconnect = true;
+  }
+
+  const pending = () => queue.length - head;
+
+  /** Writes the oldest batch in one transaction. Returns false (records stay queued) when it fails. */
+  const writeBatch = (): boolean => {
+    const end = Math.min(queue.length, head + batchSize);
+    if (end === head) return true;
+    let bad = 0;
+    let badMessage = "";
+    try {
+      ensureReady();
+      const stmt = (insert ??= db.prepare(INSERT_SQL));
+      db.transaction(() => {
+        for (let i = head; i < end; i++) {
+          let params;
+          try {
+            params = recordToParams(queue[i] as UsageRecord);
+          } catch (err) {
+            bad++;
+            badMessage = messageOf(err);
+            continue;
+          }
+          stmt.run(params);
+        }
+      });
+    } catch (err) {
+      lastError = err;
+      counts.write_errors++;
+      reconnect = !isBusyError(err);
+      report(`Could not write usage records (${pending()} queued, will retry): ${messageOf(err)}`);
+      return false;
+    }
+    counts.written += end - head - bad;
+    if (bad > 0) {
+      counts.dropped += bad;
+      report(`Dropped ${bad} usage record(s) that could not be serialized: ${badMessage}`);
+    }
+    head = end;
+    if (head === queue.length) {
+      queue = [];
+      head = 0;
+    } else if (head > 4096 && head * 2 > queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+    return true;
+  };
+
+  const schedule = (delay: number): void => {
+    if (closed) return;
+    if (timer !== null) {
+      // Only a 0 ms request may replace a pending interval timer; anything else is already due soon enough.
+      if (urgent || delay > 0) return;
+      clearTimeout(timer);
+    }
+    urgent = delay === 0;
+    timer = setTimeout(onTimer, delay);
+  };
+
+  function onTimer(): void {
+    timer = null;
+    urgent = false;
+    // One batch per timer turn keeps each event-loop stall to a few milliseconds.
+    failing = !writeBatch();
+    if (failing) schedule(retryMs);
+    else if (pending() >= batchSize) schedule(0);
+    else if (pending() > 0) schedule(intervalMs);
+  }
+
+  const flushAll = async (): Promise<void> => {
+    while (pending() > 0) {
+      if (!writeBatch()) throw new Error(`Could not write usage records: ${messageOf(lastError)}`);
+      if (pending() > 0) await tick();
+    }
+  };
+
+  const prune = async (retentionDays: number): Promise<number> => {
+    const cutoff = new Date(now() - retentionDays * DAY_MS).toISOString();
+    ensureReady();
+    const stmt = db.prepare(
+      `DELETE FROM requests WHERE id IN (SELECT id FROM requests WHERE ts < $cutoff ORDER BY ts LIMIT ${PRUNE_CHUNK})`,
+    );
+    let total = 0;
+    for (;;) {
+      const changes = db.transaction(() => stmt.run({ cutoff }).changes);
+      total += changes;
+      if (changes < PRUNE_CHUNK) return total;
+      await tick();
+    }
+  };
+
+  const retention = options.retentionDays;
+  if (retention !== null && retention !== undefined && retention > 0) {
+    const runPrune = (): void => {
+      pruneTimer = setTimeout(runPrune, DAY_MS);
+      prune(retention).catch((err) => report(`Could not prune usage records: ${messageOf(err)}`));
+    };
+    pruneTimer = setTimeout(runPrune, 0);
+  }
+
+  const read = async <T>(fn: () => T): Promise<T> => {
+    if (closed) throw new Error("Usage store is closed");
+    ensureReady();
+    return fn();
+  };
+
+  return {
+    add(record) {
+      // Hot: called on every proxied request. Only counters and an array push.
+      if (closed || pending() >= maxQueue) {
+        counts.dropped++;
+        report(
+          closed
+            ? `Usage record dropped: the store is closed (${counts.dropped} dropped so far)`
+            : `Usage queue full (${maxQueue} records): dropping records (${counts.dropped} dropped so far)`,
+        );
+        return;
+      }
+      queue.push(record);
+      if (failing) schedule(retryMs);
+      else schedule(pending() >= batchSize ? 0 : intervalMs);
+    },
+    flush: flushAll,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (timer !== null) clearTimeout(timer);
+      if (pruneTimer !== null) clearTimeout(pruneTimer);
+      timer = pruneTimer = null;
+      for (let attempt = 1; pending() > 0; attempt++) {
+        try {
+          await flushAll();
+        } catch {
+          if (attempt >= CLOSE_ATTEMPTS) break;
+          await tick(Math.min(retryMs, 1000));
+        }
+      }
+      const lost = pending();
+      if (lost > 0) {
+        counts.dropped += lost;
+        lastReport = -Infinity; // the last word at shutdown is never suppressed
+        report(`Closing with ${lost} usage record(s) that could not be written: ${messageOf(lastError)}`);
+        queue = [];
+        head = 0;
+      }
+      try {
+        db.close();
+      } catch {
+        // Closing twice or a broken connection: nothing left to save.
+      }
+    },
+    stats: () => ({ queued: pending(), ...counts }),
+    prune,
+    listRequests: (filter, opts) => read(() => listRequests(live, filter, opts)),
+    usage: (filter, groupBy) => read(() => usageReport(live, filter, groupBy)),
+    updateCosts: (updates) =>
+      read(() => {
+        const stmt = db.prepare(UPDATE_COSTS_SQL);
+        return db.transaction(() => {
+          let changed = 0;
+          for (const u of updates) {
+            const breakdown = u.cost_breakdown === null ? null : JSON.stringify(u.cost_breakdown);
+            changed += stmt.run([u.cost_usd, u.cost_pico, breakdown, u.priced ? 1 : 0, u.price_version, u.id]).changes;
+          }
+          return changed;
+        });
+      }),
+    async *exportRows(filter) {
+      if (closed) throw new Error("Usage store is closed");
+      ensureReady();
+      yield* exportPages(live, filter, pageSize);
+    },
+  };
+}

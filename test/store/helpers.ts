@@ -1,0 +1,93 @@
+/** Test helpers: the SQLite drivers of the running runtime, temp files, and record factories. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { OpenSqlite } from "../../src/store/db.ts";
+import type { UsageRecord } from "../../src/usage/record.ts";
+
+export interface Driver {
+  name: "bun:sqlite" | "node:sqlite";
+  open: OpenSqlite;
+}
+
+/** On Bun: bun:sqlite and node:sqlite. On Deno: node:sqlite. */
+export async function drivers(): Promise<Driver[]> {
+  const list: Driver[] = [];
+  if (typeof (globalThis as { Bun?: unknown }).Bun !== "undefined") {
+    list.push({ name: "bun:sqlite", open: (await import("../../src/entry/sqlite-bun.ts")).openSqlite });
+  }
+  list.push({ name: "node:sqlite", open: (await import("../../src/entry/sqlite-node.ts")).openSqlite });
+  return list;
+}
+
+/** The driver the runtime itself would use. */
+export async function runtimeDriver(): Promise<Driver> {
+  return (await drivers())[0] as Driver;
+}
+
+/** A fresh directory, removed after `fn` (even when it throws). */
+export async function withTempDir<T>(fn: (dir: string) => T | Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), "kestrel-store-"));
+  try {
+    return await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const BASE_MS = Date.UTC(2026, 10, 20, 12, 0, 0);
+const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/** A ULID-shaped id that sorts with `i`. */
+export function idFor(i: number, ms = BASE_MS + i * 1000): string {
+  let time = "";
+  let t = ms;
+  for (let k = 0; k < 10; k++) {
+    time = ALPHABET[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  return time + String(i).padStart(16, "0");
+}
+
+/** Record `i`: one second after record i-1, costs `i * 1000` pico-USD unless overridden. */
+export function makeRecord(i: number, overrides: Partial<UsageRecord> = {}): UsageRecord {
+  const ms = BASE_MS + i * 1000;
+  const pico = i * 1000 + 1;
+  return {
+    id: idFor(i, ms),
+    ts: new Date(ms).toISOString(),
+    request_id: `req_${i}`,
+    provider: i % 3 === 0 ? "anthropic" : "openai",
+    model: i % 3 === 0 ? "claude-sonnet-4-5" : i % 3 === 1 ? "gpt-4o" : "gpt-4o-mini",
+    method: "POST",
+    path: "/v1/chat/completions",
+    status: 200,
+    outcome: "ok",
+    streaming: i % 2 === 0,
+    duration_ms: 100 + i,
+    ttfb_ms: 20 + (i % 7),
+    input_tokens: 100 + i,
+    output_tokens: 50 + i,
+    total_tokens: 150 + 2 * i,
+    cache_read_tokens: i % 5,
+    cache_write_tokens: i % 4,
+    cache_write_1h_tokens: 0,
+    reasoning_tokens: i % 6,
+    audio_input_tokens: null,
+    audio_output_tokens: null,
+    web_search_requests: null,
+    usage_source: "reported",
+    usage_native: { prompt_tokens: 100 + i, completion_tokens: 50 + i },
+    cost_usd: null,
+    cost_pico: pico,
+    cost_breakdown: { input: "0.000001" },
+    priced: true,
+    price_version: "test-1",
+    key_id: `key_${i % 4}`,
+    user: i % 2 === 0 ? "alice" : "bob",
+    project: i % 5 === 0 ? null : "web",
+    tags: ["t1"],
+    usage_error: null,
+    ...overrides,
+  };
+}

@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { usd } from "../../src/pricing/money.ts";
+import type { RequestFilter } from "../../src/store/filter.ts";
+import { GROUP_BYS } from "../../src/store/query-params.ts";
+import { createStore, type Store } from "../../src/store/store.ts";
+import type { UsageRecord } from "../../src/usage/record.ts";
+import { drivers, makeRecord } from "./helpers.ts";
+
+const N = 60;
+const RECORDS = Array.from({ length: N }, (_, i) => makeRecord(i));
+
+async function seeded(open: (p: string) => import("../../src/store/db.ts").Db): Promise<Store> {
+  const store = createStore(open(":memory:"));
+  for (const r of RECORDS) store.add(r);
+  await store.flush();
+  return store;
+}
+
+async function listAll(store: Store, filter: RequestFilter, limit: number): Promise<UsageRecord[]> {
+  const out: UsageRecord[] = [];
+  let before: { ts: string; id: string } | null = null;
+  for (;;) {
+    const page = await store.listRequests(filter, { limit, before });
+    out.push(...page.requests);
+    if (page.next_before === null) return out;
+    before = { ts: page.next_before.slice(0, 24), id: page.next_before.slice(24) };
+  }
+}
+
+const FILTERS: [filter: RequestFilter, keep: (r: UsageRecord) => boolean][] = [
+  [{}, () => true], // everything
+  [{ provider: "anthropic" }, (r) => r.provider === "anthropic"], // provider
+  [{ model: "gpt-4o" }, (r) => r.model === "gpt-4o"], // model
+  [{ key_id: "key_1" }, (r) => r.key_id === "key_1"], // key
+  [{ user: "alice" }, (r) => r.user === "alice"], // user
+  [{ project: "web" }, (r) => r.project === "web"], // project (nulls excluded)
+  [{ outcome: "ok" }, () => true], // outcome: all ok
+  [{ outcome: "timeout" }, () => false], // outcome: none
+  [{ since: RECORDS[10]!.ts }, (_r) => _r.ts >= RECORDS[10]!.ts], // since is inclusive
+  [{ until: RECORDS[10]!.ts }, (r) => r.ts < RECORDS[10]!.ts], // until is exclusive
+  [
+    { since: RECORDS[5]!.ts, until: RECORDS[25]!.ts, user: "bob" },
+    (r) => r.ts >= RECORDS[5]!.ts && r.ts < RECORDS[25]!.ts && r.user === "bob",
+  ], // combined
+];
+
+for (const { name, open } of await drivers()) {
+  for (const [filter, keep] of FILTERS) {
+    test(`${name}: listing newest first with filter ${JSON.stringify(filter)}, across pages`, async () => {
+      const store = await seeded(open);
+      const expected = RECORDS.filter(keep).reverse();
+      for (const limit of [1, 7, 1000]) assert.deepEqual(await listAll(store, filter, limit), expected);
+      await store.close();
+    });
+  }
+
+  test(`${name}: next_before is null on the last page and a cursor row may share its ts`, async () => {
+    const store = createStore(open(":memory:"));
+    const ts = "2026-11-27T10:00:00.000Z";
+    for (let i = 0; i < 5; i++) store.add(makeRecord(i, { ts })); // same ts: the id breaks the tie
+    await store.flush();
+    const first = await store.listRequests({}, { limit: 2, before: null });
+    assert.equal(first.next_before, ts + makeRecord(3).id);
+    const ids = (await listAll(store, {}, 2)).map((r) => r.id);
+    assert.deepEqual(ids, [4, 3, 2, 1, 0].map((i) => makeRecord(i).id));
+    assert.equal((await store.listRequests({}, { limit: 5, before: null })).next_before, null);
+    await store.close();
+  });
+
+  for (const groupBy of GROUP_BYS) {
+    test(`${name}: usage by ${groupBy} sums exactly what the records hold`, async () => {
+      const store = await seeded(open);
+      const report = await store.usage({}, groupBy);
+      const keyOf = (r: UsageRecord): string | null =>
+        groupBy === "day" ? r.ts.slice(0, 10) : groupBy === "hour" ? `${r.ts.slice(0, 13)}:00Z` : r[groupBy];
+      const expected = new Map<string | null, UsageRecord[]>();
+      for (const r of RECORDS) expected.set(keyOf(r), [...(expected.get(keyOf(r)) ?? []), r]);
+      assert.equal(report.groups.length, expected.size);
+      for (const g of report.groups) {
+        const rs = expected.get(g.key) ?? [];
+        const sum = (f: keyof UsageRecord) => rs.reduce((s, r) => s + ((r[f] as number | null) ?? 0), 0);
+        assert.deepEqual(g, {
+          key: g.key,
+          requests: rs.length,
+          input_tokens: sum("input_tokens"),
+          output_tokens: sum("output_tokens"),
+          cache_read_tokens: sum("cache_read_tokens"),
+          cache_write_tokens: sum("cache_write_tokens"),
+          reasoning_tokens: sum("reasoning_tokens"),
+          cost_usd: usd(BigInt(sum("cost_pico"))),
+          unpriced_requests: rs.filter((r) => !r.priced).length,
+        });
+      }
+      assert.equal(report.total.requests, N);
+      assert.equal(report.total.cost_usd, usd(BigInt(RECORDS.reduce((s, r) => s + (r.cost_pico ?? 0), 0))));
+      await store.close();
+    });
+  }
+
+  test(`${name}: usage ordering: chronological by time, else by cost; null keys last`, async () => {
+    const store = createStore(open(":memory:"));
+    store.add(makeRecord(1, { model: "cheap", cost_pico: 10 }));
+    store.add(makeRecord(2, { model: "dear", cost_pico: 1000 }));
+    store.add(makeRecord(3, { model: null, cost_pico: 5000, ts: "2026-01-01T00:00:00.000Z" }));
+    store.add(makeRecord(4, { model: "free", cost_pico: null, priced: false }));
+    await store.flush();
+    assert.deepEqual((await store.usage({}, "model")).groups.map((g) => g.key), [null, "dear", "cheap", "free"]);
+    assert.deepEqual((await store.usage({}, "day")).groups.map((g) => g.key), ["2026-01-01", "2026-11-20"]);
+    assert.equal((await store.usage({}, "model")).total.unpriced_requests, 1);
+    await store.close();
+  });
+
+  test(`${name}: cost sums beyond 2^63 pico-USD stay exact`, async () => {
+    const store = createStore(open(":memory:"));
+    const each = Number.MAX_SAFE_INTEGER; // ≈ 9,007 USD per record, the largest exact per-record cost
+    const count = 1100; // 1100 × (2^53 − 1) > 2^63: a plain SQL SUM would overflow
+    for (let i = 0; i < count; i++) store.add(makeRecord(i, { cost_pico: each }));
+    await store.flush();
+    const report = await store.usage({}, "provider");
+    assert.equal(report.total.cost_usd, usd(BigInt(each) * BigInt(count)));
+    assert.equal(report.total.cost_usd, "9907919.1802150901");
+    await store.close();
+  });
+
+  test(`${name}: an empty store reports zeros`, async () => {
+    const store = createStore(open(":memory:"));
+    assert.deepEqual(await store.usage({}, "day"), {
+      groups: [],
+      total: {
+        requests: 0,
+        input_tokens: 0,
+        output_tokens: 0,
+        cache_read_tokens: 0,
+        cache_write_tokens: 0,
+        reasoning_tokens: 0,
+        cost_usd: "0",
+        unpriced_requests: 0,
+      },
+    });
+    assert.deepEqual(await store.listRequests({}, { limit: 10, before: null }), { requests: [], next_before: null });
+    await store.close();
+  });
+
+  test(`${name}: exportRows pages oldest first and covers every record once`, async () => {
+    const store = createStore(open(":memory:"), { exportPageSize: 7 });
+    for (const r of RECORDS) store.add(r);
+    await store.flush();
+    const pages: number[] = [];
+    const seen: UsageRecord[] = [];
+    for await (const page of store.exportRows({})) {
+      pages.push(page.length);
+      seen.push(...page);
+    }
+    assert.deepEqual(seen, RECORDS);
+    assert.deepEqual(pages, [...Array(8).fill(7), 4]);
+    await store.close();
+  });
+}
