@@ -1,0 +1,180 @@
+/**
+ * @module Accumulator for Anthropic Messages responses, JSON and SSE; also used for Claude on Vertex
+ * (rawPredict / streamRawPredict) and inside Bedrock InvokeModel streams (events without `event:` names).
+ *
+ * Stream rules:
+ * - `message_start.message.usage` starts the usage; each `message_delta.usage` is CUMULATIVE and overwrites it
+ *   field by field (top-level keys, non-null values). Never added up.
+ * - A second `message_start` (duplicated or spliced by a proxy) starts over: the last message is the one
+ *   metered. Whether an abandoned first generation was billed, the stream does not say.
+ * - The model is `message_start.message.model`, replaced by the model a `fallback` content block hands over
+ *   to (or a `fallback_message` iteration names): the model that served the answer, which a non-streaming body
+ *   reports as its `model` and whose rates the top-level usage is billed at.
+ * - `event: error` sets upstreamError; usage stays unknown unless `message_start` had reported some.
+ * - Without a `message_delta` (cut, error) the start's usage is completed with an output estimate:
+ *   ceil(bytes of the text / partial_json / thinking strings of the content deltas / 4).
+ * Normalization (iterations, the 1 h cache-write split) is in src/usage/normalize-anthropic.ts.
+ *
+ * HOT: events are classified by their name bytes; only message_start, message_delta, error and
+ * content_block_start (a few per message) are parsed. Content deltas cost one short key probe.
+ */
+import { findKey, keyPattern, parseSlice, valueEnd } from "../json/probe.ts";
+import { equalsAt } from "../sse/bytes.ts";
+import type { SseEvent } from "../sse/types.ts";
+import { tokensFromBytes } from "../usage/estimate.ts";
+import { asObject, type JsonObject, path, textOf } from "../usage/fields.ts";
+import { fallbackModel, normalizeAnthropic } from "../usage/normalize-anthropic.ts";
+import { ascii, isObjectData, kindOf, nameTable, OTHER } from "./event-kind.ts";
+import { settle } from "./settle.ts";
+import type { MeterResult, RequestFacts, UsageAccumulator } from "./types.ts";
+import { describeError } from "./upstream-error.ts";
+
+const START = 1;
+const DELTA = 2;
+const BLOCK_START = 3;
+const CONTENT = 4;
+const ERROR = 5;
+
+const classify = nameTable([
+  ["message_start", START],
+  ["message_delta", DELTA],
+  ["content_block_start", BLOCK_START],
+  ["content_block_delta", CONTENT],
+  ["error", ERROR],
+], ["message_stop", "content_block_stop", "ping"]);
+
+const DELTA_KEY = keyPattern("delta");
+const CONTENT_KEYS = [keyPattern("text"), keyPattern("partial_json"), keyPattern("thinking")];
+const CONTENT_BLOCK = keyPattern("content_block");
+const TYPE = keyPattern("type");
+const FALLBACK = ascii('"fallback"');
+const QUOTE = 0x22;
+
+/** Bytes of the content string a content_block_delta carries (escaped, without quotes); signatures are 0. */
+function contentBytes(data: Uint8Array): number {
+  const delta = findKey(data, DELTA_KEY);
+  if (delta === -1) return 0;
+  for (const key of CONTENT_KEYS) {
+    const at = findKey(data, key, delta);
+    if (at === -1 || data[at] !== QUOTE) continue;
+    const end = valueEnd(data, at);
+    return end === -1 ? 0 : end - at - 2;
+  }
+  return 0;
+}
+
+/** What an Anthropic response reported so far; `finish` turns it into a MeterResult. */
+export interface AnthropicState {
+  onResponse(status: number): void;
+  onEvent(event: SseEvent): void;
+  onJson(body: unknown): void;
+  /** True once a message_start or a JSON message was seen (the body really is Anthropic's). */
+  seen(): boolean;
+  finish(complete: boolean): MeterResult;
+}
+
+export function createAnthropicAccumulator(facts: RequestFacts): AnthropicState & UsageAccumulator {
+  let status: number | null = null;
+  let model: string | null = null;
+  /** The model a `fallback` content block handed the answer to; reset by each message_start. */
+  let served: string | null = null;
+  /** message_start usage overwritten by each message_delta usage. */
+  let merged: JsonObject | null = null;
+  /** A message_delta with usage arrived after the last message_start: `merged` is final. */
+  let final = false;
+  let started = false;
+  let bytes = 0;
+  let upstreamError: string | null = null;
+
+  function start(message: JsonObject | undefined): void {
+    started = true;
+    model = textOf(message?.model) ?? model;
+    served = null;
+    const usage = asObject(message?.usage);
+    merged = usage === undefined ? null : { ...usage };
+    final = false;
+    bytes = 0;
+  }
+
+  function delta(usage: JsonObject): void {
+    const into: JsonObject = merged ?? {};
+    for (const key of Object.keys(usage)) {
+      const value = usage[key];
+      if (value !== null && value !== undefined) into[key] = value;
+    }
+    merged = into;
+    final = true;
+  }
+
+  function blockStart(data: Uint8Array): void {
+    const block = findKey(data, CONTENT_BLOCK);
+    if (block === -1) return;
+    const type = findKey(data, TYPE, block);
+    if (type === -1 || !equalsAt(data, type, type + FALLBACK.length, FALLBACK)) return;
+    const end = valueEnd(data, block);
+    if (end === -1) return;
+    const parsed = parseSlice(data, block, end);
+    served = textOf(path(parsed, "to", "model")) ?? served;
+  }
+
+  return {
+    onResponse(code) {
+      status = code;
+    },
+    onEvent(event) {
+      const kind = kindOf(event, classify);
+      if (kind === OTHER) return;
+      const data = event.data;
+      if (kind === CONTENT) {
+        bytes += contentBytes(data);
+        return;
+      }
+      if (kind === BLOCK_START) {
+        blockStart(data);
+        return;
+      }
+      if (!isObjectData(data)) return;
+      const o = asObject(parseSlice(data));
+      if (o === undefined) return;
+      if (kind === START) start(asObject(o.message));
+      else if (kind === DELTA) {
+        const usage = asObject(o.usage);
+        if (usage !== undefined) delta(usage);
+      } else if (kind === ERROR) upstreamError ??= describeError(o.error ?? o);
+    },
+    onJson(body) {
+      const o = asObject(body);
+      if (o === undefined) return;
+      if (o.type === "error") {
+        upstreamError ??= describeError(o.error ?? o);
+        return;
+      }
+      const usage = asObject(o.usage);
+      if (usage === undefined) return;
+      started = true;
+      // A non-streaming body's `model` already names the model that served the answer.
+      model = textOf(o.model) ?? model;
+      merged = usage;
+      final = true;
+    },
+    seen: () => started,
+    finish(complete): MeterResult {
+      const usage = merged === null ? null : normalizeAnthropic(merged);
+      const speed = merged?.speed;
+      return settle({
+        complete,
+        status,
+        model: served ?? (merged === null ? null : fallbackModel(merged)) ?? model,
+        native: merged,
+        reported: final ? usage : null,
+        partial: final ? null : usage,
+        outputEstimate: tokensFromBytes(bytes),
+        body: facts.body,
+        // Fast mode (`speed: "fast"`) is priced as its own tier; otherwise standard / priority / batch.
+        serviceTier: speed === "fast" ? "fast" : textOf(merged?.service_tier),
+        geo: textOf(merged?.inference_geo),
+        upstreamError,
+      });
+    },
+  };
+}

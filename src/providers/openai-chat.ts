@@ -1,0 +1,127 @@
+/**
+ * @module Accumulator for OpenAI-style chat, legacy completions, embeddings and transcription responses, shared
+ * by OpenAI, Azure and the OpenAI-compatible long tail.
+ *
+ * Streams are data-only chunks: the LAST non-null `usage` wins. It is `null` on intermediate chunks (OpenAI,
+ * DeepSeek), absent (Mistral, Groq), on a separate `choices: []` chunk (OpenAI, Azure, xAI) or on the finish
+ * chunk (Mistral, DeepSeek), repeated under `x_groq.usage` (Groq: identical, read once), or on every chunk
+ * (Perplexity, cumulative). `data: [DONE]` is not JSON. Azure opens with a `prompt_filter_results` chunk whose
+ * `model` is "" (skipped: the model is the first non-empty one).
+ *
+ * HOT: every chunk costs one probe for the `usage` key (plus an `isNull` check); a usage value is the only JSON
+ * ever parsed, and only its own bytes. The model is read once. In-stream errors are found by an O(1) check of
+ * the chunk's first key, except for OpenRouter (error after other keys), which probes every chunk.
+ */
+import { findKey, isNull, keyPattern, parseSlice, readString, valueEnd } from "../json/probe.ts";
+import { equalsAt } from "../sse/bytes.ts";
+import type { SseEvent } from "../sse/types.ts";
+import { asObject, type JsonObject, path, textOf } from "../usage/fields.ts";
+import { normalizeOpenAi, type OpenAiFlavor, reportedCostPico } from "../usage/normalize-openai.ts";
+import { isObjectData, leadingKey } from "./event-kind.ts";
+import { settle } from "./settle.ts";
+import type { MeterResult, RequestFacts, UsageAccumulator } from "./types.ts";
+import { describeError } from "./upstream-error.ts";
+
+const USAGE = keyPattern("usage");
+const MODEL = keyPattern("model");
+const SERVICE_TIER = keyPattern("service_tier");
+const ERROR = keyPattern("error");
+const OBJECT = keyPattern("object");
+const ERROR_VALUE = new TextEncoder().encode('"error"');
+
+/** Chunks probed for a model before giving up on streams that never name one. */
+const MODEL_TRIES = 16;
+
+export interface ChatOptions {
+  flavor: OpenAiFlavor;
+  /** Probe every chunk for an `error` key (OpenRouter puts it after `id`/`model`/`provider`). */
+  errorAnywhere?: boolean;
+}
+
+export function createChatAccumulator(facts: RequestFacts, options: ChatOptions): UsageAccumulator {
+  const flavor = options.flavor;
+  const errorAnywhere = options.errorAnywhere === true;
+  let status: number | null = null;
+  let model: string | null = null;
+  /** Stops model probing once MODEL_TRIES chunks named none. */
+  let modelTries = 0;
+  let tier: string | null = null;
+  let usage: JsonObject | null = null;
+  let upstreamError: string | null = null;
+  /** Chunks without usage: one output token each for a cut stream's estimate. */
+  let contentChunks = 0;
+
+  /** Model and tier of the first chunk that names a model (Azure's filter chunk names "", skipped). */
+  function readModel(data: Uint8Array): void {
+    modelTries++;
+    const at = findKey(data, MODEL);
+    if (at !== -1) model = textOf(readString(data, at));
+    if (model !== null) readTier(data);
+  }
+
+  function readTier(data: Uint8Array): void {
+    const at = findKey(data, SERVICE_TIER);
+    if (at !== -1) tier = textOf(readString(data, at)) ?? tier;
+  }
+
+  /** Parses the whole chunk (rare: only when its first key says error) and keeps a top-level error. */
+  function checkError(data: Uint8Array): void {
+    const chunk = asObject(parseSlice(data));
+    if (chunk === undefined) return;
+    if (chunk.error !== undefined && chunk.error !== null) upstreamError ??= describeError(chunk.error);
+    else if (chunk.object === "error") upstreamError ??= describeError(chunk);
+  }
+
+  return {
+    onResponse(code) {
+      status = code;
+    },
+    onEvent(event: SseEvent) {
+      const data = event.data;
+      if (!isObjectData(data)) return;
+      if (model === null && modelTries < MODEL_TRIES) readModel(data);
+      let found = false;
+      for (let at = findKey(data, USAGE); at !== -1;) {
+        const end = valueEnd(data, at);
+        if (end === -1) break;
+        if (!isNull(data, at)) {
+          const value = asObject(parseSlice(data, at, end));
+          if (value !== undefined) {
+            usage = value;
+            found = true;
+          }
+        }
+        at = findKey(data, USAGE, end);
+      }
+      if (found) readTier(data);
+      else contentChunks++;
+      if (leadingKey(data, ERROR) !== -1 || (errorAnywhere && findKey(data, ERROR) !== -1)) checkError(data);
+      else {
+        const at = leadingKey(data, OBJECT);
+        if (at !== -1 && equalsAt(data, at, at + ERROR_VALUE.length, ERROR_VALUE)) checkError(data);
+      }
+    },
+    onJson(body) {
+      const o = asObject(body);
+      if (o === undefined) return;
+      model = textOf(o.model) ?? model;
+      tier = textOf(o.service_tier) ?? tier;
+      usage = asObject(o.usage) ?? asObject(path(o, "x_groq", "usage")) ?? usage;
+      if (o.error !== undefined && o.error !== null) upstreamError ??= describeError(o.error);
+    },
+    finish(complete): MeterResult {
+      return settle({
+        complete,
+        status,
+        model,
+        native: usage,
+        reported: usage === null ? null : normalizeOpenAi(usage, flavor),
+        outputEstimate: contentChunks,
+        body: facts.body,
+        serviceTier: tier,
+        reportedCostPico: usage === null ? null : reportedCostPico(usage, flavor),
+        upstreamError,
+      });
+    },
+  };
+}

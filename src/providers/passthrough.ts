@@ -1,0 +1,28 @@
+/**
+ * @module Providers proxied without metering: their responses carry no token usage (audio bytes, prediction
+ * jobs), so there is nothing to read and no accumulator. Their requests are still recorded (status, latency)
+ * with usage unknown.
+ * - Cartesia and ElevenLabs: text-to-speech / speech-to-text, billed by characters or seconds.
+ * - Replicate: predictions are asynchronous jobs; `metrics` (token counts for some language models) arrive on
+ *   a later poll, not on the request that started the job.
+ */
+import { bodyModel } from "./facts.ts";
+import { acceptsStreamUsage } from "./stream-usage.ts";
+import type { ProviderSpec } from "./types.ts";
+
+function definePassthrough(id: string, label: string): ProviderSpec {
+  return {
+    id,
+    label,
+    logStyle: "openai",
+    createAccumulator: () => null,
+    requestModel: bodyModel,
+    acceptsStreamUsage,
+  };
+}
+
+export const PASSTHROUGH: readonly ProviderSpec[] = [
+  definePassthrough("cartesia", "Cartesia"),
+  definePassthrough("elevenlabs", "ElevenLabs"),
+  definePassthrough("replicate", "Replicate"),
+];

@@ -1,0 +1,39 @@
+/** @module Builds a normalized Usage from its parts and enforces the subset rules of ARCHITECTURE.md §4. */
+import type { Usage } from "./types.ts";
+
+/** Counts a normalizer read; missing parts are 0. `input`/`output` are the billed totals (§4). */
+export interface UsageParts {
+  input: number;
+  output: number;
+  cacheRead?: number | undefined;
+  cacheWrite?: number | undefined;
+  cacheWrite1h?: number | undefined;
+  reasoning?: number | undefined;
+  audioIn?: number | undefined;
+  audioOut?: number | undefined;
+  webSearch?: number | undefined;
+}
+
+/**
+ * A Usage with `total = input + output`. Subsets are clamped into their parents (cache read, then cache write,
+ * within input; 1 h within cache write; reasoning and audio within their side) so the contract "every subset is
+ * contained in its parent" holds even when a provider reports, say, more cached tokens than prompt tokens.
+ */
+export function buildUsage(p: UsageParts): Usage {
+  const input = p.input;
+  const output = p.output;
+  const cacheRead = Math.min(p.cacheRead ?? 0, input);
+  const cacheWrite = Math.min(p.cacheWrite ?? 0, input - cacheRead);
+  return {
+    input_tokens: input,
+    output_tokens: output,
+    total_tokens: input + output,
+    cache_read_tokens: cacheRead,
+    cache_write_tokens: cacheWrite,
+    cache_write_1h_tokens: Math.min(p.cacheWrite1h ?? 0, cacheWrite),
+    reasoning_tokens: Math.min(p.reasoning ?? 0, output),
+    audio_input_tokens: Math.min(p.audioIn ?? 0, input),
+    audio_output_tokens: Math.min(p.audioOut ?? 0, output),
+    web_search_requests: p.webSearch ?? 0,
+  };
+}

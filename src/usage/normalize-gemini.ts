@@ -1,0 +1,65 @@
+/**
+ * @module Gemini / Vertex `usageMetadata` → normalized Usage.
+ *
+ * promptTokenCount includes cachedContentTokenCount; candidatesTokenCount excludes thoughtsTokenCount; tool-use
+ * prompt tokens are billed as input. So input = prompt + toolUsePrompt, output = candidates + thoughts.
+ */
+import { buildUsage } from "./build.ts";
+import { asObject, count, countOf, type JsonObject } from "./fields.ts";
+import type { Usage } from "./types.ts";
+
+const COUNT_FIELDS = [
+  "promptTokenCount",
+  "candidatesTokenCount",
+  "totalTokenCount",
+  "thoughtsTokenCount",
+  "toolUsePromptTokenCount",
+  "cachedContentTokenCount",
+] as const;
+
+/** True when the metadata carries any token count (Vertex sends `{trafficType}`-only objects mid-stream). */
+export function hasGeminiCounts(u: JsonObject): boolean {
+  for (const field of COUNT_FIELDS) if (countOf(u[field]) !== undefined) return true;
+  return false;
+}
+
+/** Tokens of one modality in a `[{modality, tokenCount}]` details list. */
+function modality(list: unknown, name: string): number {
+  if (!Array.isArray(list)) return 0;
+  let n = 0;
+  for (const item of list) {
+    const o = asObject(item);
+    if (o?.modality === name) n += count(o.tokenCount);
+  }
+  return n;
+}
+
+/** Null when the metadata has no counts at all. */
+export function normalizeGemini(u: JsonObject): Usage | null {
+  if (!hasGeminiCounts(u)) return null;
+  const thoughts = count(u.thoughtsTokenCount);
+  return buildUsage({
+    input: count(u.promptTokenCount) + count(u.toolUsePromptTokenCount),
+    output: count(u.candidatesTokenCount) + thoughts,
+    cacheRead: count(u.cachedContentTokenCount),
+    reasoning: thoughts,
+    audioIn: modality(u.promptTokensDetails, "AUDIO") + modality(u.toolUsePromptTokensDetails, "AUDIO"),
+    audioOut: modality(u.candidatesTokensDetails, "AUDIO"),
+  });
+}
+
+/** Vertex `trafficType` as a service tier: priority and flex are priced apart; provisioned is prepaid. */
+export function geminiTier(trafficType: unknown): string | null {
+  switch (trafficType) {
+    case "ON_DEMAND":
+      return "default";
+    case "ON_DEMAND_PRIORITY":
+      return "priority";
+    case "ON_DEMAND_FLEX":
+      return "flex";
+    case "PROVISIONED_THROUGHPUT":
+      return "provisioned";
+    default:
+      return typeof trafficType === "string" && trafficType !== "" ? trafficType.toLowerCase() : null;
+  }
+}
