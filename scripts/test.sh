@@ -13,7 +13,7 @@ echo "== deno check"
 check_rc=$?
 
 echo "== bun test"
-"$bin/bun" test --reporter=junit --reporter-outfile="$out/bun.xml" "$@"
+"$bin/bun" test --timeout 60000 --reporter=junit --reporter-outfile="$out/bun.xml" "$@"
 bun_rc=$?
 
 echo "== deno test"

@@ -4,8 +4,8 @@ import { runExport } from "./commands/export.ts";
 import type { CommandIo } from "./commands/io.ts";
 import { runReprice } from "./commands/reprice.ts";
 import { runUsage } from "./commands/usage.ts";
-import { runPrices } from "./commands/prices.ts";
-import { PRICE_TABLE_INFO } from "./pricing/version.ts";
+import { loadPricer, runPrices, takePricesFlag } from "./commands/prices.ts";
+import { priceVersionLine } from "./pricing/version.ts";
 import type { Runtime } from "./runtime.ts";
 import { serve } from "./serve.ts";
 import { VERSION } from "./version.ts";
@@ -27,12 +27,13 @@ ${OPTIONS.map((o) => `  --${flagName(o.key).padEnd(20)} ${o.env.padEnd(28)} ${o.
 `;
 
 function commandIo(rt: Runtime): CommandIo {
-  const encoder = new TextEncoder();
   return {
     openDb: (path) => rt.openDb(path),
-    out: (text) => void rt.writeOut(encoder.encode(text)),
+    out: (text) => rt.writeOutSync(text),
     err: (text) => rt.writeErr(text),
     now: () => Date.now(),
+    writeFile: (path, chunk, append) => rt.writeTextFile(path, chunk, append),
+    defaultDb: rt.env.KESTREL_DB || "./kestrel.db",
   };
 }
 
@@ -49,14 +50,16 @@ export async function main(rt: Runtime): Promise<void> {
       case "--version":
       case "-v":
       case "version":
-        await out(`kestrel ${VERSION} (${rt.name} ${rt.version}); prices ${PRICE_TABLE_INFO}\n`);
+        await out(`kestrel ${VERSION} (${rt.name} ${rt.version})\n${priceVersionLine()}\n`);
         return rt.exit(0);
       case "usage":
-        return rt.exit(await runUsage(withDefaultDb(rest, rt), commandIo(rt)));
+        return rt.exit(await runUsage(rest, commandIo(rt)));
       case "export":
-        return rt.exit(await runExport(withDefaultDb(rest, rt), commandIo(rt)));
-      case "reprice":
-        return rt.exit(await runReprice(withDefaultDb(rest, rt), commandIo(rt)));
+        return rt.exit(await runExport(rest, commandIo(rt)));
+      case "reprice": {
+        const { file, rest: args } = takePricesFlag(rest, rt.env);
+        return rt.exit(await runReprice(args, commandIo(rt), loadPricer(file, (p) => rt.readTextFile(p))));
+      }
       case "prices":
         return rt.exit(await runPrices(rest, commandIo(rt), (path) => rt.readTextFile(path), rt.env));
       case "serve":
@@ -71,10 +74,4 @@ export async function main(rt: Runtime): Promise<void> {
     }
     throw err;
   }
-}
-
-/** Report commands read the same database the server writes: `--db`, else KESTREL_DB, else ./kestrel.db. */
-function withDefaultDb(args: string[], rt: Runtime): string[] {
-  if (args.some((a) => a === "--db" || a.startsWith("--db="))) return args;
-  return [...args, "--db", rt.env.KESTREL_DB || "./kestrel.db"];
 }

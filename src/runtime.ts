@@ -23,9 +23,13 @@ export interface Runtime {
   serve(options: ServeOptions): Promise<Server>;
   /** Writes to stdout without blocking the event loop (a stalled reader must not stall the server). */
   writeOut(bytes: Uint8Array): Promise<void>;
+  /** Writes to stdout synchronously (CLI reports: output order matters, nothing else runs). */
+  writeOutSync(text: string): void;
   /** Writes to stderr (startup errors; blocking is fine). */
   writeErr(text: string): void;
   readTextFile(path: string): string;
+  /** Creates/truncates, or appends to, a text file (export --out). */
+  writeTextFile(path: string, text: string, append: boolean): void;
   onSignal(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
   exit(code: number): never;
 }

@@ -26,6 +26,8 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   const store = createStore(db, {
     onError: (message) => log.error(message),
     retentionDays: config.retentionDays,
+    // After a write failure (read-only file, disk full) the store reopens the file to resume.
+    reopen: () => rt.openDb(config.db),
   });
   const app = createApp({
     config,

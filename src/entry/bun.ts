@@ -4,6 +4,19 @@ import { main } from "../cli.ts";
 import type { Runtime } from "../runtime.ts";
 import { openSqlite } from "./sqlite-bun.ts";
 
+/** The few Bun APIs used here (Hono's deno.d.ts approach: bun-types' globals clash with Deno's in `deno check`). */
+declare const Bun: {
+  version: string;
+  argv: string[];
+  env: Record<string, string | undefined>;
+  serve(options: {
+    hostname: string;
+    port: number;
+    maxRequestBodySize?: number;
+    fetch(req: Request, server: { timeout(req: Request, seconds: number): void }): Response | Promise<Response>;
+  }): { port?: number; stop(closeActiveConnections?: boolean): Promise<void> };
+};
+
 function writeAll(fd: number, bytes: Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {
     const step = (offset: number) =>
@@ -39,8 +52,10 @@ const runtime: Runtime = {
   },
   // fs.write runs off the event loop on Bun: a stalled stdout reader does not stall requests.
   writeOut: (bytes) => writeAll(1, bytes),
+  writeOutSync: (text) => void fs.writeSync(1, text),
   writeErr: (text) => void fs.writeSync(2, text),
   readTextFile: (path) => fs.readFileSync(path, "utf8"),
+  writeTextFile: (path, text, append) => (append ? fs.appendFileSync : fs.writeFileSync)(path, text),
   onSignal: (signal, handler) => void process.on(signal, handler),
   exit: (code) => process.exit(code),
 };

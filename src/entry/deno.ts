@@ -10,6 +10,12 @@ async function writeAll(bytes: Uint8Array): Promise<void> {
   while (offset < bytes.byteLength) offset += await Deno.stdout.write(bytes.subarray(offset));
 }
 
+function writeAllSync(out: { writeSync(p: Uint8Array): number }, text: string): void {
+  const bytes = encoder.encode(text);
+  let offset = 0;
+  while (offset < bytes.byteLength) offset += out.writeSync(bytes.subarray(offset));
+}
+
 const runtime: Runtime = {
   name: "deno",
   version: Deno.version.deno,
@@ -27,12 +33,10 @@ const runtime: Runtime = {
   },
   // Deno.stdout.write is asynchronous; node:fs writes on Deno block the event loop when the pipe is full.
   writeOut: writeAll,
-  writeErr: (text) => {
-    const bytes = encoder.encode(text);
-    let offset = 0;
-    while (offset < bytes.byteLength) offset += Deno.stderr.writeSync(bytes.subarray(offset));
-  },
+  writeOutSync: (text) => writeAllSync(Deno.stdout, text),
+  writeErr: (text) => writeAllSync(Deno.stderr, text),
   readTextFile: (path) => Deno.readTextFileSync(path),
+  writeTextFile: (path, text, append) => Deno.writeTextFileSync(path, text, { append }),
   onSignal: (signal, handler) => Deno.addSignalListener(signal, handler),
   exit: (code) => Deno.exit(code),
 };

@@ -73,6 +73,12 @@ class Live {
 export function createProxyHandler(deps: ProxyDeps) {
   const { config, watchdog } = deps;
   const live = new Set<Live>();
+  const forwarding = {
+    fetch: deps.fetch,
+    probe: deps.probe,
+    connectTimeoutMs: config.connectTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+  };
 
   async function handle(req: Request): Promise<Response> {
     const startedAt = deps.now();
@@ -138,7 +144,7 @@ export function createProxyHandler(deps: ProxyDeps) {
         controller: state.controller,
         cut: () => state.why,
         onConnectTimeout: () => state.cut("connect"),
-      }, deps);
+      }, forwarding);
     } catch (err) {
       if (err instanceof ClientGone || state.why === "client") {
         record({ status: 0, outcome: "client_aborted", error: "client went away before the upstream answered" });

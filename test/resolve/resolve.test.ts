@@ -3,38 +3,10 @@ import { test } from "node:test";
 import { ProxyError } from "../../src/errors.ts";
 import { createResolver } from "../../src/resolve/resolve.ts";
 import { PROVIDER_IDS } from "../../src/resolve/routes.ts";
+import { MAPPINGS } from "../_helpers/mappings.ts";
 
 const resolve = createResolver();
 
-// One row per provider (research/original.md §1.2), plus the special shapes.
-export const MAPPINGS: [client: string, upstream: string][] = [
-  ["/anthropic/v1/messages", "https://api.anthropic.com/v1/messages"],
-  ["/aws-bedrock/bedrock-runtime/us-east-1/model/anthropic.claude-3-haiku-20240307-v1:0/converse", "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-3-haiku-20240307-v1:0/converse"],
-  ["/azure-openai/myres/gpt4o/chat/completions?api-version=2024-10-21", "https://myres.openai.azure.com/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21"],
-  ["/cartesia/tts/bytes", "https://api.cartesia.ai/tts/bytes"],
-  ["/cerebras/v1/chat/completions", "https://api.cerebras.ai/v1/chat/completions"],
-  ["/cohere/v2/chat", "https://api.cohere.ai/v2/chat"],
-  ["/deepbricks/v1/chat/completions", "https://api.deepbricks.ai/v1/chat/completions"],
-  ["/deepseek/chat/completions", "https://api.deepseek.com/chat/completions"],
-  ["/elevenlabs/v1/text-to-speech/abc", "https://api.elevenlabs.io/v1/text-to-speech/abc"],
-  ["/fireworks/v1/chat/completions", "https://api.fireworks.ai/inference/v1/chat/completions"],
-  ["/google-ai-studio/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"],
-  ["/google-vertex-ai/projects/p1/locations/us-central1/publishers/google/models/gemini-2.5-pro:generateContent", "https://us-central1-aiplatform.googleapis.com/v1/projects/p1/locations/us-central1/publishers/google/models/gemini-2.5-pro:generateContent"],
-  ["/grok/v1/chat/completions", "https://api.x.ai/v1/chat/completions"],
-  ["/groq/openai/v1/chat/completions", "https://api.groq.com/openai/v1/chat/completions"],
-  ["/huggingface/models/gpt2", "https://api-inference.huggingface.co/models/gpt2"],
-  ["/hyperbolic/v1/chat/completions", "https://api.hyperbolic.xyz/v1/chat/completions"],
-  ["/jina/v1/embeddings", "https://api.jina.ai/v1/embeddings"],
-  ["/jina-deepsearch/v1/chat/completions", "https://deepsearch.jina.ai/v1/chat/completions"],
-  ["/mistral/v1/chat/completions", "https://api.mistral.ai/v1/chat/completions"],
-  ["/openai/v1/chat/completions", "https://api.openai.com/v1/chat/completions"],
-  ["/openrouter/v1/chat/completions", "https://openrouter.ai/api/v1/chat/completions"],
-  ["/perplexity-ai/chat/completions", "https://api.perplexity.ai/chat/completions"],
-  ["/poe/v1/chat/completions", "https://api.poe.com/v1/chat/completions"],
-  ["/replicate/v1/predictions", "https://api.replicate.com/v1/predictions"],
-  ["/together/v1/chat/completions", "https://api.together.xyz/v1/chat/completions"],
-  ["/vercel/v1/chat/completions", "https://ai-gateway.vercel.sh/v1/chat/completions"],
-];
 
 function split(client: string): [string, string] {
   const q = client.indexOf("?");
