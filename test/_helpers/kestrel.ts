@@ -12,8 +12,8 @@ export interface Kestrel {
   /** Every stdout line so far. */
   lines: string[];
   stderr(): string;
-  /** Resolves when a stdout line matches. */
-  waitForLine(match: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves when a stdout line (from index `from` on) matches. */
+  waitForLine(match: RegExp, timeoutMs?: number, from?: number): Promise<string>;
   /** SIGTERM (default) and wait for exit; resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -45,8 +45,8 @@ export async function startKestrel(args: string[] = [], env: Record<string, stri
   proc.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString("utf8")));
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
 
-  const waitForLine = (match: RegExp, timeoutMs = 15_000) => {
-    const seen = lines.find((l) => match.test(l));
+  const waitForLine = (match: RegExp, timeoutMs = 15_000, from = 0) => {
+    const seen = lines.slice(from).find((l) => match.test(l));
     if (seen) return Promise.resolve(seen);
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`No line matching ${match} in:\n${lines.join("\n")}\n${err}`)), timeoutMs);
