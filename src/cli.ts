@@ -1,5 +1,5 @@
 /** @module argv → serve | usage | export | reprice | prices | --help | --version. Runtime calls go through `Runtime`. */
-import { ConfigError, flagName, OPTIONS } from "./config.ts";
+import { ConfigError, flagName, OPTIONS, StartupError } from "./config.ts";
 import { runExport } from "./commands/export.ts";
 import type { CommandIo } from "./commands/io.ts";
 import { runReprice } from "./commands/reprice.ts";
@@ -68,9 +68,9 @@ export async function main(rt: Runtime): Promise<void> {
         return await serve(rt, rt.args);
     }
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof StartupError) {
       rt.writeErr(`kestrel: ${err.message}\n`);
-      return rt.exit(2);
+      return rt.exit(err instanceof ConfigError ? 2 : 1);
     }
     throw err;
   }

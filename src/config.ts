@@ -22,6 +22,11 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/** Startup failed for a reason other than a bad value (port taken, database unusable): one line, exit code 1. */
+export class StartupError extends Error {
+  override name = "StartupError";
+}
+
 type Parse = (value: string, where: string) => unknown;
 
 interface Option {
@@ -126,12 +131,14 @@ export function parseConfig({ args, env, readFile }: ConfigSources): Config {
     if (!arg.startsWith("--")) throw new ConfigError(`Unexpected argument ${JSON.stringify(arg)} (see kestrel --help)`);
     const eq = arg.indexOf("=");
     const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-    let value = eq < 0 ? args[++i] : arg.slice(eq + 1);
+    if (name !== "upstream" && name !== "config" && !BY_FLAG.has(name)) {
+      throw new ConfigError(`Unknown option --${name} (see kestrel --help)`);
+    }
+    const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
     if (value === undefined) throw new ConfigError(`Option --${name} needs a value`);
     if (name === "upstream") flagUpstreams.push(upstreamPair(value, "--upstream"));
     else if (name === "config") configPath = value;
-    else if (BY_FLAG.has(name)) flags.set(name, value);
-    else throw new ConfigError(`Unknown option --${name} (see kestrel --help)`);
+    else flags.set(name, value);
   }
 
   const file = configPath === null ? {} : readConfigFile(configPath, readFile);

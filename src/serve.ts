@@ -1,6 +1,6 @@
 /** @module `kestrel serve`: config → pricer, log, store, app → listen; SIGTERM/SIGINT drain and flush. */
 import { createApp } from "./app.ts";
-import { ConfigError, parseConfig } from "./config.ts";
+import { parseConfig, StartupError } from "./config.ts";
 import { createConnectProbe } from "./forward/connect-probe.ts";
 import { loadPricer } from "./commands/prices.ts";
 import type { Runtime } from "./runtime.ts";
@@ -21,7 +21,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   try {
     db = rt.openDb(config.db);
   } catch (err) {
-    throw new ConfigError(`Cannot open database ${JSON.stringify(config.db)}: ${(err as Error).message}`);
+    throw new StartupError(`Cannot open database ${JSON.stringify(config.db)}: ${(err as Error).message}`);
   }
   const store = createStore(db, {
     onError: (message) => log.error(message),
@@ -38,7 +38,13 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     pricer,
     probe: PROXY_VARS.some((v) => rt.env[v]) ? null : createConnectProbe(),
   });
-  const server = await rt.serve({ hostname: config.host, port: config.port, fetch: app.fetch });
+  let server;
+  try {
+    server = await rt.serve({ hostname: config.host, port: config.port, fetch: app.fetch });
+  } catch (err) {
+    await store.close();
+    throw new StartupError(`Cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+  }
   const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
   log.info(`Kestrel ${VERSION} listening on http://${shown}:${server.port} (${rt.name} ${rt.version}, db ${config.db})`);
 

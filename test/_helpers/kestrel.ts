@@ -43,7 +43,13 @@ export async function startKestrel(args: string[] = [], env: Record<string, stri
     }
   });
   proc.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString("utf8")));
-  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  // Deno's node:child_process reports (null, "SIGTERM") for a child that handled SIGTERM and exited 0; the
+  // "Stopped:" line that Kestrel prints just before exit(0) tells the two apart.
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once("close", (code, signal) =>
+      resolve(code === null && signal === "SIGTERM" && lines.some((l) => /INF\] Stopped: |"msg":"Stopped: /.test(l)) ? 0 : code)
+    )
+  );
 
   const waitForLine = (match: RegExp, timeoutMs = 15_000, from = 0) => {
     const seen = lines.slice(from).find((l) => match.test(l));
