@@ -1,14 +1,13 @@
 /** @module The `Db` adapter over bun:sqlite: the only file that imports `bun:sqlite`. */
-import { Database, type SQLQueryBindings, type Statement } from "bun:sqlite";
+import { Database, type SQLQueryBindings } from "bun:sqlite";
 import {
   createTransaction,
   type Db,
   DEFAULT_BUSY_TIMEOUT_MS,
-  normalizeRow,
   type OpenOptions,
-  type Params,
   type Row,
   type Stmt,
+  wrapStatement,
 } from "../store/db.ts";
 
 type Raw = Record<string, unknown>;
@@ -28,35 +27,11 @@ export function openSqlite(path: string, options: OpenOptions = {}): Db {
     driver: "bun:sqlite",
     exec,
     prepare<R = Row>(sql: string): Stmt<R> {
-      return wrap(db.prepare<Raw, SQLQueryBindings[]>(sql)) as unknown as Stmt<R>;
+      return wrapStatement(db.prepare<Raw, SQLQueryBindings[]>(sql)) as unknown as Stmt<R>;
     },
     transaction: createTransaction(exec),
     close() {
       db.close(false);
-    },
-  };
-}
-
-function bind(params: Params | undefined): SQLQueryBindings[] {
-  if (params === undefined) return [];
-  return Array.isArray(params) ? (params as SQLQueryBindings[]) : [params as SQLQueryBindings];
-}
-
-function wrap(stmt: Statement<Raw, SQLQueryBindings[]>): Stmt<Row> {
-  return {
-    run(params) {
-      const r = stmt.run(...bind(params));
-      return { changes: Number(r.changes), lastInsertRowid: r.lastInsertRowid };
-    },
-    get(params) {
-      const row = stmt.get(...bind(params));
-      return row === null || row === undefined ? undefined : normalizeRow(row);
-    },
-    all(params) {
-      return stmt.all(...bind(params)).map(normalizeRow);
-    },
-    *iterate(params) {
-      for (const row of stmt.iterate(...bind(params))) yield normalizeRow(row);
     },
   };
 }

@@ -5,12 +5,10 @@ import {
   createTransaction,
   type Db,
   DEFAULT_BUSY_TIMEOUT_MS,
-  normalizeRow,
   type OpenOptions,
-  type Params,
   type Row,
-  type SqlValue,
   type Stmt,
+  wrapStatement,
 } from "../store/db.ts";
 
 type Raw = Record<string, unknown>;
@@ -45,35 +43,11 @@ export function openSqlite(path: string, options: OpenOptions = {}): Db {
       const stmt = db.prepare(sql);
       // Big integers would throw by default; read them as bigint and let normalizeRow restore safe numbers.
       stmt.setReadBigInts(true);
-      return wrap(stmt) as unknown as Stmt<R>;
+      return wrapStatement(stmt) as unknown as Stmt<R>;
     },
     transaction: createTransaction(exec),
     close() {
       db.close();
-    },
-  };
-}
-
-function bind(params: Params | undefined): unknown[] {
-  if (params === undefined) return [];
-  return Array.isArray(params) ? (params as SqlValue[]) : [params];
-}
-
-function wrap(stmt: NodeStatement): Stmt<Row> {
-  return {
-    run(params) {
-      const r = stmt.run(...bind(params));
-      return { changes: Number(r.changes), lastInsertRowid: r.lastInsertRowid };
-    },
-    get(params) {
-      const row = stmt.get(...bind(params));
-      return row === undefined || row === null ? undefined : normalizeRow(row);
-    },
-    all(params) {
-      return stmt.all(...bind(params)).map(normalizeRow);
-    },
-    *iterate(params) {
-      for (const row of stmt.iterate(...bind(params))) yield normalizeRow(row);
     },
   };
 }

@@ -1,6 +1,7 @@
 /** @module Routes a response body's bytes into a provider accumulator by framing; never throws. */
 import { createEventStreamDecoder } from "../eventstream/decoder.ts";
 import type { MeterResult, UsageAccumulator } from "../providers/types.ts";
+import { concatBytes } from "../sse/bytes.ts";
 import { createSseScanner } from "../sse/scanner.ts";
 import type { SseEvent } from "../sse/types.ts";
 
@@ -103,7 +104,7 @@ export function createMeter(framing: Framing, acc: UsageAccumulator, options: Me
     };
     close = () => {
       if (size > max || size === 0) return;
-      const body = parts.length === 1 ? parts[0]! : concat(parts, size);
+      const body = parts.length === 1 ? parts[0]! : concatBytes(parts, size);
       parts = [];
       const value = guard("invalid JSON body", () => JSON.parse(decoder.decode(body)) as unknown);
       if (value !== undefined) guard("accumulator", () => onJson(value));
@@ -135,13 +136,3 @@ const UNKNOWN: MeterResult = {
   reportedCostPico: null,
   upstreamError: null,
 };
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
-}

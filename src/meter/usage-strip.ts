@@ -6,6 +6,7 @@
  * last finished event and the rest is held until its event completes, which a client cannot parse earlier anyway.
  */
 import { findKey, isNull, keyPattern, valueEnd } from "../json/probe.ts";
+import { concatBytes } from "../sse/bytes.ts";
 import type { SseEvent } from "../sse/types.ts";
 
 export interface UsageStrip {
@@ -50,6 +51,8 @@ function nullUsage(raw: Uint8Array): Uint8Array {
   return out;
 }
 
+const total = (parts: readonly Uint8Array[]) => parts.reduce((n, p) => n + p.byteLength, 0);
+
 export function createUsageStrip(): UsageStrip {
   const held: Uint8Array[] = [];
   /** Stream offset of held[0][0]. */
@@ -70,7 +73,7 @@ export function createUsageStrip(): UsageStrip {
       offset = end;
       if (offset >= to) break;
     }
-    return parts.length === 1 ? parts[0]! : concat(parts);
+    return parts.length === 1 ? parts[0]! : concatBytes(parts, total(parts));
   }
 
   function release(upTo: number): Uint8Array {
@@ -86,7 +89,7 @@ export function createUsageStrip(): UsageStrip {
     if (upTo > pos) out.push(slice(pos, upTo));
     released = upTo;
     while (held.length > 0 && heldStart + held[0]!.byteLength <= released) heldStart += held.shift()!.byteLength;
-    return out.length === 1 ? out[0]! : concat(out);
+    return out.length === 1 ? out[0]! : concatBytes(out, total(out));
   }
 
   return {
@@ -103,21 +106,9 @@ export function createUsageStrip(): UsageStrip {
       return release(settled);
     },
     flush() {
-      const end = heldStart + held.reduce((n, c) => n + c.byteLength, 0);
+      const end = heldStart + total(held);
       const rest = release(end);
       return rest.byteLength > 0 ? rest : null;
     },
   };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const part of parts) size += part.byteLength;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
 }

@@ -62,6 +62,36 @@ export function normalizeRow(raw: Record<string, unknown>): Row {
 }
 
 /** BEGIN IMMEDIATE / COMMIT / ROLLBACK with savepoints for nesting: one behaviour for both drivers. */
+/** The statement shape both drivers share (bun:sqlite's Statement, node:sqlite's StatementSync). */
+export interface DriverStatement {
+  run(...params: never[]): { changes: number | bigint; lastInsertRowid: number | bigint };
+  get(...params: never[]): unknown;
+  all(...params: never[]): unknown[];
+  iterate(...params: never[]): Iterable<unknown>;
+}
+
+/** Positional parameters spread; a named-parameter object passed as the single binding. */
+function bind(params: Params | undefined): never[] {
+  if (params === undefined) return [];
+  return (Array.isArray(params) ? params : [params]) as never[];
+}
+
+/** A driver statement behind `Stmt`: plain-object rows, `undefined` on a miss, `changes` as a number. */
+export function wrapStatement(stmt: DriverStatement): Stmt<Row> {
+  const row = (raw: unknown) => (raw === null || raw === undefined ? undefined : normalizeRow(raw as Record<string, unknown>));
+  return {
+    run(params) {
+      const r = stmt.run(...bind(params));
+      return { changes: Number(r.changes), lastInsertRowid: r.lastInsertRowid };
+    },
+    get: (params) => row(stmt.get(...bind(params))),
+    all: (params) => stmt.all(...bind(params)).map((raw) => normalizeRow(raw as Record<string, unknown>)),
+    *iterate(params) {
+      for (const raw of stmt.iterate(...bind(params))) yield normalizeRow(raw as Record<string, unknown>);
+    },
+  };
+}
+
 export function createTransaction(exec: (sql: string) => void): <T>(fn: () => T) => T {
   let depth = 0;
   return <T>(fn: () => T): T => {
