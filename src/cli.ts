@@ -21,10 +21,18 @@ Usage:
   kestrel --version | --help
 
 Serve options (flag > environment > --config file > default):
-${OPTIONS.map((o) => `  --${flagName(o.key).padEnd(20)} ${o.env.padEnd(28)} ${o.help}${o.fallback === null ? "" : ` (default ${o.fallback})`}`).join("\n")}
+${OPTIONS.map((o) => `  --${flagName(o.key).padEnd(20)} ${o.env.padEnd(28)} ${o.help}${shownDefault(o.key, o.fallback)}`).join("\n")}
   --upstream NAME=URL    KESTREL_UPSTREAM_<NAME>      send provider NAME to another scheme://host[:port], path mapping kept
   --config FILE          KESTREL_CONFIG               JSON file with the same keys ("port": 8080, "upstream": {"openai": "…"})
 `;
+
+/** Defaults as a user would type them: `10s`, `on`. */
+function shownDefault(key: string, value: unknown): string {
+  if (value === null) return "";
+  if (typeof value === "boolean") return ` (default ${value ? "on" : "off"})`;
+  if (key.endsWith("Ms") && typeof value === "number") return ` (default ${value / 1000}s)`;
+  return ` (default ${value})`;
+}
 
 function commandIo(rt: Runtime): CommandIo {
   return {
