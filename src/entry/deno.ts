@@ -1,4 +1,4 @@
-/** @module Deno entry: Deno.serve + node:sqlite behind the Runtime seam. Run with `deno run -A`. */
+/** @module Deno entry: Deno.serve + node:sqlite behind the Runtime seam. Run with `deno run -A --unstable-no-legacy-abort`. */
 import { main } from "../cli.ts";
 import type { Runtime } from "../runtime.ts";
 import { openSqlite } from "./sqlite-node.ts";

@@ -9,5 +9,5 @@ export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export function kestrelCommand(args: string[]): [string, string[]] {
   return IS_BUN
     ? [process.execPath, [`${ROOT}src/entry/bun.ts`, ...args]]
-    : [process.execPath, ["run", "-A", `${ROOT}src/entry/deno.ts`, ...args]];
+    : [process.execPath, ["run", "-A", "--unstable-no-legacy-abort", `${ROOT}src/entry/deno.ts`, ...args]];
 }
