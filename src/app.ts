@@ -40,6 +40,7 @@ export function createApp(deps: Deps) {
     watchdog,
     probe: deps.probe,
     finish: sink.finish,
+    warn: (message) => log.warn(message),
   });
 
   const app = new Hono();

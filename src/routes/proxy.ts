@@ -2,9 +2,9 @@
 import type { Config } from "../config.ts";
 import { errorResponse, ProxyError, toResponse } from "../errors.ts";
 import type { ConnectProbe } from "../forward/connect-probe.ts";
-import { ClientGone, type Cut, sendUpstream } from "../forward/forward.ts";
-import { clientResponseHeaders, upstreamRequestHeaders } from "../forward/headers.ts";
-import { lacksStreamUsage, readRequestBody, withStreamUsage } from "../forward/request-body.ts";
+import { ClientGone, type Cut } from "../forward/forward.ts";
+import { clientResponseHeaders } from "../forward/headers.ts";
+import { type SendOptions, sendRequest } from "../forward/send.ts";
 import type { Watchdog } from "../forward/watchdog.ts";
 import { type BodyEnd, meterBody } from "../meter/body.ts";
 import { createMeter, framingOf, type Meter, type MeterOutcome } from "../meter/meter.ts";
@@ -42,6 +42,7 @@ export interface ProxyDeps {
   probe: ConnectProbe | null;
   /** Receives every finished exchange; must not throw. */
   finish(exchange: Exchange): void;
+  warn(message: string): void;
 }
 
 /** The request path and query of `req.url`, raw (no URL parsing, no decoding). */
@@ -73,11 +74,15 @@ class Live {
 export function createProxyHandler(deps: ProxyDeps) {
   const { config, watchdog } = deps;
   const live = new Set<Live>();
-  const forwarding = {
+  const sending: SendOptions = {
     fetch: deps.fetch,
     probe: deps.probe,
     connectTimeoutMs: config.connectTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
+    injectStreamUsage: config.injectStreamUsage,
+    refused: new Set(),
+    onRefused: (provider) =>
+      deps.warn(`${provider} refused stream_options.include_usage: resent as the client sent it; not asking again`),
   };
 
   async function handle(req: Request): Promise<Response> {
@@ -126,25 +131,15 @@ export function createProxyHandler(deps: ProxyDeps) {
     };
 
     let upstream: Response;
-    let injected = false;
+    let injected: boolean;
     try {
-      const headers = upstreamRequestHeaders(req.headers);
-      let body = await readRequestBody(req);
-      facts.body = body.json;
-      if (config.injectStreamUsage && lacksStreamUsage(body.json) && spec.acceptsStreamUsage(facts)) {
-        body = withStreamUsage(body.json as Record<string, unknown>);
-        headers.set("content-length", String(body.length));
-        injected = true;
-      }
-      upstream = await sendUpstream({
+      ({ upstream, injected } = await sendRequest(req, spec, facts, {
         url: target.url,
         method: req.method,
-        headers,
-        body: body.body,
         controller: state.controller,
         cut: () => state.why,
         onConnectTimeout: () => state.cut("connect"),
-      }, forwarding);
+      }, sending));
     } catch (err) {
       if (err instanceof ClientGone || state.why === "client") {
         record({ status: 0, outcome: "client_aborted", error: "client went away before the upstream answered" });
@@ -181,19 +176,10 @@ export function createProxyHandler(deps: ProxyDeps) {
 
     const done = (how: BodyEnd) => {
       const complete = how === "complete";
-      const outcome: Outcome = complete
-        ? (upstream.status >= 400 ? "upstream_error" : "ok")
-        : state.why === "idle"
-        ? "timeout"
-        : how === "cancelled" || state.why === "client"
-        ? "client_aborted"
-        : state.why === "shutdown"
-        ? "error"
-        : "upstream_aborted";
       const metered = meter ? meter.end(complete) : null;
       record({
         status: upstream.status,
-        outcome: complete && metered?.upstreamError ? "upstream_error" : outcome,
+        outcome: outcomeOf(how, upstream.status, state.why, metered?.upstreamError ?? null),
         ttfbMs,
         streaming,
         responseHeaders: upstream.headers,
@@ -233,6 +219,15 @@ export function createProxyHandler(deps: ProxyDeps) {
       for (const state of live) state.cut("shutdown");
     },
   };
+}
+
+/** How an exchange whose upstream answered ended. */
+function outcomeOf(how: BodyEnd, status: number, why: Cut | null, streamError: string | null): Outcome {
+  if (how === "complete") return status >= 400 || streamError !== null ? "upstream_error" : "ok";
+  if (why === "idle") return "timeout";
+  if (why === "shutdown") return "error";
+  if (how === "cancelled" || why === "client") return "client_aborted";
+  return "upstream_aborted";
 }
 
 function describe(err: unknown): string {
