@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { startKestrel } from "../_helpers/kestrel.ts";
 import { startMock } from "../_helpers/mock-upstream.ts";
+import { IS_BUN } from "../_helpers/runtime.ts";
 
 const SIZE = 50 * 1024 * 1024;
 
@@ -43,7 +44,10 @@ test("a 50 MB upload streams to the upstream without buffering", async () => {
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { received: SIZE });
     const growth = peakRss(k.proc.pid!) - before;
-    assert.ok(growth < 25 * 1024 * 1024, `peak RSS grew ${(growth / 1048576).toFixed(1)} MB for a 50 MB upload`);
+    // Buffering would add ≥ 50 MB. Bun streams in ~8 MB; Deno's own HTTP stack holds more in flight (a bare Deno
+    // pass-through grew 26 MB in research/runtimes.md §5e; Kestrel measured 18–26 MB), so it gets more headroom.
+    const limit = (IS_BUN ? 20 : 32) * 1024 * 1024;
+    assert.ok(growth < limit, `peak RSS grew ${(growth / 1048576).toFixed(1)} MB for a 50 MB upload`);
   } finally {
     await k.stop();
     await mock.close();
