@@ -1,6 +1,6 @@
 /** @module UsageRecord ⇄ `requests` row: one column per field, same names, in contract order. */
 import type { Outcome, UsageRecord } from "../usage/record.ts";
-import type { UsageSource } from "../usage/types.ts";
+import { USAGE_FIELDS, type UsageSource } from "../usage/types.ts";
 import type { Row, SqlValue } from "./db.ts";
 
 /** Every UsageRecord field in contract order: DB columns, CSV header, export order. */
@@ -17,16 +17,7 @@ export const RECORD_COLUMNS = [
   "streaming",
   "duration_ms",
   "ttfb_ms",
-  "input_tokens",
-  "output_tokens",
-  "total_tokens",
-  "cache_read_tokens",
-  "cache_write_tokens",
-  "cache_write_1h_tokens",
-  "reasoning_tokens",
-  "audio_input_tokens",
-  "audio_output_tokens",
-  "web_search_requests",
+  ...USAGE_FIELDS,
   "usage_source",
   "usage_native",
   "cost_usd",
