@@ -6,6 +6,7 @@ import type { ConnectProbe } from "./forward/connect-probe.ts";
 import { createWatchdog } from "./forward/watchdog.ts";
 import type { Pricer } from "./pricing/pricer.ts";
 import { createResolver } from "./resolve/resolve.ts";
+import { ROUTES } from "./resolve/routes.ts";
 import { createApiRoutes } from "./routes/api.ts";
 import { createHomeRoutes } from "./routes/home.ts";
 import { createProxyHandler } from "./routes/proxy.ts";
@@ -61,7 +62,8 @@ export function createApp(deps: Deps) {
   });
 
   return {
-    fetch: (req: Request) => app.fetch(req),
+    // Hot path: provider routes skip Hono's routing and context; everything else is Hono's.
+    fetch: (req: Request) => (isProviderPath(req.url) ? proxy.handle(req) : app.fetch(req)),
     get inFlight() {
       return proxy.inFlight;
     },
@@ -83,5 +85,18 @@ export function createApp(deps: Deps) {
 }
 
 export type App = ReturnType<typeof createApp>;
+
+/** True when the first path segment names a provider (`/openai/…`, `/OpenAI/…`). */
+function isProviderPath(url: string): boolean {
+  const start = url.indexOf("/", url.indexOf("//") + 2) + 1;
+  if (start === 0) return false;
+  let end = start;
+  while (end < url.length) {
+    const c = url.charCodeAt(end);
+    if (c === 47 || c === 63) break; // "/" or "?"
+    end++;
+  }
+  return Object.hasOwn(ROUTES, url.slice(start, end).toLowerCase());
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,7 @@
 /**
  * @module Idle timeouts without a timer per chunk: each watched request stamps `last` when bytes move, and one
- * sweep (running only while something is watched) fires `onIdle` for the ones silent too long.
+ * sweep (running only while something is watched, stopping at the first sweep that finds nothing) fires
+ * `onIdle` for the ones silent too long.
  */
 
 export interface Watched {
@@ -46,8 +47,8 @@ export function createWatchdog(limitMs: number, now: () => number = () => perfor
       timer ??= setInterval(sweep, period);
     },
     unwatch(item) {
+      // The sweep stops the timer once it finds nothing watched: stopping here would restart it per request.
       active.delete(item);
-      if (active.size === 0) stop();
     },
     stop() {
       active.clear();

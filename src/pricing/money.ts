@@ -11,8 +11,9 @@ function toBig(pico: number | bigint): bigint {
 
 /** Exact decimal USD, trailing zeros trimmed: `usd(1_350_000_000) === "0.00135"`, `usd(0) === "0"`. */
 export function usd(pico: number | bigint): string {
-  const v = toBig(pico);
-  const neg = v < 0n;
+  // Safe integers print their exact digits; BigInt only where a Number could not hold the amount.
+  const v = typeof pico === "number" && Number.isSafeInteger(pico) ? pico : toBig(pico);
+  const neg = v < 0;
   const digits = (neg ? -v : v).toString().padStart(PICO_DIGITS + 1, "0");
   const whole = digits.slice(0, -PICO_DIGITS);
   const frac = digits.slice(-PICO_DIGITS).replace(/0+$/, "");
@@ -24,14 +25,24 @@ export function usdFixed(pico: number | bigint, decimals: number): string {
   if (!Number.isInteger(decimals) || decimals < 0 || decimals > PICO_DIGITS) {
     throw new RangeError(`Decimals "${decimals}" must be an integer from 0 to 12`);
   }
-  const v = toBig(pico);
-  const neg = v < 0n;
-  const unit = 10n ** BigInt(PICO_DIGITS - decimals);
-  const rounded = ((neg ? -v : v) + unit / 2n) / unit;
+  let rounded: number | bigint;
+  let neg: boolean;
+  const unitNumber = 10 ** (PICO_DIGITS - decimals);
+  if (typeof pico === "number" && Number.isSafeInteger(pico) && Math.abs(pico) <= Number.MAX_SAFE_INTEGER - unitNumber) {
+    // Hot path (a log line per request): integer Number arithmetic is exact here; `%` and `-` stay integral.
+    neg = pico < 0;
+    const up = Math.abs(pico) + Math.floor(unitNumber / 2);
+    rounded = (up - (up % unitNumber)) / unitNumber;
+  } else {
+    const v = toBig(pico);
+    neg = v < 0n;
+    const unit = 10n ** BigInt(PICO_DIGITS - decimals);
+    rounded = ((neg ? -v : v) + unit / 2n) / unit;
+  }
   const digits = rounded.toString().padStart(decimals + 1, "0");
   const whole = decimals === 0 ? digits : digits.slice(0, -decimals);
   const frac = decimals === 0 ? "" : `.${digits.slice(-decimals)}`;
-  return `${neg && rounded !== 0n ? "-" : ""}${whole}${frac}`;
+  return `${neg && Number(rounded) !== 0 ? "-" : ""}${whole}${frac}`;
 }
 
 /** Exact sum of many amounts (a bigint never overflows; convert at the edge). */
