@@ -61,7 +61,9 @@ test("kill -9 under load leaves a database that opens and passes integrity_check
     }
   })();
   try {
-    await sleep(800);
+    // Kill only once some batches are committed, however slow the machine is.
+    await k.waitForLine(/OpenAI API Usage/);
+    while (countRows(k.db) < 50) await sleep(50);
     await k.stop("SIGKILL");
     stop = true;
     await load;
