@@ -174,11 +174,12 @@ export function createProxyHandler(deps: ProxyDeps) {
     }
     const headers = clientResponseHeaders(upstream.headers, strip !== null);
 
-    const done = (how: BodyEnd) => {
+    /** `sent` is the status the client got when it differs from the upstream's (a body that never arrived). */
+    const done = (how: BodyEnd, sent = upstream.status) => {
       const complete = how === "complete";
       const metered = meter ? meter.end(complete) : null;
       record({
-        status: upstream.status,
+        status: sent,
         outcome: outcomeOf(how, upstream.status, state.why, metered?.upstreamError ?? null),
         ttfbMs,
         streaming,
@@ -188,9 +189,31 @@ export function createProxyHandler(deps: ProxyDeps) {
       });
     };
 
+    const init = { status: upstream.status, statusText: upstream.statusText, headers };
     if (upstream.body === null) {
       done("complete");
-      return new Response(null, { status: upstream.status, statusText: upstream.statusText, headers });
+      return new Response(null, init);
+    }
+    if (framing === "json" && meter !== null && isSmall(upstream.headers)) {
+      // A small JSON body arrives whole after generation and no client parses half of one: reading it in one go
+      // costs the client nothing and skips the per-chunk stream machinery (research/runtimes.md §6, BENCHMARKS.md).
+      let bytes: Uint8Array<ArrayBuffer>;
+      try {
+        bytes = new Uint8Array(await upstream.arrayBuffer());
+      } catch (err) {
+        if (state.why === "client") {
+          done("cancelled", 0);
+          return errorResponse("client_closed_request", 499, "Client closed the request");
+        }
+        const failure = state.why === "idle"
+          ? new ProxyError("upstream_timeout", 504, `Upstream ${hostOf(target.url)} went silent mid-answer`)
+          : new ProxyError("upstream_unreachable", 502, `Upstream ${hostOf(target.url)} broke off its answer: ${describe(err)}`);
+        done("failed", failure.status);
+        return toResponse(failure);
+      }
+      meter.push(bytes);
+      done("complete");
+      return new Response(bytes, init);
     }
     const body = meterBody(upstream.body, {
       chunk(chunk) {
@@ -205,7 +228,7 @@ export function createProxyHandler(deps: ProxyDeps) {
         done(how);
       },
     });
-    return new Response(body, { status: upstream.status, statusText: upstream.statusText, headers });
+    return new Response(body, init);
   }
 
   return {
@@ -221,6 +244,14 @@ export function createProxyHandler(deps: ProxyDeps) {
   };
 }
 
+/** JSON bodies up to this declared size are read whole (chat completions are a few KB; embeddings can be MBs). */
+const SMALL_JSON_BYTES = 256 * 1024;
+
+function isSmall(headers: Headers): boolean {
+  const length = Number(headers.get("content-length") ?? NaN);
+  return length <= SMALL_JSON_BYTES;
+}
+
 /** How an exchange whose upstream answered ended. */
 function outcomeOf(how: BodyEnd, status: number, why: Cut | null, streamError: string | null): Outcome {
   if (how === "complete") return status >= 400 || streamError !== null ? "upstream_error" : "ok";
@@ -228,6 +259,10 @@ function outcomeOf(how: BodyEnd, status: number, why: Cut | null, streamError: s
   if (why === "shutdown") return "error";
   if (how === "cancelled" || why === "client") return "client_aborted";
   return "upstream_aborted";
+}
+
+function hostOf(url: string): string {
+  return JSON.stringify(new URL(url).host);
 }
 
 function describe(err: unknown): string {

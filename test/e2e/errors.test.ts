@@ -106,3 +106,23 @@ test("a stream silent past the idle limit ends and the upstream is released", as
     await mock.close();
   }
 });
+
+test("an upstream that breaks off a JSON answer → 502, recorded as upstream_aborted", async () => {
+  const mock = await startMock((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
+    res.write('{"id":"x","usage":{"prompt_tokens"');
+    setTimeout(() => res.destroy(), 50);
+  });
+  const k = await startKestrel(["--upstream", `openai=${mock.url}`]);
+  try {
+    const res = await fetch(`${k.url}/openai/v1/chat/completions`, { method: "POST", body: "{}" });
+    assert.equal(res.status, 502);
+    const err = await errorOf(res);
+    assert.equal(err.code, "upstream_unreachable");
+    assert.match(err.message, /broke off its answer/);
+    await k.waitForLine(/OpenAI API Usage .*Tokens: unknown.*Status: 502, Outcome: upstream_aborted/);
+  } finally {
+    await k.stop();
+    await mock.close();
+  }
+});
