@@ -28,7 +28,8 @@ export class ClientGone extends Error {
   override name = "ClientGone";
 }
 
-function hostOf(url: string): string {
+/** `host[:port]` of an absolute URL, without parsing it. */
+export function hostOf(url: string): string {
   const start = url.indexOf("//") + 2;
   const end = url.indexOf("/", start);
   return url.slice(start, end < 0 ? undefined : end);

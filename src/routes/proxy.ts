@@ -2,7 +2,7 @@
 import type { Config } from "../config.ts";
 import { errorResponse, ProxyError, toResponse } from "../errors.ts";
 import type { ConnectProbe } from "../forward/connect-probe.ts";
-import { ClientGone, type Cut } from "../forward/forward.ts";
+import { ClientGone, type Cut, hostOf } from "../forward/forward.ts";
 import { clientResponseHeaders } from "../forward/headers.ts";
 import { type SendOptions, sendRequest } from "../forward/send.ts";
 import type { Watchdog } from "../forward/watchdog.ts";
@@ -206,8 +206,8 @@ export function createProxyHandler(deps: ProxyDeps) {
           return errorResponse("client_closed_request", 499, "Client closed the request");
         }
         const failure = state.why === "idle"
-          ? new ProxyError("upstream_timeout", 504, `Upstream ${hostOf(target.url)} went silent mid-answer`)
-          : new ProxyError("upstream_unreachable", 502, `Upstream ${hostOf(target.url)} broke off its answer: ${describe(err)}`);
+          ? new ProxyError("upstream_timeout", 504, `Upstream ${JSON.stringify(hostOf(target.url))} went silent mid-answer`)
+          : new ProxyError("upstream_unreachable", 502, `Upstream ${JSON.stringify(hostOf(target.url))} broke off its answer: ${describe(err)}`);
         done("failed", failure.status);
         return toResponse(failure);
       }
@@ -259,10 +259,6 @@ function outcomeOf(how: BodyEnd, status: number, why: Cut | null, streamError: s
   if (why === "shutdown") return "error";
   if (how === "cancelled" || why === "client") return "client_aborted";
   return "upstream_aborted";
-}
-
-function hostOf(url: string): string {
-  return JSON.stringify(new URL(url).host);
 }
 
 function describe(err: unknown): string {
