@@ -19,6 +19,8 @@ export interface Runtime {
   readonly version: string;
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Things about this runtime's setup the operator should hear at startup (logged as warnings). */
+  readonly warnings: readonly string[];
   openDb(path: string, options?: { readonly?: boolean }): Db;
   serve(options: ServeOptions): Promise<Server>;
   /** Writes to stdout without blocking the event loop (a stalled reader must not stall the server). */

@@ -46,6 +46,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     throw new StartupError(`Cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
   }
   const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
+  for (const warning of rt.warnings) log.warn(warning);
   log.info(`Kestrel ${VERSION} listening on http://${shown}:${server.port} (${rt.name} ${rt.version}, db ${config.db})`);
 
   let stopping = false;

@@ -35,6 +35,11 @@ const runtime: Runtime = {
   // Bun.argv is [bun, script, …args], also inside a compiled binary.
   args: Bun.argv.slice(2),
   env: Bun.env,
+  // Bun's fetch keeps at most 256 upstream requests open and queues the rest — streams stall behind each other.
+  // The limit is read once at startup, so it can only come from the environment (deploy/ sets it).
+  warnings: Bun.env.BUN_CONFIG_MAX_HTTP_REQUESTS
+    ? []
+    : ["BUN_CONFIG_MAX_HTTP_REQUESTS is not set: Bun allows 256 concurrent upstream requests and queues the rest; set it (e.g. 4096) before starting"],
   openDb: openSqlite,
   serve({ hostname, port, fetch }) {
     const server = Bun.serve({

@@ -21,6 +21,7 @@ const runtime: Runtime = {
   version: Deno.version.deno,
   args: Deno.args,
   env: Deno.env.toObject(),
+  warnings: [],
   openDb: openSqlite,
   serve({ hostname, port, fetch }) {
     return new Promise((resolve) => {

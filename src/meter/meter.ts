@@ -67,12 +67,15 @@ export function createMeter(framing: Framing, acc: UsageAccumulator, options: Me
     const onEvent = acc.onEvent.bind(acc);
     const tap = options.onEvent;
     const scanner = createSseScanner({
-      onEvent: tap
-        ? (event) => {
-          tap(event);
-          guard("accumulator", () => onEvent(event));
+      // Hot path: once per event, so a plain try/catch rather than a closure through `guard`.
+      onEvent(event) {
+        tap?.(event);
+        try {
+          onEvent(event);
+        } catch (err) {
+          fail(`accumulator: ${err instanceof Error ? err.message : String(err)}`);
         }
-        : (event) => guard("accumulator", () => onEvent(event)),
+      },
       onError: (error) => fail(error.message),
       ...(options.maxEventBytes ? { maxEventBytes: options.maxEventBytes } : {}),
     });
