@@ -12,10 +12,17 @@ import type { OpenSqlite } from "../src/store/db.ts";
 import { createStore } from "../src/store/store.ts";
 import { makeRecord } from "../test/store/helpers.ts";
 
-const TOTAL = Number(process.argv[2] ?? 300_000);
+const DEFAULT_TOTAL = Number(process.argv[2] ?? 300_000);
 const BURST = 1000;
 
-async function run(name: string, open: OpenSqlite): Promise<void> {
+export interface StoreRates {
+  sustained: number;
+  drain: number;
+  written: number;
+  dropped: number;
+}
+
+export async function run(name: string, open: OpenSqlite, TOTAL = DEFAULT_TOTAL): Promise<StoreRates> {
   const dir = mkdtempSync(join(tmpdir(), "kestrel-bench-"));
   const path = join(dir, "bench.db");
   const store = createStore(open(path), { onError: (m) => console.error(m) });
@@ -35,7 +42,7 @@ async function run(name: string, open: OpenSqlite): Promise<void> {
   const stats = store.stats();
   await store.close();
   const rate = Math.round((stats.written / totalMs) * 1000);
-  const drain = await drainRate(open, dir);
+  const drain = await drainRate(open, dir, Math.min(100_000, TOTAL));
   console.log(
     `${name.padEnd(12)} ${rate.toLocaleString("en-US").padStart(9)} records/s sustained ` +
       `(${stats.written.toLocaleString("en-US")} in ${totalMs.toFixed(0)} ms; add() loop ${produceMs.toFixed(0)} ms; ` +
@@ -47,12 +54,13 @@ async function run(name: string, open: OpenSqlite): Promise<void> {
       drain.toLocaleString("en-US").padStart(9)
     } records/s background drain of a full queue (writer only)`,
   );
+  return { sustained: rate, drain, written: stats.written, dropped: stats.dropped };
 }
 
-/** 100,000 records enqueued at once; the background flusher alone empties the queue (one batch per turn). */
-async function drainRate(open: OpenSqlite, dir: string): Promise<number> {
+/** `count` (100,000) records enqueued at once; the background flusher alone empties the queue (one batch per turn). */
+async function drainRate(open: OpenSqlite, dir: string, count: number): Promise<number> {
   const store = createStore(open(join(dir, "drain.db")));
-  const records = Array.from({ length: 100_000 }, (_, i) => makeRecord(i));
+  const records = Array.from({ length: count }, (_, i) => makeRecord(i));
   const t0 = performance.now();
   for (const r of records) store.add(r);
   while (store.stats().queued > 0) await new Promise((resolve) => setTimeout(resolve, 1));
@@ -61,7 +69,9 @@ async function drainRate(open: OpenSqlite, dir: string): Promise<number> {
   return Math.round((records.length / ms) * 1000);
 }
 
-if (typeof (globalThis as { Bun?: unknown }).Bun !== "undefined") {
-  await run("bun:sqlite", (await import("../src/entry/sqlite-bun.ts")).openSqlite);
+if (import.meta.main) {
+  if (typeof (globalThis as { Bun?: unknown }).Bun !== "undefined") {
+    await run("bun:sqlite", (await import("../src/entry/sqlite-bun.ts")).openSqlite);
+  }
+  await run("node:sqlite", (await import("../src/entry/sqlite-node.ts")).openSqlite);
 }
-await run("node:sqlite", (await import("../src/entry/sqlite-node.ts")).openSqlite);

@@ -1,0 +1,122 @@
+/**
+ * @module In-process cost per request, no sockets: `bun bench/child/request-cost.ts [SRC_DIR] [N] [json|stream]`.
+ * Runs `serve()` from SRC_DIR (default src/; a variant copy from bench/lib/variants.ts works too) behind a fake
+ * Runtime that captures the fetch handler, with `globalThis.fetch` answering from memory (the mock's JSON or
+ * SSE bytes and headers), a real SQLite store and the real logger writing to /dev/null. Measures CPU µs per
+ * request (every thread, records committed included) for Kestrel, for a bare handler (copy headers, fetch,
+ * return) and for making the request alone; 64 in flight. Prints one JSON object. Profile with `--cpu-prof-md`.
+ */
+import { mkdtempSync, openSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chatEvents, chatJson } from "../lib/bodies.ts";
+import { BODY } from "../lib/contenders.ts";
+
+const SRC = resolve(process.argv[2] ?? new URL("../../src", import.meta.url).pathname);
+const N = Number(process.argv[3] ?? 50_000);
+const KIND = (process.argv[4] ?? "json") as "json" | "stream";
+const IN_FLIGHT = 64;
+
+const HEADERS = {
+  "openai-processing-ms": "210",
+  "openai-version": "2020-10-01",
+  "x-ratelimit-remaining-requests": "29999",
+  "x-request-id": "req_4f9a1b2c3d4e5f60718293a4b5c6d7e8",
+  "cf-ray": "8f1b2c3d4e5f6a7b-AMS",
+};
+const json = chatJson();
+const events = chatEvents(12);
+
+/** The upstream, from memory. */
+const upstream = (): Response => {
+  if (KIND === "json") return new Response(json as BodyInit, { headers: { ...HEADERS, "content-type": "application/json" } });
+  let i = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(c) {
+      c.enqueue(events[i++]!);
+      if (i === events.length) c.close();
+    },
+  });
+  return new Response(body, { headers: { ...HEADERS, "content-type": "text/event-stream" } });
+};
+globalThis.fetch = (async () => upstream()) as unknown as typeof fetch;
+
+const devnull = openSync("/dev/null", "w");
+let handler: ((req: Request) => Response | Promise<Response>) | null = null;
+const { openSqlite } = await import(`${SRC}/entry/sqlite-bun.ts`);
+const { serve } = await import(`${SRC}/serve.ts`);
+const db = join(mkdtempSync(join(tmpdir(), "kestrel-cost-")), "k.db");
+await serve({
+  name: "bun",
+  version: "bench",
+  args: [],
+  // The connect probe would dial the fake upstream address; an HTTP proxy setting switches it off.
+  env: { HTTP_PROXY: "http://127.0.0.1:9" },
+  openDb: openSqlite,
+  serve: (o: { fetch: typeof handler }) => {
+    handler = o.fetch;
+    return Promise.resolve({ port: 1, stop() {} });
+  },
+  writeOut: (b: Uint8Array) => (writeSync(devnull, b), Promise.resolve()),
+  writeOutSync: () => {},
+  warnings: [],
+  writeErr: (t: string) => void writeSync(2, t),
+  readTextFile: () => "",
+  writeTextFile: () => {},
+  onSignal: () => {},
+  exit: () => {
+    throw new Error("exit");
+  },
+} as never, ["--db", db, "--upstream", "openai=http://127.0.0.1:9"]);
+
+const bare = (req: Request): Promise<Response> => {
+  const headers = new Headers(req.headers);
+  headers.delete("host");
+  headers.delete("accept-encoding");
+  return fetch("http://127.0.0.1:9/v1/chat/completions", {
+    method: req.method,
+    headers,
+    body: req.body,
+    signal: req.signal,
+    redirect: "manual",
+  });
+};
+
+const body = KIND === "json" ? BODY.json : BODY.stream;
+const reqHeaders = { "authorization": "Bearer sk-bench-0123456789abcdef", "content-type": "application/json" };
+const request = () =>
+  new Request("http://127.0.0.1:5501/openai/v1/chat/completions", {
+    method: "POST",
+    headers: { ...reqHeaders, "content-length": String(body.length) },
+    body,
+  });
+
+/** CPU µs per request (user + system, every thread), including the records' trip to SQLite afterwards. */
+async function measure(fn: (req: Request) => Response | Promise<Response>, n: number): Promise<number> {
+  let sent = 0;
+  const cpu0 = process.cpuUsage();
+  const worker = async () => {
+    while (sent < n) {
+      sent++;
+      const res = await fn(request());
+      await res.arrayBuffer();
+      // Through the event loop, as socket I/O would: timers (the store's flusher) get their turns.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  // Records reach SQLite within the flush interval (100 ms): idle time costs no CPU, their writes do.
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  const cpu = process.cpuUsage(cpu0);
+  return (cpu.user + cpu.system) / n;
+}
+
+const nothing = async () => new Response("");
+await measure(handler!, Math.min(N, 5000));
+await measure(bare, Math.min(N, 5000));
+const rounds: { kestrel: number; bare: number; request: number }[] = [];
+for (let r = 0; r < 3; r++) {
+  rounds.push({ request: await measure(nothing, N), bare: await measure(bare, N), kestrel: await measure(handler!, N) });
+}
+console.log(JSON.stringify({ src: SRC, kind: KIND, n: N, rounds }));
+process.exit(0);

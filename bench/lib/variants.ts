@@ -1,0 +1,197 @@
+/**
+ * @module Hot-path experiments: each variant is a scratch copy of src/ (under bench/.work/variants/NAME) with
+ * one piece of the request path switched off or replaced, by exact text replacement. A variant whose anchor
+ * text no longer exists in src/ is reported as stale, never silently measured as the baseline.
+ * These copies exist to measure what each piece costs; several would break metering (that is the point).
+ */
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { ROOT } from "./proc.ts";
+
+interface Patch {
+  file: string;
+  find: string;
+  replace: string;
+}
+
+export interface Variant {
+  name: string;
+  /** What is switched off or replaced, for the table. */
+  what: string;
+  patches: Patch[];
+}
+
+const P = (file: string, find: string, replace: string): Patch => ({ file, find, replace });
+
+const NO_WRAPPER = P(
+  "src/routes/proxy.ts",
+  "    const body = meterBody(upstream.body, {",
+  `    done("complete");
+    return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
+    const body = meterBody(upstream.body, {`,
+);
+const JSON_BUFFER = P(
+  "src/routes/proxy.ts",
+  "    const body = meterBody(upstream.body, {",
+  `    if (framing === "json" && Number(upstream.headers.get("content-length") ?? Infinity) <= 1048576) {
+      const bytes = new Uint8Array(await upstream.arrayBuffer());
+      meter?.push(bytes);
+      done("complete");
+      return new Response(bytes, { status: upstream.status, statusText: upstream.statusText, headers });
+    }
+    const body = meterBody(upstream.body, {`,
+);
+const NO_SINK = P("src/sink/sink.ts", "finish(ex: Exchange): void {", "finish(ex: Exchange): void {\n      if (ex) return;");
+const NO_STORE = P("src/sink/sink.ts", "      store.add(record);\n", "");
+const NO_LOG = P("src/sink/sink.ts", "      log.usage(usageLine(ex.spec, record, breakdown), record);\n", "");
+const NO_FINGERPRINT = P(
+  "src/sink/record.ts",
+  "key_id: credential === null ? null : await fingerprint(credential),",
+  "key_id: null,",
+);
+const CHEAP_IDS = [
+  // Ascending like ULIDs (random ids would measure SQLite B-tree page splits instead).
+  P("src/sink/record.ts", "id: ulid(ex.startedAt),", "id: String((globalThis as any).__id = ((globalThis as any).__id ?? 1e15) + 1),"),
+  P("src/sink/record.ts", "ts: new Date(ex.startedAt).toISOString(),", `ts: "2026-11-28T00:00:00.000Z",`),
+];
+const NO_PRICING = P(
+  "src/sink/record.ts",
+  "  const price = pricer.price(usage, {",
+  "  const price = { cost_pico: null, breakdown: null, priced: false, price_version: null } as any;\n  void ({",
+);
+const NO_REQUEST_READ = P(
+  "src/forward/send.ts",
+  "const original = await readRequestBody(req);",
+  "const original = { body: req.body as BodyInit | null, json: undefined as unknown, length: null as number | null };",
+);
+const NO_WATCHDOG = [
+  P("src/routes/proxy.ts", "    watchdog.watch(state);\n", ""),
+  P("src/routes/proxy.ts", "      watchdog.unwatch(state);\n", ""),
+];
+const NO_ABORT_LISTENER = [
+  P("src/routes/proxy.ts", `    req.signal.addEventListener("abort", onClientAbort, { once: true });\n`, ""),
+  P("src/routes/proxy.ts", `      req.signal.removeEventListener("abort", onClientAbort);\n`, ""),
+];
+const NO_HEADER_COPY = [
+  P(
+    "src/forward/send.ts",
+    "const headers = upstreamRequestHeaders(req.headers);",
+    `const headers = new Headers(req.headers);
+      headers.delete("host");
+      headers.delete("accept-encoding");`,
+  ),
+  P("src/routes/proxy.ts", "const headers = clientResponseHeaders(upstream.headers, strip !== null);", "const headers = upstream.headers;"),
+];
+const NO_PROBE = P("src/serve.ts", "probe: PROXY_VARS.some((v) => rt.env[v]) ? null : createConnectProbe(),", "probe: null,");
+const NO_METER = P(
+  "src/routes/proxy.ts",
+  "const acc = spec.createAccumulator(facts);",
+  "const acc = null as ReturnType<typeof spec.createAccumulator>;",
+);
+const HWM_1 = P("src/meter/body.ts", "  }, { highWaterMark: 0 });", "  }, { highWaterMark: 1 });");
+/** Bun-only "direct" ReadableStream: chunks are written to the socket from the pull loop, no JS queue. */
+const DIRECT_STREAM = P(
+  "src/meter/body.ts",
+  "  return new ReadableStream<Uint8Array>({",
+  `  if ("Bun" in globalThis) {
+    return new ReadableStream({
+      type: "direct",
+      async pull(controller: any) {
+        try {
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) {
+              const rest = observer.flush?.();
+              if (rest && rest.byteLength > 0) controller.write(rest);
+              end("complete");
+              controller.close();
+              return;
+            }
+            const out = observer.chunk(value);
+            if (out.byteLength > 0) {
+              controller.write(out);
+              await controller.flush();
+            }
+          }
+        } catch (err) {
+          end("failed", err);
+          controller.close();
+        }
+      },
+      cancel(reason: unknown) {
+        end("cancelled", reason);
+        return reader.cancel(reason).catch(() => {});
+      },
+    } as any) as ReadableStream<Uint8Array>;
+  }
+  return new ReadableStream<Uint8Array>({`,
+);
+
+const NO_SERVER_TIMEOUT = [
+  P("src/entry/bun.ts", "        srv.timeout(req, 0);\n", ""),
+  P("src/entry/bun.ts", "maxRequestBodySize: Number.MAX_SAFE_INTEGER,", "maxRequestBodySize: Number.MAX_SAFE_INTEGER,\n      idleTimeout: 0,"),
+];
+const SYNC_LOG = P("src/entry/bun.ts", "writeOut: (bytes) => writeAll(1, bytes),", "writeOut: (bytes) => (fs.writeSync(1, bytes), Promise.resolve()),");
+/** The SSE meter without a closure per event: one try/catch in the scanner callback. */
+const INLINE_GUARD = P(
+  "src/meter/meter.ts",
+  ": (event) => guard(\"accumulator\", () => onEvent(event)),",
+  `: (event) => {
+          try {
+            onEvent(event);
+          } catch (err) {
+            fail(\`accumulator: \${err instanceof Error ? err.message : String(err)}\`);
+          }
+        },`,
+);
+
+const CHEAP_SINK = [NO_STORE, NO_LOG, NO_FINGERPRINT, ...CHEAP_IDS, NO_PRICING];
+// Provider paths skip Hono and fingerprints are memoized in src/ since cf261c3.
+const FRAME = [NO_REQUEST_READ, ...NO_WATCHDOG, ...NO_ABORT_LISTENER, ...NO_HEADER_COPY, NO_PROBE];
+
+export const VARIANTS: Variant[] = [
+  { name: "baseline", what: "src/ as it is", patches: [] },
+  { name: "no-request-read", what: "stream the request body instead of reading + JSON.parse", patches: [NO_REQUEST_READ] },
+  { name: "no-watchdog", what: "no watchdog watch/unwatch (setInterval per idle→busy)", patches: NO_WATCHDOG },
+  { name: "no-abort-listener", what: "no req.signal abort listener", patches: NO_ABORT_LISTENER },
+  { name: "no-header-copy", what: "headers like bare: copy + 2 deletes up, upstream's as-is down", patches: NO_HEADER_COPY },
+  { name: "no-probe", what: "no connect probe (cached per origin)", patches: [NO_PROBE] },
+  { name: "no-meter", what: "wrapper kept, no accumulator/meter", patches: [NO_METER] },
+  { name: "no-wrapper", what: "return upstream.body (no pull wrapper, no metering)", patches: [NO_WRAPPER] },
+  { name: "json-buffer", what: "small JSON: await arrayBuffer(), meter, Response(bytes)", patches: [JSON_BUFFER] },
+  { name: "hwm-1", what: "pull wrapper highWaterMark 0 → 1", patches: [HWM_1] },
+  { name: "direct-stream", what: "Bun direct ReadableStream wrapper (write + flush)", patches: [DIRECT_STREAM] },
+  { name: "no-server-timeout", what: "Bun.serve idleTimeout: 0 instead of srv.timeout(req, 0) per request", patches: NO_SERVER_TIMEOUT },
+  { name: "sync-log", what: "log lines written with fs.writeSync instead of async fs.write", patches: [SYNC_LOG] },
+  { name: "inline-guard", what: "SSE meter: try/catch instead of a guard closure per event", patches: [INLINE_GUARD] },
+  { name: "no-sink", what: "no record at all (no pricing, ids, sha256, log, store)", patches: [NO_SINK] },
+  { name: "no-store", what: "record built and logged, not stored", patches: [NO_STORE] },
+  { name: "no-log", what: "record built and stored, not logged", patches: [NO_LOG] },
+  { name: "no-fingerprint", what: "no SHA-256 key fingerprint (crypto.subtle.digest)", patches: [NO_FINGERPRINT] },
+  { name: "cheap-ids", what: "no ULID / Date.toISOString in the record", patches: CHEAP_IDS },
+  { name: "no-pricing", what: "no pricer.price()", patches: [NO_PRICING] },
+  { name: "cheap-sink", what: "record built without store, log, sha256, ids, pricing", patches: CHEAP_SINK },
+  { name: "frame-off", what: "all per-request framing off: body read, watchdog, listener, headers, probe", patches: FRAME },
+  { name: "all-off", what: "frame-off + no-wrapper + no-sink (Kestrel's skeleton ≈ bare)", patches: [...FRAME, NO_WRAPPER, NO_SINK] },
+  {
+    name: "proposed",
+    what: "json-buffer + store write off the event loop (upper bound: no store) + inline meter guard",
+    patches: [JSON_BUFFER, NO_STORE, INLINE_GUARD],
+  },
+];
+
+/** Writes the variant's copy of src/ (fresh), or returns why it cannot (a stale anchor). */
+export function materialize(v: Variant, base: string): string | { stale: string } {
+  const dir = `${base}/${v.name}`;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  cpSync(`${ROOT}src`, `${dir}/src`, { recursive: true });
+  cpSync(`${ROOT}package.json`, `${dir}/package.json`);
+  if (existsSync(`${ROOT}deno.json`)) cpSync(`${ROOT}deno.json`, `${dir}/deno.json`);
+  for (const p of v.patches) {
+    const path = `${dir}/${p.file}`;
+    const text = readFileSync(path, "utf8");
+    if (!text.includes(p.find)) return { stale: `${p.file}: ${JSON.stringify(p.find.slice(0, 60))}` };
+    writeFileSync(path, text.replace(p.find, p.replace));
+  }
+  return dir;
+}
