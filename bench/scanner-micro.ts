@@ -12,6 +12,7 @@ import { createSseScanner } from "../src/sse/scanner.ts";
 import { findKey, indexOfBytes, isNull, keyPattern } from "../src/json/probe.ts";
 import { createEventStreamDecoder } from "../src/eventstream/decoder.ts";
 import { encodeEventStreamMessage } from "../src/eventstream/encoder.ts";
+import { createRng as rng } from "../test/_chunking.ts";
 
 const FIXTURES = new URL("../test/fixtures", import.meta.url).pathname;
 const FIXTURE = `${FIXTURES}/openai-chat/openai-text.sse`;
@@ -24,16 +25,6 @@ const TARGET_BYTES = 64 * 1024 * 1024;
 const SEED = 0xc0ffee;
 const ROUNDS = 7;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function buildStream(fixture: string): { bytes: Uint8Array; chunks: Uint8Array[] } {
   const file = readFileSync(fixture);

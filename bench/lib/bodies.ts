@@ -4,21 +4,13 @@
  * response each: head events once, content deltas sampled from the recording, the usage events last).
  */
 import { readFileSync } from "node:fs";
+import { createRng } from "../../test/_chunking.ts";
 
 const FIXTURES = new URL("../../test/fixtures", import.meta.url).pathname;
 const encoder = new TextEncoder();
 
-/** mulberry32: the same seeded generator as bench/scanner-micro.ts. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the chunking tests use (mulberry32). */
+export const rng = createRng;
 
 /** Splits a recorded SSE file into its events, each with its terminating blank line. */
 function events(file: string): string[] {

@@ -15,14 +15,20 @@ test("requests keep flowing while nobody reads Kestrel's stdout", async () => {
   });
   const dir = tempDir();
   const [cmd, argv] = kestrelCommand(["--port", "0", "--db", join(dir, "k.db"), "--upstream", `openai=${mock.url}`]);
-  // stdout is a pipe nobody reads after the first line: it fills after ~64 KiB (a few hundred log lines).
+  // stdout is a pipe nobody reads after the listening line: it fills after ~64 KiB (a few hundred log lines).
   const proc = spawn(cmd, argv, { stdio: ["ignore", "pipe", "inherit"] });
   try {
     const url = await new Promise<string>((resolve) => {
-      proc.stdout!.once("data", (d: Buffer) => {
+      let seen = "";
+      const onData = (d: Buffer) => {
+        seen += d.toString();
+        const m = /listening on (http:\/\/\S+)/.exec(seen);
+        if (!m) return;
+        proc.stdout!.off("data", onData);
         proc.stdout!.pause();
-        resolve(/listening on (http:\/\/\S+)/.exec(d.toString())![1]!);
-      });
+        resolve(m[1]!);
+      };
+      proc.stdout!.on("data", onData);
     });
     // 3,000 requests write ~500 KB of log lines into a pipe that holds 64 KiB.
     for (let round = 0; round < 30; round++) {
