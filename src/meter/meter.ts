@@ -115,9 +115,14 @@ export function createMeter(framing: Framing, acc: UsageAccumulator, options: Me
   }
 
   return {
+    // Hot path: once per chunk, so a plain try/catch rather than a closure through `guard`.
     push(chunk) {
       pushed += chunk.byteLength;
-      guard("meter", () => push(chunk));
+      try {
+        push(chunk);
+      } catch (err) {
+        fail(`meter: ${err instanceof Error ? err.message : String(err)}`);
+      }
     },
     settled: () => settled(),
     end(complete) {

@@ -11,8 +11,8 @@ export interface Logger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
-  /** A preformatted usage line (text) or object (json). */
-  usage(text: string, json: unknown): void;
+  /** A usage line: `text()` is built only for the text format, `json` written only for the JSON format. */
+  usage(text: () => string, json: unknown): void;
   /** Resolves when every queued line has been written. */
   flush(): Promise<void>;
   readonly dropped: number;
@@ -86,7 +86,7 @@ export function createLogger(options: LoggerOptions): Logger {
     warn: (m) => enqueue(format("WRN", m)),
     error: (m) => enqueue(format("ERR", m)),
     usage(text, json) {
-      enqueue(options.format === "json" ? `${redact(JSON.stringify(json))}\n` : `${stamp(options.now(), "INF")} ${redact(text)}\n`);
+      enqueue(options.format === "json" ? `${redact(JSON.stringify(json))}\n` : `${stamp(options.now(), "INF")} ${redact(text())}\n`);
     },
     async flush() {
       while (writing) await writing;

@@ -20,7 +20,7 @@ export function createSink({ pricer, log, store }: SinkDeps) {
     try {
       const { record, breakdown } = await buildRecord(ex, pricer);
       store.add(record);
-      log.usage(usageLine(ex.spec, record, breakdown), record);
+      log.usage(() => usageLine(ex.spec, record, breakdown), record);
     } catch (err) {
       log.error(`Cannot record a ${ex.spec.id} request: ${err instanceof Error ? err.message : String(err)}`);
     }
