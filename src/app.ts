@@ -84,8 +84,6 @@ export function createApp(deps: Deps) {
   };
 }
 
-export type App = ReturnType<typeof createApp>;
-
 /** True when the first path segment names a provider (`/openai/…`, `/OpenAI/…`). */
 function isProviderPath(url: string): boolean {
   const start = url.indexOf("/", url.indexOf("//") + 2) + 1;

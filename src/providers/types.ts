@@ -50,12 +50,6 @@ export interface MeterResult {
   upstreamError: string | null;
 }
 
-/** Where a provider's requests go. `origin` has no trailing slash; `path` starts with `/`. */
-export interface UpstreamTarget {
-  origin: string;
-  path: string;
-}
-
 /** How a provider's responses are metered and logged. Routing lives in `src/resolve/`. */
 export interface ProviderSpec {
   /** Provider id as in the URL, lower-case. */
