@@ -7,14 +7,7 @@
  *   pull      a JS pull ReadableStream around up.body (Kestrel's meter wrapper, without metering)
  *   buffer    `await up.arrayBuffer()` then `new Response(bytes, init)` (buffering a small JSON answer)
  */
-declare const Bun: {
-  serve(options: {
-    hostname: string;
-    port: number;
-    idleTimeout: number;
-    fetch(req: Request): Response | Promise<Response>;
-  }): { port: number };
-};
+import { bunServe } from "./lib/bun-serve.ts";
 
 const upstream = process.argv[process.argv.indexOf("--upstream") + 1]!;
 const flags = new Set((process.env.FLAGS ?? "").split(",").filter(Boolean));
@@ -58,5 +51,5 @@ async function handle(req: Request): Promise<Response> {
   return up;
 }
 
-const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 0, fetch: handle });
+const server = bunServe({ hostname: "127.0.0.1", port: 0, idleTimeout: 0, fetch: handle });
 console.log(`probe listening on http://127.0.0.1:${server.port}`);

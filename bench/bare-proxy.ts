@@ -2,19 +2,11 @@
  * @module The "bare" baseline: the least a correct Bun pass-through proxy does, with no metering.
  * `bun bench/bare-proxy.ts --upstream http://127.0.0.1:PORT` forwards every request's path to that origin.
  */
-/** The one Bun API used here (declared, as src/entry/bun.ts does, so `deno check` needs no bun-types). */
-declare const Bun: {
-  serve(options: {
-    hostname: string;
-    port: number;
-    idleTimeout: number;
-    fetch(req: Request): Response | Promise<Response>;
-  }): { port: number };
-};
+import { bunServe } from "./lib/bun-serve.ts";
 
 const upstream = process.argv[process.argv.indexOf("--upstream") + 1]!;
 
-const server = Bun.serve({
+const server = bunServe({
   hostname: "127.0.0.1",
   port: 0,
   idleTimeout: 0,

@@ -4,17 +4,8 @@
  * else a small chat completion JSON with usage, both with the response headers OpenAI sends.
  * `POST /_config` (JSON, partial MockConfig) shapes the next responses; `GET /_stats` reports open streams.
  */
+import { bunServe } from "./lib/bun-serve.ts";
 import { buildStream, chatEvents, chatJson, chatShape } from "./lib/bodies.ts";
-
-/** The one Bun API used here (declared, as src/entry/bun.ts does, so `deno check` needs no bun-types). */
-declare const Bun: {
-  serve(options: {
-    hostname: string;
-    port: number;
-    idleTimeout: number;
-    fetch(req: Request): Response | Promise<Response>;
-  }): { port: number };
-};
 
 export interface MockConfig {
   /** Events per stream (ignored when `streamBytes` > 0). */
@@ -118,7 +109,7 @@ function configure(update: Partial<MockConfig>): void {
 }
 
 const portArg = process.argv.indexOf("--port");
-const server = Bun.serve({
+const server = bunServe({
   hostname: "127.0.0.1",
   port: portArg < 0 ? 0 : Number(process.argv[portArg + 1]),
   idleTimeout: 0,
