@@ -1,6 +1,8 @@
 /** @module One stored record + the current pricer → its new cost fields, or why it keeps the old ones. */
 import { usd } from "../pricing/money.ts";
 import type { Pricer } from "../pricing/pricer.ts";
+import { getProvider } from "../providers/registry.ts";
+import { cachedAudio } from "../usage/normalize-gemini.ts";
 import type { CostUpdate } from "../store/store.ts";
 import type { UsageRecord } from "../usage/record.ts";
 import type { Usage } from "../usage/types.ts";
@@ -58,18 +60,23 @@ const sameBreakdown = (a: Record<string, string> | null, b: Record<string, strin
 /**
  * Service tier and geography are read from the native usage where the provider puts them there (Anthropic
  * `service_tier`, `inference_geo`). The record has no column for a tier reported outside the usage object
- * (OpenAI's response-level `service_tier`), so such records are priced at standard rates.
+ * (OpenAI's response-level `service_tier`), so such records are priced at standard rates. Where the path says
+ * what is billed (Bedrock: model id and region), it is read from the stored path, as when the record was made.
  */
 export function repriceRecord(r: UsageRecord, pricer: Pricer): RepriceOutcome {
   const usage = usageOfRecord(r);
   if (usage === null) return { kind: "no_usage" };
   const native = objectOf(r.usage_native);
   if (hasReportedCost(native)) return { kind: "reported" };
+  // Cached audio has no column; Gemini's usage_native says how much of the cache was audio.
+  const audio = native === null ? 0 : Math.min(cachedAudio(native), usage.cache_read_tokens, usage.audio_input_tokens);
+  if (audio > 0) usage.cache_read_audio_tokens = audio;
+  const billed = getProvider(r.provider)?.billedBy?.(r.path);
   const result = pricer.price(usage, {
     provider: r.provider,
-    model: r.model,
+    model: billed?.model || r.model,
     serviceTier: textOf(native?.service_tier),
-    geo: textOf(native?.inference_geo),
+    geo: billed?.geo ?? textOf(native?.inference_geo),
     reportedCostPico: null,
   });
   if (!result.priced && r.priced) return { kind: "no_price" };

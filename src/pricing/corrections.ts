@@ -5,7 +5,7 @@
  */
 import type { Rates } from "./types.ts";
 
-export const CORRECTIONS_REVISION = 1;
+export const CORRECTIONS_REVISION = 2;
 
 type UsdPerM = Partial<Record<keyof Rates, string>>;
 
@@ -85,6 +85,20 @@ export const CORRECTIONS: readonly Correction[] = [
 /** Rules applied to every row they match, after the list above. */
 export const RULES = [
   {
+    id: "claude-cache-anthropic-row",
+    why: "a Bedrock / Vertex / Azure Claude row without cache rates takes them from the Anthropic-direct row of " +
+      "the same model when both have the same input and output price (Claude is sold at one list price on every " +
+      "platform; upstream omits cache rates on many of these rows, e.g. Claude 3.x on Vertex)",
+    source: `${ANTHROPIC_PRICING}; Vertex AI and Bedrock list the same cache prices`,
+  },
+  {
+    id: "claude-cache-multipliers",
+    why: "Anthropic prices prompt caching as multipliers of the input price of the same tier on every platform: " +
+      "cache read 0.1x, 5-minute write 1.25x; applied where neither the row nor an Anthropic-direct row at the " +
+      "same price has the rate, so a cache read is never billed at the full input price",
+    source: `${ANTHROPIC_PRICING} (prompt caching multipliers); Vertex AI and Bedrock list the same cache prices`,
+  },
+  {
     id: "claude-1h-write",
     why: "1-hour cache writes cost 2x the input price of the same tier on every Claude model; upstream omits " +
       "the rate on many rows (Bedrock, Vertex, Sonnet 4 above 200k), which would bill them at the 5-minute rate",
@@ -101,7 +115,24 @@ export const RULES = [
     why: "web search costs $10 per 1,000 searches on every model; upstream omits it on a few rows",
     source: `${ANTHROPIC_PRICING} (web search tool)`,
   },
+  {
+    id: "family-service-tiers",
+    why: "a dated snapshot without flex / priority / batch rates takes them from its undated family row when both " +
+      "have the same standard rates; OpenAI answers with the dated name (o4-mini-2025-04-16) while upstream " +
+      "lists the tier rates only on the undated row (o4-mini)",
+    source: "OpenAI pricing page (platform.openai.com/docs/pricing, Flex and Priority processing): one price per model",
+  },
+  {
+    id: "gemini-audio-cache",
+    why: "Google discounts cached audio by the same fraction as cached text (Gemini 2.5 Flash: text 0.30 -> 0.03, " +
+      "audio 1.00 -> 0.10; Gemini 2.0 Flash: 0.10 -> 0.025, 0.70 -> 0.175); upstream has no audio cache rate, so " +
+      "the audio cache-read rate is audio input x cache read / input",
+    source: "Gemini API pricing page (ai.google.dev/gemini-api/docs/pricing, context caching price per modality)",
+  },
 ] as const;
+
+/** LiteLLM providers whose Gemini rows are Google's own models, priced with Google's context-cache rule. */
+export const GEMINI_SELLERS: ReadonlySet<string> = new Set(["gemini", "vertex_ai-language-models"]);
 
 /** LiteLLM providers whose `claude-*` rows are Anthropic models billed with Anthropic's multipliers. */
 export const CLAUDE_SELLERS: ReadonlySet<string> = new Set([

@@ -2,20 +2,27 @@
  * @module Usage × price → exact cost in integer pico-USD per token class. Pure.
  *
  * Token classes (Usage fields are the normalized ones of ARCHITECTURE.md §4):
- *   input          = input − cache_read − cache_write − audio_input, at the input rate
- *   cache_read     = cache_read_tokens at the cache-read rate
+ *   input          = input − cache_read − cache_write − uncached audio_input, at the input rate
+ *   cache_read     = text cache reads at the cache-read rate + cached audio (Gemini reports it apart) at the
+ *                    audio cache-read rate
  *   cache_write_5m = (cache_write − cache_write_1h) at the 5-minute write rate
  *   cache_write_1h = cache_write_1h_tokens at the 1-hour write rate
  *   output         = output − audio_output, reasoning included (at the reasoning rate where one differs)
- *   audio_input / audio_output at the audio rates; web_search = requests × per-call price
+ *   audio_input (uncached audio) / audio_output at the audio rates; web_search = requests × per-call price
  *
- * Rate selection, as LiteLLM does it (wire-formats.md §4), field by field:
- *   service tier (flex | priority | batch) → its rate if the row has one, else the standard rate;
+ * Rate selection, field by field:
+ *   service tier (flex | priority | batch) → that set's rate, else the standard rate of the same class. A row
+ *   with NO rate set for the response's tier throws PriceGap: the tier's price is unknown (flex costs half,
+ *   priority up to twice the standard rate), and billing it at the standard rate would be silently wrong;
  *   long context: when the request's input (cached tokens included) crosses a tier's threshold (> above; ≥ for
  *   xAI) the WHOLE request uses that tier's rates, the service tier's own tier rate first.
- * A class whose rate the row lacks is billed at the rate it is a kind of, never at 0: cache read / writes and
- * audio input at the input rate, reasoning and audio output at the output rate, a 1-hour write at the 5-minute
- * rate. The one exception is web search: without a per-call price cost() throws (the caller reports unpriced).
+ * A class whose rate the row lacks is billed at the rate it is a kind of, never at 0: cache writes and audio
+ * input at the input rate, reasoning and audio output at the output rate, a 1-hour write at the 5-minute rate.
+ * Cache reads without a rate are billed at the input rate too (an upper bound: a provider that reports cached
+ * tokens usually discounts them), and `note` says so, so the record is marked rather than silently high.
+ * Cached audio without its own rate: the text cache-read rate when the row prices audio like text, else the
+ * audio input rate (upper bound, noted). Claude and Gemini rows get their cache rates from corrections.ts.
+ * Web search without a per-call price throws (the caller reports unpriced).
  * Multipliers (Anthropic `inference_geo` and fast mode, OpenAI data residency) scale every token rate.
  */
 import { toSafeNumber } from "./decimal.ts";
@@ -46,7 +53,12 @@ export type Cost = Record<CostClass | "total", number> & {
   tier: "flex" | "priority" | "batch" | null;
   /** Long-context threshold crossed, or null. */
   above: number | null;
+  /** Why part of the cost is an upper bound (a cache-read rate the row lacks), or null. */
+  note: string | null;
 };
+
+/** The row has no rates for the service tier the response reports: the cost is unknown, not standard. */
+export class PriceGap extends Error {}
 
 const MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -69,7 +81,7 @@ export function serviceOf(tier: string | null, price: ModelPrice): { set: "flex"
 }
 
 function count(usage: Usage, field: keyof Usage): number {
-  const n = usage[field];
+  const n = usage[field] as number;
   if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`Usage "${field}" must be a non-negative integer`);
   return n;
 }
@@ -85,12 +97,16 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
   const cacheWrite = count(usage, "cache_write_tokens");
   const write1h = Math.min(count(usage, "cache_write_1h_tokens"), cacheWrite);
   const audioIn = count(usage, "audio_input_tokens");
+  const cachedAudio = usage.cache_read_audio_tokens === undefined
+    ? 0
+    : Math.min(count(usage, "cache_read_audio_tokens"), cacheRead, audioIn);
   const output = count(usage, "output_tokens");
   const audioOut = Math.min(count(usage, "audio_output_tokens"), output);
   const searches = count(usage, "web_search_requests");
 
   const { set, fast } = serviceOf(ctx.serviceTier, price);
   const service: RateSet | undefined = set ? price[set] : undefined;
+  if (set !== null && service === undefined) throw new PriceGap(`no ${set} rates for this model`);
   const crossed = (t: { above: number }) => (price.tier_inclusive ? input >= t.above : input > t.above);
   // The highest threshold crossed wins (tiers are ascending).
   let tier: TierRates | undefined;
@@ -102,9 +118,20 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
   const inRate = rate("input") ?? price.input;
   const outRate = rate("output") ?? price.output;
   const write5m = rate("cache_write_5m") ?? inRate;
-  const rates: Record<Exclude<CostClass, "web_search">, number> & { reasoning: number } = {
+  const readRate = rate("cache_read");
+  const audioRate = rate("audio_input");
+  const audioReadRate = rate("cache_read_audio");
+  let note: string | null = null;
+  if (readRate === undefined && cacheRead > cachedAudio) {
+    note = "cache reads billed at the input rate (upper bound): no cache-read rate known for this model";
+  }
+  if (audioReadRate === undefined && audioRate !== undefined && cachedAudio > 0) {
+    note = "cached audio billed at the audio input rate (upper bound): no audio cache-read rate known for this model";
+  }
+  const rates: Record<Exclude<CostClass, "web_search">, number> & { reasoning: number; cache_read_audio: number } = {
     input: inRate,
-    cache_read: rate("cache_read") ?? inRate,
+    cache_read: readRate ?? inRate,
+    cache_read_audio: audioReadRate ?? audioRate ?? readRate ?? inRate,
     cache_write_5m: write5m,
     cache_write_1h: rate("cache_write_1h") ?? write5m,
     output: outRate,
@@ -122,16 +149,16 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
   const billedReasoning = rates.reasoning === rates.output ? 0 : reasoning;
   if (searches > 0 && price.web_search === undefined) throw new RangeError("No per-call web search price");
   const parts: Record<CostClass, bigint | number> = {
-    input: times(Math.max(0, input - cacheRead - cacheWrite - audioIn), rates.input),
-    cache_read: times(cacheRead, rates.cache_read),
+    input: times(Math.max(0, input - cacheRead - cacheWrite - (audioIn - cachedAudio)), rates.input),
+    cache_read: add(times(cacheRead - cachedAudio, rates.cache_read), times(cachedAudio, rates.cache_read_audio)),
     cache_write_5m: times(cacheWrite - write1h, rates.cache_write_5m),
     cache_write_1h: times(write1h, rates.cache_write_1h),
     output: add(times(output - audioOut - billedReasoning, rates.output), times(billedReasoning, rates.reasoning)),
-    audio_input: times(audioIn, rates.audio_input),
+    audio_input: times(audioIn - cachedAudio, rates.audio_input),
     audio_output: times(audioOut, rates.audio_output),
     web_search: times(searches, price.web_search ?? 0),
   };
-  const result = { tier: service ? set : null, above: tier?.above ?? null } as Cost;
+  const result = { tier: service ? set : null, above: tier?.above ?? null, note } as Cost;
   // Hot path: plain numbers while every part and the running total stay exact; BigInt otherwise.
   let total = 0;
   let exact = true;

@@ -33,6 +33,7 @@ export const RATE_CLASSES = [
   "reasoning",
   "audio_input",
   "audio_output",
+  "cache_read_audio",
 ] as const satisfies readonly (keyof Rates)[];
 
 const SERVICE = /_(flex|priority|batches)(?=$|_above_\d+k?_tokens$)/;

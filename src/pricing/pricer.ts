@@ -1,5 +1,5 @@
 /** @module The pricing engine the proxy calls once per response. Never throws; never prices silently wrong. */
-import { COST_CLASSES, cost, type Cost } from "./cost.ts";
+import { COST_CLASSES, cost, type Cost, PriceGap } from "./cost.ts";
 import { describePrices } from "./describe.ts";
 import { lookupModel, type Match } from "./lookup.ts";
 import { createTable } from "./table.ts";
@@ -28,6 +28,11 @@ export interface PriceResult {
   /** Table key used. */
   matched: string | null;
   source: "table" | "override" | "reported" | null;
+  /**
+   * Present when the price is not the plain table price: why a priced request's cost is an upper bound (a rate
+   * the row lacks), or why a known model is unpriced (no rates for the response's service tier).
+   */
+  note?: string;
 }
 
 export interface Pricer {
@@ -79,11 +84,14 @@ export function createPricer(opts?: {
       if (usage === null) return none(null);
       const match = ctx.model ? find(ctx.provider, ctx.model, ctx.geo) : null;
       let c: Cost | null = null;
+      let gap: string | null = null;
       if (match) {
         try {
           c = cost(usage, match.entry.price, ctx);
-        } catch {
-          c = null; // inconsistent usage, an unpriceable class, or beyond exact range: unpriced, not wrong
+        } catch (err) {
+          // Inconsistent usage, an unpriceable class, or beyond exact range: unpriced, not wrong.
+          if (err instanceof PriceGap) gap = `unpriced: ${match.key} has ${err.message} ("${ctx.serviceTier}")`;
+          c = null;
         }
       }
       const reported = ctx.reportedCostPico;
@@ -93,7 +101,14 @@ export function createPricer(opts?: {
       }
       if (match && c) {
         const source = match.entry.origin === "override" ? "override" : "table";
-        return { priced: true, cost_pico: c.total, breakdown: nonZero(c), price_version: version, matched: match.key, source };
+        const r: PriceResult = { priced: true, cost_pico: c.total, breakdown: nonZero(c), price_version: version, matched: match.key, source };
+        if (c.note !== null) r.note = `${match.key}: ${c.note}`;
+        return r;
+      }
+      if (gap !== null) {
+        const r = none(match?.key ?? null);
+        r.note = gap;
+        return r;
       }
       if (ctx.model) {
         const k = `${ctx.provider}\u0000${ctx.model}`;

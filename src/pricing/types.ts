@@ -15,6 +15,8 @@ export interface Rates {
   reasoning?: number;
   audio_input?: number;
   audio_output?: number;
+  /** Audio read from a context cache (Gemini prices it apart from text; derived in corrections.ts). */
+  cache_read_audio?: number;
 }
 
 /** Rates that replace the base ones for the whole request when its input crosses `above` tokens. */

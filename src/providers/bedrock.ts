@@ -17,6 +17,18 @@ export function bedrockModel(facts: RequestFacts): string | null {
   return segmentAfter(facts.path, "/model/", false);
 }
 
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+
+/**
+ * The AWS region of a client path `/aws-bedrock/{runtime}/{region}/…` (prices differ by region: the table's
+ * `bedrock/{region}/…` rows), or null.
+ */
+export function bedrockRegion(clientPath: string): string | null {
+  const segs = clientPath.split("/").filter((s) => s !== "");
+  const region = segs[2]?.toLowerCase();
+  return region !== undefined && REGION.test(region) ? region : null;
+}
+
 function actionOf(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
@@ -40,5 +52,8 @@ export const awsBedrock: ProviderSpec = {
     }
   },
   requestModel: (facts) => bedrockModel(facts) ?? bodyModel(facts),
+  // The URL's model id is what AWS bills (`us.anthropic.claude-…-v1:0`); a Claude InvokeModel body names the
+  // bare Anthropic model, which has no Bedrock price.
+  billedBy: (clientPath) => ({ model: segmentAfter(clientPath, "/model/", false), geo: bedrockRegion(clientPath) }),
   acceptsStreamUsage,
 };

@@ -63,6 +63,12 @@ export interface ProviderSpec {
   /** The model the request names (body `model`, or the URL for Gemini / Bedrock), the fallback for pricing. */
   requestModel(facts: RequestFacts): string | null;
   /**
+   * Where the client's path, not the response, says what is billed (Bedrock: the URL's model id with its
+   * inference-profile prefix, and the AWS region). A non-null field wins over the response's model / geo.
+   * Reads only the path, so `kestrel reprice` can ask it about a stored record.
+   */
+  billedBy?(clientPath: string): { model: string | null; geo: string | null };
+  /**
    * True when the upstream accepts `stream_options.include_usage` on this request, so Kestrel may add it to a
    * streaming chat/completions request that did not ask for usage (and strip the usage chunk again).
    */

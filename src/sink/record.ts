@@ -27,19 +27,20 @@ export interface Built {
 export async function buildRecord(ex: Exchange, pricer: Pricer): Promise<Built> {
   const m = ex.meter;
   const usage = m?.usage ?? null;
-  const model = m?.model || ex.spec.requestModel(ex.facts);
+  const billed = ex.spec.billedBy?.(ex.clientPath);
+  const model = billed?.model || m?.model || ex.spec.requestModel(ex.facts);
   const price = pricer.price(usage, {
     provider: ex.spec.id,
     model,
     serviceTier: m?.serviceTier ?? null,
-    geo: m?.geo ?? null,
+    geo: billed?.geo ?? m?.geo ?? null,
     reportedCostPico: m?.reportedCostPico ?? null,
   });
   const credential = credentialOf(ex.facts.headers, ex.facts.query);
   const breakdown = price.breakdown === null
     ? null
     : Object.fromEntries(Object.entries(price.breakdown).map(([k, v]) => [k, usd(v)]));
-  const problems = [m?.usageError, m?.upstreamError && `upstream error: ${m.upstreamError}`, ex.error]
+  const problems = [m?.usageError, m?.upstreamError && `upstream error: ${m.upstreamError}`, ex.error, price.note]
     .filter(Boolean);
   const record: UsageRecord = {
     id: ulid(ex.startedAt),

@@ -11,6 +11,8 @@ export interface UsageParts {
   reasoning?: number | undefined;
   audioIn?: number | undefined;
   audioOut?: number | undefined;
+  /** Audio within the cache reads (Gemini `cacheTokensDetails`). */
+  cacheReadAudio?: number | undefined;
   webSearch?: number | undefined;
 }
 
@@ -24,7 +26,8 @@ export function buildUsage(p: UsageParts): Usage {
   const output = p.output;
   const cacheRead = Math.min(p.cacheRead ?? 0, input);
   const cacheWrite = Math.min(p.cacheWrite ?? 0, input - cacheRead);
-  return {
+  const audioIn = Math.min(p.audioIn ?? 0, input);
+  const usage: Usage = {
     input_tokens: input,
     output_tokens: output,
     total_tokens: input + output,
@@ -32,8 +35,12 @@ export function buildUsage(p: UsageParts): Usage {
     cache_write_tokens: cacheWrite,
     cache_write_1h_tokens: Math.min(p.cacheWrite1h ?? 0, cacheWrite),
     reasoning_tokens: Math.min(p.reasoning ?? 0, output),
-    audio_input_tokens: Math.min(p.audioIn ?? 0, input),
+    audio_input_tokens: audioIn,
     audio_output_tokens: Math.min(p.audioOut ?? 0, output),
     web_search_requests: p.webSearch ?? 0,
   };
+  // Set only when there is some, so every other provider's Usage keeps its ten fields.
+  const cachedAudio = Math.min(p.cacheReadAudio ?? 0, cacheRead, audioIn);
+  if (cachedAudio > 0) usage.cache_read_audio_tokens = cachedAudio;
+  return usage;
 }

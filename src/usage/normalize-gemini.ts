@@ -3,6 +3,9 @@
  *
  * promptTokenCount includes cachedContentTokenCount; candidatesTokenCount excludes thoughtsTokenCount; tool-use
  * prompt tokens are billed as input. So input = prompt + toolUsePrompt, output = candidates + thoughts.
+ * promptTokensDetails split the prompt by modality INCLUDING cached tokens, and cacheTokensDetails split the
+ * cached tokens: cached audio is a subset of both the cache reads and the audio, and is priced once, at the
+ * audio cache rate (counting it as cached and again as audio billed it twice).
  */
 import { buildUsage } from "./build.ts";
 import { asObject, count, countOf, type JsonObject } from "./fields.ts";
@@ -34,6 +37,11 @@ function modality(list: unknown, name: string): number {
   return n;
 }
 
+/** Audio tokens within the cached tokens (`cacheTokensDetails`), for repricing a stored record. */
+export function cachedAudio(u: JsonObject): number {
+  return modality(u.cacheTokensDetails, "AUDIO");
+}
+
 /** Null when the metadata has no counts at all. */
 export function normalizeGemini(u: JsonObject): Usage | null {
   if (!hasGeminiCounts(u)) return null;
@@ -45,6 +53,7 @@ export function normalizeGemini(u: JsonObject): Usage | null {
     reasoning: thoughts,
     audioIn: modality(u.promptTokensDetails, "AUDIO") + modality(u.toolUsePromptTokensDetails, "AUDIO"),
     audioOut: modality(u.candidatesTokensDetails, "AUDIO"),
+    cacheReadAudio: cachedAudio(u),
   });
 }
 

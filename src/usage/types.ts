@@ -22,6 +22,11 @@ export interface Usage {
   audio_output_tokens: number;
   /** Server-side tool calls billed per call (web search). */
   web_search_requests: number;
+  /**
+   * Subset of both cache_read_tokens and audio_input_tokens: audio read from a context cache. Only Gemini reports
+   * it (`cacheTokensDetails`), and only there is it set; it is priced, not stored as a column.
+   */
+  cache_read_audio_tokens?: number;
 }
 
 /** Where the numbers of a record come from. */

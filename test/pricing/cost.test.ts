@@ -58,12 +58,8 @@ const ROWS: Row[] = [
   { name: "priority tier", provider: "openai", model: "o3", tier: "priority", u: { input_tokens: 1000, cache_read_tokens: 200, output_tokens: 500 }, want: { input: 2_800_000_000, cache_read: 175_000_000, output: 7_000_000_000 } },
   // "fast" on a model without a fast multiplier is priority (LiteLLM's mapping): same as the row above
   { name: "fast → priority", provider: "openai", model: "o3", tier: "fast", u: { input_tokens: 1000, cache_read_tokens: 200, output_tokens: 500 }, want: { input: 2_800_000_000, cache_read: 175_000_000, output: 7_000_000_000 } },
-  // gpt-4o has no flex rates: the missing tier falls back to base: 1000 × 2.5 = 2500e6; 100 × 10 = 1000e6
-  { name: "missing tier → base", provider: "openai", model: "gpt-4o", tier: "flex", u: { input_tokens: 1000, output_tokens: 100 }, want: { input: 2_500_000_000, output: 1_000_000_000 } },
   // "default" is standard: same as base
   { name: "default tier", provider: "openai", model: "gpt-4o", tier: "default", u: { input_tokens: 1000, output_tokens: 100 }, want: { input: 2_500_000_000, output: 1_000_000_000 } },
-  // gpt-5-nano priority was corrected away (upstream $2.50/M input): base 1000 × 0.05 = 50e6; 100 × 0.4 = 40e6
-  { name: "gpt-5-nano priority corrected", provider: "openai", model: "gpt-5-nano", tier: "priority", u: { input_tokens: 1000, output_tokens: 100 }, want: { input: 50_000_000, output: 40_000_000 } },
   // gpt-4o batch (1.25 / 5): 1000 × 1.25 = 1250e6; 100 × 5 = 500e6
   { name: "openai batch", provider: "openai", model: "gpt-4o", tier: "batch", u: { input_tokens: 1000, output_tokens: 100 }, want: { input: 1_250_000_000, output: 500_000_000 } },
   // Anthropic service_tier "batch" = 50% (rule anthropic-batch): 1000 × 1.5 = 1500e6; 100 × 7.5 = 750e6
@@ -104,6 +100,16 @@ for (const row of ROWS) {
     assert.equal(r.source, "table");
   });
 }
+
+test("cost: a service tier the row has no rates for is unpriced with a note, never billed at standard", () => {
+  // gpt-4o has no flex rates (neither has any gpt-4o snapshot); gpt-5-nano's bogus priority was corrected away.
+  // Standard would be 2× too much for flex and ~40 % low for priority, so the honest answer is "unknown".
+  for (const [model, tier] of [["gpt-4o", "flex"], ["gpt-5-nano", "priority"], ["gpt-5-nano-2025-08-07", "priority"]]) {
+    const r = pricer.price(usage({ input_tokens: 1000, output_tokens: 100 }), ctx("openai", model!, { serviceTier: tier! }));
+    assert.deepEqual([r.priced, r.cost_pico, r.breakdown], [false, null, null], `${model} ${tier}`);
+    assert.match(r.note ?? "", new RegExp(`no ${tier} rates`));
+  }
+});
 
 test("cost: seed example prints as the seed did", () => {
   const r = pricer.price(usage({ input_tokens: 15, output_tokens: 87 }), ctx("anthropic", "claude-3-5-sonnet-20241022"));

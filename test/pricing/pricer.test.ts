@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cost } from "../../src/pricing/cost.ts";
+import { cost, PriceGap } from "../../src/pricing/cost.ts";
 import { createPricer } from "../../src/pricing/pricer.ts";
 import type { ModelPrice } from "../../src/pricing/types.ts";
 import { PRICE_TABLE_INFO, PRICE_VERSION, priceVersionLine } from "../../src/pricing/version.ts";
@@ -91,5 +91,6 @@ test("cost(): a service tier's own long-context rate wins over the standard tier
   assert.equal(at(100, "priority"), 500_000_000); // 100 × 5 (not above 100)
   assert.equal(at(101, "priority"), 707_000_000); // 101 × 7
   assert.equal(at(101, null), 303_000_000); // 101 × 3
-  assert.equal(at(101, "flex"), 303_000_000); // no flex set: standard tier rate
+  // No flex set at all: the flex price is unknown, not the standard one.
+  assert.throws(() => at(101, "flex"), PriceGap);
 });
