@@ -2,12 +2,14 @@
 // hand in the comment next to it, in pico-USD (1e-12 USD): USD per 1M tokens × tokens × 1e6.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { repriceRecord } from "../../src/commands/report-reprice.ts";
 import { inheritFamilyTiers, type Partition } from "../../src/pricing/apply-corrections.ts";
 import { cost } from "../../src/pricing/cost.ts";
 import { createPricer } from "../../src/pricing/pricer.ts";
 import type { ModelPrice } from "../../src/pricing/types.ts";
 import { awsBedrock, bedrockRegion } from "../../src/providers/bedrock.ts";
 import { normalizeGemini } from "../../src/usage/normalize-gemini.ts";
+import { makeRecord } from "../store/helpers.ts";
 import { ctx, usage } from "./_helpers.ts";
 
 const pricer = createPricer();
@@ -143,4 +145,38 @@ test("cached Gemini audio is billed once, at the audio cache rate", () => {
   assert.deepEqual(m.breakdown, { input: 120_000_000, cache_read: 16_000_000, audio_input: 300_000_000 });
   // No cached audio: the Usage keeps its ten fields.
   assert.equal("cache_read_audio_tokens" in (normalizeGemini({ promptTokenCount: 5 }) ?? {}), false);
+});
+
+// `kestrel reprice` prices a stored record the way the live path did: Bedrock by the stored path, Gemini's
+// cached audio from the stored usage_native.
+test("reprice: Bedrock model and region from the stored path; Gemini cached audio from usage_native", () => {
+  const bedrock = makeRecord(1, {
+    provider: "aws-bedrock",
+    model: "claude-3-5-haiku-20241022", // what an older Kestrel recorded from the InvokeModel body
+    path: "/aws-bedrock/bedrock-runtime/us-east-1/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/invoke",
+    input_tokens: 1000, output_tokens: 100, total_tokens: 1100,
+    cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0,
+    usage_native: { inputTokenCount: 1000, outputTokenCount: 100 },
+    priced: false, cost_pico: null,
+  });
+  const b = repriceRecord(bedrock, pricer);
+  // Claude 3.5 Haiku on Bedrock: 1000 × 0.8 = 800e6; 100 × 4 = 400e6 → 1200e6
+  assert.equal(b.kind === "update" ? b.update.cost_pico : b.kind, 1_200_000_000);
+  const llama = { ...bedrock, path: "/aws-bedrock/bedrock-runtime/eu-west-1/model/meta.llama3-70b-instruct-v1%3A0/converse" };
+  const l = repriceRecord(llama, pricer);
+  // eu-west-1 Llama 3 70B: 1000 × 2.86 = 2860e6; 100 × 3.78 = 378e6 → 3238e6
+  assert.equal(l.kind === "update" ? l.update.cost_pico : l.kind, 3_238_000_000);
+  const native = {
+    promptTokenCount: 10_100, cachedContentTokenCount: 10_000, totalTokenCount: 10_100,
+    promptTokensDetails: [{ modality: "TEXT", tokenCount: 100 }, { modality: "AUDIO", tokenCount: 10_000 }],
+    cacheTokensDetails: [{ modality: "AUDIO", tokenCount: 10_000 }],
+  };
+  const gemini = makeRecord(2, {
+    provider: "google-ai-studio", model: "gemini-2.5-flash", path: "/google-ai-studio/v1beta/models/gemini-2.5-flash:generateContent",
+    input_tokens: 10_100, output_tokens: 0, total_tokens: 10_100, cache_read_tokens: 10_000, cache_write_tokens: 0,
+    reasoning_tokens: 0, audio_input_tokens: 10_000, usage_native: native, cost_pico: 10_300_000_000,
+  });
+  const g = repriceRecord(gemini, pricer);
+  // 100 × 0.3 = 30e6; 10,000 × 0.1 = 1000e6 → 1030e6
+  assert.equal(g.kind === "update" ? g.update.cost_pico : g.kind, 1_030_000_000);
 });
