@@ -180,3 +180,22 @@ test("estimates: ceil(bytes / 4), input from the JSON body", () => {
   assert.equal(estimatedUsage(0, 0), null);
   assert.deepEqual(estimatedUsage(3, 2), u(3, 2, 5));
 });
+
+test("normalizeGemini: cached audio is a subset of both the cache reads and the audio", () => {
+  // promptTokensDetails count cached tokens too; cacheTokensDetails split the cache by modality.
+  const usage = normalizeGemini({
+    promptTokenCount: 10_100,
+    cachedContentTokenCount: 10_000,
+    promptTokensDetails: [{ modality: "TEXT", tokenCount: 100 }, { modality: "AUDIO", tokenCount: 10_000 }],
+    cacheTokensDetails: [{ modality: "AUDIO", tokenCount: 10_000 }],
+  });
+  assert.deepEqual(usage, { ...u(10_100, 0, 10_100, { cr: 10_000, ai: 10_000 }), cache_read_audio_tokens: 10_000 });
+  // A cached-audio count larger than the cache or the audio is clamped into both.
+  const clamped = normalizeGemini({
+    promptTokenCount: 50,
+    cachedContentTokenCount: 30,
+    promptTokensDetails: [{ modality: "AUDIO", tokenCount: 20 }],
+    cacheTokensDetails: [{ modality: "AUDIO", tokenCount: 40 }],
+  });
+  assert.equal(clamped?.cache_read_audio_tokens, 20);
+});
