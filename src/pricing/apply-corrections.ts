@@ -70,7 +70,7 @@ function rule(id: (typeof RULES)[number]["id"]): string {
   return note(RULES.find((r) => r.id === id) as (typeof RULES)[number]);
 }
 
-/** `part × num / den` when it is a whole number of pico-USD, else undefined (the rate stays missing). */
+/** `rate × num / den` when it is a whole number of pico-USD, else undefined (the rate stays missing). */
 function ratio(rate: number, num: number, den: number): number | undefined {
   const v = rate * num;
   return Number.isSafeInteger(v) && v % den === 0 ? v / den : undefined;
@@ -125,7 +125,8 @@ function halve(set: RateSet): RateSet | null {
   return out;
 }
 
-const STANDARD = (p: ModelPrice) =>
+/** The standard (no service tier) price of a row, as one comparable string. */
+const standardPrice = (p: ModelPrice) =>
   JSON.stringify([RATE_CLASSES.map((c) => p[c] ?? null), p.tiers ?? null, p.geo ?? null, p.fast ?? null, p.mode]);
 const DATED_KEY = /^(.+?)(?:-\d{4}-\d{2}-\d{2}|-\d{8}|@\d{8})$/;
 
@@ -133,7 +134,7 @@ const DATED_KEY = /^(.+?)(?:-\d{4}-\d{2}-\d{2}|-\d{8}|@\d{8})$/;
 function familyOf(part: Partition, key: string, p: ModelPrice): ModelPrice | undefined {
   const alias = DATED_KEY.exec(key)?.[1];
   const family = alias === undefined ? undefined : part.get(alias)?.price;
-  return family !== undefined && STANDARD(family) === STANDARD(p) ? family : undefined;
+  return family !== undefined && standardPrice(family) === standardPrice(p) ? family : undefined;
 }
 
 /** `vertex_ai/claude-3-haiku@20240307`, `us.anthropic.claude-3-haiku-20240307-v1:0` → `claude-3-haiku-20240307`. */
