@@ -11,6 +11,7 @@ import { createMeter, framingOf, type Meter, type MeterOutcome } from "../meter/
 import { createUsageStrip, type UsageStrip } from "../meter/usage-strip.ts";
 import { getProvider } from "../providers/registry.ts";
 import type { ProviderSpec, RequestFacts } from "../providers/types.ts";
+import { describeError } from "../redact.ts";
 import type { Resolve } from "../resolve/resolve.ts";
 import type { Outcome } from "../usage/record.ts";
 
@@ -261,6 +262,5 @@ function outcomeOf(how: BodyEnd, status: number, why: Cut | null, streamError: s
   return "upstream_aborted";
 }
 
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+/** Error texts go to the client and the record: one line, the cause included, secrets redacted. */
+const describe = describeError;
