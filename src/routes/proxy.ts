@@ -48,7 +48,8 @@ export interface ProxyDeps {
 
 /** The request path and query of `req.url`, raw (no URL parsing, no decoding). */
 export function splitUrl(url: string): { path: string; query: string } {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
+  // Bun hands over the bare request target (`/openai/…`) when the Host header is empty or not a host name.
+  const start = url.charCodeAt(0) === 47 ? 0 : url.indexOf("/", url.indexOf("//") + 2);
   if (start < 0) return { path: "/", query: "" };
   const q = url.indexOf("?", start);
   return q < 0 ? { path: url.slice(start), query: "" } : { path: url.slice(start, q), query: url.slice(q) };
