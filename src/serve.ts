@@ -46,7 +46,6 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     if (err !== undefined) log.error(`Unhandled error: ${errorText(err)}`);
     return errorResponse("internal_error", 500, "Internal error");
   };
-  process.on("unhandledRejection", (reason) => log.error(`Unhandled rejection: ${errorText(reason)}`));
   let server;
   try {
     server = await rt.serve({ hostname: config.host, port: config.port, fetch: app.fetch, onError });
@@ -54,6 +53,13 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     await store.close();
     throw new StartupError(`Cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
   }
+  // Once serving (startup failures keep their own path): a stray rejection is logged and serving goes on;
+  // a thrown exception leaves state unknown: log it, then exit 1.
+  process.on("unhandledRejection", (reason) => log.error(`Unhandled rejection: ${errorText(reason)}`));
+  process.on("uncaughtException", (err) => {
+    log.error(`Uncaught exception, exiting: ${errorText(err)}`);
+    void log.flush().finally(() => rt.exit(1));
+  });
   const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
   for (const warning of rt.warnings) log.warn(warning);
   log.info(`Kestrel ${VERSION} listening on http://${shown}:${server.port} (${rt.name} ${rt.version}, db ${config.db})`);

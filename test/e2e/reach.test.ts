@@ -154,6 +154,9 @@ test("without an admin token /api answers only loopback Host names (DNS rebindin
       assert.equal(res.status, 200, host);
       assert.match(res.body, /"requests":\[\{/);
     }
+    // Deno builds its URL from the Host header as sent: a Host with a path must not open /api either.
+    const pathHost = await raw(k.url, "GET /requests HTTP/1.1\r\nHost: localhost/api\r\nConnection: close\r\n\r\n");
+    assert.doesNotMatch(pathHost.body, /"requests"/);
     const noHost = await raw(k.url, "GET /api/requests HTTP/1.0\r\n\r\n");
     assert.equal(noHost.status, 403);
     assert.doesNotMatch(noHost.body, /"requests"/);
