@@ -9,7 +9,7 @@ import { createResolver } from "./resolve/resolve.ts";
 import { ROUTES } from "./resolve/routes.ts";
 import { createApiRoutes } from "./routes/api.ts";
 import { createHomeRoutes } from "./routes/home.ts";
-import { createProxyHandler } from "./routes/proxy.ts";
+import { createProxyHandler, splitUrl } from "./routes/proxy.ts";
 import type { Logger } from "./sink/log.ts";
 import { createSink } from "./sink/sink.ts";
 import type { Store } from "./store/store.ts";
@@ -44,7 +44,8 @@ export function createApp(deps: Deps) {
     warn: (message) => log.warn(message),
   });
 
-  const app = new Hono();
+  // Hono's own path parser drops the first segment of a bare request target (`/openai/api/requests` → /api/…).
+  const app = new Hono({ getPath: (req) => splitUrl(req.url).path });
   app.route("/", createHomeRoutes());
   app.route(
     "/api",
@@ -86,7 +87,8 @@ export function createApp(deps: Deps) {
 
 /** True when the first path segment names a provider (`/openai/…`, `/OpenAI/…`). */
 function isProviderPath(url: string): boolean {
-  const start = url.indexOf("/", url.indexOf("//") + 2) + 1;
+  // A bare request target (Bun, empty Host) starts with "/"; otherwise the path starts after the authority.
+  const start = (url.charCodeAt(0) === 47 ? 0 : url.indexOf("/", url.indexOf("//") + 2)) + 1;
   if (start === 0) return false;
   let end = start;
   while (end < url.length) {

@@ -6,6 +6,7 @@ import { runReprice } from "./commands/reprice.ts";
 import { runUsage } from "./commands/usage.ts";
 import { loadPricer, runPrices, takePricesFlag } from "./commands/prices.ts";
 import { priceVersionLine } from "./pricing/version.ts";
+import { redact } from "./redact.ts";
 import type { Runtime } from "./runtime.ts";
 import { serve } from "./serve.ts";
 import { VERSION } from "./version.ts";
@@ -77,7 +78,7 @@ export async function main(rt: Runtime): Promise<void> {
     }
   } catch (err) {
     if (err instanceof ConfigError || err instanceof StartupError) {
-      rt.writeErr(`kestrel: ${err.message}\n`);
+      rt.writeErr(`kestrel: ${redact(err.message)}\n`); // a bad --upstream can quote a URL with userinfo
       return rt.exit(err instanceof ConfigError ? 2 : 1);
     }
     throw err;

@@ -5,6 +5,11 @@ export interface ServeOptions {
   hostname: string;
   port: number;
   fetch(req: Request): Response | Promise<Response>;
+  /**
+   * Whatever `fetch` throws, and (Deno) whatever a response body errors with: the runtime would print it raw to
+   * stderr, past the log's redaction. Returns the response for a throw.
+   */
+  onError(err: unknown): Response;
 }
 
 export interface Server {

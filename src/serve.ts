@@ -1,6 +1,8 @@
 /** @module `kestrel serve`: config → pricer, log, store, app → listen; SIGTERM/SIGINT drain and flush. */
+import process from "node:process";
 import { createApp } from "./app.ts";
 import { parseConfig, StartupError } from "./config.ts";
+import { errorResponse } from "./errors.ts";
 import { createConnectProbe } from "./forward/connect-probe.ts";
 import { loadPricer } from "./commands/prices.ts";
 import type { Runtime } from "./runtime.ts";
@@ -38,13 +40,26 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     pricer,
     probe: PROXY_VARS.some((v) => rt.env[v]) ? null : createConnectProbe(),
   });
+  // Runtime error output goes through the log (redacted, one line each), never raw to stderr.
+  const onError = (err: unknown): Response => {
+    // A response body that broke off errors with no reason (src/meter/body.ts); its record already says so.
+    if (err !== undefined) log.error(`Unhandled error: ${errorText(err)}`);
+    return errorResponse("internal_error", 500, "Internal error");
+  };
   let server;
   try {
-    server = await rt.serve({ hostname: config.host, port: config.port, fetch: app.fetch });
+    server = await rt.serve({ hostname: config.host, port: config.port, fetch: app.fetch, onError });
   } catch (err) {
     await store.close();
     throw new StartupError(`Cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
   }
+  // Once serving (startup failures keep their own path): a stray rejection is logged and serving goes on;
+  // a thrown exception leaves state unknown: log it, then exit 1.
+  process.on("unhandledRejection", (reason) => log.error(`Unhandled rejection: ${errorText(reason)}`));
+  process.on("uncaughtException", (err) => {
+    log.error(`Uncaught exception, exiting: ${errorText(err)}`);
+    void log.flush().finally(() => rt.exit(1));
+  });
   const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
   for (const warning of rt.warnings) log.warn(warning);
   log.info(`Kestrel ${VERSION} listening on http://${shown}:${server.port} (${rt.name} ${rt.version}, db ${config.db})`);
@@ -64,4 +79,12 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   };
   rt.onSignal("SIGTERM", () => void shutdown("SIGTERM"));
   rt.onSignal("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** The stack when there is one (the log redacts it and escapes its line breaks), with the cause's message. */
+function errorText(err: unknown, depth = 0): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = (err as { cause?: unknown }).cause;
+  const text = err.stack ?? err.message;
+  return cause === undefined || depth > 2 ? text : `${text} (cause: ${errorText(cause, depth + 1)})`;
 }

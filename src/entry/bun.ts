@@ -14,6 +14,7 @@ declare const Bun: {
     port: number;
     maxRequestBodySize?: number;
     fetch(req: Request, server: { timeout(req: Request, seconds: number): void }): Response | Promise<Response>;
+    error(err: unknown): Response;
   }): { port?: number; stop(closeActiveConnections?: boolean): Promise<void> };
 };
 
@@ -41,7 +42,7 @@ const runtime: Runtime = {
     ? []
     : ["BUN_CONFIG_MAX_HTTP_REQUESTS is not set: Bun allows 256 concurrent upstream requests and queues the rest; set it (e.g. 4096) before starting"],
   openDb: openSqlite,
-  serve({ hostname, port, fetch }) {
+  serve({ hostname, port, fetch, onError }) {
     const server = Bun.serve({
       hostname,
       port,
@@ -52,6 +53,8 @@ const runtime: Runtime = {
         srv.timeout(req, 0);
         return fetch(req);
       },
+      // Instead of Bun's HTML debug page (source lines) to the client and the raw error to stderr.
+      error: onError,
     });
     return Promise.resolve({ port: server.port ?? port, stop: () => void server.stop() });
   },

@@ -23,12 +23,14 @@ const runtime: Runtime = {
   env: Deno.env.toObject(),
   warnings: [],
   openDb: openSqlite,
-  serve({ hostname, port, fetch }) {
+  serve({ hostname, port, fetch, onError }) {
     return new Promise((resolve) => {
       const server = Deno.serve({
         hostname,
         port,
         onListen: (addr) => resolve({ port: addr.port, stop: () => void server.shutdown() }),
+        // Deno.serve's default prints the error (a body error included) raw with console.error.
+        onError,
       }, fetch);
     });
   },

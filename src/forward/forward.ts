@@ -1,5 +1,6 @@
 /** @module One upstream call: fetch with manual redirects, a connect timeout, and errors mapped to 502 / 504. */
 import { ProxyError } from "../errors.ts";
+import { describeError } from "../redact.ts";
 import type { ConnectProbe } from "./connect-probe.ts";
 
 /** Why Kestrel cut an exchange short (null while it runs). */
@@ -77,10 +78,7 @@ export async function sendUpstream(call: UpstreamCall, options: ForwardOptions):
   }
 }
 
+/** One redacted line with the cause's message: Deno says only "fetch failed" and keeps the URL in the cause. */
 function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = (err as { cause?: unknown }).cause;
-  const code = (err as { code?: unknown }).code ?? (cause as { code?: unknown } | undefined)?.code;
-  const message = err.message.replace(/\s+/g, " ").trim();
-  return typeof code === "string" && !message.includes(code) ? `${message} (${code})` : message;
+  return describeError(err);
 }

@@ -46,7 +46,9 @@ export function meterBody(source: ReadableStream<Uint8Array>, observer: BodyObse
         }
       } catch (err) {
         end("failed", err);
-        controller.error(err);
+        // The reason is the observer's to report (redacted, through the log): the runtime prints whatever a served
+        // body errors with straight to stderr — Bun's fetch errors carry the upstream URL, `?key=` included.
+        controller.error(undefined);
       }
     },
     cancel(reason) {

@@ -44,14 +44,27 @@ function azure(rest: string): TemplateMatch | string {
   return { labels: { resource }, path: `/openai/deployments/${deployment}${m.tail}` };
 }
 
+/**
+ * `{runtime}.{region}.amazonaws.com` names every AWS service (`my-bucket.s3`, `sts.us-east-1`, …): only the
+ * Bedrock service names and an AWS region may fill it, or the gateway relays to all of AWS.
+ */
+const BEDROCK_SERVICES: ReadonlySet<string> = new Set(["bedrock-runtime", "bedrock-agent-runtime", "bedrock"]);
+const AWS_REGION = /^[a-z]{2}(?:-gov)?-[a-z]+-\d$/;
+
 function bedrock(rest: string): TemplateMatch | string {
   const m = take(rest, 2);
   if (!m) return "AWS Bedrock paths look like /aws-bedrock/{runtime}/{region}/…";
   const [runtime, region] = m.segs as [string, string];
+  if (!BEDROCK_SERVICES.has(runtime)) {
+    return `Invalid runtime ${JSON.stringify(runtime)}: use one of ${[...BEDROCK_SERVICES].join(", ")}`;
+  }
+  if (!AWS_REGION.test(region)) return `Invalid region ${JSON.stringify(region)}: use an AWS region such as us-east-1`;
   return { labels: { runtime, region }, path: m.tail || "/" };
 }
 
 const VERSION = /^v\d+(?:(?:alpha|beta)\d*)?$/;
+/** `us-central1`, `europe-west4`, `northamerica-northeast1`. */
+const GCP_REGION = /^[a-z]+-[a-z]+\d{1,2}$/;
 
 function vertex(rest: string): TemplateMatch | string {
   const usage = "Vertex AI paths look like /google-vertex-ai/[v1beta1/]projects/{project}/locations/{location}/…";
@@ -66,6 +79,10 @@ function vertex(rest: string): TemplateMatch | string {
   const m = take(after, 4);
   if (!m || m.segs[0] !== "projects" || m.segs[2] !== "locations") return usage;
   const [, project, , location] = m.segs as [string, string, string, string];
+  // The location picks the host (`{location}-aiplatform.googleapis.com`): a Google Cloud region or `global` only.
+  if (location !== "global" && !GCP_REGION.test(location)) {
+    return `Invalid location ${JSON.stringify(location)}: use a Google Cloud region such as us-central1, or global`;
+  }
   return {
     labels: { location },
     path: `/${version}/projects/${project}/locations/${location}${m.tail}`,

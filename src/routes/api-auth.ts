@@ -3,6 +3,8 @@ import type { MiddlewareHandler } from "hono";
 import { errorResponse } from "../errors.ts";
 
 const encoder = new TextEncoder();
+/** Host header values that name this machine: a DNS-rebinding page sends its own name, never one of these. */
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
 async function digest(text: string): Promise<Uint8Array> {
@@ -18,7 +20,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * With a token: every request needs `Authorization: Bearer <token>` (401 otherwise). Without one: allowed
- * only when the server listens on loopback, else 403 `admin_token_required` (usage data names users and keys).
+ * only when the server listens on loopback, else 403 `admin_token_required` (usage data names users and keys),
+ * and only for a Host header naming loopback, else 403 `forbidden_host`: a web page whose name was re-pointed at
+ * 127.0.0.1 (DNS rebinding) reaches the loopback port from the user's browser, but with its own name as Host.
  */
 export function apiAuth(adminToken: string | null, loopbackOnly: boolean): MiddlewareHandler {
   const expected = adminToken === null ? null : digest(adminToken);
@@ -29,6 +33,13 @@ export function apiAuth(adminToken: string | null, loopbackOnly: boolean): Middl
           "admin_token_required",
           403,
           "The API is off on a non-loopback address until an admin token is set (KESTREL_ADMIN_TOKEN or --admin-token)",
+        );
+      }
+      if (!LOOPBACK_HOST.test(c.req.header("host") ?? "")) {
+        return errorResponse(
+          "forbidden_host",
+          403,
+          "Without an admin token the API answers only requests addressed to localhost, 127.0.0.1 or [::1] (Host header)",
         );
       }
       return next();

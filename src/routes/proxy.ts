@@ -11,6 +11,7 @@ import { createMeter, framingOf, type Meter, type MeterOutcome } from "../meter/
 import { createUsageStrip, type UsageStrip } from "../meter/usage-strip.ts";
 import { getProvider } from "../providers/registry.ts";
 import type { ProviderSpec, RequestFacts } from "../providers/types.ts";
+import { describeError } from "../redact.ts";
 import type { Resolve } from "../resolve/resolve.ts";
 import type { Outcome } from "../usage/record.ts";
 
@@ -47,7 +48,8 @@ export interface ProxyDeps {
 
 /** The request path and query of `req.url`, raw (no URL parsing, no decoding). */
 export function splitUrl(url: string): { path: string; query: string } {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
+  // Bun hands over the bare request target (`/openai/…`) when the Host header is empty or not a host name.
+  const start = url.charCodeAt(0) === 47 ? 0 : url.indexOf("/", url.indexOf("//") + 2);
   if (start < 0) return { path: "/", query: "" };
   const q = url.indexOf("?", start);
   return q < 0 ? { path: url.slice(start), query: "" } : { path: url.slice(start, q), query: url.slice(q) };
@@ -261,6 +263,5 @@ function outcomeOf(how: BodyEnd, status: number, why: Cut | null, streamError: s
   return "upstream_aborted";
 }
 
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+/** Error texts go to the client and the record: one line, the cause included, secrets redacted. */
+const describe = describeError;

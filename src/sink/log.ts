@@ -4,6 +4,7 @@
  * asynchronous write is in flight at a time (the runtime supplies it), and a stalled reader costs dropped lines,
  * counted and reported, never a stalled proxy.
  */
+import { escapeControls, redact } from "../redact.ts";
 
 export type Level = "INF" | "WRN" | "ERR";
 
@@ -30,9 +31,16 @@ export interface LoggerOptions {
 const encoder = new TextEncoder();
 const LEVEL_NAME: Record<Level, string> = { INF: "info", WRN: "warn", ERR: "error" };
 
-/** Never let a `key=` query value reach a log. */
-export function redact(text: string): string {
-  return text.replace(/([?&]key=)[^&\s"']+/gi, "$1[redacted]");
+/** A text line's message: no secret, and no CR/LF or other control that could end the line and forge another. */
+const safeText = (message: string) => escapeControls(redact(message));
+
+/** Any string inside a JSON log object, redacted before serialising (redacting the JSON text could eat an escape). */
+const redactStrings = (_key: string, value: unknown) => (typeof value === "string" ? redact(value) : value);
+
+/** JSON of `value` with every string redacted; the replacer runs only when the plain serialisation hints at a secret. */
+function safeJson(value: unknown): string {
+  const plain = JSON.stringify(value);
+  return redact(plain) === plain ? plain : JSON.stringify(value, redactStrings);
 }
 
 /** `[12:34:56 INF]` in UTC. */
@@ -79,14 +87,14 @@ export function createLogger(options: LoggerOptions): Logger {
   const format = (level: Level, message: string): string =>
     options.format === "json"
       ? `${JSON.stringify({ time: new Date(options.now()).toISOString(), level: LEVEL_NAME[level], msg: redact(message) })}\n`
-      : `${stamp(options.now(), level)} ${redact(message)}\n`;
+      : `${stamp(options.now(), level)} ${safeText(message)}\n`;
 
   return {
     info: (m) => enqueue(format("INF", m)),
     warn: (m) => enqueue(format("WRN", m)),
     error: (m) => enqueue(format("ERR", m)),
     usage(text, json) {
-      enqueue(options.format === "json" ? `${redact(JSON.stringify(json))}\n` : `${stamp(options.now(), "INF")} ${redact(text())}\n`);
+      enqueue(options.format === "json" ? `${safeJson(json)}\n` : `${stamp(options.now(), "INF")} ${safeText(text())}\n`);
     },
     async flush() {
       while (writing) await writing;

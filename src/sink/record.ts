@@ -2,6 +2,7 @@
 import { requestId, ulid } from "../ids.ts";
 import { usd } from "../pricing/money.ts";
 import type { Pricer } from "../pricing/pricer.ts";
+import { redact } from "../redact.ts";
 import type { Exchange } from "../routes/proxy.ts";
 import type { UsageRecord } from "../usage/record.ts";
 import { credentialOf, fingerprint, projectOf, tagsOf, userOf } from "./attribution.ts";
@@ -76,7 +77,8 @@ export async function buildRecord(ex: Exchange, pricer: Pricer): Promise<Built> 
     user: userOf(ex.facts.headers, ex.facts.body),
     project: projectOf(ex.facts.headers),
     tags: tagsOf(ex.facts.headers),
-    usage_error: problems.length > 0 ? problems.join("; ") : null,
+    // Error texts can quote the upstream URL (`?key=`) or an upstream's echo of a header: stored only redacted.
+    usage_error: problems.length > 0 ? redact(problems.join("; ")) : null,
   };
   return { record, breakdown: price.breakdown };
 }

@@ -1,11 +1,22 @@
 // API keys never reach the database, the logs or the exports — only a short fingerprint does.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { test } from "node:test";
 import { startKestrel } from "../_helpers/kestrel.ts";
 import { sleep, startMock } from "../_helpers/mock-upstream.ts";
 
 const SECRETS = ["sk-SECRETKEY-one", "SECRETKEY-two", "AIzaSECRETKEY-three", "AIzaSECRETKEY-four"];
+
+/** A port nothing listens on. Not port 1: Deno's fetch refuses it before connecting, and its connect error is
+ * the one that holds the full URL. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 for (const format of ["text", "json"]) {
   test(`keys never appear in the DB, the ${format} log or any export`, async () => {
@@ -13,7 +24,7 @@ for (const format of ["text", "json"]) {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ model: "gpt-4o-mini", usageMetadata: { promptTokenCount: 1 }, usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
     });
-    const k = await startKestrel(["--log-format", format, "--upstream", `openai=${mock.url}`, "--upstream", `google-ai-studio=${mock.url}`, "--upstream", "groq=http://127.0.0.1:1"]);
+    const k = await startKestrel(["--log-format", format, "--upstream", `openai=${mock.url}`, "--upstream", `google-ai-studio=${mock.url}`, "--upstream", `groq=http://127.0.0.1:${await closedPort()}`]);
     try {
       const send = async (path: string, headers: Record<string, string>) => (await fetch(k.url + path, { method: "POST", body: "{}", headers })).arrayBuffer();
       await send("/openai/v1/chat/completions", { authorization: `Bearer ${SECRETS[0]}` });
@@ -35,7 +46,10 @@ for (const format of ["text", "json"]) {
         for (const secret of SECRETS) assert.ok(!text.includes(secret), `${secret} leaked into the ${where}`);
         assert.ok(!text.includes("SECRETKEY"), `a key fragment leaked into the ${where}`);
       }
-      const ids = (JSON.parse(listed) as { requests: { key_id: string | null }[] }).requests.map((r) => r.key_id);
+      const rows = (JSON.parse(listed) as { requests: { key_id: string | null; usage_error: string | null }[] }).requests;
+      // The connect error itself was met (and its cause kept), not a refusal before connecting.
+      assert.match(rows[0]!.usage_error ?? "", /refused|ECONNREFUSED/i);
+      const ids = rows.map((r) => r.key_id);
       assert.equal(ids.length, 5);
       for (const id of ids) assert.match(id!, /^[0-9a-f]{12}$/);
       assert.equal(ids[0], ids[4], "the same key gives the same fingerprint"); // newest first: groq, then the first

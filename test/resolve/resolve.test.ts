@@ -66,7 +66,32 @@ const SSRF: [client: string, why: string][] = [
   ["/aws-bedrock/evil.com%23/us-east-1/x", "runtime with an encoded hash"],
   ["/google-vertex-ai/projects/p/locations/evil.com%2F/x", "location with a host"],
   ["/google-vertex-ai/projects/p/locations/" + "a".repeat(64) + "/x", "label longer than 63"],
+  // One DNS label each is not enough: {runtime}.{region}.amazonaws.com names every AWS service.
+  ["/aws-bedrock/my-bucket/s3/x", "an S3 bucket through the Bedrock template"],
+  ["/aws-bedrock/sts/us-east-1/x", "another AWS service (sts)"],
+  ["/aws-bedrock/ec2/us-east-1/x", "another AWS service (ec2)"],
+  ["/aws-bedrock/bedrock-runtime/s3/x", "a service name in the region slot"],
+  ["/aws-bedrock/bedrock-runtime/us-east-1a/x", "an availability zone, not a region"],
+  ["/aws-bedrock/bedrock-runtime-evil/us-east-1/x", "a runtime name with a suffix"],
+  ["/google-vertex-ai/projects/p/locations/storage/x", "a Vertex location that is no region"],
+  ["/google-vertex-ai/projects/p/locations/us/x", "a Vertex multi-region, which has no {location}-aiplatform host"],
 ];
+
+const REGIONS: [client: string, upstream: string][] = [
+  ["/aws-bedrock/bedrock-agent-runtime/us-west-2/agents/a", "https://bedrock-agent-runtime.us-west-2.amazonaws.com/agents/a"],
+  ["/aws-bedrock/bedrock/ap-southeast-2/foundation-models", "https://bedrock.ap-southeast-2.amazonaws.com/foundation-models"],
+  ["/aws-bedrock/bedrock-runtime/us-gov-west-1/model/m/converse", "https://bedrock-runtime.us-gov-west-1.amazonaws.com/model/m/converse"],
+  [
+    "/google-vertex-ai/projects/p/locations/northamerica-northeast1/x",
+    "https://northamerica-northeast1-aiplatform.googleapis.com/v1/projects/p/locations/northamerica-northeast1/x",
+  ],
+];
+
+for (const [client, upstream] of REGIONS) {
+  test(`accepts ${client.split("/").slice(1, 4).join("/")}`, () => {
+    assert.equal(resolve(...split(client)).url, upstream);
+  });
+}
 
 for (const [client, why] of SSRF) {
   test(`rejects ${why}`, () => {

@@ -46,6 +46,37 @@ for (const [name, access, auth, status, code] of ACCESS) {
   });
 }
 
+// DNS rebinding: a page at attacker.example re-pointed to 127.0.0.1 reaches the loopback port with its own Host.
+const HOSTS: [host: string, access: { adminToken: string | null }, auth: string | null, status: number][] = [
+  ["localhost", { adminToken: null }, null, 200],
+  ["localhost:5501", { adminToken: null }, null, 200],
+  ["LOCALHOST:5501", { adminToken: null }, null, 200],
+  ["127.0.0.1:5501", { adminToken: null }, null, 200],
+  ["127.1.2.3", { adminToken: null }, null, 200],
+  ["[::1]:5501", { adminToken: null }, null, 200],
+  ["attacker.example", { adminToken: null }, null, 403],
+  ["attacker.example:5501", { adminToken: null }, null, 403],
+  ["localhost.attacker.example", { adminToken: null }, null, 403],
+  ["127.0.0.1.nip.io", { adminToken: null }, null, 403],
+  ["", { adminToken: null }, null, 403],
+  // With a token the page would need the token too: any Host is fine.
+  ["attacker.example", { adminToken: "s3cret" }, "Bearer s3cret", 200],
+];
+
+for (const [host, access, auth, status] of HOSTS) {
+  test(`host: ${JSON.stringify(host)}${access.adminToken ? " with the admin token" : ", no token"} → ${status}`, async () => {
+    const store = await seededStore(open(":memory:"), []);
+    const app = mountApi(store, { ...access, loopbackOnly: true });
+    for (const path of ["/api/requests", "/api/usage", "/api/export"]) {
+      const res = await app.request(path, { headers: { host, ...(auth ? { authorization: auth } : {}) } });
+      assert.equal(res.status, status, path);
+      if (status === 403) assert.equal((await res.json()).error.code, "forbidden_host");
+      else await res.arrayBuffer();
+    }
+    await store.close();
+  });
+}
+
 const BAD: [query: string, message: RegExp][] = [
   ["/api/requests?limit=0", /^Invalid limit "0": use a whole number from 1 to 1000$/], // below range
   ["/api/requests?limit=1001", /^Invalid limit "1001"/], // above range

@@ -45,5 +45,12 @@ export function mountApi(
       now: () => NOW,
     }),
   );
+  // A local client names a loopback host; a test that means otherwise sets its own Host (even an empty one).
+  const request = app.request.bind(app);
+  app.request = ((input, init, ...rest) => {
+    const headers = new Headers(init?.headers);
+    if (!headers.has("host")) headers.set("host", "localhost");
+    return request(input, { ...init, headers }, ...rest);
+  }) as typeof app.request;
   return app;
 }
