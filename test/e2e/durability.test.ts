@@ -7,6 +7,7 @@ import { test } from "node:test";
 import { openSqlite } from "../../src/entry/sqlite-node.ts";
 import { startKestrel } from "../_helpers/kestrel.ts";
 import { sleep, startMock } from "../_helpers/mock-upstream.ts";
+import { until } from "../_helpers/poll.ts";
 
 const USAGE_JSON = JSON.stringify({ model: "gpt-4o-mini", usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 } });
 
@@ -34,7 +35,7 @@ test("SIGTERM with 200 requests in flight: every one completes and every record 
         await r.arrayBuffer();
         return r.status;
       }));
-    while (arrived < 200) await sleep(10);
+    await until("200 requests at the upstream", () => arrived >= 200, { detail: () => `${arrived} arrived` });
     const exited = k.stop("SIGTERM");
     const statuses = await Promise.all(responses);
     assert.deepEqual(new Set(statuses), new Set([200]));
@@ -63,7 +64,7 @@ test("kill -9 under load leaves a database that opens and passes integrity_check
   try {
     // Kill only once some batches are committed, however slow the machine is.
     await k.waitForLine(/OpenAI API Usage/);
-    while (countRows(k.db) < 50) await sleep(50);
+    await until("50 committed rows", () => countRows(k.db) >= 50, { everyMs: 50 });
     await k.stop("SIGKILL");
     stop = true;
     await load;

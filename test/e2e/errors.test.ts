@@ -6,6 +6,7 @@ import { createServer } from "node:net";
 import { test } from "node:test";
 import { startKestrel } from "../_helpers/kestrel.ts";
 import { sleep, startMock } from "../_helpers/mock-upstream.ts";
+import { until } from "../_helpers/poll.ts";
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -99,7 +100,7 @@ test("a stream silent past the idle limit ends and the upstream is released", as
     const text = await res.text().catch(() => "cut");
     assert.ok(text === "cut" || text.includes("hi"));
     await k.waitForLine(/Outcome: timeout/);
-    for (let i = 0; i < 100 && mock.aborted === 0; i++) await sleep(20);
+    await until("the upstream socket to close", () => mock.aborted > 0);
     assert.equal(mock.aborted, 1);
   } finally {
     await k.stop();

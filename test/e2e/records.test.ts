@@ -10,6 +10,7 @@ import type { UsageRecord } from "../../src/usage/record.ts";
 import { fixtureBytes, startFixtureMock } from "../_helpers/fixture-mock.ts";
 import { type Kestrel, startKestrel } from "../_helpers/kestrel.ts";
 import { type Mock, sleep, startMock } from "../_helpers/mock-upstream.ts";
+import { until } from "../_helpers/poll.ts";
 import { EXPECTED, MANIFEST, ROUTES } from "../providers/_fixture-table.ts";
 
 let mock: Mock;
@@ -194,7 +195,7 @@ test("a client that leaves mid-stream: client_aborted, input as reported, output
     assert.ok(r.output_tokens! >= 1, `estimated output ${r.output_tokens}`);
     assert.equal(r.model, "claude-sonnet-4-5-20250929");
     assert.equal(r.priced, true);
-    for (let i = 0; i < 100 && m.aborted === 0; i++) await sleep(20);
+    await until("the upstream socket to close", () => m.aborted > 0);
     assert.equal(m.aborted, 1, "the upstream stopped generating");
   } finally {
     await k.stop();
