@@ -12,6 +12,7 @@ import { type Kestrel, startKestrel } from "../_helpers/kestrel.ts";
 import { type Mock, sleep, startMock } from "../_helpers/mock-upstream.ts";
 import { until } from "../_helpers/poll.ts";
 import { EXPECTED, MANIFEST, ROUTES } from "../providers/_fixture-table.ts";
+import { atLeast } from "../_chunking.ts";
 
 let mock: Mock;
 let kestrel: Kestrel;
@@ -55,10 +56,14 @@ async function recordTagged(tag: string, url = kestrel.url): Promise<UsageRecord
   throw new Error(`No record tagged ${tag}`);
 }
 
-const cases = MANIFEST.filter((e) =>
-  !(e.file.endsWith(".chunks.txt") && e.provider_api !== "bedrock-converse") &&
-  // Azure's v1 Responses path has no classic-route equivalent in Kestrel's mapping (/openai/deployments/…).
-  e.provider_api !== "azure-openai-responses"
+const cases = atLeast(
+  MANIFEST.filter((e) =>
+    !(e.file.endsWith(".chunks.txt") && e.provider_api !== "bedrock-converse") &&
+    // Azure's v1 Responses path has no classic-route equivalent in Kestrel's mapping (/openai/deployments/…).
+    e.provider_api !== "azure-openai-responses"
+  ),
+  72,
+  "replayable fixtures",
 );
 
 for (const entry of cases) {

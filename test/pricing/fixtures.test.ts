@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { createPricer } from "../../src/pricing/pricer.ts";
 import { ticksToPico, usdToPico } from "../../src/pricing/money.ts";
 import type { Usage } from "../../src/usage/types.ts";
+import { atLeast } from "../_chunking.ts";
 import { ctx, usage } from "./_helpers.ts";
 
 interface Fixture {
@@ -18,7 +19,11 @@ interface Fixture {
   usage_native: Record<string, unknown> | null;
 }
 
-const MANIFEST = JSON.parse(readFileSync(new URL("../fixtures/MANIFEST.json", import.meta.url), "utf8")) as Fixture[];
+const MANIFEST = atLeast(
+  JSON.parse(readFileSync(new URL("../fixtures/MANIFEST.json", import.meta.url), "utf8")) as Fixture[],
+  107,
+  "MANIFEST.json entries",
+);
 
 const PROVIDER: Record<string, string> = {
   "anthropic-messages": "anthropic",
