@@ -1,5 +1,5 @@
 /**
- * @module Chunking helpers for the chunking property (ARCHITECTURE.md §5): feed the same bytes whole, at every
+ * @module Chunking helpers for the chunking property (docs/architecture.md §9): feed the same bytes whole, at every
  * two-way split point, one byte at a time and in seeded random splits, and expect identical results. Chunks are
  * `subarray` views of the input (no copies), so a consumer that keeps views across pushes is caught only if it
  * also mutates; tests that need private buffers can `.slice()` each chunk.

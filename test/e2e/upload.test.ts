@@ -48,7 +48,7 @@ testNeeding("a 50 MB upload streams to the upstream without buffering", NO_PROC,
     assert.deepEqual(await res.json(), { received: SIZE });
     const growth = peakRss(k.proc.pid!) - before;
     // Buffering would add ≥ 50 MB. Bun streams in ~8 MB; Deno's own HTTP stack holds more in flight (a bare Deno
-    // pass-through grew 26 MB in research/runtimes.md §5e; Kestrel measured 18–26 MB), so it gets more headroom.
+    // pass-through grew 26 MB for the same upload; Kestrel measured 18–26 MB), so it gets more headroom.
     const limit = (IS_BUN ? 20 : 32) * 1024 * 1024;
     assert.ok(growth < limit, `peak RSS grew ${(growth / 1048576).toFixed(1)} MB for a 50 MB upload`);
   } finally {
