@@ -1,7 +1,7 @@
 /**
  * @module Usage × price → exact cost in integer pico-USD per token class. Pure.
  *
- * Token classes (Usage fields are the normalized ones of ARCHITECTURE.md §4):
+ * Token classes (Usage fields are the normalized ones of docs/architecture.md §4):
  *   input          = input − cache_read − cache_write − audio_input, at the input rate
  *   cache_read     = cache_read_tokens at the cache-read rate
  *   cache_write_5m = (cache_write − cache_write_1h) at the 5-minute write rate
@@ -9,7 +9,7 @@
  *   output         = output − audio_output, reasoning included (at the reasoning rate where one differs)
  *   audio_input / audio_output at the audio rates; web_search = requests × per-call price
  *
- * Rate selection, as LiteLLM does it (wire-formats.md §4), field by field:
+ * Rate selection, as LiteLLM's cost calculator does it, field by field:
  *   service tier (flex | priority | batch) → its rate if the row has one, else the standard rate;
  *   long context: when the request's input (cached tokens included) crosses a tier's threshold (> above; ≥ for
  *   xAI) the WHOLE request uses that tier's rates, the service tier's own tier rate first.
