@@ -1,7 +1,7 @@
 /**
  * Generates src/pricing/data/prices.generated.json from LiteLLM's model_prices_and_context_window.json.
  *
- *   node_modules/.bin/bun scripts/gen-prices.ts [INPUT] [--out FILE] [--date YYYY-MM-DD]
+ *   node_modules/.bin/bun scripts/gen-prices.ts INPUT [--out FILE] [--date YYYY-MM-DD]
  *                                               [--upstream-date YYYY-MM-DD --upstream TEXT]
  *
  * Keeps the chat / completion / responses / embedding rows of the LiteLLM providers Kestrel serves
@@ -15,7 +15,7 @@ import { convertLiteLLMRow } from "../src/pricing/litellm-row.ts";
 import { KESTREL_PROVIDER_OF } from "../src/pricing/providers.ts";
 import type { ModelPrice, PriceData } from "../src/pricing/types.ts";
 
-/** Inputs whose provenance is known (see /work/shared/data/README.md); any other file needs the flags. */
+/** Inputs whose provenance is known, by sha256 (the snapshot the committed table was made from); any other file needs the flags. */
 export const KNOWN_SOURCES: Record<string, { date: string; upstream: string }> = {
   "4c6858bb791bd06e91e767670a58e088190f19579d11785217aa418edfd4fe51": {
     date: "2026-07-24",
@@ -29,7 +29,7 @@ export const KNOWN_SOURCES: Record<string, { date: string; upstream: string }> =
 const NOT_A_MODEL = /^(fireworks-ai-|together-ai-)|-commitment\//;
 
 function args(argv: string[]): Record<string, string> {
-  const out: Record<string, string> = { input: "/work/shared/data/litellm-model-prices.json" };
+  const out: Record<string, string> = { input: process.env.KESTREL_LITELLM_PRICES ?? "" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? "";
     if (a.startsWith("--")) out[a.slice(2)] = argv[++i] ?? "";
@@ -101,7 +101,11 @@ export async function sha256Hex(text: string): Promise<string> {
 async function main(): Promise<number> {
   const opt = args(process.argv.slice(2));
   const out = opt.out ?? new URL("../src/pricing/data/prices.generated.json", import.meta.url).pathname;
-  const text = await readFile(opt.input ?? "", "utf8");
+  if (!opt.input) {
+    console.error("Usage: gen-prices.ts INPUT (LiteLLM's model_prices_and_context_window.json; or set KESTREL_LITELLM_PRICES)");
+    return 2;
+  }
+  const text = await readFile(opt.input, "utf8");
   const sha = await sha256Hex(text);
   const known = KNOWN_SOURCES[sha];
   const upstreamDate = opt["upstream-date"] ?? known?.date;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole suite: type check, then every test file under Bun and under Deno.
-# Ends with one line "N passed, N failed" totalled over both runtimes (CI reads it); exit code 0 only if all pass.
+# Ends with one line "N passed, N failed, N skipped" totalled over both runtimes (CI reads it); exit code 0 only
+# if all pass and each runner wrote a report showing it ran tests (scripts/junit-summary.mjs).
 # Extra arguments are passed to both runners (e.g. a file path to run one file).
 set -u
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 /**
- * @module Chunking helpers for the chunking property (ARCHITECTURE.md §5): feed the same bytes whole, at every
+ * @module Chunking helpers for the chunking property (docs/architecture.md §9): feed the same bytes whole, at every
  * two-way split point, one byte at a time and in seeded random splits, and expect identical results. Chunks are
  * `subarray` views of the input (no copies), so a consumer that keeps views across pushes is caught only if it
  * also mutates; tests that need private buffers can `.slice()` each chunk.
@@ -68,8 +68,11 @@ export function seededSplits(bytes: Uint8Array, seed: number, count: number): Ui
   return result;
 }
 
-/** Paths of every fixture file under FIXTURES_DIR whose name ends in `ext`, sorted. */
-export function listFixtures(ext: string): string[] {
+/**
+ * Paths of every fixture file under FIXTURES_DIR whose name ends in `ext`, sorted. Throws when fewer than `min`
+ * are found, so a moved folder or a wrong extension fails the test file instead of running it on nothing.
+ */
+export function listFixtures(ext: string, min: number): string[] {
   const out: string[] = [];
   for (const dir of readdirSync(FIXTURES_DIR, { withFileTypes: true })) {
     if (!dir.isDirectory()) continue;
@@ -77,7 +80,13 @@ export function listFixtures(ext: string): string[] {
       if (file.endsWith(ext)) out.push(join(FIXTURES_DIR, dir.name, file));
     }
   }
-  return out.sort();
+  return atLeast(out.sort(), min, `*${ext} fixtures under ${FIXTURES_DIR}`);
+}
+
+/** `items`, after checking there are at least `min` of them (a table-driven test over nothing passes vacuously). */
+export function atLeast<T>(items: T[], min: number, what: string): T[] {
+  if (items.length < min) throw new Error(`Expected at least ${min} ${what}, found ${items.length}`);
+  return items;
 }
 
 /** The bytes of a fixture file, as a plain Uint8Array. */

@@ -1,8 +1,9 @@
-// The runtime boundary (ARCHITECTURE.md §2): only src/entry/ may touch Bun, Deno or bun:* modules.
+// The runtime boundary (docs/architecture.md §2): only src/entry/ may touch Bun, Deno or bun:* modules.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { test } from "node:test";
+import { atLeast } from "./_chunking.ts";
 import { ROOT } from "./_helpers/runtime.ts";
 
 function files(dir: string): string[] {
@@ -33,4 +34,49 @@ test("no npm: or jsr: specifiers anywhere (they break Bun or offline Deno)", () 
     .filter((f) => /from\s+["'](?:npm|jsr):/.test(readFileSync(f, "utf8")))
     .map((f) => relative(ROOT, f));
   assert.deepEqual(offenders, []);
+});
+
+/**
+ * Documents outside the repository that comments used to cite (design notes, research notes, a shared folder).
+ * The project must stand alone: comments cite docs/architecture.md or say the fact. This file is the one place
+ * that names them, so it is left out of the scan.
+ */
+const OUTSIDE = /ARCHITECTURE|research\/|\.\.\/shared|\/work\/shared|\b(?:runtimes|wire-formats|original|peers|model-codebases)\.md\b/;
+
+/** Every file of the project's own text: sources, tests (fixtures included), bench, scripts and docs. */
+function projectFiles(): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.name.startsWith(".") || e.name === "node_modules" ? [] : e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]
+    );
+  const roots = ["src", "test", "bench", "scripts", "docs", "deploy", ".ci", "build.ts", "README.md", "BENCHMARKS.md", "package.json"];
+  return roots.map((r) => join(ROOT, r)).filter(existsSync).flatMap((p) => statSync(p).isDirectory() ? walk(p) : [p]);
+}
+
+test("nothing cites documents outside the repository (cite docs/architecture.md instead)", () => {
+  const offenders = atLeast(projectFiles(), 300, "project files")
+    .filter((f) => !f.endsWith("boundary.test.ts"))
+    .flatMap((f) =>
+      readFileSync(f, "utf8").split("\n").flatMap((line, i) => OUTSIDE.test(line) ? [`${relative(ROOT, f)}:${i + 1}: ${line.trim()}`] : [])
+    );
+  assert.deepEqual(offenders, []);
+});
+
+test("the outside-citation check catches what it should", () => {
+  for (const bad of ["(ARCHITECTURE.md §4)", "(ARCHITECTURE §1)", "research/runtimes.md §6", "(runtimes.md §3)", "../shared/x", "/work/shared/data/README.md", "wire-formats.md §3.9"]) {
+    assert.ok(OUTSIDE.test(bad), bad);
+  }
+  for (const fine of ["docs/architecture.md §4", "architecture", "the original system's routing table"]) {
+    assert.ok(!OUTSIDE.test(fine), fine);
+  }
+});
+
+test("every docs/architecture.md section cited in the code exists", () => {
+  const doc = readFileSync(join(ROOT, "docs", "architecture.md"), "utf8");
+  const sections = new Set([...doc.matchAll(/^## (\d+)\. /gm)].map((m) => m[1]));
+  const cited = projectFiles().flatMap((f) =>
+    [...readFileSync(f, "utf8").matchAll(/docs\/architecture\.md §(\d+)/g)].map((m) => [relative(ROOT, f), m[1]!] as const)
+  );
+  assert.ok(cited.length > 0, "the code cites docs/architecture.md");
+  assert.deepEqual(cited.filter(([, n]) => !sections.has(n)), []);
 });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { tempDir } from "./_helpers/kestrel.ts";
 import { startMock } from "./_helpers/mock-upstream.ts";
+import { until } from "./_helpers/poll.ts";
 import { ROOT } from "./_helpers/runtime.ts";
 
 const dir = tempDir();
@@ -30,13 +31,13 @@ test("the binary serves on --port 0, meters a request, and stops cleanly on SIGT
   let out = "";
   proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   try {
-    for (let i = 0; i < 200 && !/listening on/.test(out); i++) await new Promise((r) => setTimeout(r, 25));
+    await until("the binary's listening line", () => /listening on/.test(out), { detail: () => out });
     const url = /listening on (http:\/\/\S+)/.exec(out)![1]!;
     assert.equal(await (await fetch(`${url}/health`)).text(), "Healthy");
     const res = await fetch(`${url}/openai/v1/chat/completions`, { method: "POST", body: "{}" });
     assert.equal(res.status, 200);
     await res.arrayBuffer();
-    for (let i = 0; i < 100 && !/API Usage/.test(out); i++) await new Promise((r) => setTimeout(r, 25));
+    await until("the binary's usage line", () => /API Usage/.test(out), { detail: () => out });
     assert.match(out, /OpenAI API Usage - .*Prompt=2\/Completion=3\/Total=5/);
   } finally {
     const closed = new Promise((r) => proc.once("close", r));

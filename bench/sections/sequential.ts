@@ -103,7 +103,7 @@ export async function sequentialSection(mock: Proc, contenders: Contender[], o: 
     targets: [
       { target: "sequential added latency ≤ 0.25 ms (median, non-streaming)", measured: fmtDelta(kJson, 3), met: kJson.median <= 0.25 },
       {
-        target: "sequential added latency ≤ bare's + 0.1 ms (ARCHITECTURE §1)",
+        target: "sequential added latency ≤ bare's + 0.1 ms (docs/architecture.md §10)",
         measured: `${fmtDelta(kOverBare, 3)} over bare`,
         met: kOverBare.median <= 0.1,
       },

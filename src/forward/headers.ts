@@ -33,7 +33,7 @@ const REQUEST_DROP = new Set([
 ]);
 const REQUEST_DROP_PREFIXES = ["x-forwarded-", "cf-", "x-kestrel-"];
 
-/** Encodings both runtimes' fetch decode transparently (research/runtimes.md §5). */
+/** Encodings both runtimes' fetch decode transparently (docs/architecture.md §11). */
 const DECODED_ENCODINGS = new Set(["gzip", "x-gzip", "deflate", "br"]);
 
 function connectionNamed(headers: Headers): string[] {
@@ -57,7 +57,7 @@ export function upstreamRequestHeaders(incoming: Headers): Headers {
 /**
  * The headers to send the client. When the runtime's fetch decoded a compressed body, the client gets the decoded
  * bytes, so `content-encoding` and the compressed `content-length` must go (else Bun mislabels the body and Deno
- * truncates it: research/runtimes.md §5b). `bodyChanged` drops `content-length` for bodies Kestrel edits.
+ * truncates it: docs/architecture.md §11). `bodyChanged` drops `content-length` for bodies Kestrel edits.
  */
 export function clientResponseHeaders(upstream: Headers, bodyChanged: boolean): Headers {
   const out = new Headers(upstream);

@@ -1,6 +1,6 @@
 /**
  * @module The pass-through body: a pull-based ReadableStream over the upstream reader. Pull, not a
- * TransformStream: on Bun a TransformStream in the body path costs far more throughput (research/runtimes.md §6).
+ * TransformStream: on Bun a TransformStream in the body path costs far more throughput (docs/architecture.md §11).
  * Every chunk is shown to the observer, which returns the bytes the client gets (normally the same chunk).
  */
 

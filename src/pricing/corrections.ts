@@ -23,34 +23,34 @@ export const CORRECTIONS: readonly Correction[] = [
   {
     kind: "set", provider: "anthropic", key: "claude-3-opus-20240229", rates: { cache_write_1h: "30" },
     why: "upstream has $6/MTok for the 1-hour cache write; Anthropic charges 2x input ($30)",
-    source: `${ANTHROPIC_PRICING}; /work/shared/data/README.md known problems`,
+    source: `${ANTHROPIC_PRICING}; a known LiteLLM data problem ($6 1-hour writes on old Claude 3 rows)`,
   },
   {
     kind: "set", provider: "anthropic", key: "claude-3-haiku-20240307", rates: { cache_write_1h: "0.5" },
     why: "upstream has $6/MTok for the 1-hour cache write; Anthropic charges 2x input ($0.50)",
-    source: `${ANTHROPIC_PRICING}; /work/shared/data/README.md known problems`,
+    source: `${ANTHROPIC_PRICING}; a known LiteLLM data problem ($6 1-hour writes on old Claude 3 rows)`,
   },
   {
     kind: "add", provider: "anthropic", key: "claude-3-5-haiku-20241022", lp: "anthropic",
     rates: { input: "0.8", output: "4", cache_write_5m: "1", cache_write_1h: "1.6", cache_read: "0.08" },
     why: "upstream dropped the Anthropic-direct row; current price (the seed system used the $1/$5 launch price, " +
       "and older LiteLLM had a wrong $6 1-hour write)",
-    source: `${ANTHROPIC_PRICING} (Claude Haiku 3.5); research/original.md §5.5 for the seed's price`,
+    source: `${ANTHROPIC_PRICING} (Claude Haiku 3.5); the seed's price from its AnthropicPricingService table`,
   },
   {
     kind: "add", provider: "anthropic", key: "claude-3-5-sonnet-20241022", lp: "anthropic", rates: CLAUDE_35_SONNET,
     why: "upstream dropped the Anthropic-direct row (last in LiteLLM mirror 37a04775, 2026-03-12)",
-    source: "research/wire-formats.md §6 (row ¹); seed price table (research/original.md §5.5)",
+    source: `${ANTHROPIC_PRICING} (Claude Sonnet 3.5: $3 / $15, writes $3.75, reads $0.30); the seed's AnthropicPricingService table`,
   },
   {
     kind: "add", provider: "anthropic", key: "claude-3-5-sonnet-20240620", lp: "anthropic", rates: CLAUDE_35_SONNET,
     why: "upstream dropped the Anthropic-direct row; same price as the 20241022 snapshot",
-    source: "research/wire-formats.md §6; seed price table (research/original.md §5.5)",
+    source: `${ANTHROPIC_PRICING} (Claude Sonnet 3.5); the seed's AnthropicPricingService table`,
   },
   {
     kind: "add", provider: "anthropic", key: "claude-3-sonnet-20240229", lp: "anthropic", rates: { input: "3", output: "15" },
     why: "not in upstream; Claude 3 Sonnet never had prompt caching, so only input/output",
-    source: "seed price table (research/original.md §5.5)",
+    source: "the seed's AnthropicPricingService table ($3 / $15)",
   },
   ...[
     ["claude-3-opus-latest", "claude-3-opus-20240229"],
@@ -60,19 +60,19 @@ export const CORRECTIONS: readonly Correction[] = [
   ].map(([key, of]): Correction => ({
     kind: "alias", provider: "anthropic", key: key ?? "", of: of ?? "",
     why: "responses echo the alias as model; every snapshot this alias ever pointed to has the same price",
-    source: "research/wire-formats.md §5 (-latest aliases); fixture anthropic-messages/basic_response.sse",
+    source: "Anthropic model aliases (-latest names a snapshot); fixture anthropic-messages/basic_response.sse",
   })),
   {
     kind: "unset", provider: "openai", key: "gpt-5-nano", service: "priority",
     why: "upstream priority input is $2.50/MTok (50x base, gpt-5's priority price) with no priority output; " +
       "gpt-5-nano is not offered on priority processing, so a priority response falls back to base prices",
-    source: "research/wire-formats.md §5 data problems",
+    source: "LiteLLM price file: gpt-5-nano priority input $2.50/MTok (50x base) and no priority output",
   },
   {
     kind: "set", provider: "google-ai-studio", key: "gemini/gemini-1.5-flash", mode: "chat", rates: { output: "0.3" },
     tiers: [{ above: 128000, output: "0.6" }],
     why: "upstream re-tagged the chat model as mode embedding with output $0; restored the chat prices",
-    source: "research/wire-formats.md §5 data problems and §6 (gemini/gemini-1.5-flash ¹: 0.075/0.3, >128k 0.15/0.6)",
+    source: "LiteLLM price file (re-tagged mode embedding, output $0); the row's earlier prices 0.075/0.3, >128k 0.15/0.6",
   },
   {
     kind: "drop", provider: "aws-bedrock", key: "eu.anthropic.claude-3-5-haiku-20241022-v1:0",

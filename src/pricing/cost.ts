@@ -1,7 +1,7 @@
 /**
  * @module Usage × price → exact cost in integer pico-USD per token class. Pure.
  *
- * Token classes (Usage fields are the normalized ones of ARCHITECTURE.md §4):
+ * Token classes (Usage fields are the normalized ones of docs/architecture.md §4):
  *   input          = input − cache_read − cache_write − uncached audio_input, at the input rate
  *   cache_read     = text cache reads at the cache-read rate + cached audio (Gemini reports it apart) at the
  *                    audio cache-read rate

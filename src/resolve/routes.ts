@@ -1,5 +1,5 @@
 /**
- * @module The routing table of the original system's 26 providers (research/original.md §1.2), with its bugs
+ * @module The routing table of the original system's 26 providers (docs/architecture.md §7), with its bugs
  * fixed. Routing lives here, in one reviewed place, rather than in the provider files: every host Kestrel can
  * reach is in this file, and templated hosts are validated before any request leaves.
  */

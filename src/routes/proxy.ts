@@ -198,7 +198,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     }
     if (framing === "json" && meter !== null && isSmall(upstream.headers)) {
       // A small JSON body arrives whole after generation and no client parses half of one: reading it in one go
-      // costs the client nothing and skips the per-chunk stream machinery (research/runtimes.md §6, BENCHMARKS.md).
+      // costs the client nothing and skips the per-chunk stream machinery (docs/architecture.md §11, BENCHMARKS.md).
       let bytes: Uint8Array<ArrayBuffer>;
       try {
         bytes = new Uint8Array(await upstream.arrayBuffer());

@@ -1,6 +1,6 @@
 /**
  * @module The log: seed-format text lines or JSON objects, written without ever blocking the server. Both runtimes
- * write stdout synchronously once a pipe is full (research/runtimes.md §7), so lines are queued in memory, one
+ * write stdout synchronously once a pipe is full (docs/architecture.md §11), so lines are queued in memory, one
  * asynchronous write is in flight at a time (the runtime supplies it), and a stalled reader costs dropped lines,
  * counted and reported, never a stalled proxy.
  */

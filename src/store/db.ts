@@ -1,4 +1,4 @@
-/** @module The SQLite adapter contract (runtimes.md §3): one shape over both drivers (src/entry/sqlite-*). */
+/** @module The SQLite adapter contract (docs/architecture.md §11): one shape over both drivers (src/entry/sqlite-*). */
 
 export type SqlValue = string | number | bigint | null | Uint8Array;
 /** Positional values for `?`, or named values whose keys have no prefix and bind `$name` in the SQL. */

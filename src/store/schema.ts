@@ -55,7 +55,7 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
  * Per-connection settings. WAL lets CLI readers work while the server writes; NORMAL is durable to the last
- * checkpoint and never corrupts (runtimes.md §3: ≈10× faster than FULL). Tolerates a read-only file.
+ * checkpoint and never corrupts (≈10× faster than FULL: docs/architecture.md §11). Tolerates a read-only file.
  */
 export function configure(db: Db, busyTimeoutMs?: number): void {
   if (busyTimeoutMs !== undefined) db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);

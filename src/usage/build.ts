@@ -1,4 +1,4 @@
-/** @module Builds a normalized Usage from its parts and enforces the subset rules of ARCHITECTURE.md §4. */
+/** @module Builds a normalized Usage from its parts and enforces the subset rules of docs/architecture.md §4. */
 import type { Usage } from "./types.ts";
 
 /** Counts a normalizer read; missing parts are 0. `input`/`output` are the billed totals (§4). */

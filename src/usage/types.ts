@@ -1,6 +1,6 @@
-/** @module Normalized usage (ARCHITECTURE.md §4): numbers that add up across providers. */
+/** @module Normalized usage (docs/architecture.md §4): numbers that add up across providers. */
 
-/** Normalized token counts. Every subset field is contained in its parent (see ARCHITECTURE.md §4). */
+/** Normalized token counts. Every subset field is contained in its parent (see docs/architecture.md §4). */
 export interface Usage {
   /** Every input token billed in any way: uncached + cache read + cache write. */
   input_tokens: number;

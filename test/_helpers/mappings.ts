@@ -1,4 +1,4 @@
-/** Client path → upstream URL, one row per provider (research/original.md §1.2). */
+/** Client path → upstream URL, one row per provider (the original system's mappings; docs/architecture.md §7). */
 export const MAPPINGS: [client: string, upstream: string][] = [
   ["/anthropic/v1/messages", "https://api.anthropic.com/v1/messages"],
   ["/aws-bedrock/bedrock-runtime/us-east-1/model/anthropic.claude-3-haiku-20240307-v1:0/converse", "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-3-haiku-20240307-v1:0/converse"],

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import type { UsageRecord } from "../../src/usage/record.ts";
 import { startKestrel, tempDir } from "../_helpers/kestrel.ts";
-import { sleep, startMock } from "../_helpers/mock-upstream.ts";
+import { startMock } from "../_helpers/mock-upstream.ts";
+import { until } from "../_helpers/poll.ts";
 import { kestrelCommand } from "../_helpers/runtime.ts";
 
 function kestrel(args: string[], env: Record<string, string> = {}) {
@@ -83,10 +84,10 @@ test("--prices overrides reach the stored cost end to end", async () => {
     // 1000 × $2/M + 100 × $10/M = $0.002 + $0.001 = $0.003
     await k.waitForLine(/Together API Usage .*Cost: \$0\.003000/);
     let record: UsageRecord | undefined;
-    for (let i = 0; i < 100 && !record; i++) {
+    await until("the stored record", async () => {
       record = ((await (await fetch(`${k.url}/api/requests`)).json()) as { requests: UsageRecord[] }).requests[0];
-      if (!record) await sleep(25);
-    }
+      return record !== undefined;
+    });
     assert.equal(record!.cost_usd, "0.003");
     assert.equal(record!.priced, true);
     assert.match(record!.price_version!, /\+o[0-9a-f]{8}$/);

@@ -4,8 +4,10 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { test } from "node:test";
+import { nodeMissing, testNeeding } from "../_helpers/host.ts";
 import { startKestrel } from "../_helpers/kestrel.ts";
 import { sleep, startMock } from "../_helpers/mock-upstream.ts";
+import { until } from "../_helpers/poll.ts";
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -15,22 +17,33 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-/** A port whose accept queue is full, so new connections hang in SYN_SENT (a black hole on loopback). */
+/**
+ * A Node.js helper that listens with a one-slot accept queue, fills the queue itself, then blocks its event loop
+ * for good so nothing is ever accepted: new connections hang in SYN_SENT (a black hole on loopback). The filling
+ * connects are issued on the next tick; the blocking tick is queued after them, before the loop could accept.
+ */
+const BLACK_HOLE = `
+const net = require("node:net");
+const fs = require("node:fs");
+const server = net.createServer();
+server.listen({ port: 0, host: "127.0.0.1", backlog: 1 }, () => {
+  const port = server.address().port;
+  for (let i = 0; i < 4; i++) net.connect({ port, host: "127.0.0.1" }).on("error", () => {});
+  process.nextTick(() => {
+    fs.writeSync(1, port + "\\n");
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 120000);
+    process.exit(0);
+  });
+});`;
+
 async function blackHole(): Promise<{ port: number; stop(): void }> {
-  const script = `import socket, time
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)
-port = s.getsockname()[1]
-fill = []
-for i in range(4):
-    c = socket.socket(); c.setblocking(False)
-    try: c.connect(("127.0.0.1", port))
-    except BlockingIOError: pass
-    fill.append(c)
-print(port, flush=True)
-time.sleep(60)`;
-  const proc = spawn("python3", ["-c", script], { stdio: ["ignore", "pipe", "inherit"] });
-  const port = await new Promise<number>((resolve) => proc.stdout!.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))));
-  return { port, stop: () => proc.kill() };
+  const proc = spawn("node", ["-e", BLACK_HOLE], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    proc.once("error", reject); // e.g. node missing: fail the test, not the process
+    proc.once("exit", (code) => reject(new Error(`black-hole helper exited (${code}) before listening`)));
+    proc.stdout!.once("data", (d: Buffer) => resolve(Number(d.toString().trim())));
+  });
+  return { port, stop: () => proc.kill("SIGKILL") };
 }
 
 async function errorOf(res: Response): Promise<{ code: string; message: string }> {
@@ -52,7 +65,7 @@ test("unreachable upstream → 502 upstream_unreachable", async () => {
   }
 });
 
-test("upstream that never accepts the connection → 504 upstream_timeout after the connect timeout", async () => {
+testNeeding("upstream that never accepts the connection → 504 upstream_timeout after the connect timeout", nodeMissing(), async () => {
   const hole = await blackHole();
   const k = await startKestrel(["--upstream", `openai=http://127.0.0.1:${hole.port}`, "--connect-timeout", "1s"]);
   try {
@@ -99,7 +112,7 @@ test("a stream silent past the idle limit ends and the upstream is released", as
     const text = await res.text().catch(() => "cut");
     assert.ok(text === "cut" || text.includes("hi"));
     await k.waitForLine(/Outcome: timeout/);
-    for (let i = 0; i < 100 && mock.aborted === 0; i++) await sleep(20);
+    await until("the upstream socket to close", () => mock.aborted > 0);
     assert.equal(mock.aborted, 1);
   } finally {
     await k.stop();

@@ -10,7 +10,9 @@ import type { UsageRecord } from "../../src/usage/record.ts";
 import { fixtureBytes, startFixtureMock } from "../_helpers/fixture-mock.ts";
 import { type Kestrel, startKestrel } from "../_helpers/kestrel.ts";
 import { type Mock, sleep, startMock } from "../_helpers/mock-upstream.ts";
+import { until } from "../_helpers/poll.ts";
 import { EXPECTED, MANIFEST, ROUTES } from "../providers/_fixture-table.ts";
+import { atLeast } from "../_chunking.ts";
 
 let mock: Mock;
 let kestrel: Kestrel;
@@ -54,10 +56,14 @@ async function recordTagged(tag: string, url = kestrel.url): Promise<UsageRecord
   throw new Error(`No record tagged ${tag}`);
 }
 
-const cases = MANIFEST.filter((e) =>
-  !(e.file.endsWith(".chunks.txt") && e.provider_api !== "bedrock-converse") &&
-  // Azure's v1 Responses path has no classic-route equivalent in Kestrel's mapping (/openai/deployments/…).
-  e.provider_api !== "azure-openai-responses"
+const cases = atLeast(
+  MANIFEST.filter((e) =>
+    !(e.file.endsWith(".chunks.txt") && e.provider_api !== "bedrock-converse") &&
+    // Azure's v1 Responses path has no classic-route equivalent in Kestrel's mapping (/openai/deployments/…).
+    e.provider_api !== "azure-openai-responses"
+  ),
+  72,
+  "replayable fixtures",
 );
 
 for (const entry of cases) {
@@ -194,7 +200,7 @@ test("a client that leaves mid-stream: client_aborted, input as reported, output
     assert.ok(r.output_tokens! >= 1, `estimated output ${r.output_tokens}`);
     assert.equal(r.model, "claude-sonnet-4-5-20250929");
     assert.equal(r.priced, true);
-    for (let i = 0; i < 100 && m.aborted === 0; i++) await sleep(20);
+    await until("the upstream socket to close", () => m.aborted > 0);
     assert.equal(m.aborted, 1, "the upstream stopped generating");
   } finally {
     await k.stop();

@@ -25,7 +25,10 @@ function hex(s: string): Uint8Array {
   return new Uint8Array(s.trim().split(/\s+/).map((h) => parseInt(h, 16)));
 }
 
-/** The 203-byte ConverseStream `metadata` frame of research/wire-formats.md §3.9, assembled as listed there. */
+/**
+ * A 203-byte ConverseStream `metadata` frame (the one event that carries usage), written out byte by byte with its
+ * two CRCs: a test vector made independently of src/eventstream/encoder.ts.
+ */
 const VECTOR_PAYLOAD =
   '{"metrics":{"latencyMs":2040},"usage":{"inputTokens":22,"outputTokens":55,"totalTokens":77},"p":"abcdefghij"}';
 const VECTOR = concat([
@@ -81,7 +84,7 @@ const bedrockHeaders = (type: string) => ({
 const frame = (type: string, payload: string) => encodeEventStreamMessage(bedrockHeaders(type), enc(payload));
 const seen = (type: string, payload: string): Seen => ({ headers: bedrockHeaders(type), payload });
 
-test("the wire-formats.md test vector decodes to its headers and payload", () => {
+test("the hand-written ConverseStream metadata frame decodes to its headers and payload", () => {
   assert.equal(VECTOR.length, 203);
   const want: Run = { messages: [{ headers: VECTOR_HEADERS, payload: VECTOR_PAYLOAD }], errors: [] };
   assert.deepEqual(decodeAll([VECTOR]), want);

@@ -1,6 +1,6 @@
 /**
  * Every recorded fixture whose model is in the table gets a cost; the few that cannot are listed with the
- * reason. The Usage here is a minimal normalization of `usage_native` (ARCHITECTURE.md §4), done in the test
+ * reason. The Usage here is a minimal normalization of `usage_native` (docs/architecture.md §4), done in the test
  * so this file does not depend on the provider normalizers.
  */
 import { test } from "node:test";
@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { createPricer } from "../../src/pricing/pricer.ts";
 import { ticksToPico, usdToPico } from "../../src/pricing/money.ts";
 import type { Usage } from "../../src/usage/types.ts";
+import { atLeast } from "../_chunking.ts";
 import { ctx, usage } from "./_helpers.ts";
 
 interface Fixture {
@@ -18,7 +19,11 @@ interface Fixture {
   usage_native: Record<string, unknown> | null;
 }
 
-const MANIFEST = JSON.parse(readFileSync(new URL("../fixtures/MANIFEST.json", import.meta.url), "utf8")) as Fixture[];
+const MANIFEST = atLeast(
+  JSON.parse(readFileSync(new URL("../fixtures/MANIFEST.json", import.meta.url), "utf8")) as Fixture[],
+  107,
+  "MANIFEST.json entries",
+);
 
 const PROVIDER: Record<string, string> = {
   "anthropic-messages": "anthropic",
@@ -52,7 +57,7 @@ const EXPECTED_UNPRICED: Record<string, string> = {
 const n = (v: unknown): number => (typeof v === "number" ? v : 0);
 const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === "object" ? (v as Record<string, unknown>) : {});
 
-/** usage_native → Usage, per wire family (ARCHITECTURE.md §4; xAI chat excludes reasoning from completion). */
+/** usage_native → Usage, per wire family (docs/architecture.md §4; xAI chat excludes reasoning from completion). */
 function normalize(api: string, u: Record<string, unknown>): { usage: Usage; tier: string | null; geo: string | null } {
   if (api === "anthropic-messages") {
     const read = n(u.cache_read_input_tokens);
@@ -163,7 +168,7 @@ for (const [file, want, why] of EXACT) {
 }
 
 test("fixture cross-check: xAI cost_in_usd_ticks equals the table cost for every xAI chat fixture", () => {
-  // e.g. xai-text.sse: 1,466,250 ticks × 100 = 146,625,000 pico = $0.000146625 (wire-formats.md §3.15)
+  // e.g. xai-text.sse: 1,466,250 ticks × 100 = 146,625,000 pico = $0.000146625 (a tick is 1e-10 USD)
   const xai = MANIFEST.filter((f) => f.provider_api === "xai-chat");
   assert.equal(xai.length, 6);
   for (const f of xai) {

@@ -1,7 +1,7 @@
 /**
  * Every fixture of test/fixtures/MANIFEST.json, fed through the real meter whole, at two-way split points, one
  * byte at a time and in seeded random splits, must give exactly the manifest's `usage_native` and model, and
- * the normalized Usage written out by hand below (from the ARCHITECTURE.md §4 rules, not from the code).
+ * the normalized Usage written out by hand below (from the rules of docs/architecture.md §4, not from the code).
  *
  * `.sse` files are SSE, `.json` files JSON. Bedrock `.chunks.txt` files (decoded ConverseStream events; the
  * binary framing was not recorded) are encoded into event-stream frames, one per line: event type = the

@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { until } from "../_helpers/poll.ts";
 import { drivers, withTempDir } from "./helpers.ts";
 
 const CHILD = fileURLToPath(new URL("./kill-child.ts", import.meta.url));
@@ -27,7 +28,7 @@ async function writeThenKill(
     });
     child.on("exit", (code) => reject(new Error(`child exited early with code ${code}`)));
   });
-  while (countRows() < minRows) await new Promise((resolve) => setTimeout(resolve, 10));
+  await until(`${minRows} committed rows`, () => countRows() >= minRows, { detail: () => `${countRows()} rows` });
   child.kill("SIGKILL");
   assert.equal(await exited, "SIGKILL");
 }

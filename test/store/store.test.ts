@@ -5,15 +5,13 @@ import { test } from "node:test";
 import type { Db } from "../../src/store/db.ts";
 import { createStore, type Store } from "../../src/store/store.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
+import { until as poll } from "../_helpers/poll.ts";
 import { drivers, makeRecord, withTempDir } from "./helpers.ts";
 
 const ALL = { limit: 1000, before: null };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls until `cond` holds (no timing assertion: the test only fails by the runner's own timeout). */
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await sleep(5);
-}
+/** Polls until `cond` holds (no timing assertion: a deadline only, so a regression fails instead of hanging). */
+const until = (cond: () => boolean) => poll(`store condition ${cond}`, cond, { everyMs: 5 });
 
 /** Counts transactions and the rows each one inserted. */
 function spy(db: Db): { db: Db; batches: number[] } {

@@ -1,0 +1,36 @@
+// Tests depend on the repository, not on the host: a child process is the runtime under test (process.execPath,
+// node_modules/.bin) or a tool whose absence the test probes and turns into a visible skip (test/_helpers/host.ts).
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { test } from "node:test";
+import { ROOT } from "./_helpers/runtime.ts";
+import { atLeast } from "./_chunking.ts";
+
+/** Host tools a test may start by name, each probed before use: node (nodeMissing), chattr (durability). */
+const PROBED = new Set(["node", "chattr"]);
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? (e.name === "fixtures" ? [] : files(join(dir, e.name))) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []
+  );
+}
+
+const BY_NAME = /(?<![\w.])(?:spawn|spawnSync|execSync|execFileSync|exec|execFile)\(\s*["'`]([^"'`]+)["'`]/g;
+
+test("tests start no host tool by name except probed ones", () => {
+  const offenders = atLeast(files(join(ROOT, "test")), 50, "test files")
+    .filter((f) => !f.endsWith("host.test.ts"))
+    .flatMap((f) =>
+      [...readFileSync(f, "utf8").matchAll(BY_NAME)]
+        .filter((m) => !m[1]!.startsWith("${ROOT}") && !PROBED.has(m[1]!.split(/\s/)[0]!)) // the repo's own, or probed
+        .map((m) => `${relative(ROOT, f)}: ${m[0]}`)
+    );
+  assert.deepEqual(offenders, []);
+});
+
+test("the check itself catches what it should", () => {
+  const found = (code: string) => [...code.matchAll(BY_NAME)].map((m) => m[1]);
+  assert.deepEqual(found(`spawn("python3", ["-c", s]); spawnSync('curl', []); execSync(\`sqlite3 x\`)`), ["python3", "curl", "sqlite3 x"]);
+  assert.deepEqual(found(`spawn(process.execPath, args); spawnSync(binary, []); spawn(cmd, argv); db.exec("COMMIT")`), []);
+});
