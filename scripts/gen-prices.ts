@@ -29,7 +29,9 @@ export const KNOWN_SOURCES: Record<string, { date: string; upstream: string }> =
 const NOT_A_MODEL = /^(fireworks-ai-|together-ai-)|-commitment\//;
 
 function args(argv: string[]): Record<string, string> {
-  const out: Record<string, string> = { input: process.env.KESTREL_LITELLM_PRICES ?? "" };
+  const out: Record<string, string> = {
+    input: process.env.KESTREL_LITELLM_PRICES || new URL("data/litellm-model-prices.json", import.meta.url).pathname,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? "";
     if (a.startsWith("--")) out[a.slice(2)] = argv[++i] ?? "";
@@ -102,7 +104,7 @@ async function main(): Promise<number> {
   const opt = args(process.argv.slice(2));
   const out = opt.out ?? new URL("../src/pricing/data/prices.generated.json", import.meta.url).pathname;
   if (!opt.input) {
-    console.error("Usage: gen-prices.ts INPUT (LiteLLM's model_prices_and_context_window.json; or set KESTREL_LITELLM_PRICES)");
+    console.error("Usage: gen-prices.ts [INPUT] (LiteLLM's model_prices_and_context_window.json; default scripts/data/)");
     return 2;
   }
   const text = await readFile(opt.input, "utf8");

@@ -1,7 +1,7 @@
 // The runtime boundary (docs/architecture.md §2): only src/entry/ may touch Bun, Deno or bun:* modules.
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join, relative, sep } from "node:path";
 import { test } from "node:test";
 import { atLeast } from "./_chunking.ts";
 import { ROOT } from "./_helpers/runtime.ts";
@@ -55,7 +55,8 @@ function projectFiles(): string[] {
 
 test("nothing cites documents outside the repository (cite docs/architecture.md instead)", () => {
   const offenders = atLeast(projectFiles(), 300, "project files")
-    .filter((f) => !f.endsWith("boundary.test.ts"))
+    // Vendored third-party data (model names such as "nousresearch/…") is not the project's text.
+    .filter((f) => !f.endsWith("boundary.test.ts") && !f.includes(`scripts${sep}data${sep}`))
     .flatMap((f) =>
       readFileSync(f, "utf8").split("\n").flatMap((line, i) => OUTSIDE.test(line) ? [`${relative(ROOT, f)}:${i + 1}: ${line.trim()}`] : [])
     );
