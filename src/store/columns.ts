@@ -55,7 +55,8 @@ export function canonicalTs(ts: string): string {
 const text = (v: unknown): string => (typeof v === "string" ? v : String(v ?? ""));
 const textOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : text(v));
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
-const int = (v: number | null): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+// Only exact integers reach an INTEGER column: a float (1e308) would turn every SUM over it into REAL/Infinity.
+const int = (v: number | null): number | null => (Number.isSafeInteger(v) ? v : null);
 
 /** Positional values in RECORD_COLUMNS order. Hot (flusher). Throws only on JSON that cannot be stringified. */
 export function recordToParams(r: UsageRecord): SqlValue[] {
