@@ -214,13 +214,13 @@ export function createProxyHandler(deps: ProxyDeps) {
         // last: the upstream hung up (a close-delimited stream's dropped connection reads as a clean end).
         const truncated = complete && ok && streaming && metered !== null &&
           ((metered.truncated && metered.source !== "reported") || metered.source === "estimated");
-        const problems = [
-          state.why === "shutdown" ? "cut at shutdown" : null,
-          truncated ? "upstream stream truncated: it ended before its final event" : null,
-          how === "failed" && state.why === null ? `upstream broke off the answer: ${describe(cause)}` : null,
-          setupError,
-          stripError,
-        ].filter((p) => p !== null);
+        const why = state.why === "shutdown"
+          ? "cut at shutdown"
+          : truncated
+          ? "upstream stream truncated: it ended before its final event"
+          : how === "failed" && state.why === null
+          ? `upstream broke off the answer: ${describe(cause)}`
+          : null;
         record({
           status: sent,
           outcome: truncated ? "upstream_aborted" : outcomeOf(how, upstream.status, state.why, metered?.upstreamError ?? null),
@@ -228,7 +228,8 @@ export function createProxyHandler(deps: ProxyDeps) {
           streaming,
           responseHeaders: upstream.headers,
           meter: metered,
-          error: problems.length > 0 ? problems.join("; ") : null,
+          // Usually all null: nothing is joined then.
+          error: setupError === null && stripError === null ? why : [why, setupError, stripError].filter(Boolean).join("; "),
         });
       };
 

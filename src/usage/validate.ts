@@ -28,47 +28,59 @@ export interface NativeCheck {
   badCount: string | null;
 }
 
+/** One object or array on the walk; keys are joined into a path only when a bad count is reported. */
+interface Frame {
+  value: object;
+  depth: number;
+  key: string;
+  parent: Frame | null;
+}
+
+function pathOf(frame: Frame, key: string): string {
+  const parts = [key];
+  for (let f: Frame | null = frame; f !== null && f.parent !== null; f = f.parent) parts.unshift(f.key);
+  return parts.join(".");
+}
+
 /**
  * Walks `native` without recursion (a hostile object can be nested far past the stack) and stops at the first
- * limit it crosses. Cheap on real usage: a few dozen nodes.
+ * limit it crosses. Cheap on real usage: a few dozen nodes, no string built unless something is wrong.
  */
 export function checkNative(native: unknown): NativeCheck {
   if (typeof native !== "object" || native === null) return { native, truncated: null, badCount: null };
   let badCount: string | null = null;
   let bytes = 0;
-  const stack: [value: object, depth: number, path: string][] = [[native, 1, ""]];
-  const visit = (key: string, v: unknown, depth: number, path: string): boolean => {
-    bytes += key.length + 4;
-    const at = path === "" ? key : `${path}.${key}`;
-    if (typeof v === "object" && v !== null) stack.push([v, depth + 1, at]);
-    else {
-      bytes += typeof v === "string" ? v.length + 2 : 8;
-      if (badCount === null && v !== null && COUNT_KEY.test(key) && !isCount(v)) {
-        badCount = `${at} is ${String(JSON.stringify(v)).slice(0, 40)}`;
-      }
-    }
-    return bytes <= MAX_NATIVE_BYTES;
-  };
+  const stack: Frame[] = [{ value: native, depth: 1, key: "", parent: null }];
   while (stack.length > 0) {
-    const [value, depth, path] = stack.pop()!;
+    const frame = stack.pop()!;
+    const { value, depth } = frame;
     if (depth > MAX_NATIVE_DEPTH) return truncate(`deeper than ${MAX_NATIVE_DEPTH} levels`, badCount);
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
-        if (!visit(String(i), value[i], depth, path)) return truncate(`larger than ${MAX_NATIVE_BYTES} bytes`, badCount);
+        const v: unknown = value[i];
+        bytes += typeof v === "string" ? v.length + 8 : 8;
+        if (typeof v === "object" && v !== null) stack.push({ value: v, depth: depth + 1, key: String(i), parent: frame });
+        if (bytes > MAX_NATIVE_BYTES) return truncate(`larger than ${MAX_NATIVE_BYTES} bytes`, badCount);
       }
-    } else {
-      for (const key in value) {
-        if (!Object.hasOwn(value, key)) continue;
-        const v = (value as Record<string, unknown>)[key];
-        if (!visit(key, v, depth, path)) return truncate(`larger than ${MAX_NATIVE_BYTES} bytes`, badCount);
+      continue;
+    }
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      const v = (value as Record<string, unknown>)[key];
+      bytes += key.length + (typeof v === "string" ? v.length + 8 : 8);
+      if (typeof v === "object" && v !== null) stack.push({ value: v, depth: depth + 1, key, parent: frame });
+      else if (badCount === null && v !== null && COUNT_KEY.test(key) && !isCount(v)) {
+        badCount = `${pathOf(frame, key)} is ${String(JSON.stringify(v)).slice(0, 40)}`;
       }
+      if (bytes > MAX_NATIVE_BYTES) return truncate(`larger than ${MAX_NATIVE_BYTES} bytes`, badCount);
     }
   }
   return { native, truncated: null, badCount };
 }
 
 function truncate(why: string, badCount: string | null): NativeCheck {
-  return { native: { kestrel_truncated: `usage_native ${why}: not stored` }, truncated: `usage_native ${why}: not stored`, badCount };
+  const message = `usage_native ${why}: not stored`;
+  return { native: { kestrel_truncated: message }, truncated: message, badCount };
 }
 
 /** The first field of a normalized Usage that is not a count in range, or null. */
