@@ -195,6 +195,14 @@ before(async () => {
             'data: {"id":"c","model":"gpt-4o-mini","choices":[],"usage":{"prompt_tok',
         );
         return;
+      case "/v1/messages?case=no-stop":
+        // Close-delimited and closed cleanly at an event boundary, but before message_delta / message_stop.
+        socket.end(
+          "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n" +
+            'event: message_start\ndata: {"type":"message_start","message":{"id":"m","model":"claude-sonnet-4-5-20250929","usage":{"input_tokens":1200,"output_tokens":1}}}\n\n' +
+            'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"word word "}}\n\n',
+        );
+        return;
       default:
         socket.end("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
     }
@@ -214,7 +222,14 @@ before(async () => {
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify({ model: "gpt-4o-mini", usage }));
   });
-  k = await startKestrel(["--upstream", `openai=${mock.url}`, "--upstream", `together=${raw.url}`]);
+  k = await startKestrel([
+    "--upstream",
+    `openai=${mock.url}`,
+    "--upstream",
+    `together=${raw.url}`,
+    "--upstream",
+    `anthropic=${raw.url}`,
+  ]);
 });
 
 after(async () => {
@@ -260,6 +275,18 @@ test("a close-delimited SSE stream truncated mid-event is not ok", async () => {
   assert.match(r.usage_error!, /truncated/);
   assert.notEqual(r.usage_source, "reported");
   await healthy(k.url);
+});
+
+test("an SSE stream that ends cleanly without its provider's final event is not ok", async () => {
+  const res = await send("/anthropic/v1/messages?case=no-stop", "t-no-stop", { "content-type": "application/json" });
+  assert.equal(res.status, 200);
+  await res.arrayBuffer().catch(() => {});
+  const r = await recordTagged(k.url, "t-no-stop");
+  assert.equal(r.status, 200);
+  assert.equal(r.outcome, "upstream_aborted");
+  assert.match(r.usage_error!, /truncated/);
+  assert.equal(r.usage_source, "estimated");
+  assert.equal(r.input_tokens, 1200);
 });
 
 const BAD_USAGE: [string, unknown, RegExp][] = [
