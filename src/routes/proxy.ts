@@ -53,6 +53,17 @@ export function splitUrl(url: string): { path: string; query: string } {
   return q < 0 ? { path: url.slice(start), query: "" } : { path: url.slice(start, q), query: url.slice(q) };
 }
 
+/** What routing hands to the rest of an exchange. */
+interface Routed {
+  req: Request;
+  target: ReturnType<Resolve>;
+  spec: ProviderSpec;
+  facts: RequestFacts;
+  state: Live;
+  record(partial: Partial<Exchange> & Pick<Exchange, "status" | "outcome">): void;
+  t0: number;
+}
+
 /** Per-exchange state shared by the request and response halves. */
 class Live {
   readonly controller = new AbortController();
@@ -138,7 +149,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     };
 
     try {
-      return await exchange();
+      return await exchange({ req, target, spec, facts, state, record, t0 });
     } catch (err) {
       // A bug of Kestrel's own: the exchange is still recorded once, the upstream released, and the caller (the
       // app) answers with a JSON 500 through the logger.
@@ -146,147 +157,149 @@ export function createProxyHandler(deps: ProxyDeps) {
       record({ status: 500, outcome: "error", error: `internal error: ${describe(err)}` });
       throw err;
     }
+  }
 
-    async function exchange(): Promise<Response> {
-      let upstream: Response;
-      let injected: boolean;
+  /** Send, meter, respond: everything after routing. */
+  async function exchange(x: Routed): Promise<Response> {
+    const { req, target, spec, facts, state, record, t0 } = x;
+    let upstream: Response;
+    let injected: boolean;
+    try {
+      ({ upstream, injected } = await sendRequest(req, spec, facts, {
+        url: target.url,
+        method: req.method,
+        controller: state.controller,
+        cut: () => state.why,
+        onConnectTimeout: () => state.cut("connect"),
+      }, sending));
+    } catch (err) {
+      if (state.why === "shutdown") {
+        record({ status: 503, outcome: "error", error: "cut at shutdown" });
+        return SHUTTING_DOWN();
+      }
+      if (err instanceof ClientGone || state.why === "client") {
+        record({ status: 0, outcome: "client_aborted", error: "client went away before the upstream answered" });
+        return errorResponse("client_closed_request", 499, "Client closed the request");
+      }
+      const failure = err instanceof ProxyError ? err : new ProxyError("internal_error", 500, describe(err));
+      record({
+        status: failure.status,
+        outcome: failure.code === "upstream_timeout" ? "timeout" : "error",
+        error: failure.message,
+      });
+      return toResponse(failure);
+    }
+
+    const ttfbMs = performance.now() - t0;
+    state.last = watchdog.now();
+    if (upstream.status < 200 || upstream.status > 599) {
+      // `new Response` refuses such a status: answer for the upstream instead of throwing.
+      upstream.body?.cancel().catch(() => {});
+      const message = `Upstream ${JSON.stringify(hostOf(target.url))} answered with status ${upstream.status}, which is not a valid HTTP status`;
+      record({ status: 502, outcome: "upstream_error", ttfbMs, responseHeaders: upstream.headers, error: message });
+      return errorResponse("bad_upstream_response", 502, message);
+    }
+    const framing = framingOf(upstream.headers.get("content-type"));
+    const streaming = framing === "sse" || framing === "eventstream";
+    let meter: Meter | null = null;
+    let strip: UsageStrip | null = null;
+    let setupError: string | null = null;
+    /** A failure of the usage strip: the client gets the upstream's bytes unedited, the record says why. */
+    let stripError: string | null = null;
+    try {
+      const acc = spec.createAccumulator(facts);
+      if (acc) {
+        acc.onResponse?.(upstream.status, upstream.headers);
+        // Only a metered SSE stream can have its injected usage chunk taken out again.
+        strip = injected && framing === "sse" ? guardStrip(createUsageStrip(), (message) => (stripError ??= message)) : null;
+        meter = createMeter(framing, acc, strip ? { onEvent: strip.onEvent } : {});
+      }
+    } catch (err) {
+      setupError = `meter setup: ${describe(err)}`;
+    }
+    const headers = clientResponseHeaders(upstream.headers, strip !== null);
+
+    /** `sent` is the status the client got when it differs from the upstream's (a body that never arrived). */
+    const done = (how: BodyEnd, sent = upstream.status, cause?: unknown) => {
+      const complete = how === "complete";
+      const metered = meter ? meter.end(complete) : null;
+      const ok = upstream.status < 300;
+      // A 2xx stream that stopped mid-event, held no event, or lacks the final usage its provider always sends
+      // last: the upstream hung up (a close-delimited stream's dropped connection reads as a clean end).
+      const truncated = complete && ok && streaming && metered !== null &&
+        ((metered.truncated && metered.source !== "reported") || metered.source === "estimated");
+      const why = state.why === "shutdown"
+        ? "cut at shutdown"
+        : truncated
+        ? "upstream stream truncated: it ended before its final event"
+        : how === "failed" && state.why === null
+        ? `upstream broke off the answer: ${describe(cause)}`
+        : null;
+      record({
+        status: sent,
+        outcome: truncated ? "upstream_aborted" : outcomeOf(how, upstream.status, state.why, metered?.upstreamError ?? null),
+        ttfbMs,
+        streaming,
+        responseHeaders: upstream.headers,
+        meter: metered,
+        // Usually all null: nothing is joined then.
+        error: setupError === null && stripError === null ? why : [why, setupError, stripError].filter(Boolean).join("; "),
+      });
+    };
+
+    const init = { status: upstream.status, statusText: upstream.statusText, headers };
+    if (upstream.body === null || NULL_BODY_STATUS.has(upstream.status)) {
+      upstream.body?.cancel().catch(() => {});
+      done("complete");
+      return new Response(null, init);
+    }
+    if (framing === "json" && meter !== null && isSmall(upstream.headers)) {
+      // A small JSON body arrives whole after generation and no client parses half of one: reading it in one go
+      // costs the client nothing and skips the per-chunk stream machinery (research/runtimes.md §6, BENCHMARKS.md).
+      let bytes: Uint8Array<ArrayBuffer>;
       try {
-        ({ upstream, injected } = await sendRequest(req, spec, facts, {
-          url: target.url,
-          method: req.method,
-          controller: state.controller,
-          cut: () => state.why,
-          onConnectTimeout: () => state.cut("connect"),
-        }, sending));
+        bytes = new Uint8Array(await upstream.arrayBuffer());
       } catch (err) {
         if (state.why === "shutdown") {
-          record({ status: 503, outcome: "error", error: "cut at shutdown" });
+          done("failed", 503);
           return SHUTTING_DOWN();
         }
-        if (err instanceof ClientGone || state.why === "client") {
-          record({ status: 0, outcome: "client_aborted", error: "client went away before the upstream answered" });
+        if (state.why === "client") {
+          done("cancelled", 0);
           return errorResponse("client_closed_request", 499, "Client closed the request");
         }
-        const failure = err instanceof ProxyError ? err : new ProxyError("internal_error", 500, describe(err));
-        record({
-          status: failure.status,
-          outcome: failure.code === "upstream_timeout" ? "timeout" : "error",
-          error: failure.message,
-        });
+        const failure = state.why === "idle"
+          ? new ProxyError("upstream_timeout", 504, `Upstream ${JSON.stringify(hostOf(target.url))} went silent mid-answer`)
+          : new ProxyError("upstream_unreachable", 502, `Upstream ${JSON.stringify(hostOf(target.url))} broke off its answer: ${describe(err)}`);
+        done("failed", failure.status, err);
         return toResponse(failure);
       }
-
-      const ttfbMs = performance.now() - t0;
-      state.last = watchdog.now();
-      if (upstream.status < 200 || upstream.status > 599) {
-        // `new Response` refuses such a status: answer for the upstream instead of throwing.
-        upstream.body?.cancel().catch(() => {});
-        const message = `Upstream ${JSON.stringify(hostOf(target.url))} answered with status ${upstream.status}, which is not a valid HTTP status`;
-        record({ status: 502, outcome: "upstream_error", ttfbMs, responseHeaders: upstream.headers, error: message });
-        return errorResponse("bad_upstream_response", 502, message);
-      }
-      const framing = framingOf(upstream.headers.get("content-type"));
-      const streaming = framing === "sse" || framing === "eventstream";
-      let meter: Meter | null = null;
-      let strip: UsageStrip | null = null;
-      let setupError: string | null = null;
-      /** A failure of the usage strip: the client gets the upstream's bytes unedited, the record says why. */
-      let stripError: string | null = null;
-      try {
-        const acc = spec.createAccumulator(facts);
-        if (acc) {
-          acc.onResponse?.(upstream.status, upstream.headers);
-          // Only a metered SSE stream can have its injected usage chunk taken out again.
-          strip = injected && framing === "sse" ? guardStrip(createUsageStrip(), (message) => (stripError ??= message)) : null;
-          meter = createMeter(framing, acc, strip ? { onEvent: strip.onEvent } : {});
-        }
-      } catch (err) {
-        setupError = `meter setup: ${describe(err)}`;
-      }
-      const headers = clientResponseHeaders(upstream.headers, strip !== null);
-
-      /** `sent` is the status the client got when it differs from the upstream's (a body that never arrived). */
-      const done = (how: BodyEnd, sent = upstream.status, cause?: unknown) => {
-        const complete = how === "complete";
-        const metered = meter ? meter.end(complete) : null;
-        const ok = upstream.status < 300;
-        // A 2xx stream that stopped mid-event, held no event, or lacks the final usage its provider always sends
-        // last: the upstream hung up (a close-delimited stream's dropped connection reads as a clean end).
-        const truncated = complete && ok && streaming && metered !== null &&
-          ((metered.truncated && metered.source !== "reported") || metered.source === "estimated");
-        const why = state.why === "shutdown"
-          ? "cut at shutdown"
-          : truncated
-          ? "upstream stream truncated: it ended before its final event"
-          : how === "failed" && state.why === null
-          ? `upstream broke off the answer: ${describe(cause)}`
-          : null;
-        record({
-          status: sent,
-          outcome: truncated ? "upstream_aborted" : outcomeOf(how, upstream.status, state.why, metered?.upstreamError ?? null),
-          ttfbMs,
-          streaming,
-          responseHeaders: upstream.headers,
-          meter: metered,
-          // Usually all null: nothing is joined then.
-          error: setupError === null && stripError === null ? why : [why, setupError, stripError].filter(Boolean).join("; "),
-        });
-      };
-
-      const init = { status: upstream.status, statusText: upstream.statusText, headers };
-      if (upstream.body === null || NULL_BODY_STATUS.has(upstream.status)) {
-        upstream.body?.cancel().catch(() => {});
-        done("complete");
-        return new Response(null, init);
-      }
-      if (framing === "json" && meter !== null && isSmall(upstream.headers)) {
-        // A small JSON body arrives whole after generation and no client parses half of one: reading it in one go
-        // costs the client nothing and skips the per-chunk stream machinery (BENCHMARKS.md).
-        let bytes: Uint8Array<ArrayBuffer>;
-        try {
-          bytes = new Uint8Array(await upstream.arrayBuffer());
-        } catch (err) {
-          if (state.why === "shutdown") {
-            done("failed", 503);
-            return SHUTTING_DOWN();
-          }
-          if (state.why === "client") {
-            done("cancelled", 0);
-            return errorResponse("client_closed_request", 499, "Client closed the request");
-          }
-          const failure = state.why === "idle"
-            ? new ProxyError("upstream_timeout", 504, `Upstream ${JSON.stringify(hostOf(target.url))} went silent mid-answer`)
-            : new ProxyError("upstream_unreachable", 502, `Upstream ${JSON.stringify(hostOf(target.url))} broke off its answer: ${describe(err)}`);
-          done("failed", failure.status, err);
-          return toResponse(failure);
-        }
-        meter.push(bytes);
-        done("complete");
-        return new Response(bytes, init);
-      }
-      // Waiting on the client is not upstream silence: the idle clock runs only while a read is pending.
-      state.last = Infinity;
-      const body = meterBody(upstream.body, {
-        read() {
-          state.last = watchdog.now();
-        },
-        chunk(chunk) {
-          state.last = Infinity;
-          if (meter === null) return chunk;
-          meter.push(chunk);
-          return strip ? strip.chunk(chunk, meter.settled()) : chunk;
-        },
-        flush: () => strip?.flush() ?? null,
-        end(how, cause) {
-          if (how === "cancelled") state.cut("client");
-          done(how, upstream.status, cause);
-        },
-        attach(cut) {
-          state.endBody = cut;
-        },
-      });
-      return new Response(body, init);
+      meter.push(bytes);
+      done("complete");
+      return new Response(bytes, init);
     }
+    // Waiting on the client is not upstream silence: the idle clock runs only while a read is pending.
+    state.last = Infinity;
+    const body = meterBody(upstream.body, {
+      read() {
+        state.last = watchdog.now();
+      },
+      chunk(chunk) {
+        state.last = Infinity;
+        if (meter === null) return chunk;
+        meter.push(chunk);
+        return strip ? strip.chunk(chunk, meter.settled()) : chunk;
+      },
+      flush: () => strip?.flush() ?? null,
+      end(how, cause) {
+        if (how === "cancelled") state.cut("client");
+        done(how, upstream.status, cause);
+      },
+      attach(cut) {
+        state.endBody = cut;
+      },
+    });
+    return new Response(body, init);
   }
 
   return {
