@@ -141,7 +141,7 @@ test("shutdown cut before the upstream answered: 503 JSON, recorded as cut at sh
 
 test("a slow reader is not an upstream timeout: the idle limit counts only upstream silence", async () => {
   const mock = await startMock((_req, res) => flood(res, 600));
-  const k = await startKestrel(["--upstream", `openai=${mock.url}`, "--idle-timeout", "1s"]);
+  const k = await startKestrel(["--upstream", `openai=${mock.url}`, "--idle-timeout", "2s"]);
   try {
     const res = await fetch(`${k.url}/openai/v1/chat/completions`, {
       method: "POST",
@@ -150,7 +150,7 @@ test("a slow reader is not an upstream timeout: the idle limit counts only upstr
     });
     const reader = res.body!.getReader();
     await reader.read();
-    await sleep(3000); // the client reads nothing for 3× the idle limit; the upstream is never silent
+    await sleep(5000); // the client reads nothing for 2.5× the idle limit; the upstream is never silent
     let bytes = 0;
     for (;;) {
       const { done, value } = await reader.read();
