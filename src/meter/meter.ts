@@ -10,8 +10,9 @@ export type Framing = "sse" | "json" | "eventstream" | "none";
 
 /**
  * What the meter learned, plus why it could not read everything (kept on the record as `usage_error`).
- * `truncated`: an SSE body that stopped mid-line inside an event, or held no event at all — a close-delimited
- * stream whose connection dropped looks like a clean end to fetch, so the framing is the only witness.
+ * `truncated`: an SSE or event-stream body that stopped inside an event (frame), or held none at all — a
+ * close-delimited stream whose connection dropped looks like a clean end to fetch, so the framing is the only
+ * witness.
  */
 export type MeterOutcome = MeterResult & { usageError: string | null; truncated: boolean };
 
@@ -100,12 +101,24 @@ export function createMeter(framing: Framing, acc: UsageAccumulator, options: Me
     settled = () => scanner.settled();
   } else if (framing === "eventstream" && acc.onMessage) {
     const onMessage = acc.onMessage.bind(acc);
+    /** Frames seen, and whether the body ended inside one: the same witnesses as for SSE. */
+    let messages = 0;
+    let cutFrame = false;
     const frames = createEventStreamDecoder({
-      onMessage: (message) => guard("accumulator", () => onMessage(message)),
-      onError: (error) => fail(error.message),
+      onMessage: (message) => {
+        messages++;
+        guard("accumulator", () => onMessage(message));
+      },
+      onError: (error) => {
+        if (error.code === "truncated") cutFrame = true;
+        fail(error.message);
+      },
     });
     push = (chunk) => frames.push(chunk);
-    close = () => frames.end();
+    close = () => {
+      frames.end();
+      return cutFrame || messages === 0;
+    };
   } else if (framing === "json" && acc.onJson) {
     const onJson = acc.onJson.bind(acc);
     const max = options.maxJsonBytes ?? DEFAULT_MAX_JSON;

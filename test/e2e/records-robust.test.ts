@@ -203,6 +203,13 @@ before(async () => {
             'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"word word "}}\n\n',
         );
         return;
+      case "/model/amazon.nova-pro-v1:0/converse-stream":
+        // An AWS event-stream frame whose prelude promises 200 bytes, then the connection closes.
+        socket.end(Buffer.concat([
+          Buffer.from("HTTP/1.1 200 OK\r\ncontent-type: application/vnd.amazon.eventstream\r\nconnection: close\r\n\r\n"),
+          Buffer.from([0, 0, 0, 200, 0, 0, 0, 40, 1, 2, 3, 4, 5, 6, 7, 8]),
+        ]));
+        return;
       default:
         socket.end("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
     }
@@ -229,6 +236,8 @@ before(async () => {
     `together=${raw.url}`,
     "--upstream",
     `anthropic=${raw.url}`,
+    "--upstream",
+    `aws-bedrock=${raw.url}`,
   ]);
 });
 
@@ -287,6 +296,16 @@ test("an SSE stream that ends cleanly without its provider's final event is not 
   assert.match(r.usage_error!, /truncated/);
   assert.equal(r.usage_source, "estimated");
   assert.equal(r.input_tokens, 1200);
+});
+
+test("an AWS event stream that closes inside a frame is not ok", async () => {
+  const res = await send("/aws-bedrock/bedrock-runtime/us-east-1/model/amazon.nova-pro-v1:0/converse-stream", "t-frame");
+  assert.equal(res.status, 200);
+  await res.arrayBuffer().catch(() => {});
+  const r = await recordTagged(k.url, "t-frame");
+  assert.equal(r.status, 200);
+  assert.equal(r.outcome, "upstream_aborted");
+  assert.match(r.usage_error!, /truncated/);
 });
 
 const BAD_USAGE: [string, unknown, RegExp][] = [
