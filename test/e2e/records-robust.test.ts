@@ -187,6 +187,14 @@ before(async () => {
           setTimeout(() => (socket.resetAndDestroy?.() ?? socket.destroy()), 50);
         });
         return;
+      case "/v1/chat/completions?case=short-json":
+        // A declared length far past what arrives, then a reset: not small, so it streams through.
+        socket.write(
+          "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000000\r\n\r\n" +
+            `{"model":"gpt-4o-mini","choices":[{"message":{"content":"${"x".repeat(1000)}`,
+          () => setTimeout(() => (socket.resetAndDestroy?.() ?? socket.destroy()), 50),
+        );
+        return;
       case "/v1/chat/completions?case=truncated":
         // Close-delimited: no length, no chunking; the connection closes mid-event.
         socket.end(
@@ -271,6 +279,16 @@ test("a connection reset after the headers: upstream_aborted with the reason, no
   const r = await recordTagged(k.url, "t-reset");
   assert.equal(r.outcome, "upstream_aborted");
   assert.ok(r.status === 200 || r.status === 0, `status ${r.status}`);
+  assert.ok(r.usage_error, "the reason is recorded");
+  await healthy(k.url);
+});
+
+test("a JSON answer reset short of its declared length: upstream_aborted with the reason", async () => {
+  const res = await send("/together/v1/chat/completions?case=short-json", "t-short-json");
+  const got = await res.arrayBuffer().then((b) => b.byteLength, () => -1);
+  const r = await recordTagged(k.url, "t-short-json");
+  assert.equal(r.outcome, "upstream_aborted", `client got ${res.status} and ${got} bytes`);
+  assert.equal(r.status, res.status);
   assert.ok(r.usage_error, "the reason is recorded");
   await healthy(k.url);
 });
