@@ -225,8 +225,9 @@ export function createProxyHandler(deps: ProxyDeps) {
       const metered = meter ? meter.end(complete) : null;
       const ok = upstream.status < 300;
       // A 2xx stream that stopped mid-event, held no event, or lacks the final usage its provider always sends
-      // last: the upstream hung up (a close-delimited stream's dropped connection reads as a clean end).
-      const truncated = complete && ok && streaming && metered !== null &&
+      // last, with no error event to explain it: the upstream hung up (a close-delimited stream's dropped
+      // connection reads as a clean end).
+      const truncated = complete && ok && streaming && metered !== null && metered.upstreamError === null &&
         ((metered.truncated && metered.source !== "reported") || metered.source === "estimated");
       const why = state.why === "shutdown"
         ? "cut at shutdown"

@@ -218,6 +218,14 @@ before(async () => {
           Buffer.from([0, 0, 0, 200, 0, 0, 0, 40, 1, 2, 3, 4, 5, 6, 7, 8]),
         ]));
         return;
+      case "/v1/messages?case=overloaded":
+        // A stream that started and then reported an error event: an upstream error, not a truncation.
+        socket.end(
+          "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n" +
+            'event: message_start\ndata: {"type":"message_start","message":{"id":"m","model":"claude-sonnet-4-5-20250929","usage":{"input_tokens":1200,"output_tokens":1}}}\n\n' +
+            'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n',
+        );
+        return;
       default:
         socket.end("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
     }
@@ -314,6 +322,15 @@ test("an SSE stream that ends cleanly without its provider's final event is not 
   assert.match(r.usage_error!, /truncated/);
   assert.equal(r.usage_source, "estimated");
   assert.equal(r.input_tokens, 1200);
+});
+
+test("a stream ended by an error event stays an upstream_error", async () => {
+  const res = await send("/anthropic/v1/messages?case=overloaded", "t-overloaded", { "content-type": "application/json" });
+  await res.arrayBuffer();
+  const r = await recordTagged(k.url, "t-overloaded");
+  assert.equal(r.outcome, "upstream_error");
+  assert.match(r.usage_error!, /Overloaded/);
+  assert.doesNotMatch(r.usage_error!, /truncated/);
 });
 
 test("an AWS event stream that closes inside a frame is not ok", async () => {
