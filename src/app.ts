@@ -57,14 +57,17 @@ export function createApp(deps: Deps) {
     }),
   );
   app.all("*", (c) => proxy.handle(c.req.raw));
-  app.onError((err) => {
+  /** Any throw becomes a logged JSON 500: never the runtime's own error page (Bun's shows source lines). */
+  const internalError = (err: unknown) => {
     log.error(`Unhandled error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
     return errorResponse("internal_error", 500, "Internal error");
-  });
+  };
+  app.onError(internalError);
 
   return {
     // Hot path: provider routes skip Hono's routing and context; everything else is Hono's.
-    fetch: (req: Request) => (isProviderPath(req.url) ? proxy.handle(req) : app.fetch(req)),
+    // Hono's onError does not cover the fast path, hence the catch (the exchange is already recorded).
+    fetch: (req: Request) => (isProviderPath(req.url) ? proxy.handle(req).catch(internalError) : app.fetch(req)),
     get inFlight() {
       return proxy.inFlight;
     },
@@ -75,7 +78,8 @@ export function createApp(deps: Deps) {
       if (proxy.inFlight > 0) {
         log.warn(`Shutdown grace period over: cutting ${proxy.inFlight} requests still running`);
         proxy.cutAll();
-        // A cut stream records when its reader next pulls; a client that stopped reading gets a moment, not forever.
+        // A cut records at once (a streaming body is ended even when its client stopped reading); a request still
+        // between the cut and its record (an upstream call settling) gets a moment, not forever.
         const cutDeadline = performance.now() + 2000;
         while (proxy.inFlight > 0 && performance.now() < cutDeadline) await sleep(10);
       }

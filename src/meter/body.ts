@@ -7,12 +7,19 @@
 export type BodyEnd = "complete" | "cancelled" | "failed";
 
 export interface BodyObserver {
+  /** Kestrel starts waiting for the upstream (a read); between reads it waits for the client, not the upstream. */
+  read?(): void;
   /** Sees a chunk; returns what to send (the chunk itself unless the stream is being edited). */
   chunk(chunk: Uint8Array): Uint8Array;
   /** Bytes held back by an edit, released at the end of a complete body. */
   flush?(): Uint8Array | null;
   /** Called exactly once. */
   end(how: BodyEnd, error?: unknown): void;
+  /**
+   * Receives a function that ends the body now (`failed`, the client's stream errors, the upstream is cancelled):
+   * a client that stopped reading never pulls again, so a cut must not wait for its next pull to be recorded.
+   */
+  attach?(cut: (reason: unknown) => void): void;
 }
 
 export function meterBody(source: ReadableStream<Uint8Array>, observer: BodyObserver): ReadableStream<Uint8Array> {
@@ -25,11 +32,22 @@ export function meterBody(source: ReadableStream<Uint8Array>, observer: BodyObse
   };
 
   return new ReadableStream<Uint8Array>({
+    start(controller) {
+      observer.attach?.((reason) => {
+        if (ended) return;
+        end("failed", reason);
+        controller.error(reason);
+        reader.cancel(reason).catch(() => {});
+      });
+    },
     // Hot path: one read, one observer call, one enqueue per upstream chunk.
     async pull(controller) {
       try {
         for (;;) {
+          observer.read?.();
           const { done, value } = await reader.read();
+          // Cut while this read was pending: the stream is already errored and recorded.
+          if (ended) return;
           if (done) {
             const rest = observer.flush?.();
             if (rest && rest.byteLength > 0) controller.enqueue(rest);

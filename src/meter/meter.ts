@@ -4,11 +4,17 @@ import type { MeterResult, UsageAccumulator } from "../providers/types.ts";
 import { concatBytes } from "../sse/bytes.ts";
 import { createSseScanner } from "../sse/scanner.ts";
 import type { SseEvent } from "../sse/types.ts";
+import { badUsageField, checkNative } from "../usage/validate.ts";
 
 export type Framing = "sse" | "json" | "eventstream" | "none";
 
-/** What the meter learned, plus why it could not read everything (kept on the record as `usage_error`). */
-export type MeterOutcome = MeterResult & { usageError: string | null };
+/**
+ * What the meter learned, plus why it could not read everything (kept on the record as `usage_error`).
+ * `truncated`: an SSE or event-stream body that stopped inside an event (frame), or held none at all — a
+ * close-delimited stream whose connection dropped looks like a clean end to fetch, so the framing is the only
+ * witness.
+ */
+export type MeterOutcome = MeterResult & { usageError: string | null; truncated: boolean };
 
 export interface Meter {
   /** Observe the next chunk exactly as it goes to the client. */
@@ -59,8 +65,11 @@ export function createMeter(framing: Framing, acc: UsageAccumulator, options: Me
   };
 
   let pushed = 0;
+  /** SSE events seen: a 2xx stream with none is an upstream that hung up. */
+  let events = 0;
   let push: (chunk: Uint8Array) => void = () => {};
-  let close: () => void = () => {};
+  /** Ends the framing; true when the body was cut short inside its framing. */
+  let close: () => boolean | void = () => {};
   let settled = () => pushed;
 
   if (framing === "sse" && acc.onEvent) {
@@ -69,7 +78,15 @@ export function createMeter(framing: Framing, acc: UsageAccumulator, options: Me
     const scanner = createSseScanner({
       // Hot path: once per event, so a plain try/catch rather than a closure through `guard`.
       onEvent(event) {
-        tap?.(event);
+        events++;
+        if (tap !== undefined) {
+          // The scanner swallows a callback's throw; a failing tap must neither hide the event nor go unrecorded.
+          try {
+            tap(event);
+          } catch (err) {
+            fail(`usage strip: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        }
         try {
           onEvent(event);
         } catch (err) {
@@ -80,16 +97,28 @@ export function createMeter(framing: Framing, acc: UsageAccumulator, options: Me
       ...(options.maxEventBytes ? { maxEventBytes: options.maxEventBytes } : {}),
     });
     push = (chunk) => scanner.push(chunk);
-    close = () => scanner.end();
+    close = () => scanner.end() || events === 0;
     settled = () => scanner.settled();
   } else if (framing === "eventstream" && acc.onMessage) {
     const onMessage = acc.onMessage.bind(acc);
+    /** Frames seen, and whether the body ended inside one: the same witnesses as for SSE. */
+    let messages = 0;
+    let cutFrame = false;
     const frames = createEventStreamDecoder({
-      onMessage: (message) => guard("accumulator", () => onMessage(message)),
-      onError: (error) => fail(error.message),
+      onMessage: (message) => {
+        messages++;
+        guard("accumulator", () => onMessage(message));
+      },
+      onError: (error) => {
+        if (error.code === "truncated") cutFrame = true;
+        fail(error.message);
+      },
     });
     push = (chunk) => frames.push(chunk);
-    close = () => frames.end();
+    close = () => {
+      frames.end();
+      return cutFrame || messages === 0;
+    };
   } else if (framing === "json" && acc.onJson) {
     const onJson = acc.onJson.bind(acc);
     const max = options.maxJsonBytes ?? DEFAULT_MAX_JSON;
@@ -127,10 +156,33 @@ export function createMeter(framing: Framing, acc: UsageAccumulator, options: Me
     settled: () => settled(),
     end(complete) {
       // A cut JSON body is not parseable; only complete ones are.
-      if (complete || framing !== "json") guard("meter", close);
-      const result = guard("accumulator", () => acc.finish(complete)) ?? UNKNOWN;
-      return { ...result, usageError };
+      const truncated = complete || framing !== "json" ? guard("meter", close) === true : false;
+      const result = guard("accumulator", () => acc.finish(complete && !truncated)) ?? UNKNOWN;
+      const problems: string[] = usageError === null ? [] : [usageError];
+      return { ...checked(result, problems), usageError: problems.length > 0 ? problems.join("; ") : null, truncated };
     },
+  };
+}
+
+/**
+ * The result as it may be stored: usage with any count that is not a whole number in range is unknown (never a
+ * reported 0), a reported cost likewise, and a native object too deep or too large is replaced by a marker.
+ */
+function checked(result: MeterResult, problems: string[]): MeterResult {
+  const check = checkNative(result.native);
+  const usage = result.usage;
+  const bad = check.badCount ?? (usage === null ? null : badUsageField(usage));
+  if (check.truncated !== null) problems.push(check.truncated);
+  if (bad !== null) problems.push(`unreadable usage: ${bad}`);
+  const cost = result.reportedCostPico;
+  const costOk = cost === null || (Number.isSafeInteger(cost) && cost >= 0);
+  if (!costOk) problems.push(`unreadable reported cost: ${cost}`);
+  if (check.native === result.native && bad === null && costOk) return result;
+  return {
+    ...result,
+    native: check.native,
+    ...(bad === null ? {} : { usage: null, source: "none" as const }),
+    reportedCostPico: costOk ? cost : null,
   };
 }
 

@@ -16,6 +16,8 @@ export interface UsageStrip {
   chunk(chunk: Uint8Array, settled: number): Uint8Array;
   /** End of a complete stream: everything still held. */
   flush(): Uint8Array | null;
+  /** Gives up editing: every byte taken (by `chunk`, which takes its chunk first) and not yet released, raw. */
+  abandon(): Uint8Array;
 }
 
 interface Edit {
@@ -110,5 +112,72 @@ export function createUsageStrip(): UsageStrip {
       const rest = release(end);
       return rest.byteLength > 0 ? rest : null;
     },
+    abandon() {
+      edits.length = 0;
+      const rest = release(heldStart + total(held));
+      held.length = 0;
+      return rest;
+    },
+  };
+}
+
+/**
+ * The strip behind a guard that never throws: metering must not break the client's stream. On the first failure
+ * the strip is abandoned — the bytes it held go out unedited, then every chunk passes through — and `fail`
+ * gets the reason for the record's `usage_error`.
+ */
+export function guardStrip(inner: UsageStrip, fail: (message: string) => void): UsageStrip {
+  let broken = false;
+  /** The held bytes went out after breaking (at the next chunk or at flush). */
+  let drained = false;
+  const breakOff = (err: unknown) => {
+    broken = true;
+    fail(`usage strip: ${err instanceof Error ? err.message : String(err)}`);
+  };
+  const rest = (): Uint8Array => {
+    drained = true;
+    try {
+      return inner.abandon();
+    } catch {
+      return EMPTY;
+    }
+  };
+  return {
+    onEvent(event) {
+      if (broken) return;
+      try {
+        inner.onEvent(event);
+      } catch (err) {
+        breakOff(err);
+      }
+    },
+    chunk(chunk, settled) {
+      if (!broken) {
+        try {
+          return inner.chunk(chunk, settled);
+        } catch (err) {
+          breakOff(err);
+          // `chunk` took this chunk before anything could throw: the held bytes include it.
+          const held = rest();
+          return held.byteLength > 0 ? held : chunk;
+        }
+      }
+      if (drained) return chunk;
+      const held = rest();
+      return held.byteLength > 0 ? concatBytes([held, chunk], held.byteLength + chunk.byteLength) : chunk;
+    },
+    flush() {
+      if (!broken) {
+        try {
+          return inner.flush();
+        } catch (err) {
+          breakOff(err);
+        }
+      }
+      if (drained) return null;
+      const held = rest();
+      return held.byteLength > 0 ? held : null;
+    },
+    abandon: () => (drained ? EMPTY : rest()),
   };
 }

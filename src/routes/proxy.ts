@@ -8,7 +8,7 @@ import { type SendOptions, sendRequest } from "../forward/send.ts";
 import type { Watchdog } from "../forward/watchdog.ts";
 import { type BodyEnd, meterBody } from "../meter/body.ts";
 import { createMeter, framingOf, type Meter, type MeterOutcome } from "../meter/meter.ts";
-import { createUsageStrip, type UsageStrip } from "../meter/usage-strip.ts";
+import { createUsageStrip, guardStrip, type UsageStrip } from "../meter/usage-strip.ts";
 import { getProvider } from "../providers/registry.ts";
 import type { ProviderSpec, RequestFacts } from "../providers/types.ts";
 import { describeError } from "../redact.ts";
@@ -55,11 +55,24 @@ export function splitUrl(url: string): { path: string; query: string } {
   return q < 0 ? { path: url.slice(start), query: "" } : { path: url.slice(start, q), query: url.slice(q) };
 }
 
+/** What routing hands to the rest of an exchange. */
+interface Routed {
+  req: Request;
+  target: ReturnType<Resolve>;
+  spec: ProviderSpec;
+  facts: RequestFacts;
+  state: Live;
+  record(partial: Partial<Exchange> & Pick<Exchange, "status" | "outcome">): void;
+  t0: number;
+}
+
 /** Per-exchange state shared by the request and response halves. */
 class Live {
   readonly controller = new AbortController();
   why: Cut | null = null;
   last: number;
+  /** Ends the client's body now (set once the body streams): a reader that stopped pulling would never end it. */
+  endBody: ((reason: unknown) => void) | null = null;
   constructor(readonly watchdog: Watchdog) {
     this.last = watchdog.now();
   }
@@ -67,6 +80,7 @@ class Live {
     if (this.why !== null) return;
     this.why = why;
     this.controller.abort();
+    this.endBody?.(new Error(`Cut: ${why}`));
   }
   onIdle() {
     this.cut("idle");
@@ -91,7 +105,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     const startedAt = deps.now();
     const t0 = performance.now();
     const { path: clientPath, query } = splitUrl(req.url);
-    let target;
+    let target: ReturnType<Resolve>;
     try {
       target = deps.resolve(clientPath, query);
     } catch (err) {
@@ -113,7 +127,11 @@ export function createProxyHandler(deps: ProxyDeps) {
       body: undefined,
       headers: req.headers,
     };
+    let recorded = false;
     const record = (partial: Partial<Exchange> & Pick<Exchange, "status" | "outcome">) => {
+      // Exactly one record per exchange, whichever end comes first.
+      if (recorded) return;
+      recorded = true;
       watchdog.unwatch(state);
       live.delete(state);
       req.signal.removeEventListener("abort", onClientAbort);
@@ -132,6 +150,20 @@ export function createProxyHandler(deps: ProxyDeps) {
       });
     };
 
+    try {
+      return await exchange({ req, target, spec, facts, state, record, t0 });
+    } catch (err) {
+      // A bug of Kestrel's own: the exchange is still recorded once, the upstream released, and the caller (the
+      // app) answers with a JSON 500 through the logger.
+      state.controller.abort();
+      record({ status: 500, outcome: "error", error: `internal error: ${describe(err)}` });
+      throw err;
+    }
+  }
+
+  /** Send, meter, respond: everything after routing. */
+  async function exchange(x: Routed): Promise<Response> {
+    const { req, target, spec, facts, state, record, t0 } = x;
     let upstream: Response;
     let injected: boolean;
     try {
@@ -143,6 +175,10 @@ export function createProxyHandler(deps: ProxyDeps) {
         onConnectTimeout: () => state.cut("connect"),
       }, sending));
     } catch (err) {
+      if (state.why === "shutdown") {
+        record({ status: 503, outcome: "error", error: "cut at shutdown" });
+        return SHUTTING_DOWN();
+      }
       if (err instanceof ClientGone || state.why === "client") {
         record({ status: 0, outcome: "client_aborted", error: "client went away before the upstream answered" });
         return errorResponse("client_closed_request", 499, "Client closed the request");
@@ -158,17 +194,26 @@ export function createProxyHandler(deps: ProxyDeps) {
 
     const ttfbMs = performance.now() - t0;
     state.last = watchdog.now();
+    if (upstream.status < 200 || upstream.status > 599) {
+      // `new Response` refuses such a status: answer for the upstream instead of throwing.
+      upstream.body?.cancel().catch(() => {});
+      const message = `Upstream ${JSON.stringify(hostOf(target.url))} answered with status ${upstream.status}, which is not a valid HTTP status`;
+      record({ status: 502, outcome: "upstream_error", ttfbMs, responseHeaders: upstream.headers, error: message });
+      return errorResponse("bad_upstream_response", 502, message);
+    }
     const framing = framingOf(upstream.headers.get("content-type"));
     const streaming = framing === "sse" || framing === "eventstream";
     let meter: Meter | null = null;
     let strip: UsageStrip | null = null;
     let setupError: string | null = null;
+    /** A failure of the usage strip: the client gets the upstream's bytes unedited, the record says why. */
+    let stripError: string | null = null;
     try {
       const acc = spec.createAccumulator(facts);
       if (acc) {
         acc.onResponse?.(upstream.status, upstream.headers);
         // Only a metered SSE stream can have its injected usage chunk taken out again.
-        strip = injected && framing === "sse" ? createUsageStrip() : null;
+        strip = injected && framing === "sse" ? guardStrip(createUsageStrip(), (message) => (stripError ??= message)) : null;
         meter = createMeter(framing, acc, strip ? { onEvent: strip.onEvent } : {});
       }
     } catch (err) {
@@ -177,22 +222,37 @@ export function createProxyHandler(deps: ProxyDeps) {
     const headers = clientResponseHeaders(upstream.headers, strip !== null);
 
     /** `sent` is the status the client got when it differs from the upstream's (a body that never arrived). */
-    const done = (how: BodyEnd, sent = upstream.status) => {
+    const done = (how: BodyEnd, sent = upstream.status, cause?: unknown) => {
       const complete = how === "complete";
       const metered = meter ? meter.end(complete) : null;
+      const ok = upstream.status < 300;
+      // A 2xx stream that stopped mid-event, held no event, or lacks the final usage its provider always sends
+      // last, with no error event to explain it: the upstream hung up (a close-delimited stream's dropped
+      // connection reads as a clean end).
+      const truncated = complete && ok && streaming && metered !== null && metered.upstreamError === null &&
+        ((metered.truncated && metered.source !== "reported") || metered.source === "estimated");
+      const why = state.why === "shutdown"
+        ? "cut at shutdown"
+        : truncated
+        ? "upstream stream truncated: it ended before its final event"
+        : how === "failed" && state.why === null
+        ? `upstream broke off the answer: ${describe(cause)}`
+        : null;
       record({
         status: sent,
-        outcome: outcomeOf(how, upstream.status, state.why, metered?.upstreamError ?? null),
+        outcome: truncated ? "upstream_aborted" : outcomeOf(how, upstream.status, state.why, metered?.upstreamError ?? null),
         ttfbMs,
         streaming,
         responseHeaders: upstream.headers,
         meter: metered,
-        error: state.why === "shutdown" ? "cut at shutdown" : setupError,
+        // Usually all null: nothing is joined then.
+        error: setupError === null && stripError === null ? why : [why, setupError, stripError].filter(Boolean).join("; "),
       });
     };
 
     const init = { status: upstream.status, statusText: upstream.statusText, headers };
-    if (upstream.body === null) {
+    if (upstream.body === null || NULL_BODY_STATUS.has(upstream.status)) {
+      upstream.body?.cancel().catch(() => {});
       done("complete");
       return new Response(null, init);
     }
@@ -203,6 +263,10 @@ export function createProxyHandler(deps: ProxyDeps) {
       try {
         bytes = new Uint8Array(await upstream.arrayBuffer());
       } catch (err) {
+        if (state.why === "shutdown") {
+          done("failed", 503);
+          return SHUTTING_DOWN();
+        }
         if (state.why === "client") {
           done("cancelled", 0);
           return errorResponse("client_closed_request", 499, "Client closed the request");
@@ -210,24 +274,32 @@ export function createProxyHandler(deps: ProxyDeps) {
         const failure = state.why === "idle"
           ? new ProxyError("upstream_timeout", 504, `Upstream ${JSON.stringify(hostOf(target.url))} went silent mid-answer`)
           : new ProxyError("upstream_unreachable", 502, `Upstream ${JSON.stringify(hostOf(target.url))} broke off its answer: ${describe(err)}`);
-        done("failed", failure.status);
+        done("failed", failure.status, err);
         return toResponse(failure);
       }
       meter.push(bytes);
       done("complete");
       return new Response(bytes, init);
     }
+    // Waiting on the client is not upstream silence: the idle clock runs only while a read is pending.
+    state.last = Infinity;
     const body = meterBody(upstream.body, {
-      chunk(chunk) {
+      read() {
         state.last = watchdog.now();
+      },
+      chunk(chunk) {
+        state.last = Infinity;
         if (meter === null) return chunk;
         meter.push(chunk);
         return strip ? strip.chunk(chunk, meter.settled()) : chunk;
       },
       flush: () => strip?.flush() ?? null,
-      end(how) {
+      end(how, cause) {
         if (how === "cancelled") state.cut("client");
-        done(how);
+        done(how, upstream.status, cause);
+      },
+      attach(cut) {
+        state.endBody = cut;
       },
     });
     return new Response(body, init);
@@ -245,6 +317,12 @@ export function createProxyHandler(deps: ProxyDeps) {
     },
   };
 }
+
+/** Statuses whose responses have no body (`new Response` refuses one). */
+const NULL_BODY_STATUS = new Set([204, 205, 304]);
+
+const SHUTTING_DOWN = () =>
+  errorResponse("shutting_down", 503, "Kestrel is shutting down: the request was cut before it finished");
 
 /** JSON bodies up to this declared size are read whole (chat completions are a few KB; embeddings can be MBs). */
 const SMALL_JSON_BYTES = 256 * 1024;

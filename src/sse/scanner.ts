@@ -7,8 +7,8 @@
  * most one leading space and are joined with LF; `event:` sets the name; `id:`, `retry:` and unknown fields are
  * ignored; a blank line dispatches; an event without data lines is not dispatched. Two deliberate deviations:
  * the end of the stream ends an unterminated last line and dispatches an unterminated last event (recorded
- * anthropic-sdk-python streams end without a blank line), and the `event` name is null when absent instead of
- * "message".
+ * anthropic-sdk-python streams end without a blank line; `end()` says so), and the `event` name is null when
+ * absent or empty instead of "message".
  *
  * An event inside one chunk is delivered as `subarray` views with no copy. When an event spans chunks its raw
  * bytes are copied into `pieces` (copies, not views: a caller may transfer or reuse a chunk's buffer once it has
@@ -115,7 +115,8 @@ export function createSseScanner(options: SseScannerOptions): SseScanner {
     }
     if (fields.dataCount === 0) return;
     event.data = joinData(buf, fields);
-    event.event = fields.nameStart === -1 ? null : intern(buf, fields.nameStart, fields.nameEnd);
+    // An empty `event:` value names no type: WHATWG dispatches it as "message", which is null here too.
+    event.event = fields.nameStart === -1 || fields.nameStart === fields.nameEnd ? null : intern(buf, fields.nameStart, fields.nameEnd);
     event.start = base + s;
     event.end = dispatchedEnd = base + e;
     try {
@@ -270,13 +271,17 @@ export function createSseScanner(options: SseScannerOptions): SseScanner {
       offset += len;
     },
     end() {
-      if (ended) return;
+      if (ended) return false;
       ended = true;
       if (bomMatched > 0) replayHeldBom(bomMatched);
       bomMatched = -1;
+      // The stream stopped inside a line of an event: the connection closed mid-event. (A last event that only
+      // lacks its blank line is complete enough; AWAIT's blank line is complete, only its CRLF is undecided.)
+      const cut = mode === PENDING && !atLineStart;
       if (mode === PENDING || mode === AWAIT) completePending(EMPTY);
       pieces = [];
       mode = IDLE;
+      return cut;
     },
     settled() {
       if (dispatchedEnd !== -1) return dispatchedEnd;

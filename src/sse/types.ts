@@ -5,7 +5,7 @@
  * valid during the `onEvent` callback (the llhttp rule): decode or copy what you keep.
  */
 export interface SseEvent {
-  /** Value of the last `event:` line as bytes, or null when the event had none. */
+  /** Value of the last `event:` line as bytes, or null when the event had none or an empty one ("message"). */
   event: Uint8Array | null;
   /** Data lines joined with LF (WHATWG), without the trailing LF. */
   data: Uint8Array;
@@ -31,8 +31,8 @@ export interface SseScannerOptions {
 export interface SseScanner {
   /** Feed the next chunk. Never throws, never mutates the chunk. */
   push(chunk: Uint8Array): void;
-  /** End of stream: dispatches an unterminated last event. */
-  end(): void;
+  /** End of stream: dispatches an unterminated last event; true when the stream stopped mid-line inside an event. */
+  end(): boolean;
   /**
    * Stream offset where the current unfinished event block starts, or the total bytes pushed when no block is
    * open: every byte before it belongs to a dispatched event, a blank line, or a finished comment-only/dataless

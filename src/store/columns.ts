@@ -56,6 +56,9 @@ const text = (v: unknown): string => (typeof v === "string" ? v : String(v ?? ""
 const textOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : text(v));
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 const int = (v: number | null): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+// Token counts and money are summed by /api/usage: only exact integers, or one float (1e308) would turn every sum
+// over the column into REAL, Infinity or an inexact number.
+const count = (v: number | null): number | null => (Number.isSafeInteger(v) ? v : null);
 
 /** Positional values in RECORD_COLUMNS order. Hot (flusher). Throws only on JSON that cannot be stringified. */
 export function recordToParams(r: UsageRecord): SqlValue[] {
@@ -72,20 +75,20 @@ export function recordToParams(r: UsageRecord): SqlValue[] {
     r.streaming ? 1 : 0,
     int(r.duration_ms) ?? 0,
     int(r.ttfb_ms),
-    int(r.input_tokens),
-    int(r.output_tokens),
-    int(r.total_tokens),
-    int(r.cache_read_tokens),
-    int(r.cache_write_tokens),
-    int(r.cache_write_1h_tokens),
-    int(r.reasoning_tokens),
-    int(r.audio_input_tokens),
-    int(r.audio_output_tokens),
-    int(r.web_search_requests),
+    count(r.input_tokens),
+    count(r.output_tokens),
+    count(r.total_tokens),
+    count(r.cache_read_tokens),
+    count(r.cache_write_tokens),
+    count(r.cache_write_1h_tokens),
+    count(r.reasoning_tokens),
+    count(r.audio_input_tokens),
+    count(r.audio_output_tokens),
+    count(r.web_search_requests),
     text(r.usage_source),
     json(r.usage_native),
     textOrNull(r.cost_usd),
-    int(r.cost_pico),
+    count(r.cost_pico),
     json(r.cost_breakdown),
     r.priced ? 1 : 0,
     textOrNull(r.price_version),

@@ -35,7 +35,7 @@ export interface UsageRecord {
   audio_output_tokens: number | null;
   web_search_requests: number | null;
   usage_source: UsageSource;
-  /** The provider's usage object, verbatim, or null. */
+  /** The provider's usage object, verbatim when small and shallow (src/usage/validate.ts), else a marker; or null. */
   usage_native: unknown;
   /** Exact decimal USD, or null when unpriced. */
   cost_usd: string | null;

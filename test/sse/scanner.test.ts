@@ -100,8 +100,12 @@ const ROWS: [string, Row][] = [
   ],
   // an event with only an event line is not dispatched, and its name does not leak into the next
   ["event only", { chunks: ["event: x\n\ndata: y\n\n"], events: [ev("y", 10, 19)] }],
-  // empty event name is an empty name, not null
-  ["empty event name", { chunks: ["event:\ndata: y\n\n"], events: [ev("y", 0, 16, "")] }],
+  // an empty event name names no type: WHATWG dispatches it as "message", null here like an absent one
+  ["empty event name", { chunks: ["event:\ndata: y\n\n"], events: [ev("y", 0, 16)] }],
+  // one space after the colon is dropped, leaving an empty name
+  ["empty event name after a space", { chunks: ["event: \ndata: y\n\n"], events: [ev("y", 0, 17)] }],
+  // the last event line wins, even when it is empty
+  ["empty event name last", { chunks: ["event: x\nevent:\ndata: y\n\n"], events: [ev("y", 0, 25)] }],
   // id, retry, unknown fields and look-alike names are ignored
   [
     "ignored fields",
