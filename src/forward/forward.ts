@@ -36,10 +36,13 @@ export function hostOf(url: string): string {
 }
 
 export async function sendUpstream(call: UpstreamCall, options: ForwardOptions): Promise<Response> {
+  // Once fetch has settled it evidently connected (or failed on its own): a probe that times out later — fetch
+  // used a pooled connection or another address family — must not abort a healthy answer mid-stream.
+  let settled = false;
   if (options.probe) {
     const origin = call.url.slice(0, call.url.indexOf("/", call.url.indexOf("//") + 2));
     options.probe(origin, options.connectTimeoutMs).then((result) => {
-      if (result === "timeout") call.onConnectTimeout();
+      if (result === "timeout" && !settled) call.onConnectTimeout();
     });
   }
   try {
@@ -74,6 +77,8 @@ export async function sendUpstream(call: UpstreamCall, options: ForwardOptions):
       default:
         throw new ProxyError("upstream_unreachable", 502, `Cannot reach upstream ${JSON.stringify(host)}: ${describe(err)}`);
     }
+  } finally {
+    settled = true;
   }
 }
 
