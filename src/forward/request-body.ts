@@ -36,13 +36,18 @@ export async function readRequestBody(req: Request): Promise<RequestBody> {
   return { body: bytes, json, length: null };
 }
 
-/** True for a streaming request that did not ask for usage chunks itself. */
+/**
+ * True for a streaming request that did not ask for usage chunks itself. A `stream_options` that is not an
+ * object is the client's mistake to hear about from the provider, not one for Kestrel to paper over.
+ */
 export function lacksStreamUsage(json: unknown): boolean {
   if (typeof json !== "object" || json === null) return false;
   const body = json as { stream?: unknown; stream_options?: unknown };
   if (body.stream !== true) return false;
   const options = body.stream_options;
-  return !(typeof options === "object" && options !== null && (options as { include_usage?: unknown }).include_usage === true);
+  if (options === undefined || options === null) return true;
+  if (typeof options !== "object" || Array.isArray(options)) return false;
+  return (options as { include_usage?: unknown }).include_usage !== true;
 }
 
 /** The same request asking for usage (`stream_options.include_usage: true`), other options kept. */

@@ -4,6 +4,7 @@ import { errorResponse, ProxyError, toResponse } from "../errors.ts";
 import type { ConnectProbe } from "../forward/connect-probe.ts";
 import { ClientGone, type Cut, hostOf } from "../forward/forward.ts";
 import { clientResponseHeaders } from "../forward/headers.ts";
+import { createRefusalMemory } from "../forward/refusals.ts";
 import { type SendOptions, sendRequest } from "../forward/send.ts";
 import type { Watchdog } from "../forward/watchdog.ts";
 import { type BodyEnd, meterBody } from "../meter/body.ts";
@@ -80,9 +81,9 @@ export function createProxyHandler(deps: ProxyDeps) {
     connectTimeoutMs: config.connectTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
     injectStreamUsage: config.injectStreamUsage,
-    refused: new Set(),
-    onRefused: (provider) =>
-      deps.warn(`${provider} refused stream_options.include_usage: resent as the client sent it; not asking again`),
+    refused: createRefusalMemory(),
+    onRefused: (endpoint) =>
+      deps.warn(`${endpoint} refused stream_options.include_usage: resent as the client sent it; not asking it again for an hour`),
   };
 
   async function handle(req: Request): Promise<Response> {
