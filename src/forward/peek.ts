@@ -2,47 +2,42 @@
  * @module The start of a response body, read with a size cap and a deadline, and the whole body still
  * available afterwards. Used where Kestrel must look at an upstream error before deciding what the client gets:
  * a huge (or decompression-bomb) body or one that trickles is passed on as a stream instead of being buffered.
+ * A body that breaks off while being read throws, as `arrayBuffer()` would.
  */
 
-export interface Peeked {
-  /** Everything read, when the body ended within the cap and the deadline; else null. */
-  whole: Uint8Array | null;
-  /** A response with the upstream's status, headers and every body byte (read ones first). */
-  response: Response;
-}
+export type Peeked =
+  /** The body ended within the cap and the deadline: every byte. */
+  | { whole: Uint8Array; stream: null }
+  /** It did not: the bytes read, then the rest, as one stream. */
+  | { whole: null; stream: ReadableStream<Uint8Array> };
 
-export async function peekBody(upstream: Response, maxBytes: number, timeoutMs: number): Promise<Peeked> {
-  if (upstream.body === null) return { whole: new Uint8Array(0), response: upstream };
-  const reader = upstream.body.getReader();
+/** `timeoutMs` null: no deadline of its own (the caller's idle watchdog aborts a silent body). */
+export async function peekBody(body: ReadableStream<Uint8Array>, maxBytes: number, timeoutMs: number | null): Promise<Peeked> {
+  const reader = body.getReader();
   const parts: Uint8Array[] = [];
   let size = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), timeoutMs)));
+  const late = timeoutMs === null ? null : new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), timeoutMs)));
   let pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
   try {
     while (size <= maxBytes) {
       pending = reader.read();
-      const next = await Promise.race([pending, late]);
+      const next = late === null ? await pending : await Promise.race([pending, late]);
       if (next === "late") break;
       pending = null;
-      if (next.done) {
-        const whole = join(parts, size);
-        return { whole, response: new Response(whole as Uint8Array<ArrayBuffer>, upstream) };
-      }
+      if (next.done) return { whole: join(parts, size), stream: null };
       parts.push(next.value);
       size += next.value.byteLength;
     }
-  } catch (err) {
-    // The body broke off: the client gets what arrived, then the same failure.
-    pending = Promise.reject(err);
   } finally {
     clearTimeout(timer);
   }
-  return { whole: null, response: new Response(replay(parts, reader, pending), upstream) };
+  return { whole: null, stream: replay(parts, reader, pending) };
 }
 
 function join(parts: readonly Uint8Array[], size: number): Uint8Array {
   if (parts.length === 1) return parts[0]!;
+  if (parts.length === 0) return new Uint8Array(0);
   const out = new Uint8Array(size);
   let at = 0;
   for (const part of parts) {

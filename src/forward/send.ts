@@ -24,7 +24,10 @@ export interface SendOptions extends ForwardOptions {
 }
 
 const REFUSAL = /stream_options|include_usage/;
-/** A refusal is a short JSON error that arrives at once; anything bigger or slower is passed on untouched. */
+/**
+ * A refusal is a short JSON error that arrives at once; anything bigger or slower is passed on as it comes (the
+ * deadline stays under the idle timeout so the watchdog does not cut the exchange while Kestrel is reading).
+ */
 const REFUSAL_MAX_BYTES = 64 * 1024;
 const REFUSAL_MAX_MS = 10_000;
 const decoder = new TextDecoder();
@@ -49,9 +52,10 @@ export async function sendRequest(req: Request, spec: ProviderSpec, facts: Reque
   if (upstream.status !== 400 && upstream.status !== 422) return { upstream, injected: true };
 
   // Read the error (capped, with a deadline) to see whether our addition was the problem.
-  const peeked = await peekBody(upstream, REFUSAL_MAX_BYTES, Math.min(REFUSAL_MAX_MS, options.idleTimeoutMs));
+  if (upstream.body === null) return { upstream, injected: true };
+  const peeked = await peekBody(upstream.body, REFUSAL_MAX_BYTES, Math.min(REFUSAL_MAX_MS, options.idleTimeoutMs / 2));
   if (peeked.whole === null || !REFUSAL.test(decoder.decode(peeked.whole))) {
-    return { upstream: peeked.response, injected: true };
+    return { upstream: new Response(peeked.whole as Uint8Array<ArrayBuffer> ?? peeked.stream, upstream), injected: true };
   }
   headers.set("content-length", String((original.body as Uint8Array).byteLength));
   const resent = await send(original);

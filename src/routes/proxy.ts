@@ -5,6 +5,7 @@ import type { ConnectProbe } from "../forward/connect-probe.ts";
 import { ClientGone, type Cut, hostOf } from "../forward/forward.ts";
 import { clientResponseHeaders } from "../forward/headers.ts";
 import { createRefusalMemory } from "../forward/refusals.ts";
+import { peekBody } from "../forward/peek.ts";
 import { type SendOptions, sendRequest } from "../forward/send.ts";
 import type { Watchdog } from "../forward/watchdog.ts";
 import { type BodyEnd, meterBody } from "../meter/body.ts";
@@ -195,12 +196,16 @@ export function createProxyHandler(deps: ProxyDeps) {
       done("complete");
       return new Response(null, init);
     }
+    let source: ReadableStream<Uint8Array> = upstream.body;
     if (framing === "json" && meter !== null && isSmall(upstream.headers)) {
       // A small JSON body arrives whole after generation and no client parses half of one: reading it in one go
       // costs the client nothing and skips the per-chunk stream machinery (research/runtimes.md §6, BENCHMARKS.md).
-      let bytes: Uint8Array<ArrayBuffer>;
+      // The declared length is the compressed one, so the decoded bytes are capped: past the cap the body streams.
+      let bytes: Uint8Array | null;
       try {
-        bytes = new Uint8Array(await upstream.arrayBuffer());
+        const peeked = await peekBody(upstream.body, SMALL_JSON_DECODED_BYTES, null);
+        bytes = peeked.whole;
+        source = peeked.stream ?? source;
       } catch (err) {
         if (state.why === "client") {
           done("cancelled", 0);
@@ -212,11 +217,13 @@ export function createProxyHandler(deps: ProxyDeps) {
         done("failed", failure.status);
         return toResponse(failure);
       }
-      meter.push(bytes);
-      done("complete");
-      return new Response(bytes, init);
+      if (bytes !== null) {
+        meter.push(bytes);
+        done("complete");
+        return new Response(bytes as Uint8Array<ArrayBuffer>, init);
+      }
     }
-    const body = meterBody(upstream.body, {
+    const body = meterBody(source, {
       chunk(chunk) {
         state.last = watchdog.now();
         if (meter === null) return chunk;
@@ -247,6 +254,9 @@ export function createProxyHandler(deps: ProxyDeps) {
 
 /** JSON bodies up to this declared size are read whole (chat completions are a few KB; embeddings can be MBs). */
 const SMALL_JSON_BYTES = 256 * 1024;
+
+/** Decoded bytes the small-JSON path buffers at most (a 256 KiB brotli body can decode to gigabytes). */
+const SMALL_JSON_DECODED_BYTES = 4 * 1024 * 1024;
 
 function isSmall(headers: Headers): boolean {
   const length = Number(headers.get("content-length") ?? NaN);

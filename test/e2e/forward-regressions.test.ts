@@ -1,23 +1,42 @@
 // Forwarding over real sockets: compressed answers (zstd, decompression bombs), the request-body timeout and
 // methods Kestrel does not forward.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { after, before, test } from "node:test";
 import zlib from "node:zlib";
 import { type Kestrel, startKestrel } from "../_helpers/kestrel.ts";
-import { type Mock, startMock } from "../_helpers/mock-upstream.ts";
+import { type Mock, sleep, startMock } from "../_helpers/mock-upstream.ts";
+import { IS_BUN } from "../_helpers/runtime.ts";
 
 const JSON_BODY = JSON.stringify({ id: "x", model: "gpt-4o-mini", choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } });
 const ZSTD_MAGIC = "28b52ffd";
 /** zstd exists in node:zlib on Bun and Deno (Node ≥ 22.15); the installed @types/node predates it. */
 const zstd = zlib as unknown as { zstdCompressSync(b: string): Buffer; zstdDecompressSync(b: Buffer): Buffer };
 
+/** 217 bytes of brotli that decode to {@link BOMB_BYTES} of JSON: a decompression bomb. */
+const BOMB_BYTES = 192 * 1024 * 1024;
+const BOMB = (() => {
+  const json = Buffer.alloc(BOMB_BYTES, 0x78);
+  json.write('{"pad":"', 0);
+  json.write('"}', BOMB_BYTES - 2);
+  return zlib.brotliCompressSync(json, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5, [zlib.constants.BROTLI_PARAM_LGWIN]: 24 } });
+})();
+/** Kestrel's peak RSS may grow by this much while a bomb passes (buffering it would take all of BOMB_BYTES). */
+const RSS_ALLOWANCE = 96 * 1024 * 1024;
+
 let mock: Mock;
 let kestrel: Kestrel;
 
 before(async () => {
-  mock = await startMock((req, res) => {
+  mock = await startMock((req, res, body) => {
     const accepted = String(req.headers["accept-encoding"] ?? "");
+    if (req.url!.endsWith("/embeddings") || (req.url!.endsWith("/chat/completions") && body.length > 0 && JSON.parse(body.toString()).stream_options)) {
+      // Declared small (217 bytes), decoded huge; on the chat path an error, as if refusing stream_options.
+      res.writeHead(req.url!.endsWith("/embeddings") ? 200 : 400, { "content-type": "application/json", "content-encoding": "br", "content-length": BOMB.length });
+      res.end(BOMB);
+      return;
+    }
     // Honours Accept-Encoding, preferring zstd as real CDNs do; `/zstd-always` sends zstd whatever was asked.
     if (req.url === "/zstd-always" || /\bzstd\b/.test(accepted)) {
       res.writeHead(200, { "content-type": "application/json", "content-encoding": "zstd" });
@@ -75,4 +94,137 @@ test("a zstd answer nobody asked for is labelled truthfully", async () => {
   const res = await raw("/openai/zstd-always");
   assert.equal(res.status, 200);
   assertLabelMatches(res);
+});
+
+/** Kestrel's peak resident set so far, in bytes (Linux). */
+function peakRss(k: Kestrel): number {
+  const status = readFileSync(`/proc/${k.proc.pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+/**
+ * Peak RSS says "buffered" only on Bun: Deno collects fetch's 64 KiB chunks lazily, and streaming 192 MB through
+ * it peaks about as high as buffering them (measured: +476 MB streamed, +405 MB buffered), so on Deno the
+ * held-upstream tests below are what show the body is not buffered.
+ */
+function assertRssBounded(k: Kestrel, before: number) {
+  if (!IS_BUN) return;
+  const grown = peakRss(k) - before;
+  assert.ok(grown < RSS_ALLOWANCE, `peak RSS grew by ${grown} bytes`);
+}
+
+/** Reads a body to the end without keeping it; returns its length. */
+async function drain(res: Response): Promise<number> {
+  let total = 0;
+  const reader = res.body!.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) total += r.value.byteLength;
+  return total;
+}
+
+const embeddings = (url: string) =>
+  fetch(`${url}/openai/v1/embeddings`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "text-embedding-3-small", input: "x" }),
+  });
+
+const streamingChat = (url: string) =>
+  fetch(`${url}/openai/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "gpt-4o-mini", stream: true, messages: [] }),
+  });
+
+test("a small compressed JSON answer that decodes to hundreds of MB streams through without being buffered", async () => {
+  const before = peakRss(kestrel);
+  const from = kestrel.lines.length;
+  const res = await embeddings(kestrel.url);
+  assert.equal(res.status, 200);
+  assert.equal(await drain(res), BOMB_BYTES);
+  assertRssBounded(kestrel, before);
+  await kestrel.waitForLine(/OpenAI API Usage/, 15_000, from);
+});
+
+test("an error body after an injected stream_options is not buffered whole, however far it decodes", async () => {
+  const before = peakRss(kestrel);
+  const from = kestrel.lines.length;
+  const res = await streamingChat(kestrel.url);
+  assert.equal(res.status, 400);
+  assert.equal(await drain(res), BOMB_BYTES);
+  assertRssBounded(kestrel, before);
+  await kestrel.waitForLine(/OpenAI API Usage/, 15_000, from);
+});
+
+/**
+ * An upstream that sends the first half of a gzip body (already tens of MB decoded) and holds the rest until the
+ * client has Kestrel's response headers — which a Kestrel that buffers the whole decoded body never sends. After
+ * `patienceMs` it gives up waiting and finishes, so the test ends either way; `waitedOut` tells which happened.
+ */
+async function holdingUpstream(status: number, patienceMs = 8000) {
+  const json = Buffer.alloc(64 * 1024 * 1024, 0x78);
+  json.write('{"pad":"', 0);
+  json.write('"}', json.length - 2);
+  const gz = zlib.gzipSync(json);
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const state = { waitedOut: false, release, length: json.length };
+  const upstream = await startMock(async (_req, res) => {
+    res.writeHead(status, { "content-type": "application/json", "content-encoding": "gzip", "content-length": gz.length });
+    res.write(gz.subarray(0, gz.length >> 1));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([released, new Promise<void>((resolve) => (timer = setTimeout(() => {
+      state.waitedOut = true;
+      resolve();
+    }, patienceMs)))]);
+    clearTimeout(timer);
+    res.end(gz.subarray(gz.length >> 1));
+  });
+  return { upstream, state };
+}
+
+for (const [name, status, call] of [
+  ["a small compressed JSON answer", 200, embeddings],
+  ["an error answer to an injected stream_options", 400, streamingChat],
+] as const) {
+  test(`${name} starts reaching the client before the upstream has sent all of it`, async () => {
+    const { upstream, state } = await holdingUpstream(status);
+    const k = await startKestrel(["--upstream", `openai=${upstream.url}`]);
+    try {
+      const res = await call(k.url);
+      state.release();
+      assert.equal(res.status, status);
+      assert.equal(await drain(res), state.length);
+      assert.equal(state.waitedOut, false, "Kestrel answered only after the upstream's whole body: it buffered it");
+    } finally {
+      await k.stop();
+      await upstream.close();
+    }
+  });
+}
+
+test("a trickling error body after an injected stream_options reaches the client instead of hanging the request", async () => {
+  const slow = await startMock(async (_req, res) => {
+    res.writeHead(400, { "content-type": "application/json" });
+    res.write('{"error":{"message":"stream_options');
+    for (let i = 0; i < 15; i++) {
+      await sleep(100);
+      res.write(" ");
+    }
+    res.end('"}}');
+  });
+  const k = await startKestrel(["--upstream", `openai=${slow.url}`, "--idle-timeout", "1s"]);
+  try {
+    const res = await fetch(`${k.url}/openai/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o-mini", stream: true, messages: [] }),
+    });
+    assert.equal(res.status, 400);
+    assert.equal(await res.text(), `{"error":{"message":"stream_options${" ".repeat(15)}"}}`);
+    assert.equal(slow.received.length, 1, "too slow to judge: passed on, not resent");
+    await k.waitForLine(/OpenAI API Usage/);
+  } finally {
+    await k.stop();
+    await slow.close();
+  }
 });
