@@ -125,3 +125,28 @@ test("one model (or deployment) refusing stream_options leaves the others asked 
     await mock.close();
   }
 });
+
+test("an injected stream reaches the client byte for byte as the upstream sends it without the injection", async () => {
+  // OpenAI's behaviour: with include_usage every chunk carries "usage":null and a usage-only chunk comes last.
+  const mock = await startMock((_req, res, body) => {
+    const withUsage = JSON.parse(body.toString()).stream_options?.include_usage === true;
+    const usage = withUsage ? ',"usage":null' : "";
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    for (const piece of ["Hel", "lo"]) {
+      res.write(`data: {"id":"c","model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"${piece}"},"finish_reason":null}]${usage},"obfuscation":"q"}\n\n`);
+    }
+    if (withUsage) res.write('data: {"id":"c","model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}\n\n');
+    res.end("data: [DONE]\n\n");
+  });
+  const k = await startKestrel(["--upstream", `openai=${mock.url}`]);
+  try {
+    const direct = await (await fetch(`${mock.url}/v1/chat/completions`, { method: "POST", body: '{"stream":true}' })).text();
+    const res = await chat(k.url);
+    assert.equal(await res.text(), direct);
+    assert.ok(asked(mock, 1), "Kestrel did ask for usage");
+    await k.waitForLine(/OpenAI API Usage .*Tokens: Prompt=5\/Completion=2\/Total=7/);
+  } finally {
+    await k.stop();
+    await mock.close();
+  }
+});
