@@ -2,8 +2,8 @@
 import { ProxyError } from "../errors.ts";
 import type { ConnectProbe } from "./connect-probe.ts";
 
-/** Why Kestrel cut an exchange short (null while it runs). */
-export type Cut = "client" | "idle" | "connect" | "shutdown";
+/** Why Kestrel cut an exchange short (null while it runs); `body`: the client's request body went silent. */
+export type Cut = "client" | "idle" | "connect" | "shutdown" | "body";
 
 export interface UpstreamCall {
   url: string;
@@ -14,6 +14,8 @@ export interface UpstreamCall {
   /** Set by whoever aborts the controller, before aborting. */
   cut(): Cut | null;
   onConnectTimeout(): void;
+  /** Bytes of the client's request body moved (`done`: it ended, or the upstream answered without the rest). */
+  onBodyProgress(done: boolean): void;
 }
 
 export interface ForwardOptions {
@@ -74,12 +76,20 @@ export async function sendUpstream(call: UpstreamCall, options: ForwardOptions):
           504,
           `Upstream ${JSON.stringify(host)} did not answer within ${options.idleTimeoutMs} ms`,
         );
+      case "body":
+        throw bodyTimeout(options);
       default:
         throw new ProxyError("upstream_unreachable", 502, `Cannot reach upstream ${JSON.stringify(host)}: ${describe(err)}`);
     }
   } finally {
     settled = true;
+    call.onBodyProgress(true);
   }
+}
+
+/** The client stopped sending its request body: its fault, not the upstream's (408, not 504). */
+export function bodyTimeout(options: ForwardOptions): ProxyError {
+  return new ProxyError("client_timeout", 408, `The request body stalled: no bytes from the client for ${options.idleTimeoutMs} ms`);
 }
 
 function describe(err: unknown): string {

@@ -18,15 +18,29 @@ export interface RequestBody {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Reads the body when it is small JSON with a declared length; otherwise hands the stream through. */
-export async function readRequestBody(req: Request): Promise<RequestBody> {
-  if (req.body === null) return { body: null, json: undefined, length: null };
+/** How the body's progress is reported (the idle watchdog) and how reading it is stopped. */
+export interface BodyWatch {
+  /** Bytes arrived; `done` once the body has ended. */
+  progress(done: boolean): void;
+  /** Aborted when the exchange is cut (client gone, body stalled, shutdown). */
+  signal: AbortSignal;
+}
+
+/**
+ * Reads the body when it is small JSON with a declared length; otherwise hands the stream through. Either way
+ * every chunk from the client is reported, so a stalled upload is told apart from a slow upstream.
+ */
+export async function readRequestBody(req: Request, watch: BodyWatch): Promise<RequestBody> {
+  if (req.body === null) {
+    watch.progress(true);
+    return { body: null, json: undefined, length: null };
+  }
   const type = req.headers.get("content-type");
   const length = Number(req.headers.get("content-length") ?? NaN);
   if (type === null || !type.includes("json") || !(length <= INSPECT_MAX_BYTES)) {
-    return { body: req.body, json: undefined, length: null };
+    return { body: watched(req.body, watch), json: undefined, length: null };
   }
-  const bytes = new Uint8Array(await req.arrayBuffer());
+  const bytes = await readAll(req.body, watch);
   let json: unknown;
   try {
     json = JSON.parse(decoder.decode(bytes));
@@ -34,6 +48,53 @@ export async function readRequestBody(req: Request): Promise<RequestBody> {
     json = undefined; // not our business: the provider answers malformed JSON itself
   }
   return { body: bytes, json, length: null };
+}
+
+/** The whole body; throws when the exchange is cut while reading (a stalled client never finishes it). */
+async function readAll(body: ReadableStream<Uint8Array>, watch: BodyWatch): Promise<Uint8Array<ArrayBuffer>> {
+  const reader = body.getReader();
+  const stop = () => void reader.cancel().catch(() => {});
+  watch.signal.addEventListener("abort", stop, { once: true });
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (watch.signal.aborted) throw new Error("request body read cut short");
+      if (done) break;
+      parts.push(value);
+      size += value.byteLength;
+      watch.progress(false);
+    }
+  } finally {
+    watch.signal.removeEventListener("abort", stop);
+  }
+  watch.progress(true);
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
+/** The client's body as fetch will pull it, reporting each chunk. */
+function watched(body: ReadableStream<Uint8Array>, watch: BodyWatch): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) {
+        watch.progress(true);
+        controller.close();
+        return;
+      }
+      watch.progress(false);
+      controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, { highWaterMark: 0 });
 }
 
 /**

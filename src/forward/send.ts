@@ -4,7 +4,7 @@
  * send the client's original request instead, so the client never sees an error Kestrel caused.
  */
 import type { ProviderSpec, RequestFacts } from "../providers/types.ts";
-import { type ForwardOptions, hostOf, sendUpstream, type UpstreamCall } from "./forward.ts";
+import { bodyTimeout, ClientGone, type ForwardOptions, hostOf, sendUpstream, type UpstreamCall } from "./forward.ts";
 import { upstreamRequestHeaders } from "./headers.ts";
 import { peekBody } from "./peek.ts";
 import { type RefusalMemory, refusalKey } from "./refusals.ts";
@@ -36,7 +36,16 @@ type Call = Omit<UpstreamCall, "headers" | "body">;
 
 export async function sendRequest(req: Request, spec: ProviderSpec, facts: RequestFacts, call: Call, options: SendOptions): Promise<Sent> {
   const headers = upstreamRequestHeaders(req.headers);
-  const original = await readRequestBody(req);
+  let original: RequestBody;
+  try {
+    original = await readRequestBody(req, { progress: call.onBodyProgress, signal: call.controller.signal });
+  } catch (err) {
+    const why = call.cut();
+    if (why === "body") throw bodyTimeout(options);
+    if (why === "idle" || why === "connect") throw err;
+    // The client went away mid-upload (or Kestrel is shutting down): nobody to answer.
+    throw new ClientGone("Client went away while sending the request body");
+  }
   facts.body = original.json;
   const send = (body: RequestBody) => sendUpstream({ ...call, headers, body: body.body }, options);
 

@@ -60,6 +60,8 @@ class Live {
   readonly controller = new AbortController();
   why: Cut | null = null;
   last: number;
+  /** The client's request body is still arriving: silence now is the client's, not the upstream's. */
+  receiving = true;
   constructor(readonly watchdog: Watchdog) {
     this.last = watchdog.now();
   }
@@ -69,8 +71,13 @@ class Live {
     this.controller.abort();
   }
   onIdle() {
-    this.cut("idle");
+    this.cut(this.receiving ? "body" : "idle");
   }
+  /** Request body progress: bytes moved (stamped like response bytes), or it ended. */
+  readonly onBodyProgress = (done: boolean) => {
+    this.last = this.watchdog.now();
+    if (done) this.receiving = false;
+  };
 }
 
 export function createProxyHandler(deps: ProxyDeps) {
@@ -97,6 +104,12 @@ export function createProxyHandler(deps: ProxyDeps) {
     } catch (err) {
       if (err instanceof ProxyError) return toResponse(err);
       throw err;
+    }
+    if (!FORWARDED_METHODS.has(req.method)) {
+      // Nothing was sent upstream, so nothing to record (like an unknown provider).
+      const response = errorResponse("method_not_allowed", 405, `Method ${JSON.stringify(req.method.slice(0, 32))} is not forwarded`);
+      response.headers.set("allow", ALLOW);
+      return response;
     }
     const spec = getProvider(target.provider)!;
     const state = new Live(watchdog);
@@ -141,6 +154,7 @@ export function createProxyHandler(deps: ProxyDeps) {
         controller: state.controller,
         cut: () => state.why,
         onConnectTimeout: () => state.cut("connect"),
+        onBodyProgress: state.onBodyProgress,
       }, sending));
     } catch (err) {
       if (err instanceof ClientGone || state.why === "client") {
@@ -150,10 +164,13 @@ export function createProxyHandler(deps: ProxyDeps) {
       const failure = err instanceof ProxyError ? err : new ProxyError("internal_error", 500, describe(err));
       record({
         status: failure.status,
-        outcome: failure.code === "upstream_timeout" ? "timeout" : "error",
+        outcome: failure.code === "upstream_timeout" ? "timeout" : failure.code === "client_timeout" ? "client_timeout" : "error",
         error: failure.message,
       });
-      return toResponse(failure);
+      const response = toResponse(failure);
+      // The rest of a stalled body may never come: without this the runtime keeps the connection open for it.
+      if (failure.code === "client_timeout") response.headers.set("connection", "close");
+      return response;
     }
 
     const ttfbMs = performance.now() - t0;
@@ -251,6 +268,14 @@ export function createProxyHandler(deps: ProxyDeps) {
     },
   };
 }
+
+/**
+ * Methods provider APIs use. Others (WebDAV, `TRACE`, which fetch refuses to send, made-up ones) get 405 rather
+ * than a misleading upstream error. Bun's server closes the connection on a method it does not know (`FOO`)
+ * before Kestrel sees the request; Deno's passes every method through.
+ */
+const FORWARDED_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+const ALLOW = [...FORWARDED_METHODS].join(", ");
 
 /** JSON bodies up to this declared size are read whole (chat completions are a few KB; embeddings can be MBs). */
 const SMALL_JSON_BYTES = 256 * 1024;

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { after, before, test } from "node:test";
 import zlib from "node:zlib";
 import { type Kestrel, startKestrel } from "../_helpers/kestrel.ts";
@@ -226,5 +227,122 @@ test("a trickling error body after an injected stream_options reaches the client
   } finally {
     await k.stop();
     await slow.close();
+  }
+});
+
+/** True when `text` holds a whole response with a Content-Length. */
+function complete(text: string): boolean {
+  const split = text.indexOf("\r\n\r\n");
+  const length = /content-length: (\d+)/i.exec(text.slice(0, split));
+  return split >= 0 && length !== null && Buffer.byteLength(text.slice(split + 4)) >= Number(length[1]);
+}
+
+/**
+ * Sends `head` (and `body`) over raw TCP and never more; resolves with what came back once the server closes
+ * (or, unless `waitForClose`, once a whole response arrived), or at the deadline.
+ */
+function rawExchange(url: string, head: string, body = "", waitForClose = true, deadlineMs = 20_000): Promise<{ text: string; closedByServer: boolean }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const socket = connect(Number(port), hostname, () => socket.write(head + body));
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ text, closedByServer: false });
+    }, deadlineMs);
+    socket.on("data", (d: Buffer) => {
+      text += d.toString("utf8");
+      if (!waitForClose && complete(text)) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve({ text, closedByServer: false });
+      }
+    });
+    socket.on("error", reject);
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve({ text, closedByServer: true });
+    });
+  });
+}
+
+/** Status line and parsed JSON body of a raw HTTP/1.1 response. */
+function parseRaw(text: string): { status: number; headers: string; json: { error: { code: string } } } {
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+  const split = text.indexOf("\r\n\r\n");
+  const headers = text.slice(0, split).toLowerCase();
+  let body = text.slice(split + 4);
+  if (/transfer-encoding: chunked/.test(headers)) body = body.replace(/^[0-9a-f]+\r\n/, "").replace(/\r\n0\r\n\r\n$/, "");
+  return { status, headers, json: JSON.parse(body) };
+}
+
+for (const [kind, type] of [["small JSON", "application/json"], ["streamed", "application/octet-stream"]] as const) {
+  test(`a ${kind} request body that stalls is answered 408 client_timeout, the connection freed and the exchange recorded`, async () => {
+    // Answers only once the whole body arrived, as an upload endpoint does (Kestrel giving up resets it).
+    const upstream = await startMock((req, res) => {
+      req.on("error", () => {});
+      req.resume();
+      req.on("end", () => res.end("{}"));
+    }, { streamBody: true });
+    const k = await startKestrel(["--upstream", `openai=${upstream.url}`, "--idle-timeout", "1s"]);
+    try {
+      const head = `POST /openai/v1/files HTTP/1.1\r\nHost: ${new URL(k.url).host}\r\nContent-Type: ${type}\r\nContent-Length: 1000\r\n\r\n`;
+      const { text, closedByServer } = await rawExchange(k.url, head, '{"model":"x",', IS_BUN);
+        const res = parseRaw(text);
+      assert.equal(res.status, 408, text);
+      assert.equal(res.json.error.code, "client_timeout");
+      // Deno 2.9's server holds a connection whose request body was left unread until the client closes it,
+      // whatever the response says (`connection: close` included); Bun closes it.
+      if (IS_BUN) assert.ok(closedByServer, "Kestrel keeps the half-sent request's connection open");
+      await k.waitForLine(/Status: 408, Outcome: client_timeout/);
+    } finally {
+      await k.stop();
+      await upstream.close();
+    }
+  });
+
+  test(`a slow but live ${kind} upload is not cut by the idle timeout`, async () => {
+    const upstream = await startMock((_req, res, body) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ received: body.length }));
+    });
+    const k = await startKestrel(["--upstream", `openai=${upstream.url}`, "--idle-timeout", "1s"]);
+    try {
+      const piece = new TextEncoder().encode(" ".repeat(10));
+      let sent = 0;
+      // 6 pieces 400 ms apart: the upload takes over twice the idle limit, but never goes silent that long.
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (sent === 6) return controller.close();
+          if (sent > 0) await sleep(400);
+          sent++;
+          controller.enqueue(piece);
+        },
+      });
+      const res = await fetch(`${k.url}/openai/v1/files`, {
+        method: "POST",
+        headers: { "content-type": type, "content-length": "60" },
+        body,
+        duplex: "half",
+      } as RequestInit);
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { received: 60 });
+    } finally {
+      await k.stop();
+      await upstream.close();
+    }
+  });
+}
+
+test("a method Kestrel does not forward gets a 405 JSON answer, not a closed socket", async () => {
+  const host = new URL(kestrel.url).host;
+  // Bun's HTTP parser closes the connection on a method it does not know (`FOO`) before any handler runs;
+  // `QUERY` reaches the handler on both runtimes, `FOO` only on Deno.
+  for (const method of IS_BUN ? ["QUERY", "TRACE"] : ["QUERY", "TRACE", "FOO"]) {
+    const { text } = await rawExchange(kestrel.url, `${method} /openai/v1/models HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    const res = parseRaw(text);
+    assert.equal(res.status, 405, `${method}: ${text}`);
+    assert.equal(res.json.error.code, "method_not_allowed");
+    assert.match(res.headers, /allow: get, head, post, put, patch, delete, options/);
   }
 });
