@@ -230,11 +230,19 @@ test("a trickling error body after an injected stream_options reaches the client
   }
 });
 
-/** True when `text` holds a whole response with a Content-Length. */
+/** One piece of a slow upload. */
+const PIECE = 1024;
+
+const BODY_KINDS = [["small JSON", "application/json"], ["streamed", "application/octet-stream"]] as const;
+
+/** True when `text` holds a whole response (with a Content-Length, or chunked up to the last chunk). */
 function complete(text: string): boolean {
   const split = text.indexOf("\r\n\r\n");
-  const length = /content-length: (\d+)/i.exec(text.slice(0, split));
-  return split >= 0 && length !== null && Buffer.byteLength(text.slice(split + 4)) >= Number(length[1]);
+  if (split < 0) return false;
+  const head = text.slice(0, split);
+  if (/transfer-encoding: chunked/i.test(head)) return text.endsWith("\r\n0\r\n\r\n");
+  const length = /content-length: (\d+)/i.exec(head);
+  return length !== null && Buffer.byteLength(text.slice(split + 4)) >= Number(length[1]);
 }
 
 /**
@@ -267,7 +275,7 @@ function rawExchange(url: string, head: string, body = "", waitForClose = true, 
 }
 
 /** Status line and parsed JSON body of a raw HTTP/1.1 response. */
-function parseRaw(text: string): { status: number; headers: string; json: { error: { code: string } } } {
+function parseRaw(text: string): { status: number; headers: string; json: { error: { code: string } } & Record<string, unknown> } {
   const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
   const split = text.indexOf("\r\n\r\n");
   const headers = text.slice(0, split).toLowerCase();
@@ -276,7 +284,8 @@ function parseRaw(text: string): { status: number; headers: string; json: { erro
   return { status, headers, json: JSON.parse(body) };
 }
 
-for (const [kind, type] of [["small JSON", "application/json"], ["streamed", "application/octet-stream"]] as const) {
+// A streamed upload is watched chunk by chunk on Bun only (src/forward/request-body.ts says why).
+for (const [kind, type] of IS_BUN ? BODY_KINDS : BODY_KINDS.slice(0, 1)) {
   test(`a ${kind} request body that stalls is answered 408 client_timeout, the connection freed and the exchange recorded`, async () => {
     // Answers only once the whole body arrived, as an upload endpoint does (Kestrel giving up resets it).
     const upstream = await startMock((req, res) => {
@@ -308,25 +317,24 @@ for (const [kind, type] of [["small JSON", "application/json"], ["streamed", "ap
     });
     const k = await startKestrel(["--upstream", `openai=${upstream.url}`, "--idle-timeout", "1s"]);
     try {
-      const piece = new TextEncoder().encode(" ".repeat(10));
-      let sent = 0;
-      // 6 pieces 400 ms apart: the upload takes over twice the idle limit, but never goes silent that long.
-      const body = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          if (sent === 6) return controller.close();
-          if (sent > 0) await sleep(400);
-          sent++;
-          controller.enqueue(piece);
-        },
-      });
-      const res = await fetch(`${k.url}/openai/v1/files`, {
-        method: "POST",
-        headers: { "content-type": type, "content-length": "60" },
-        body,
-        duplex: "half",
-      } as RequestInit);
-      assert.equal(res.status, 200);
-      assert.deepEqual(await res.json(), { received: 60 });
+      // Raw TCP, so the declared length reaches Kestrel (Deno's fetch sends a stream body chunked). Six pieces
+      // 400 ms apart: the upload takes over twice the idle limit but is never silent that long.
+      const { hostname, port } = new URL(k.url);
+      const socket = connect(Number(port), hostname);
+      let text = "";
+      socket.on("data", (d: Buffer) => (text += d.toString("utf8")));
+      socket.on("error", () => {});
+      socket.write(`POST /openai/v1/files HTTP/1.1\r\nHost: ${new URL(k.url).host}\r\nContent-Type: ${type}\r\nContent-Length: ${6 * PIECE}\r\n\r\n`);
+      for (let i = 0; i < 6; i++) {
+        if (i > 0) await sleep(400);
+        socket.write(" ".repeat(PIECE));
+      }
+      const deadline = Date.now() + 20_000;
+      while (!complete(text) && Date.now() < deadline) await sleep(20);
+      socket.destroy();
+      const res = parseRaw(text);
+      assert.equal(res.status, 200, text);
+      assert.deepEqual(res.json, { received: 6 * PIECE });
     } finally {
       await k.stop();
       await upstream.close();
