@@ -19,10 +19,10 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
- * Whether a streamed upload is watched chunk by chunk. On Bun the wrapper costs nothing measurable; on Deno any
- * JavaScript stream between the request and fetch loses the native pipe and a 50 MB upload raised peak RSS by
- * ~75 MB instead of ~25 MB (200 MB: ~160 MB), so there a streamed upload keeps the old rule: its silence is
- * timed as the upstream's (504). Bodies Kestrel reads itself (small JSON) are watched on both.
+ * Whether a streamed upload is watched chunk by chunk. On Bun the watch raises a 50 MB upload's peak RSS from
+ * ~10 MB to ~15 MB; on Deno any JavaScript stream between the request and fetch loses the native pipe and peak
+ * RSS rose by ~75 MB instead of ~25 MB (200 MB: ~160 MB), so there a streamed upload keeps the old rule: its
+ * silence is timed as the upstream's (504). Bodies Kestrel reads itself (small JSON) are watched on both.
  */
 const WATCH_STREAMED = "Bun" in globalThis;
 
@@ -89,22 +89,22 @@ async function readAll(body: ReadableStream<Uint8Array>, watch: BodyWatch): Prom
   return out;
 }
 
-/** The client's body as fetch will pull it, reporting each chunk. */
+/**
+ * The client's body as fetch will pull it, reporting each chunk. A TransformStream rather than a pull stream:
+ * for uploads it held less in flight on Bun (peak RSS +14–17 MB for 50 MB, against +19–28 MB).
+ */
 function watched(body: ReadableStream<Uint8Array>, watch: BodyWatch): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { done, value } = await reader.read();
-      if (done) {
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        watch.progress(false);
+        controller.enqueue(chunk);
+      },
+      flush() {
         watch.progress(true);
-        controller.close();
-        return;
-      }
-      watch.progress(false);
-      controller.enqueue(value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  }, { highWaterMark: 0 });
+      },
+    }),
+  );
 }
 
 /**
