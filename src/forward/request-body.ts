@@ -80,6 +80,7 @@ async function readAll(body: ReadableStream<Uint8Array>, watch: BodyWatch): Prom
     watch.signal.removeEventListener("abort", stop);
   }
   watch.progress(true);
+  if (parts.length === 1) return parts[0] as Uint8Array<ArrayBuffer>;
   const out = new Uint8Array(size);
   let at = 0;
   for (const part of parts) {

@@ -220,9 +220,13 @@ export function createProxyHandler(deps: ProxyDeps) {
       // The declared length is the compressed one, so the decoded bytes are capped: past the cap the body streams.
       let bytes: Uint8Array | null;
       try {
-        const peeked = await peekBody(upstream.body, SMALL_JSON_DECODED_BYTES, null);
-        bytes = peeked.whole;
-        source = peeked.stream ?? source;
+        if (upstream.headers.has("content-encoding")) {
+          const peeked = await peekBody(upstream.body, SMALL_JSON_DECODED_BYTES, null);
+          bytes = peeked.whole;
+          source = peeked.stream ?? source;
+        } else {
+          bytes = new Uint8Array(await upstream.arrayBuffer()); // the declared length is the real one
+        }
       } catch (err) {
         if (state.why === "client") {
           done("cancelled", 0);
