@@ -6,7 +6,9 @@ export type ErrorCode =
   | "upstream_unreachable"
   | "upstream_timeout"
   | "internal_error"
-  | "not_found";
+  | "not_found"
+  | "client_timeout"
+  | "method_not_allowed";
 
 /** A failure with a stable snake_case code, an HTTP status and a sentence-case message. */
 export class ProxyError extends Error {

@@ -3,8 +3,8 @@ import { ProxyError } from "../errors.ts";
 import { describeError } from "../redact.ts";
 import type { ConnectProbe } from "./connect-probe.ts";
 
-/** Why Kestrel cut an exchange short (null while it runs). */
-export type Cut = "client" | "idle" | "connect" | "shutdown";
+/** Why Kestrel cut an exchange short (null while it runs); `body`: the client's request body went silent. */
+export type Cut = "client" | "idle" | "connect" | "shutdown" | "body";
 
 export interface UpstreamCall {
   url: string;
@@ -15,6 +15,8 @@ export interface UpstreamCall {
   /** Set by whoever aborts the controller, before aborting. */
   cut(): Cut | null;
   onConnectTimeout(): void;
+  /** Bytes of the client's request body moved (`done`: it ended, or the upstream answered without the rest). */
+  onBodyProgress(done: boolean): void;
 }
 
 export interface ForwardOptions {
@@ -37,10 +39,13 @@ export function hostOf(url: string): string {
 }
 
 export async function sendUpstream(call: UpstreamCall, options: ForwardOptions): Promise<Response> {
+  // Once fetch has settled it evidently connected (or failed on its own): a probe that times out later — fetch
+  // used a pooled connection or another address family — must not abort a healthy answer mid-stream.
+  let settled = false;
   if (options.probe) {
     const origin = call.url.slice(0, call.url.indexOf("/", call.url.indexOf("//") + 2));
     options.probe(origin, options.connectTimeoutMs).then((result) => {
-      if (result === "timeout") call.onConnectTimeout();
+      if (result === "timeout" && !settled) call.onConnectTimeout();
     });
   }
   try {
@@ -72,10 +77,20 @@ export async function sendUpstream(call: UpstreamCall, options: ForwardOptions):
           504,
           `Upstream ${JSON.stringify(host)} did not answer within ${options.idleTimeoutMs} ms`,
         );
+      case "body":
+        throw bodyTimeout(options);
       default:
         throw new ProxyError("upstream_unreachable", 502, `Cannot reach upstream ${JSON.stringify(host)}: ${describe(err)}`);
     }
+  } finally {
+    settled = true;
+    call.onBodyProgress(true);
   }
+}
+
+/** The client stopped sending its request body: its fault, not the upstream's (408, not 504). */
+export function bodyTimeout(options: ForwardOptions): ProxyError {
+  return new ProxyError("client_timeout", 408, `The request body stalled: no bytes from the client for ${options.idleTimeoutMs} ms`);
 }
 
 /** One redacted line with the cause's message: Deno says only "fetch failed" and keeps the URL in the cause. */

@@ -19,7 +19,7 @@ const HOP_BY_HOP = [
 /**
  * Request headers that describe the client's hop or Kestrel itself, not the provider request: the client's Host
  * (Bun's fetch would send it upstream), client-IP and CDN headers, and Kestrel's own `x-kestrel-*` controls.
- * `accept-encoding` is dropped so the runtime's fetch asks only for encodings it decodes (and the meter sees text).
+ * The client's `accept-encoding` is replaced by one Kestrel can decode on every runtime (and the meter sees text).
  */
 const REQUEST_DROP = new Set([
   ...HOP_BY_HOP,
@@ -33,8 +33,17 @@ const REQUEST_DROP = new Set([
 ]);
 const REQUEST_DROP_PREFIXES = ["x-forwarded-", "cf-", "x-kestrel-"];
 
-/** Encodings both runtimes' fetch decode transparently (docs/architecture.md §11). */
-const DECODED_ENCODINGS = new Set(["gzip", "x-gzip", "deflate", "br"]);
+/**
+ * What Kestrel asks upstreams for: encodings both runtimes' fetch decode. Left to itself Bun's fetch also asks
+ * for zstd, which Deno's does not decode, so the list is explicit.
+ */
+const UPSTREAM_ACCEPT_ENCODING = "gzip, deflate, br";
+
+/**
+ * Encodings the runtime's fetch decodes transparently. Bun's fetch also decodes zstd, even when it did not ask
+ * for it; Deno's passes zstd bytes through still encoded (and labelled).
+ */
+const DECODED_ENCODINGS = new Set(["gzip", "x-gzip", "deflate", "br", ...("Bun" in globalThis ? ["zstd"] : [])]);
 
 function connectionNamed(headers: Headers): string[] {
   const value = headers.get("connection");
@@ -51,6 +60,7 @@ export function upstreamRequestHeaders(incoming: Headers): Headers {
     for (const prefix of REQUEST_DROP_PREFIXES) if (name.startsWith(prefix)) return;
     out.append(name, value);
   });
+  out.set("accept-encoding", UPSTREAM_ACCEPT_ENCODING);
   return out;
 }
 

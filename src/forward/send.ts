@@ -4,8 +4,10 @@
  * send the client's original request instead, so the client never sees an error Kestrel caused.
  */
 import type { ProviderSpec, RequestFacts } from "../providers/types.ts";
-import { type ForwardOptions, sendUpstream, type UpstreamCall } from "./forward.ts";
+import { bodyTimeout, ClientGone, type ForwardOptions, hostOf, sendUpstream, type UpstreamCall } from "./forward.ts";
 import { upstreamRequestHeaders } from "./headers.ts";
+import { peekBody } from "./peek.ts";
+import { type RefusalMemory, refusalKey } from "./refusals.ts";
 import { lacksStreamUsage, readRequestBody, type RequestBody, withStreamUsage } from "./request-body.ts";
 
 export interface Sent {
@@ -16,38 +18,60 @@ export interface Sent {
 
 export interface SendOptions extends ForwardOptions {
   injectStreamUsage: boolean;
-  /** Providers that refused an injected `stream_options` once: never asked again in this process. */
-  refused: Set<string>;
-  onRefused(provider: string): void;
+  /** Upstream endpoints that refused an injected `stream_options` recently: not asked again for a while. */
+  refused: RefusalMemory;
+  onRefused(endpoint: string): void;
 }
 
 const REFUSAL = /stream_options|include_usage/;
+/**
+ * A refusal is a short JSON error that arrives at once; anything bigger or slower is passed on as it comes (the
+ * deadline stays under the idle timeout so the watchdog does not cut the exchange while Kestrel is reading).
+ */
+const REFUSAL_MAX_BYTES = 64 * 1024;
+const REFUSAL_MAX_MS = 10_000;
 const decoder = new TextDecoder();
 
 type Call = Omit<UpstreamCall, "headers" | "body">;
 
 export async function sendRequest(req: Request, spec: ProviderSpec, facts: RequestFacts, call: Call, options: SendOptions): Promise<Sent> {
   const headers = upstreamRequestHeaders(req.headers);
-  const original = await readRequestBody(req);
+  let original: RequestBody;
+  try {
+    original = await readRequestBody(req, { progress: call.onBodyProgress, signal: call.controller.signal });
+  } catch (err) {
+    const why = call.cut();
+    if (why === "body") throw bodyTimeout(options);
+    if (why === "idle" || why === "connect") throw err;
+    // The client went away mid-upload (or Kestrel is shutting down): nobody to answer.
+    throw new ClientGone("Client went away while sending the request body");
+  }
   facts.body = original.json;
   const send = (body: RequestBody) => sendUpstream({ ...call, headers, body: body.body }, options);
 
-  const inject = options.injectStreamUsage && !options.refused.has(spec.id) && lacksStreamUsage(original.json) &&
-    spec.acceptsStreamUsage(facts);
-  if (!inject) return { upstream: await send(original), injected: false };
+  if (!options.injectStreamUsage || !lacksStreamUsage(original.json) || !spec.acceptsStreamUsage(facts)) {
+    return { upstream: await send(original), injected: false };
+  }
+  const endpoint = refusalKey(hostOf(call.url), facts.path, original.json);
+  if (options.refused.has(endpoint)) return { upstream: await send(original), injected: false };
 
   const asked = withStreamUsage(original.json as Record<string, unknown>);
   headers.set("content-length", String(asked.length));
   const upstream = await send(asked);
   if (upstream.status !== 400 && upstream.status !== 422) return { upstream, injected: true };
 
-  // Error bodies are small; read it to see whether our addition was the problem.
-  const bytes = new Uint8Array(await upstream.arrayBuffer());
-  if (!REFUSAL.test(decoder.decode(bytes))) {
-    return { upstream: new Response(bytes, upstream), injected: true };
+  // Read the error (capped, with a deadline) to see whether our addition was the problem.
+  if (upstream.body === null) return { upstream, injected: true };
+  const peeked = await peekBody(upstream.body, REFUSAL_MAX_BYTES, Math.min(REFUSAL_MAX_MS, options.idleTimeoutMs / 2));
+  if (peeked.whole === null || !REFUSAL.test(decoder.decode(peeked.whole))) {
+    return { upstream: new Response(peeked.whole as Uint8Array<ArrayBuffer> ?? peeked.stream, upstream), injected: true };
   }
-  options.refused.add(spec.id);
-  options.onRefused(spec.id);
   headers.set("content-length", String((original.body as Uint8Array).byteLength));
-  return { upstream: await send(original), injected: false };
+  const resent = await send(original);
+  // Only a refusal that the original request cures is ours: a client's own bad stream_options fails both times.
+  if (resent.ok) {
+    options.refused.add(endpoint);
+    options.onRefused(endpoint);
+  }
+  return { upstream: resent, injected: false };
 }

@@ -4,6 +4,8 @@ import { errorResponse, ProxyError, toResponse } from "../errors.ts";
 import type { ConnectProbe } from "../forward/connect-probe.ts";
 import { ClientGone, type Cut, hostOf } from "../forward/forward.ts";
 import { clientResponseHeaders } from "../forward/headers.ts";
+import { peekBody } from "../forward/peek.ts";
+import { createRefusalMemory } from "../forward/refusals.ts";
 import { type SendOptions, sendRequest } from "../forward/send.ts";
 import type { Watchdog } from "../forward/watchdog.ts";
 import { type BodyEnd, meterBody } from "../meter/body.ts";
@@ -73,6 +75,8 @@ class Live {
   last: number;
   /** Ends the client's body now (set once the body streams): a reader that stopped pulling would never end it. */
   endBody: ((reason: unknown) => void) | null = null;
+  /** The client's request body is still arriving: silence now is the client's, not the upstream's. */
+  receiving = true;
   constructor(readonly watchdog: Watchdog) {
     this.last = watchdog.now();
   }
@@ -83,8 +87,13 @@ class Live {
     this.endBody?.(new Error(`Cut: ${why}`));
   }
   onIdle() {
-    this.cut("idle");
+    this.cut(this.receiving ? "body" : "idle");
   }
+  /** Request body progress: bytes moved (stamped like response bytes), or it ended. */
+  readonly onBodyProgress = (done: boolean) => {
+    this.last = this.watchdog.now();
+    if (done) this.receiving = false;
+  };
 }
 
 export function createProxyHandler(deps: ProxyDeps) {
@@ -96,9 +105,9 @@ export function createProxyHandler(deps: ProxyDeps) {
     connectTimeoutMs: config.connectTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
     injectStreamUsage: config.injectStreamUsage,
-    refused: new Set(),
-    onRefused: (provider) =>
-      deps.warn(`${provider} refused stream_options.include_usage: resent as the client sent it; not asking again`),
+    refused: createRefusalMemory(),
+    onRefused: (endpoint) =>
+      deps.warn(`${endpoint} refused stream_options.include_usage: resent as the client sent it; not asking it again for an hour`),
   };
 
   async function handle(req: Request): Promise<Response> {
@@ -111,6 +120,12 @@ export function createProxyHandler(deps: ProxyDeps) {
     } catch (err) {
       if (err instanceof ProxyError) return toResponse(err);
       throw err;
+    }
+    if (!FORWARDED_METHODS.has(req.method)) {
+      // Nothing was sent upstream, so nothing to record (like an unknown provider).
+      const response = errorResponse("method_not_allowed", 405, `Method ${JSON.stringify(req.method.slice(0, 32))} is not forwarded`);
+      response.headers.set("allow", ALLOW);
+      return response;
     }
     const spec = getProvider(target.provider)!;
     const state = new Live(watchdog);
@@ -173,6 +188,7 @@ export function createProxyHandler(deps: ProxyDeps) {
         controller: state.controller,
         cut: () => state.why,
         onConnectTimeout: () => state.cut("connect"),
+        onBodyProgress: state.onBodyProgress,
       }, sending));
     } catch (err) {
       if (state.why === "shutdown") {
@@ -186,10 +202,13 @@ export function createProxyHandler(deps: ProxyDeps) {
       const failure = err instanceof ProxyError ? err : new ProxyError("internal_error", 500, describe(err));
       record({
         status: failure.status,
-        outcome: failure.code === "upstream_timeout" ? "timeout" : "error",
+        outcome: failure.code === "upstream_timeout" ? "timeout" : failure.code === "client_timeout" ? "client_timeout" : "error",
         error: failure.message,
       });
-      return toResponse(failure);
+      const response = toResponse(failure);
+      // The rest of a stalled body may never come: without this the runtime keeps the connection open for it.
+      if (failure.code === "client_timeout") response.headers.set("connection", "close");
+      return response;
     }
 
     const ttfbMs = performance.now() - t0;
@@ -256,12 +275,20 @@ export function createProxyHandler(deps: ProxyDeps) {
       done("complete");
       return new Response(null, init);
     }
+    let source: ReadableStream<Uint8Array> = upstream.body;
     if (framing === "json" && meter !== null && isSmall(upstream.headers)) {
       // A small JSON body arrives whole after generation and no client parses half of one: reading it in one go
       // costs the client nothing and skips the per-chunk stream machinery (docs/architecture.md §11, BENCHMARKS.md).
-      let bytes: Uint8Array<ArrayBuffer>;
+      // The declared length is the compressed one, so the decoded bytes are capped: past the cap the body streams.
+      let bytes: Uint8Array | null;
       try {
-        bytes = new Uint8Array(await upstream.arrayBuffer());
+        if (upstream.headers.has("content-encoding")) {
+          const peeked = await peekBody(upstream.body, SMALL_JSON_DECODED_BYTES, null);
+          bytes = peeked.whole;
+          source = peeked.stream ?? source;
+        } else {
+          bytes = new Uint8Array(await upstream.arrayBuffer()); // the declared length is the real one
+        }
       } catch (err) {
         if (state.why === "shutdown") {
           done("failed", 503);
@@ -277,13 +304,15 @@ export function createProxyHandler(deps: ProxyDeps) {
         done("failed", failure.status, err);
         return toResponse(failure);
       }
-      meter.push(bytes);
-      done("complete");
-      return new Response(bytes, init);
+      if (bytes !== null) {
+        meter.push(bytes);
+        done("complete");
+        return new Response(bytes as Uint8Array<ArrayBuffer>, init);
+      }
     }
     // Waiting on the client is not upstream silence: the idle clock runs only while a read is pending.
     state.last = Infinity;
-    const body = meterBody(upstream.body, {
+    const body = meterBody(source, {
       read() {
         state.last = watchdog.now();
       },
@@ -324,8 +353,19 @@ const NULL_BODY_STATUS = new Set([204, 205, 304]);
 const SHUTTING_DOWN = () =>
   errorResponse("shutting_down", 503, "Kestrel is shutting down: the request was cut before it finished");
 
+/**
+ * Methods provider APIs use. Others (WebDAV, `TRACE`, which fetch refuses to send, made-up ones) get 405 rather
+ * than a misleading upstream error. Bun's server closes the connection on a method it does not know (`FOO`)
+ * before Kestrel sees the request; Deno's passes every method through.
+ */
+const FORWARDED_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+const ALLOW = [...FORWARDED_METHODS].join(", ");
+
 /** JSON bodies up to this declared size are read whole (chat completions are a few KB; embeddings can be MBs). */
 const SMALL_JSON_BYTES = 256 * 1024;
+
+/** Decoded bytes the small-JSON path buffers at most (a 256 KiB brotli body can decode to gigabytes). */
+const SMALL_JSON_DECODED_BYTES = 4 * 1024 * 1024;
 
 function isSmall(headers: Headers): boolean {
   const length = Number(headers.get("content-length") ?? NaN);

@@ -22,6 +22,7 @@ export const OUTCOMES: readonly Outcome[] = [
   "client_aborted",
   "upstream_aborted",
   "timeout",
+  "client_timeout",
   "error",
 ];
 

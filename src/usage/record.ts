@@ -1,7 +1,15 @@
 /** @module The usage record: one per proxied request. Field names are public API (HTTP, export, DB). */
 import type { UsageSource } from "./types.ts";
 
-export type Outcome = "ok" | "upstream_error" | "client_aborted" | "upstream_aborted" | "timeout" | "error";
+/** `client_timeout`: the client stopped sending its request body (answered 408); `timeout` is the upstream's. */
+export type Outcome =
+  | "ok"
+  | "upstream_error"
+  | "client_aborted"
+  | "upstream_aborted"
+  | "timeout"
+  | "client_timeout"
+  | "error";
 
 export interface UsageRecord {
   /** Sortable unique id (ULID). */

@@ -1,5 +1,6 @@
 // When Kestrel asked a stream for usage, the client must get the stream it would have got without Kestrel:
-// the usage-only chunk cut out whole, usage riding on a content chunk replaced by null — under every chunking.
+// the usage-only chunk cut out whole and the `usage` member (null on every chunk, or DeepSeek's usage on the
+// finish chunk) cut out of the others, with its comma — under every chunking.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
@@ -34,7 +35,8 @@ const usageEvent = /data: \{[^\n]*"choices":\[\],"usage":\{[^\n]*\n\n/.exec(OPEN
 
 test("the usage-only chunk is cut out whole, and the meter still read it", () => {
   const input = encoder.encode(OPENAI);
-  const expected = OPENAI.replace(usageEvent, "");
+  const expected = OPENAI.replace(usageEvent, "").replaceAll(',"usage":null', "");
+  assert.doesNotMatch(expected, /usage/);
   assert.notEqual(expected, OPENAI);
   const chunkings = [[input], byteAtATime(input), ...seededSplits(input, 3, 5)];
   for (const chunks of chunkings) {
@@ -50,7 +52,7 @@ test("every two-way split of a small injected stream gives the same client bytes
     'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}\r\n\r\n' +
     'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}\r\n\r\n' +
     "data: [DONE]\r\n\r\n";
-  const expected = stream.replace(/data: \{"choices":\[\],"usage"[^\r]*\r\n\r\n/, "");
+  const expected = stream.replace(/data: \{"choices":\[\],"usage"[^\r]*\r\n\r\n/, "").replaceAll(',"usage":null', "");
   for (const chunks of everySplit(encoder.encode(stream))) {
     const { text, result } = run(chunks);
     assert.equal(text, expected);
@@ -58,11 +60,11 @@ test("every two-way split of a small injected stream gives the same client bytes
   }
 });
 
-test("usage on a content chunk (DeepSeek's finish chunk) becomes null, the chunk stays", () => {
+test("usage on a content chunk (DeepSeek's finish chunk) is cut out, the chunk stays", () => {
   const stream = 'data: {"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}],"usage":null}\n\n' +
     'data: {"choices":[{"index":0,"delta":{"content":""},"finish_reason":"stop"}],"usage":{"prompt_tokens":13,"completion_tokens":4,"total_tokens":17,"prompt_cache_hit_tokens":0,"prompt_cache_miss_tokens":13}}\n\n' +
     "data: [DONE]\n\n";
-  const expected = stream.replace(/"usage":\{[^}]*\}/, '"usage":null');
+  const expected = stream.replace(/,"usage":\{[^}]*\}/, "").replaceAll(',"usage":null', "");
   for (const chunks of [[encoder.encode(stream)], byteAtATime(encoder.encode(stream))]) {
     const { text, result } = run(chunks, "deepseek");
     assert.equal(text, expected);
@@ -77,8 +79,44 @@ test("bytes of finished events and comments are released at once; only an unfini
   const first = encoder.encode(': OPENROUTER PROCESSING\n\ndata: {"choices":[{"delta":{"content":"a"}}],"usage":null}\n\ndata: {"cho');
   meter.push(first);
   const released = decoder.decode(strip.chunk(first, meter.settled()));
-  assert.equal(released, ': OPENROUTER PROCESSING\n\ndata: {"choices":[{"delta":{"content":"a"}}],"usage":null}\n\n');
+  assert.equal(released, ': OPENROUTER PROCESSING\n\ndata: {"choices":[{"delta":{"content":"a"}}]}\n\n');
   const second = encoder.encode('ices":[{"delta":{"content":"b"}}],"usage":null}\n\n');
   meter.push(second);
-  assert.equal(decoder.decode(strip.chunk(second, meter.settled())), 'data: {"choices":[{"delta":{"content":"b"}}],"usage":null}\n\n');
+  assert.equal(decoder.decode(strip.chunk(second, meter.settled())), 'data: {"choices":[{"delta":{"content":"b"}}]}\n\n');
+});
+
+test("the usage member goes with the right comma wherever it sits, under every split", () => {
+  const cases: [string, string][] = [
+    ['{"id":"a","usage":null,"obfuscation":"x"}', '{"id":"a","obfuscation":"x"}'],
+    ['{"usage":null,"id":"a"}', '{"id":"a"}'],
+    ['{ "usage" : null , "id":"a"}', '{ "id":"a"}'],
+    ['{"id":"a" ,  "usage": null}', '{"id":"a" }'],
+    ['{"usage":null}', '{}'],
+  ];
+  for (const [event, expected] of cases) {
+    const stream = `data: ${event}\n\ndata: [DONE]\n\n`;
+    for (const chunks of everySplit(encoder.encode(stream))) {
+      assert.equal(run(chunks).text, `data: ${expected}\n\ndata: [DONE]\n\n`, event);
+    }
+  }
+});
+
+test("Azure's first chunk (choices:[] with filter results, usage null) stays, without the usage member", () => {
+  const stream = 'data: {"choices":[],"prompt_filter_results":[{"prompt_index":0}],"usage":null}\n\n' +
+    'data: {"choices":[{"index":0,"delta":{"content":"x"}}],"usage":null}\n\n' +
+    'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}\n\n' +
+    "data: [DONE]\n\n";
+  const expected = 'data: {"choices":[],"prompt_filter_results":[{"prompt_index":0}]}\n\n' +
+    'data: {"choices":[{"index":0,"delta":{"content":"x"}}]}\n\n' +
+    "data: [DONE]\n\n";
+  for (const chunks of everySplit(encoder.encode(stream))) {
+    const { text, result } = run(chunks, "azure-openai");
+    assert.equal(text, expected);
+    assert.equal(result.usage?.total_tokens, 4);
+  }
+});
+
+test("an event whose usage member spans data lines is left as it is", () => {
+  const stream = 'data: {"id":"a",\ndata: "usage":null}\n\ndata: [DONE]\n\n';
+  assert.equal(run([encoder.encode(stream)]).text, stream);
 });
