@@ -9,6 +9,7 @@ import zlib from "node:zlib";
 import { type Kestrel, startKestrel } from "../_helpers/kestrel.ts";
 import { type Mock, sleep, startMock } from "../_helpers/mock-upstream.ts";
 import { IS_BUN } from "../_helpers/runtime.ts";
+import { until } from "../_helpers/poll.ts";
 
 const JSON_BODY = JSON.stringify({ id: "x", model: "gpt-4o-mini", choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } });
 const ZSTD_MAGIC = "28b52ffd";
@@ -329,8 +330,7 @@ for (const [kind, type] of IS_BUN ? BODY_KINDS : BODY_KINDS.slice(0, 1)) {
         if (i > 0) await sleep(400);
         socket.write(" ".repeat(PIECE));
       }
-      const deadline = Date.now() + 20_000;
-      while (!complete(text) && Date.now() < deadline) await sleep(20);
+      await until("the whole answer", () => complete(text), { detail: () => text });
       socket.destroy();
       const res = parseRaw(text);
       assert.equal(res.status, 200, text);

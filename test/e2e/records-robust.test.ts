@@ -8,6 +8,7 @@ import { openSqlite } from "../../src/entry/sqlite-node.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
 import { type Kestrel, startKestrel } from "../_helpers/kestrel.ts";
 import { type Mock, sleep, startMock } from "../_helpers/mock-upstream.ts";
+import { until } from "../_helpers/poll.ts";
 
 /** A raw TCP upstream: `handler` gets the socket once the request head and its declared body have arrived. */
 async function startRaw(handler: (path: string, socket: Socket) => void): Promise<{ url: string; close(): Promise<void> }> {
@@ -96,7 +97,7 @@ test("shutdown cuts a client that stopped reading, and its record is written bef
   const client = stalledClient(k.url, "/openai/v1/chat/completions", "t-stalled");
   try {
     // Wait until the pipe is full: the mock blocks on backpressure once Kestrel stops pulling.
-    for (let i = 0; i < 400 && mock.received.length === 0; i++) await sleep(25);
+    await until("the upstream request", () => mock.received.length > 0);
     await sleep(1000);
     assert.equal(await k.stop(), 0);
     assert.ok(k.lines.some((l) => /Stopped: 1 records written, 0 queued, 0 dropped/.test(l)), k.lines.join("\n"));
@@ -123,7 +124,7 @@ test("shutdown cut before the upstream answered: 503 JSON, recorded as cut at sh
       headers: { "x-kestrel-tags": "t-shut-early" },
       body: "{}",
     });
-    for (let i = 0; i < 400 && mock.received.length === 0; i++) await sleep(25);
+    await until("the upstream request", () => mock.received.length > 0);
     const stopped = k.stop();
     const res = await pending;
     assert.equal(res.status, 503);

@@ -8,6 +8,7 @@ import { createPricer } from "../../src/pricing/pricer.ts";
 import { createLogger } from "../../src/sink/log.ts";
 import type { Store } from "../../src/store/store.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
+import { until } from "../_helpers/poll.ts";
 
 const decoder = new TextDecoder();
 
@@ -37,7 +38,7 @@ test("a throw while answering a provider request → JSON 500 through the logger
   assert.equal(res.status, 500);
   assert.deepEqual(await res.json(), { error: { code: "internal_error", message: "Internal error" } });
   await app.drain(1000);
-  for (let i = 0; i < 100 && !logged.join("").includes("headers exploded"); i++) await new Promise((r) => setTimeout(r, 10));
+  await until("the error log line", () => logged.join("").includes("headers exploded"));
   assert.match(logged.join(""), /ERR\] Unhandled error: .*headers exploded/);
   assert.equal(records.length, 1);
   assert.equal(records[0]!.status, 500);
