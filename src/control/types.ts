@@ -1,0 +1,145 @@
+/**
+ * @module Spend control's shared shapes: budget and rate-limit definitions (the same JSON in the config file, the
+ * API and the CLI), the attributes a request is matched on, and the two seams the proxy and the sink call.
+ * See docs/architecture.md §12.
+ */
+
+/** Record attribution fields a scope can name; `tag` matches when the request carries that tag among others. */
+export const SCOPE_KEYS = ["key_id", "user", "project", "provider", "model", "tag"] as const;
+export type ScopeKey = typeof SCOPE_KEYS[number];
+/** Every named key must equal the request's attribute; `{}` matches everything. */
+export type Scope = Partial<Record<ScopeKey, string>>;
+
+/** Calendar windows in the budget's timezone (ISO weeks start on Monday), all time, or rolling (`90m`, `24h`, `7d`). */
+export type BudgetWindow = "day" | "week" | "month" | "total" | `${number}${"m" | "h" | "d"}`;
+
+export interface Budget {
+  id: string;
+  scope: Scope;
+  window: BudgetWindow;
+  /** Exact decimal USD ("50", "0.25"), or null when only tokens are limited. */
+  limit_usd: string | null;
+  /** Total tokens, or null. At least one of the two limits is set. */
+  limit_tokens: number | null;
+  action: "block" | "alert";
+  /** Fractions of the limit that raise `budget.threshold` once per window; 1 = exhausted. Ascending, in (0, 1]. */
+  alert_at: number[];
+  /** IANA name for calendar windows. */
+  timezone: string;
+  /** `allow`: count tokens only; `block`: refuse models without a price while a USD limit applies. */
+  unpriced: "allow" | "block";
+}
+
+export interface RateLimit {
+  id: string;
+  scope: Scope;
+  /** Requests per minute (sliding), or null. */
+  rpm: number | null;
+  /** Tokens per minute (sliding; counted when an exchange finishes), or null. */
+  tpm: number | null;
+}
+
+/** What a request is matched on before it is forwarded (the record's attribution fields). */
+export interface Attributes {
+  key_id: string | null;
+  user: string | null;
+  project: string | null;
+  provider: string;
+  /** The model the request names (a response may name a dated one; budgets match on what the client asked). */
+  model: string | null;
+  tags: readonly string[];
+}
+
+/** Where a window stands. Money in integer pico-USD. */
+export interface BudgetState {
+  budget: Budget;
+  spent_pico: number;
+  spent_tokens: number;
+  /** ISO-8601 UTC; for rolling windows now − length; for `total` null. */
+  window_start: string | null;
+  /** ISO-8601 UTC; null for `total` and rolling windows. */
+  resets_at: string | null;
+}
+
+/** Why a request is refused before it is forwarded: answered 429 and recorded with outcome `blocked`. */
+export interface Refusal {
+  code: "budget_exceeded" | "rate_limited" | "unpriced_model";
+  /** The budget or rate-limit id. */
+  id: string;
+  message: string;
+  /** Seconds until the window lets the request through; null when it never will (a `total` budget). */
+  retryAfterSeconds: number | null;
+  /** Extra members of the JSON error object (`budget`, `limit_usd`, `spent_usd`, `resets_at`, …). */
+  details: Record<string, string | number | null>;
+}
+
+/** The pre-forward answer: null to forward, or a refusal. Allowed requests may carry the tightest USD remaining. */
+export interface Verdict {
+  refusal: Refusal | null;
+  /** Exact decimal USD left in the tightest matching USD budget (for `x-kestrel-budget-remaining-usd`), or null. */
+  remainingUsd: string | null;
+}
+
+/** What settles spend when an exchange finishes (the record's facts; usage unknown = null). */
+export interface Settled {
+  attributes: Attributes;
+  /** Epoch ms when the exchange started (the window it counts in). */
+  at: number;
+  cost_pico: number | null;
+  total_tokens: number | null;
+  /** The model the response reported (for `model.unpriced`). */
+  model: string | null;
+  priced: boolean;
+  blocked: boolean;
+}
+
+/** Spend summed per bucket: `at` is the bucket's start (epoch ms); one bucket for the whole range when unbucketed. */
+export interface SpendBucket {
+  at: number;
+  cost_pico: number;
+  tokens: number;
+}
+
+/** What the control plane needs from the store (async: PostgreSQL will implement it too). */
+export interface ControlStore {
+  /** Sums of finished records matching `scope` since `sinceMs` (null: all time), per `bucketMs` (null: one sum). */
+  spend(scope: Scope, sinceMs: number | null, bucketMs: number | null): Promise<SpendBucket[]>;
+  listBudgets(): Promise<Budget[]>;
+  putBudget(budget: Budget): Promise<void>;
+  /** Resolves false when there was none. */
+  deleteBudget(id: string): Promise<boolean>;
+  listRateLimits(): Promise<RateLimit[]>;
+  putRateLimit(limit: RateLimit): Promise<void>;
+  deleteRateLimit(id: string): Promise<boolean>;
+  /** Changes whenever any definition is written, by this process or another (the CLI): polled to reload. */
+  definitionsVersion(): Promise<number>;
+  /** Records an alert under a unique key; false when that key was claimed before (sent once, across restarts). */
+  claimAlert(key: string, payload: string, at: number): Promise<boolean>;
+  markAlertDelivered(key: string, at: number): Promise<void>;
+  /** Claimed but not delivered (a restart resumes them), oldest first. */
+  undeliveredAlerts(): Promise<{ key: string; payload: string }[]>;
+}
+
+/** What the ledger reports as it happens; the alerter turns these into webhooks. Must not throw. */
+export interface ControlEvents {
+  /** A budget's spend crossed `threshold` (one of its `alert_at`) in the window starting at `state.window_start`. */
+  threshold(state: BudgetState, threshold: number): void;
+  /** A request was refused. */
+  blocked(refusal: Refusal, windowStart: string | null): void;
+  /** Every finished exchange (spike detection, `model.unpriced`). */
+  settled(settled: Settled): void;
+}
+
+/** The control plane as the proxy and the sink see it. */
+export interface Control {
+  /** Before forwarding; synchronous, O(budgets and limits that match), allocation-free when nothing matches. */
+  check(attributes: Attributes, now: number): Verdict;
+  /** When an exchange finishes, before the store flushes: the next check sees it. */
+  settle(settled: Settled): void;
+  /** Current windows of every budget (for /api/budgets, /metrics). */
+  budgetStates(now: number): BudgetState[];
+  /** Replaces the definitions and rebuilds the spend of new or changed ones from the store. */
+  load(budgets: readonly Budget[], rateLimits: readonly RateLimit[]): Promise<void>;
+  /** True when any budget or rate limit is defined (the proxy skips attribution work otherwise). */
+  readonly active: boolean;
+}
