@@ -4,6 +4,7 @@ import type { Config } from "./config.ts";
 import { errorResponse } from "./errors.ts";
 import type { ConnectProbe } from "./forward/connect-probe.ts";
 import { createWatchdog } from "./forward/watchdog.ts";
+import type { Control } from "./control/types.ts";
 import type { Pricer } from "./pricing/pricer.ts";
 import { createResolver } from "./resolve/resolve.ts";
 import { ROUTES } from "./resolve/routes.ts";
@@ -25,16 +26,20 @@ export interface Deps {
   pricer: Pricer;
   /** Connect-timeout probe; null disables it (tests with a fake fetch, or behind an HTTP proxy). */
   probe: ConnectProbe | null;
+  /** Budgets and rate limits; null when the caller has none (tests). */
+  control?: Control | null;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
 
 export function createApp(deps: Deps) {
   const { config, log } = deps;
-  const sink = createSink(deps);
+  const control = deps.control ?? null;
+  const sink = createSink({ pricer: deps.pricer, log, store: deps.store, control });
   const watchdog = createWatchdog(config.idleTimeoutMs);
   const proxy = createProxyHandler({
     config,
+    control,
     fetch: deps.fetch,
     now: deps.now,
     resolve: createResolver(config.upstreams),

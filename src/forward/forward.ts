@@ -17,6 +17,11 @@ export interface UpstreamCall {
   onConnectTimeout(): void;
   /** Bytes of the client's request body moved (`done`: it ended, or the upstream answered without the rest). */
   onBodyProgress(done: boolean): void;
+  /**
+   * Called once the request is known (body read, `facts.body` set) and before anything is sent: budgets and rate
+   * limits throw a `Refused` here. Absent when none are defined.
+   */
+  admit?(): Promise<void>;
 }
 
 export interface ForwardOptions {

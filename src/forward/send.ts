@@ -47,6 +47,7 @@ export async function sendRequest(req: Request, spec: ProviderSpec, facts: Reque
     throw new ClientGone("Client went away while sending the request body");
   }
   facts.body = original.json;
+  if (call.admit) await call.admit();
   const send = (body: RequestBody) => sendUpstream({ ...call, headers, body: body.body }, options);
 
   if (!options.injectStreamUsage || !lacksStreamUsage(original.json) || !spec.acceptsStreamUsage(facts)) {

@@ -1,5 +1,8 @@
 /** @module ALL /{provider}/{rest}: resolve → forward → meter → respond; one record per request, whatever happens. */
 import type { Config } from "../config.ts";
+import { requestAttributes } from "../control/attributes.ts";
+import { Refused, refusalResponse } from "../control/refused.ts";
+import type { Control } from "../control/types.ts";
 import { errorResponse, ProxyError, toResponse } from "../errors.ts";
 import type { ConnectProbe } from "../forward/connect-probe.ts";
 import { ClientGone, type Cut, hostOf } from "../forward/forward.ts";
@@ -43,6 +46,8 @@ export interface ProxyDeps {
   resolve: Resolve;
   watchdog: Watchdog;
   probe: ConnectProbe | null;
+  /** Budgets and rate limits checked before forwarding; null or inactive: nothing is checked. */
+  control: Control | null;
   /** Receives every finished exchange; must not throw. */
   finish(exchange: Exchange): void;
   warn(message: string): void;
@@ -77,6 +82,8 @@ class Live {
   endBody: ((reason: unknown) => void) | null = null;
   /** The client's request body is still arriving: silence now is the client's, not the upstream's. */
   receiving = true;
+  /** What the tightest matching USD budget has left (`x-kestrel-budget-remaining-usd`), or null. */
+  remainingUsd: string | null = null;
   constructor(readonly watchdog: Watchdog) {
     this.last = watchdog.now();
   }
@@ -181,16 +188,30 @@ export function createProxyHandler(deps: ProxyDeps) {
     const { req, target, spec, facts, state, record, t0 } = x;
     let upstream: Response;
     let injected: boolean;
+    const call: Parameters<typeof sendRequest>[3] = {
+      url: target.url,
+      method: req.method,
+      controller: state.controller,
+      cut: () => state.why,
+      onConnectTimeout: () => state.cut("connect"),
+      onBodyProgress: state.onBodyProgress,
+    };
+    const control = deps.control;
+    if (control !== null && control.active) {
+      call.admit = async () => {
+        const verdict = control.check(await requestAttributes(spec, facts), deps.now());
+        if (verdict.refusal !== null) throw new Refused(verdict.refusal);
+        state.remainingUsd = verdict.remainingUsd;
+      };
+    }
     try {
-      ({ upstream, injected } = await sendRequest(req, spec, facts, {
-        url: target.url,
-        method: req.method,
-        controller: state.controller,
-        cut: () => state.why,
-        onConnectTimeout: () => state.cut("connect"),
-        onBodyProgress: state.onBodyProgress,
-      }, sending));
+      ({ upstream, injected } = await sendRequest(req, spec, facts, call, sending));
     } catch (err) {
+      if (err instanceof Refused) {
+        // Nothing went upstream; the record says why, and the client learns when to come back.
+        record({ status: 429, outcome: "blocked", error: err.message });
+        return refusalResponse(err.refusal);
+      }
       if (state.why === "shutdown") {
         record({ status: 503, outcome: "error", error: "cut at shutdown" });
         return SHUTTING_DOWN();
@@ -239,6 +260,7 @@ export function createProxyHandler(deps: ProxyDeps) {
       setupError = `meter setup: ${describe(err)}`;
     }
     const headers = clientResponseHeaders(upstream.headers, strip !== null);
+    if (state.remainingUsd !== null) headers.set("x-kestrel-budget-remaining-usd", state.remainingUsd);
 
     /** `sent` is the status the client got when it differs from the upstream's (a body that never arrived). */
     const done = (how: BodyEnd, sent = upstream.status, cause?: unknown) => {

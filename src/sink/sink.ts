@@ -1,4 +1,6 @@
 /** @module Finished exchanges → records → the log and the store. Runs after the response, never throws. */
+import { recordAttributes } from "../control/attributes.ts";
+import type { Control } from "../control/types.ts";
 import type { Pricer } from "../pricing/pricer.ts";
 import type { Exchange } from "../routes/proxy.ts";
 import type { Store } from "../store/store.ts";
@@ -10,9 +12,11 @@ export interface SinkDeps {
   pricer: Pricer;
   log: Logger;
   store: Store;
+  /** Settles spend as soon as the record exists, before the store flushes: the next check sees it. */
+  control: Control | null;
 }
 
-export function createSink({ pricer, log, store }: SinkDeps) {
+export function createSink({ pricer, log, store, control }: SinkDeps) {
   let pending = 0;
   const idle: (() => void)[] = [];
 
@@ -20,6 +24,17 @@ export function createSink({ pricer, log, store }: SinkDeps) {
     try {
       const { record, breakdown } = await buildRecord(ex, pricer);
       store.add(record);
+      if (control !== null && control.active) {
+        control.settle({
+          attributes: recordAttributes(record, ex.spec.requestModel(ex.facts)),
+          at: ex.startedAt,
+          cost_pico: record.cost_pico,
+          total_tokens: record.total_tokens,
+          model: record.model,
+          priced: record.priced,
+          blocked: record.outcome === "blocked",
+        });
+      }
       log.usage(() => usageLine(ex.spec, record, breakdown), record);
     } catch (err) {
       log.error(`Cannot record a ${ex.spec.id} request: ${err instanceof Error ? err.message : String(err)}`);

@@ -23,6 +23,7 @@ export const OUTCOMES: readonly Outcome[] = [
   "upstream_aborted",
   "timeout",
   "client_timeout",
+  "blocked",
   "error",
 ];
 

@@ -1,7 +1,10 @@
 /** @module The usage record: one per proxied request. Field names are public API (HTTP, export, DB). */
 import type { UsageSource } from "./types.ts";
 
-/** `client_timeout`: the client stopped sending its request body (answered 408); `timeout` is the upstream's. */
+/**
+ * `client_timeout`: the client stopped sending its request body (answered 408); `timeout` is the upstream's.
+ * `blocked`: refused by a budget or rate limit before anything was sent upstream (answered 429).
+ */
 export type Outcome =
   | "ok"
   | "upstream_error"
@@ -9,6 +12,7 @@ export type Outcome =
   | "upstream_aborted"
   | "timeout"
   | "client_timeout"
+  | "blocked"
   | "error";
 
 export interface UsageRecord {

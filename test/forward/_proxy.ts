@@ -17,6 +17,7 @@ export function proxyWith(fetch: typeof globalThis.fetch, probe: ConnectProbe | 
     resolve: createResolver(config.upstreams),
     watchdog,
     probe,
+    control: null,
     finish: (exchange) => exchanges.push(exchange),
     warn: (message) => warnings.push(message),
   });

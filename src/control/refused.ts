@@ -1,0 +1,18 @@
+/** @module A request refused before forwarding, and the 429 answer it gets. */
+import type { Refusal } from "./types.ts";
+
+/** Thrown by the pre-forward check; the proxy answers 429 and records the exchange as `blocked`. */
+export class Refused extends Error {
+  constructor(readonly refusal: Refusal) {
+    super(refusal.message);
+    this.name = "Refused";
+  }
+}
+
+/** `429 {"error":{"code","message",…details}}` with `Retry-After` when the window will let the request through. */
+export function refusalResponse(refusal: Refusal): Response {
+  const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
+  if (refusal.retryAfterSeconds !== null) headers["retry-after"] = String(Math.max(1, Math.ceil(refusal.retryAfterSeconds)));
+  const body = { error: { code: refusal.code, message: refusal.message, ...refusal.details } };
+  return new Response(JSON.stringify(body), { status: 429, headers });
+}
