@@ -20,7 +20,7 @@ export class BudgetLedger {
   readonly limitTokens: number | null;
   /** Calendar: [start, end); total: [null, +∞); rolling: the ring decides. */
   start: number | null = null;
-  end = Number.POSITIVE_INFINITY;
+  end = Number.NEGATIVE_INFINITY;
   private readonly ring: BucketRing | null = null;
   private pico = 0;
   private tokens = 0;
@@ -52,7 +52,11 @@ export class BudgetLedger {
   /** Moves to the window holding `now` (a new calendar window starts empty). Cheap when nothing changes. */
   advance(now: number): void {
     if (this.ring !== null) return this.ring.advance(now);
-    if (now < this.end || this.spec.kind !== "calendar") return;
+    if (now < this.end) return;
+    if (this.spec.kind !== "calendar") {
+      this.end = Number.POSITIVE_INFINITY; // total: one window for all time
+      return;
+    }
     const w = calendarWindow(this.spec.unit, this.spec.timezone, now);
     this.start = w.start;
     this.end = w.end;
