@@ -15,6 +15,7 @@ import {
   type Attributes, type Budget, type BudgetState, type Control, type ControlEvents, type ControlStore,
   type RateLimit, type Refusal, SCOPE_KEYS, type Scope, type Settled, type Verdict,
 } from "./types.ts";
+import { isoTime } from "./window.ts";
 
 export interface ControlOptions {
   store: ControlStore;
@@ -96,7 +97,7 @@ class SpendControl implements Control {
   private refuse(refusal: Refusal, ledger: BudgetLedger | null, now: number): Verdict {
     // A rate limit's "window" for the first-refusal alert is the UTC day: once a minute would be noise.
     const windowStart = ledger !== null ? ledger.state(now).window_start :
-      new Date(now - (now % 86_400_000)).toISOString();
+      isoTime(now - (now % 86_400_000));
     try {
       this.options.events.blocked(refusal, windowStart);
     } catch { /* events must not throw; a faulty sink must not turn a 429 into a 500 */ }
