@@ -8,12 +8,13 @@
  * which miss records not flushed yet (the store flushes within a second).
  */
 import { BudgetLedger } from "./ledger.ts";
+import { sameBudget, sameRateLimit } from "./same.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { budgetRefusal, rateRefusal, unpricedRefusal } from "./refusals.ts";
 import { ScopeIndex } from "./scope-index.ts";
 import {
   type Attributes, type Budget, type BudgetState, type Control, type ControlEvents, type ControlStore,
-  type RateLimit, type Refusal, SCOPE_KEYS, type Scope, type Settled, type Verdict,
+  type RateLimit, type Refusal, type Settled, type Verdict,
 } from "./types.ts";
 import { isoTime } from "./window.ts";
 
@@ -30,21 +31,6 @@ const ALLOW: Verdict = Object.freeze({ refusal: null, remainingUsd: null });
 
 export function createControl(options: ControlOptions): Control {
   return new SpendControl(options);
-}
-
-function sameScope(a: Scope, b: Scope): boolean {
-  return SCOPE_KEYS.every((k) => a[k] === b[k]);
-}
-
-function sameBudget(a: Budget, b: Budget): boolean {
-  return sameScope(a.scope, b.scope) && a.window === b.window && a.limit_usd === b.limit_usd &&
-    a.limit_tokens === b.limit_tokens && a.action === b.action && a.timezone === b.timezone &&
-    a.unpriced === b.unpriced && a.alert_at.length === b.alert_at.length &&
-    a.alert_at.every((t, i) => t === b.alert_at[i]);
-}
-
-function sameRateLimit(a: RateLimit, b: RateLimit): boolean {
-  return sameScope(a.scope, b.scope) && a.rpm === b.rpm && a.tpm === b.tpm;
 }
 
 class SpendControl implements Control {

@@ -67,7 +67,13 @@ export class BudgetLedger {
 
   /** Counts an exchange that started at `at`; one that started in an earlier window is not counted. */
   add(at: number, pico: number, tokens: number, now: number): void {
-    if (this.ring !== null) return this.ring.add(at, pico, tokens, now);
+    if (this.ring !== null) {
+      this.ring.advance(now);
+      // Spend that left the window re-arms the thresholds it had crossed (a rolling window has no reset).
+      const t = this.budget.alert_at;
+      while (this.fired > 0 && !this.reached(t[this.fired - 1]!)) this.fired--;
+      return this.ring.add(at, pico, tokens, now);
+    }
     this.advance(now);
     if (this.start !== null && at < this.start) return;
     this.pico += pico;
@@ -102,10 +108,9 @@ export class BudgetLedger {
     return this.end === Number.POSITIVE_INFINITY ? null : Math.max(0, this.end - now);
   }
 
-  /** Thresholds of `alert_at` crossed since last asked (rolling windows re-arm one once spend falls below it). */
+  /** Thresholds of `alert_at` crossed since last asked, once per window (rolling: once per time above it). */
   crossings(): number[] | null {
     const at = this.budget.alert_at;
-    if (this.ring !== null) while (this.fired > 0 && !this.reached(at[this.fired - 1]!)) this.fired--;
     if (this.fired >= at.length || !this.reached(at[this.fired]!)) return null;
     const out: number[] = [];
     while (this.fired < at.length && this.reached(at[this.fired]!)) out.push(at[this.fired++]!);

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { isoTime } from "../../src/control/window.ts";
 import { attrs, harness, pico } from "./_helpers.ts";
 
 const TEAM_A = { id: "team-a-month", scope: { project: "team-a" }, window: "month", limit_usd: "50" };
@@ -185,4 +186,20 @@ test("budgets: a tag scope matches a request carrying that tag once, however oft
   h.spend(pico(0.25), null, attrs({ tags: ["x"] }));
   assert.equal(h.control.budgetStates(h.clock.now)[0]!.spent_pico, pico(0.25));
   assert.equal(h.control.check(attrs({ tags: ["batch"] }), h.clock.now).remainingUsd, "0.75");
+});
+
+test("budgets: a rolling window's threshold fires again only after the spend fell back below it", async () => {
+  const t0 = Date.parse("2026-11-15T12:00:00Z");
+  const h = await harness([{ id: "r", window: "1h", limit_usd: "1", alert_at: [0.5], action: "alert" }], [], { start: t0 });
+  h.spend(pico(0.6));
+  h.clock.now = t0 + 30 * 60_000;
+  h.spend(pico(0.6));
+  assert.equal(h.thresholds.length, 1);
+  h.clock.now = t0 + 61 * 60_000; // the first 0.6 left; 0.6 remains: still above, no new alert
+  h.spend(pico(0.1));
+  assert.equal(h.thresholds.length, 1);
+  h.clock.now = t0 + 200 * 60_000; // everything left: re-armed
+  h.spend(pico(0.6));
+  assert.equal(h.thresholds.length, 2);
+  assert.equal(h.thresholds[1]!.state.window_start, isoTime(t0 + 141 * 60_000));
 });
