@@ -203,3 +203,12 @@ test("budgets: a rolling window's threshold fires again only after the spend fel
   assert.equal(h.thresholds.length, 2);
   assert.equal(h.thresholds[1]!.state.window_start, isoTime(t0 + 141 * 60_000));
 });
+
+test("budgets: amounts past 2^53 pico-USD (about $9,007) still format exactly", async () => {
+  const h = await harness([{ id: "big", window: "month", limit_usd: "100000" }]);
+  h.spend(99_999.5e12);
+  assert.deepEqual(h.control.check(attrs(), h.clock.now), { refusal: null, remainingUsd: "0.5" });
+  h.spend(1e12);
+  assert.equal(h.control.check(attrs(), h.clock.now).refusal?.message,
+    'Budget "big" is exhausted: $100000.5 of $100000 spent this month');
+});
