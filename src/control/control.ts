@@ -8,9 +8,9 @@
  * which miss records not flushed yet (the store flushes within a second).
  */
 import { BudgetLedger } from "./ledger.ts";
-import { sameBudget, sameRateLimit } from "./same.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { budgetRefusal, rateRefusal, unpricedRefusal } from "./refusals.ts";
+import { sameBudget, sameRateLimit } from "./same.ts";
 import { ScopeIndex } from "./scope-index.ts";
 import {
   type Attributes, type Budget, type BudgetState, type Control, type ControlEvents, type ControlStore,
