@@ -1,0 +1,46 @@
+/**
+ * @module One rate limit's sliding minute: requests and tokens in 60 one-second buckets. Requests count when
+ * they are let through (so concurrent requests cannot all slip past one free slot); tokens count when the
+ * exchange finishes, since only then are they known.
+ */
+import { BucketRing } from "./ring.ts";
+import type { RateLimit } from "./types.ts";
+
+export class RateLimiter {
+  readonly limit: RateLimit;
+  private readonly ring = new BucketRing(60, 1000);
+
+  constructor(limit: RateLimit) {
+    this.limit = limit;
+  }
+
+  /** Which limit the minute ending at `now` is already full on, or null when one more request fits. */
+  fullOn(now: number): "rpm" | "tpm" | null {
+    this.ring.advance(now);
+    if (this.limit.rpm !== null && this.ring.sumA >= this.limit.rpm) return "rpm";
+    if (this.limit.tpm !== null && this.ring.sumB >= this.limit.tpm) return "tpm";
+    return null;
+  }
+
+  /** Counts a request let through at `now`. */
+  admit(now: number): void {
+    this.ring.add(now, 1, 0, now);
+  }
+
+  /** Counts the tokens of an exchange that finished at `now`. */
+  addTokens(tokens: number, now: number): void {
+    this.ring.add(now, 0, tokens, now);
+  }
+
+  /** Milliseconds until one more request fits (rpm) or the tokens drop below the limit (tpm); null: never (0). */
+  retryAfterMs(on: "rpm" | "tpm", now: number): number | null {
+    const at = on === "rpm" ? this.ring.fitsAt("a", this.limit.rpm!, 0) : this.ring.fitsAt("b", this.limit.tpm!, 0);
+    return at === Number.POSITIVE_INFINITY ? null : Math.max(0, at - now);
+  }
+
+  /** Requests and tokens in the minute ending at `now`. */
+  usage(now: number): { requests: number; tokens: number } {
+    this.ring.advance(now);
+    return { requests: this.ring.sumA, tokens: this.ring.sumB };
+  }
+}

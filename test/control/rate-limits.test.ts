@@ -1,0 +1,53 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { attrs, harness, pico } from "./_helpers.ts";
+
+const T0 = Date.parse("2026-11-15T12:00:00Z");
+
+test("rate limits: rpm is a sliding minute; Retry-After is when the oldest request leaves", async () => {
+  const h = await harness([], [{ id: "r", scope: { key_id: "k1" }, rpm: 3 }], { start: T0 });
+  for (const s of [0, 10, 20]) assert.equal(h.control.check(attrs(), T0 + s * 1000).refusal, null);
+  const r = h.control.check(attrs(), T0 + 30_000).refusal!;
+  assert.deepEqual(r, {
+    code: "rate_limited", id: "r", message: 'Rate limit "r" reached: 3 requests per minute',
+    retryAfterSeconds: 30, details: { rate_limit: "r", rpm: 3, tpm: null },
+  });
+  assert.equal(h.blocked[0]!.windowStart, "2026-11-15T00:00:00Z");
+  // Refused requests do not count, so Retry-After holds however often the client asks meanwhile.
+  for (let s = 31; s < 60; s++) assert.equal(h.control.check(attrs(), T0 + s * 1000).refusal?.code, "rate_limited");
+  assert.equal(h.control.check(attrs(), T0 + 59_999).refusal?.retryAfterSeconds, 1);
+  assert.equal(h.control.check(attrs(), T0 + 60_000).refusal, null);
+  assert.equal(h.control.check(attrs(), T0 + 60_001).refusal?.code, "rate_limited");
+  assert.equal(h.control.check(attrs({ key_id: "k2" }), T0 + 60_001).refusal, null);
+});
+
+test("rate limits: tpm counts tokens when exchanges finish", async () => {
+  const h = await harness([], [{ id: "t", tpm: 1000 }], { start: T0 });
+  h.spend(pico(0.01), 600);
+  h.clock.now = T0 + 20_000;
+  assert.equal(h.control.check(attrs(), h.clock.now).refusal, null);
+  h.spend(pico(0.01), 500);
+  const r = h.control.check(attrs(), h.clock.now).refusal!;
+  assert.equal(r.message, 'Rate limit "t" reached: 1000 tokens per minute');
+  assert.equal(r.retryAfterSeconds, 40); // the 600 tokens leave at T0 + 60 s: 500 < 1000
+  assert.equal(h.control.check(attrs(), T0 + 60_000).refusal, null);
+});
+
+test("rate limits: a request refused by a budget does not use up the rate limit", async () => {
+  const h = await harness(
+    [{ id: "b", scope: { project: "team-a" }, window: "day", limit_usd: "1" }],
+    [{ id: "r", rpm: 1 }],
+    { start: T0 },
+  );
+  h.spend(pico(1));
+  assert.equal(h.control.check(attrs(), T0).refusal?.code, "budget_exceeded");
+  assert.equal(h.control.check(attrs({ project: "team-b" }), T0).refusal, null);
+  assert.equal(h.control.check(attrs({ project: "team-b" }), T0).refusal?.code, "rate_limited");
+});
+
+test("rate limits: rpm 0 refuses without a Retry-After", async () => {
+  const h = await harness([], [{ id: "off", rpm: 0 }], { start: T0 });
+  const r = h.control.check(attrs(), T0).refusal!;
+  assert.equal(r.code, "rate_limited");
+  assert.equal(r.retryAfterSeconds, null);
+});
