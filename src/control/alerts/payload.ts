@@ -31,8 +31,10 @@ export function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** A payload with the fields that do not apply (null/undefined) left out, in the field order. */
-export function payload(fields: { [K in keyof AlertPayload]?: AlertPayload[K] | null }): AlertPayload {
+/** A payload with the fields that do not apply (null) left out, in the order given (the issue's). */
+export function payload(
+  fields: Pick<AlertPayload, "type" | "at"> & { [K in Exclude<keyof AlertPayload, "type" | "at">]?: AlertPayload[K] | null },
+): AlertPayload {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) if (value !== null && value !== undefined) out[key] = value;
   return out as unknown as AlertPayload;
