@@ -84,6 +84,19 @@ const hostOf = (url: string) => {
   }
 };
 
+/** A fetch error's text without the webhook's URL (Deno's quotes it whole), its path being a secret. */
+function scrub(reason: string, url: string): string {
+  let path = "";
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    // An unparsable URL is replaced whole below.
+  }
+  let text = reason.split(url).join(hostOf(url));
+  if (path.length > 1) text = text.split(path).join("/…");
+  return text;
+}
+
 /**
  * The window part of a threshold key. A rolling window's start moves with the clock, so the key uses the start
  * rounded down to a multiple of the window's length: a crossing is then sent at most once per such period, across
@@ -141,13 +154,13 @@ export function createAlerter(options: AlerterOptions): Alerter {
       const { key, payload: alert } = next;
       try {
         if (!(await store.claimAlert(key, JSON.stringify(alert), now()))) continue;
+        counts[alert.type].raised++;
+        log.warn(`Alert ${alert.type}: ${alertLine(alert)}`);
       } catch (err) {
         counts[alert.type].failed++;
         log.error(`Alert ${alert.type} not recorded, so not sent: ${message(err)}`);
         continue;
       }
-      counts[alert.type].raised++;
-      log.warn(`Alert ${alert.type}: ${alertLine(alert)}`);
       deliver(key, alert);
     }
     pumping = null;
@@ -175,7 +188,8 @@ export function createAlerter(options: AlerterOptions): Alerter {
           taken = true;
         } else if (!result.stopped) {
           counts[alert.type].failed++;
-          log.error(`Alert ${alert.type} to ${hostOf(webhooks[i]!.url)} failed after ${attempts} attempts: ${result.reason}`);
+          const url = webhooks[i]!.url;
+          log.error(`Alert ${alert.type} to ${hostOf(url)} failed after ${attempts} attempts: ${scrub(result.reason, url)}`);
         }
       });
       if (taken) await store.markAlertDelivered(key, now());
@@ -184,22 +198,16 @@ export function createAlerter(options: AlerterOptions): Alerter {
     task.finally(() => deliveries.delete(task));
   }
 
-  /** Never throws (the events' contract): a failure here is logged, the caller's request goes on. */
-  function guarded<A extends unknown[]>(name: string, fn: (...args: A) => void): (...args: A) => void {
-    return (...args) => {
-      try {
-        fn(...args);
-      } catch (err) {
-        try {
-          log.error(`Alert ${name} event dropped: ${message(err)}`);
-        } catch {
-          // A logger that throws has nowhere left to report to.
-        }
-      }
-    };
+  /** The events never throw (their contract): a failure in one is logged and the caller's request goes on. */
+  function dropped(name: string, err: unknown): void {
+    try {
+      log.error(`Alert ${name} event dropped: ${message(err)}`);
+    } catch {
+      // A logger that throws has nowhere left to report to.
+    }
   }
 
-  const threshold = guarded("threshold", (state: BudgetState, fraction: number) => {
+  function onThreshold(state: BudgetState, fraction: number): void {
     const budget = state.budget;
     raise(
       `threshold:${budget.id}:${windowKey(budget.window, state.window_start)}:${fraction}`,
@@ -214,9 +222,9 @@ export function createAlerter(options: AlerterOptions): Alerter {
         resets_at: state.resets_at,
       }),
     );
-  });
+  }
 
-  const blocked = guarded("blocked", (refusal: Refusal, windowStart: string | null) => {
+  function onBlocked(refusal: Refusal, windowStart: string | null): void {
     const at = now();
     // A sliding rate-limit window without a start: its window is the minute.
     const start = windowStart ?? (refusal.code === "rate_limited" ? isoSeconds(at - (at % 60_000)) : null);
@@ -242,9 +250,10 @@ export function createAlerter(options: AlerterOptions): Alerter {
         provider: detail("provider"),
       }),
     );
-  });
+  }
 
-  const settled = guarded("settled", (s: Settled) => {
+  /** Runs for every finished exchange: one addition and a few comparisons unless an alert is due. */
+  function onSettled(s: Settled): void {
     if (s.blocked) return;
     if (s.cost_pico !== null && s.cost_pico > 0) {
       const hour = spike.add(s.at, s.cost_pico);
@@ -276,7 +285,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
         payload({ type: "model.unpriced", at: isoSeconds(at), model, provider }),
       );
     }
-  });
+  }
 
   async function start(): Promise<void> {
     const at = now();
@@ -319,9 +328,27 @@ export function createAlerter(options: AlerterOptions): Alerter {
   }
 
   return {
-    threshold,
-    blocked,
-    settled,
+    threshold(state, fraction) {
+      try {
+        onThreshold(state, fraction);
+      } catch (err) {
+        dropped("threshold", err);
+      }
+    },
+    blocked(refusal, windowStart) {
+      try {
+        onBlocked(refusal, windowStart);
+      } catch (err) {
+        dropped("blocked", err);
+      }
+    },
+    settled(s) {
+      try {
+        onSettled(s);
+      } catch (err) {
+        dropped("settled", err);
+      }
+    },
     start,
     stop,
     stats: () => Object.fromEntries(ALERT_TYPES.map((t) => [t, { ...counts[t] }])) as Record<AlertType, AlertCounts>,

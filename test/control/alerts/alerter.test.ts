@@ -296,3 +296,32 @@ test("start survives a store that cannot answer", async () => {
   assert.equal(log.lines.filter((l) => l.startsWith("ERR")).length, 2, log.lines.join("\n"));
   await alerter.stop();
 });
+
+test("an unreachable webhook: the ERR line names its host, never its path (a Slack URL's path is its secret)", async () => {
+  const gone = await receiver();
+  await gone.close();
+  const url = `${gone.url}/services/T000/B000/SECRETTOKEN`;
+  const store = fakeStore();
+  const { alerter, log } = setup(store, [{ url, format: "slack" }]);
+  alerter.settled(settled(T0, { priced: false, cost_pico: null, model: "mystery" }));
+  await until("the give-up", () => alerter.stats()["model.unpriced"].failed === 1, { detail: () => log.lines.join("\n") });
+  const errors = log.lines.filter((l) => l.startsWith("ERR"));
+  assert.equal(errors.length, 1, log.lines.join("\n"));
+  assert.ok(errors[0]!.startsWith(`ERR Alert model.unpriced to ${new URL(gone.url).host} failed after 5 attempts: `), errors[0]);
+  assert.ok(!errors[0]!.includes("SECRETTOKEN"), errors[0]);
+  await alerter.stop();
+});
+
+test("a fetch error quoting the webhook's URL is logged with the URL's path removed", async () => {
+  const url = "http://hooks.example/services/T000/B000/SECRETTOKEN";
+  // Deno 1.x words a refused connection this way.
+  const quoting = ((input: string) => Promise.reject(new TypeError(`error sending request for url (${input}): connection refused`))) as typeof fetch;
+  const store = fakeStore();
+  const { alerter, log } = setup(store, [{ url, format: "json" }], { fetch: quoting, attempts: 2 });
+  alerter.settled(settled(T0, { priced: false, cost_pico: null, model: "mystery" }));
+  await until("the give-up", () => alerter.stats()["model.unpriced"].failed === 1);
+  assert.deepEqual(log.lines.filter((l) => l.startsWith("ERR")), [
+    "ERR Alert model.unpriced to hooks.example failed after 2 attempts: error sending request for url (hooks.example): connection refused",
+  ]);
+  await alerter.stop();
+});
