@@ -3,7 +3,7 @@
  * it (it runs on a request's or the sink's stack: no I/O there, never a throw); a pump then claims the alert's key
  * in the store's outbox, so an alert goes out once across restarts and instances, logs one WRN line, and posts it
  * to every webhook with retries. The outbox marks an alert delivered once any webhook took it; an alert no webhook
- * took (all gave up, or a stop came first) is retried from the outbox at the next start. See docs/architecture.md §6.
+ * took (all gave up, or a stop came first) is retried from the outbox at the next start.
  */
 import type { Logger } from "../../sink/log.ts";
 import { decimalToScaled, toSafeNumber } from "../../pricing/decimal.ts";
