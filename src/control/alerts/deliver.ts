@@ -23,11 +23,9 @@ const STOPPED: PostResult = { ok: false, stopped: true, reason: "stopped" };
 export async function postWithRetries(url: string, body: string, options: PostOptions): Promise<PostResult> {
   let reason = "";
   for (let attempt = 1; attempt <= options.attempts; attempt++) {
-    if (attempt > 1) {
-      options.onRetry();
-      await pause(options.baseDelayMs * 2 ** (attempt - 2), options.stop);
-    }
+    if (attempt > 1) await pause(options.baseDelayMs * 2 ** (attempt - 2), options.stop);
     if (options.stop.aborted) return STOPPED;
+    if (attempt > 1) options.onRetry();
     reason = await postOnce(url, body, options);
     if (reason === "") return { ok: true };
     if (options.stop.aborted) return STOPPED;
