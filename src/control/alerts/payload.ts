@@ -1,0 +1,83 @@
+/**
+ * @module Alert payloads: the JSON body a webhook receives (only the fields that apply to the event) and the one
+ * human line that becomes Slack's `{"text"}` and the WRN log line. The line is derived from the payload alone, so
+ * an alert resumed from the outbox after a restart renders exactly as it would have before.
+ */
+
+export type AlertType = "budget.threshold" | "budget.blocked" | "model.unpriced" | "spend.spike";
+export const ALERT_TYPES: readonly AlertType[] = ["budget.threshold", "budget.blocked", "model.unpriced", "spend.spike"];
+
+export interface AlertPayload {
+  type: AlertType;
+  /** ISO-8601 UTC, when the alert was raised. */
+  at: string;
+  /** The budget (or rate-limit) id. */
+  budget?: string;
+  /** The `alert_at` fraction crossed. */
+  threshold?: number;
+  spent_usd?: string;
+  /** The budget's limit; for `spend.spike`, the hourly spend the alert fired above. */
+  limit_usd?: string;
+  window_start?: string;
+  resets_at?: string;
+  model?: string;
+  provider?: string;
+}
+
+export type WebhookFormat = "json" | "slack";
+
+/** ISO-8601 UTC to the second (`2026-12-01T00:00:00Z`), the form the API and the 429 body use. */
+export function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** A payload with the fields that do not apply (null) left out, in the order given (the issue's). */
+export function payload(
+  fields: Pick<AlertPayload, "type" | "at"> & { [K in Exclude<keyof AlertPayload, "type" | "at">]?: AlertPayload[K] | null },
+): AlertPayload {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) if (value !== null && value !== undefined) out[key] = value;
+  return out as unknown as AlertPayload;
+}
+
+/** A stored payload back (the outbox holds the JSON body); null when it is not one of ours. */
+export function parsePayload(text: string): AlertPayload | null {
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (typeof value !== "object" || value === null) return null;
+    const type = (value as { type?: unknown }).type;
+    return typeof type === "string" && (ALERT_TYPES as readonly string[]).includes(type) ? value as AlertPayload : null;
+  } catch {
+    return null;
+  }
+}
+
+const percent = (fraction: number) => `${Math.round(fraction * 10000) / 100}%`;
+
+/** One human line, no trailing period: `Budget "team-a-month" reached 80% of $50: $40.01 spent, resets …`. */
+export function alertLine(p: AlertPayload): string {
+  const resets = p.resets_at ? `, resets ${p.resets_at}` : "";
+  switch (p.type) {
+    case "budget.threshold": {
+      const what = p.threshold === 1 ? "is exhausted" : `reached ${percent(p.threshold ?? 0)} of its limit`;
+      const spent = p.limit_usd ? `$${p.spent_usd ?? "0"} of $${p.limit_usd} spent` : `$${p.spent_usd ?? "0"} spent`;
+      return `Budget "${p.budget}" ${what}: ${spent}${resets}`;
+    }
+    case "budget.blocked": {
+      const spent = p.limit_usd ? `: $${p.spent_usd ?? "0"} of $${p.limit_usd} spent` : "";
+      return `"${p.budget}" refused a request${spent}${resets}`;
+    }
+    case "model.unpriced":
+      return `Model "${p.model}" (${p.provider}) has usage but no price: its cost is not counted`;
+    case "spend.spike":
+      return `Spend spike: $${p.spent_usd} in the hour from ${p.window_start}, above $${p.limit_usd}`;
+  }
+}
+
+/** Slack reads `&`, `<` and `>` as markup; a budget or model name must show as typed. */
+const slackEscape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** The request body for one webhook format. */
+export function webhookBody(p: AlertPayload, format: WebhookFormat): string {
+  return format === "slack" ? JSON.stringify({ text: slackEscape(`Kestrel: ${alertLine(p)}`) }) : JSON.stringify(p);
+}
