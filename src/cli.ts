@@ -1,5 +1,6 @@
-/** @module argv → serve | usage | export | reprice | prices | --help | --version. Runtime calls go through `Runtime`. */
+/** @module argv → serve | usage | export | reprice | prices | budgets | rate-limits | --help | --version. Runtime calls go through `Runtime`. */
 import { ConfigError, flagName, OPTIONS, StartupError } from "./config.ts";
+import { runBudgets, runRateLimits } from "./commands/budgets.ts";
 import { runExport } from "./commands/export.ts";
 import type { CommandIo } from "./commands/io.ts";
 import { runReprice } from "./commands/reprice.ts";
@@ -19,6 +20,8 @@ Usage:
   kestrel export [options]      export records (--format csv|json|ndjson --since 30d --out FILE)
   kestrel reprice [options]     recompute stored costs with the current price table (--since …)
   kestrel prices [MODEL]        effective prices and where each came from (--prices FILE)
+  kestrel budgets list|set|rm   spend budgets in the database (set ID --window month --limit-usd 50 --scope project=a)
+  kestrel rate-limits list|set|rm   request/token rate limits (set ID --scope user=alice --rpm 60 --tpm 100000)
   kestrel --version | --help
 
 Serve options (flag > environment > --config file > default):
@@ -71,6 +74,10 @@ export async function main(rt: Runtime): Promise<void> {
       }
       case "prices":
         return rt.exit(await runPrices(rest, commandIo(rt), (path) => rt.readTextFile(path), rt.env));
+      case "budgets":
+        return rt.exit(await runBudgets(rest, commandIo(rt)));
+      case "rate-limits":
+        return rt.exit(await runRateLimits(rest, commandIo(rt)));
       case "serve":
         return await serve(rt, rest);
       default:
