@@ -27,7 +27,9 @@ Usage:
 Serve options (flag > environment > --config file > default):
 ${OPTIONS.map((o) => `  --${flagName(o.key).padEnd(20)} ${o.env.padEnd(28)} ${o.help}${shownDefault(o.key, o.fallback)}`).join("\n")}
   --upstream NAME=URL    KESTREL_UPSTREAM_<NAME>      send provider NAME to another scheme://host[:port], path mapping kept
-  --config FILE          KESTREL_CONFIG               JSON file with the same keys ("port": 8080, "upstream": {"openai": "…"})
+  --alert-webhook URL    KESTREL_ALERT_WEBHOOK        POST spend alerts as JSON to URL (repeatable; the variable comma-separated)
+  --config FILE          KESTREL_CONFIG               JSON file with the same keys ("port": 8080, "upstream": {"openai": "…"}),
+                                                      plus "budgets", "rate_limits" and "alerts" (see README)
 `;
 
 /** Defaults as a user would type them: `10s`, `on`. */
