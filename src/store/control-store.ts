@@ -9,6 +9,12 @@ export type DefinitionSource = "config" | "api";
 export interface SqliteControlStore extends ControlStore {
   putBudget(budget: Budget, source?: DefinitionSource): Promise<void>;
   putRateLimit(limit: RateLimit, source?: DefinitionSource): Promise<void>;
+  /**
+   * At startup: upserts the config file's definitions (source "config"; a file entry replaces an API/CLI one
+   * with the same id) and deletes config-sourced rows the file no longer has, in one transaction. Rows last
+   * written by the API or CLI and absent from the file are kept. Resolves true when anything changed.
+   */
+  syncConfig(budgets: readonly Budget[], rateLimits: readonly RateLimit[]): Promise<boolean>;
 }
 
 /** Runs `fn` on a connection whose schema is current (the store's `read`: it also refuses after close). */
@@ -41,29 +47,44 @@ export function createControlStore(withDb: WithDb, now: () => number = Date.now)
         .map((row) => JSON.parse(row.definition) as T)
     );
 
+  /** Inside a transaction; true when the row changed (an identical write bumps nothing, so no needless reload). */
+  const upsert = (db: Db, table: Table, id: string, value: unknown, source: DefinitionSource): boolean => {
+    const definition = JSON.stringify(value);
+    const old = db.prepare<{ definition: string; source: string }>(
+      `SELECT definition, source FROM ${table} WHERE id = ?`,
+    ).get([id]);
+    if (old?.definition === definition && old.source === source) return false;
+    db.prepare(
+      `INSERT INTO ${table} (id, definition, source, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, source = excluded.source,
+       updated_at = excluded.updated_at`,
+    ).run([id, definition, source, new Date(now()).toISOString()]);
+    return true;
+  };
+  const bump = (db: Db) => db.exec("UPDATE definitions_version SET version = version + 1 WHERE id = 1");
+
   const put = (table: Table, id: string, value: unknown, source: DefinitionSource) =>
     withDb((db) => {
-      const definition = JSON.stringify(value);
       db.transaction(() => {
-        const old = db.prepare<{ definition: string; source: string }>(
-          `SELECT definition, source FROM ${table} WHERE id = ?`,
-        ).get([id]);
-        // Unchanged (a config file upserted again at start): no version bump, so no needless reload.
-        if (old?.definition === definition && old.source === source) return;
-        db.prepare(
-          `INSERT INTO ${table} (id, definition, source, updated_at) VALUES (?, ?, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, source = excluded.source,
-           updated_at = excluded.updated_at`,
-        ).run([id, definition, source, new Date(now()).toISOString()]);
-        db.exec("UPDATE definitions_version SET version = version + 1 WHERE id = 1");
+        if (upsert(db, table, id, value, source)) bump(db);
       });
     });
+
+  /** Config rows of `table` not in `keep` are deleted; returns true when any was. */
+  const dropStaleConfig = (db: Db, table: Table, keep: readonly { id: string }[]): boolean => {
+    const ids = new Set(keep.map((d) => d.id));
+    const stale = db.prepare<{ id: string }>(`SELECT id FROM ${table} WHERE source = 'config'`).all()
+      .filter((r) => !ids.has(r.id));
+    const del = db.prepare(`DELETE FROM ${table} WHERE id = ?`);
+    for (const r of stale) del.run([r.id]);
+    return stale.length > 0;
+  };
 
   const remove = (table: Table, id: string) =>
     withDb((db) =>
       db.transaction(() => {
         const gone = db.prepare(`DELETE FROM ${table} WHERE id = ?`).run([id]).changes > 0;
-        if (gone) db.exec("UPDATE definitions_version SET version = version + 1 WHERE id = 1");
+        if (gone) bump(db);
         return gone;
       })
     );
@@ -105,6 +126,17 @@ export function createControlStore(withDb: WithDb, now: () => number = Date.now)
     listRateLimits: () => list<RateLimit>("rate_limits"),
     putRateLimit: (limit, source = "api") => put("rate_limits", limit.id, limit, source),
     deleteRateLimit: (id) => remove("rate_limits", id),
+    syncConfig: (budgets, rateLimits) =>
+      withDb((db) =>
+        db.transaction(() => {
+          let changed = dropStaleConfig(db, "budgets", budgets);
+          changed = dropStaleConfig(db, "rate_limits", rateLimits) || changed;
+          for (const b of budgets) changed = upsert(db, "budgets", b.id, b, "config") || changed;
+          for (const l of rateLimits) changed = upsert(db, "rate_limits", l.id, l, "config") || changed;
+          if (changed) bump(db);
+          return changed;
+        })
+      ),
     definitionsVersion: () =>
       withDb((db) =>
         toNumber(db.prepare("SELECT version FROM definitions_version WHERE id = 1").get()?.version)

@@ -112,6 +112,28 @@ for (const { name, open } of await drivers()) {
     await store.close();
   });
 
+  test(`${name}: syncConfig upserts the file's definitions and drops config rows the file lost, keeping API ones`, async () => {
+    const store = createStore(open(":memory:"));
+    const c = store.control;
+    const old = { ...BUDGET, id: "old-config" };
+    assert.equal(await c.syncConfig([BUDGET, old], [LIMIT]), true);
+    await c.putBudget({ ...BUDGET, id: "from-api" });
+    await c.putRateLimit({ ...LIMIT, id: "api-limit" });
+    const v = await c.definitionsVersion();
+    assert.equal(await c.syncConfig([BUDGET, old], [LIMIT]), false); // a restart with the same file
+    assert.equal(await c.definitionsVersion(), v);
+
+    // The file loses old-config and the rate limit, and changes team-a-month.
+    assert.equal(await c.syncConfig([{ ...BUDGET, limit_usd: "75" }], []), true);
+    assert.deepEqual((await c.listBudgets()).map((b) => [b.id, b.limit_usd]), [
+      ["from-api", "50"],
+      ["team-a-month", "75"],
+    ]);
+    assert.deepEqual((await c.listRateLimits()).map((l) => l.id), ["api-limit"]);
+    assert.ok((await c.definitionsVersion()) > v);
+    await store.close();
+  });
+
   test(`${name}: a write by another connection (the CLI) changes definitionsVersion`, async () => {
     await withTempDir(async (dir) => {
       const path = join(dir, "k.db");
