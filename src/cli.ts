@@ -20,8 +20,8 @@ Usage:
   kestrel export [options]      export records (--format csv|json|ndjson --since 30d --out FILE)
   kestrel reprice [options]     recompute stored costs with the current price table (--since …)
   kestrel prices [MODEL]        effective prices and where each came from (--prices FILE)
-  kestrel budgets list|set|rm   spend budgets in the database (set ID --window month --limit-usd 50 --scope project=a)
-  kestrel rate-limits list|set|rm   request/token rate limits (set ID --scope user=alice --rpm 60 --tpm 100000)
+  kestrel budgets …             spend budgets: list | set ID --window month --limit-usd 50 --scope project=a | rm ID
+  kestrel rate-limits …         rate limits: list | set ID --scope user=alice --rpm 60 --tpm 100000 | rm ID
   kestrel --version | --help
 
 Serve options (flag > environment > --config file > default):
