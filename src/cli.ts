@@ -1,5 +1,6 @@
-/** @module argv → serve | usage | export | reprice | prices | --help | --version. Runtime calls go through `Runtime`. */
+/** @module argv → serve | usage | export | reprice | prices | budgets | rate-limits | --help | --version. Runtime calls go through `Runtime`. */
 import { ConfigError, flagName, OPTIONS, StartupError } from "./config.ts";
+import { runBudgets, runRateLimits } from "./commands/budgets.ts";
 import { runExport } from "./commands/export.ts";
 import type { CommandIo } from "./commands/io.ts";
 import { runReprice } from "./commands/reprice.ts";
@@ -19,12 +20,16 @@ Usage:
   kestrel export [options]      export records (--format csv|json|ndjson --since 30d --out FILE)
   kestrel reprice [options]     recompute stored costs with the current price table (--since …)
   kestrel prices [MODEL]        effective prices and where each came from (--prices FILE)
+  kestrel budgets …             spend budgets: list | set ID --window month --limit-usd 50 --scope project=a | rm ID
+  kestrel rate-limits …         rate limits: list | set ID --scope user=alice --rpm 60 --tpm 100000 | rm ID
   kestrel --version | --help
 
 Serve options (flag > environment > --config file > default):
 ${OPTIONS.map((o) => `  --${flagName(o.key).padEnd(20)} ${o.env.padEnd(28)} ${o.help}${shownDefault(o.key, o.fallback)}`).join("\n")}
   --upstream NAME=URL    KESTREL_UPSTREAM_<NAME>      send provider NAME to another scheme://host[:port], path mapping kept
-  --config FILE          KESTREL_CONFIG               JSON file with the same keys ("port": 8080, "upstream": {"openai": "…"})
+  --alert-webhook URL    KESTREL_ALERT_WEBHOOK        POST spend alerts as JSON to URL (repeatable; the variable comma-separated)
+  --config FILE          KESTREL_CONFIG               JSON file with the same keys ("port": 8080, "upstream": {"openai": "…"}),
+                                                      plus "budgets", "rate_limits" and "alerts" (see README)
 `;
 
 /** Defaults as a user would type them: `10s`, `on`. */
@@ -71,6 +76,10 @@ export async function main(rt: Runtime): Promise<void> {
       }
       case "prices":
         return rt.exit(await runPrices(rest, commandIo(rt), (path) => rt.readTextFile(path), rt.env));
+      case "budgets":
+        return rt.exit(await runBudgets(rest, commandIo(rt)));
+      case "rate-limits":
+        return rt.exit(await runRateLimits(rest, commandIo(rt)));
       case "serve":
         return await serve(rt, rest);
       default:

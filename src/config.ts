@@ -1,4 +1,7 @@
 /** @module Flags + environment + config file → frozen Config. Pure: the caller supplies env and file reading. */
+import { DefinitionError, parseBudget, parseRateLimit } from "./control/definitions.ts";
+import type { Budget, RateLimit } from "./control/types.ts";
+import { decimalToScaled } from "./pricing/decimal.ts";
 import { PROVIDER_IDS } from "./resolve/routes.ts";
 
 export interface Config {
@@ -15,6 +18,23 @@ export interface Config {
   adminToken: string | null;
   retentionDays: number | null;
   shutdownGraceMs: number;
+  /** From the config file; upserted into the store at startup. */
+  budgets: readonly Budget[];
+  rateLimits: readonly RateLimit[];
+  alerts: AlertsConfig;
+}
+
+export interface AlertWebhook {
+  url: string;
+  format: "json" | "slack";
+}
+
+export interface AlertsConfig {
+  webhooks: readonly AlertWebhook[];
+  /** `spend.spike` when the last hour's spend exceeds this × the trailing 7-day hourly average… */
+  spikeFactor: number;
+  /** …and this many USD (exact decimal). */
+  spikeMinUsd: string;
 }
 
 /** A bad flag, variable or file: the CLI prints the message as one line and exits with code 2. */
@@ -30,7 +50,7 @@ export class StartupError extends Error {
 type Parse = (value: string, where: string) => unknown;
 
 interface Option {
-  key: Exclude<keyof Config, "upstreams">;
+  key: Exclude<keyof Config, "upstreams" | "budgets" | "rateLimits" | "alerts">;
   env: string;
   parse: Parse;
   fallback: unknown;
@@ -125,18 +145,20 @@ export interface ConfigSources {
 export function parseConfig({ args, env, readFile }: ConfigSources): Config {
   const flags = new Map<string, string>();
   const flagUpstreams: [string, string][] = [];
+  const flagWebhooks: string[] = [];
   let configPath = env.KESTREL_CONFIG ?? null;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (!arg.startsWith("--")) throw new ConfigError(`Unexpected argument ${JSON.stringify(arg)} (see kestrel --help)`);
     const eq = arg.indexOf("=");
     const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-    if (name !== "upstream" && name !== "config" && !BY_FLAG.has(name)) {
+    if (name !== "upstream" && name !== "config" && name !== "alert-webhook" && !BY_FLAG.has(name)) {
       throw new ConfigError(`Unknown option --${name} (see kestrel --help)`);
     }
     const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
     if (value === undefined) throw new ConfigError(`Option --${name} needs a value`);
     if (name === "upstream") flagUpstreams.push(upstreamPair(value, "--upstream"));
+    else if (name === "alert-webhook") flagWebhooks.push(webhookUrl(value, "--alert-webhook"));
     else if (name === "config") configPath = value;
     else flags.set(name, value);
   }
@@ -169,6 +191,16 @@ export function parseConfig({ args, env, readFile }: ConfigSources): Config {
   }
   for (const [id, value] of flagUpstreams) upstreams[id] = value;
   out.upstreams = Object.freeze(upstreams);
+
+  const where = `${configPath}:`;
+  out.budgets = Object.freeze(definitions(file.budgets, `${where} "budgets"`, parseBudget));
+  out.rateLimits = Object.freeze(definitions(file.rate_limits, `${where} "rate_limits"`, parseRateLimit));
+  const alerts = alertsFromFile(file.alerts, `${where} "alerts"`);
+  // Like every option, the first source that names webhooks wins: flags, then the environment, then the file.
+  const envWebhooks = (env.KESTREL_ALERT_WEBHOOK ?? "").split(",").map((u) => u.trim()).filter((u) => u !== "");
+  const fromArgs = flagWebhooks.length > 0 ? flagWebhooks : envWebhooks.map((u) => webhookUrl(u, "KESTREL_ALERT_WEBHOOK"));
+  if (fromArgs.length > 0) alerts.webhooks = fromArgs.map((url) => Object.freeze({ url, format: "json" as const }));
+  out.alerts = Object.freeze({ ...alerts, webhooks: Object.freeze(alerts.webhooks) });
   return Object.freeze(out) as unknown as Config;
 }
 
@@ -189,9 +221,88 @@ function readConfigFile(path: string, readFile: (path: string) => string): Recor
     throw new ConfigError(`Config file ${JSON.stringify(path)} must hold a JSON object`);
   }
   for (const key of Object.keys(parsed)) {
-    if (key !== "upstream" && !BY_FLAG.has(key)) {
+    if (!FILE_ONLY_KEYS.includes(key) && !BY_FLAG.has(key)) {
       throw new ConfigError(`Config file ${JSON.stringify(path)} has unknown key ${JSON.stringify(key)}`);
     }
   }
   return parsed as Record<string, unknown>;
+}
+
+const FILE_ONLY_KEYS = ["upstream", "budgets", "rate_limits", "alerts"];
+
+/** The URL is not quoted back: a webhook URL usually carries its secret in the path (Slack's do). */
+function webhookUrl(value: string, where: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${where} must be an http(s) URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`${where} must be an http(s) URL, got scheme ${JSON.stringify(url.protocol)}`);
+  }
+  return value;
+}
+
+/** A list of definitions, each through the shared parser; ids unique. Errors name the file, list and index. */
+function definitions<T extends { id: string }>(value: unknown, where: string, parse: (v: unknown) => T): T[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ConfigError(`${where} must be an array`);
+  const seen = new Set<string>();
+  return value.map((item, i) => {
+    let parsed: T;
+    try {
+      parsed = parse(item);
+    } catch (err) {
+      if (err instanceof DefinitionError) throw new ConfigError(`${where}[${i}]: ${err.message}`);
+      throw err;
+    }
+    if (seen.has(parsed.id)) throw new ConfigError(`${where}[${i}]: id ${JSON.stringify(parsed.id)} is used twice`);
+    seen.add(parsed.id);
+    return Object.freeze(parsed);
+  });
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function alertsFromFile(value: unknown, where: string): { webhooks: AlertWebhook[]; spikeFactor: number; spikeMinUsd: string } {
+  const out = { webhooks: [] as AlertWebhook[], spikeFactor: 5, spikeMinUsd: "1" };
+  if (value === undefined) return out;
+  if (!isObject(value)) throw new ConfigError(`${where} must be an object`);
+  for (const key of Object.keys(value)) {
+    if (!["webhooks", "spike_factor", "spike_min_usd"].includes(key)) {
+      throw new ConfigError(`${where} has unknown key ${JSON.stringify(key)}`);
+    }
+  }
+  const hooks = value.webhooks ?? [];
+  if (!Array.isArray(hooks)) throw new ConfigError(`${where}.webhooks must be an array`);
+  out.webhooks = hooks.map((hook, i) => {
+    const at = `${where}.webhooks[${i}]`;
+    if (!isObject(hook) || typeof hook.url !== "string") throw new ConfigError(`${at} must be {"url": "…", "format": "json" | "slack"}`);
+    for (const key of Object.keys(hook)) {
+      if (key !== "url" && key !== "format") throw new ConfigError(`${at} has unknown key ${JSON.stringify(key)}`);
+    }
+    const format = hook.format ?? "json";
+    if (format !== "json" && format !== "slack") {
+      throw new ConfigError(`${at}.format must be one of json, slack, got ${JSON.stringify(format)}`);
+    }
+    return Object.freeze({ url: webhookUrl(hook.url, `${at}.url`), format });
+  });
+  if (value.spike_factor !== undefined) {
+    const f = value.spike_factor;
+    if (typeof f !== "number" || !Number.isFinite(f) || f <= 0) {
+      throw new ConfigError(`${where}.spike_factor must be a positive number, got ${JSON.stringify(f)}`);
+    }
+    out.spikeFactor = f;
+  }
+  if (value.spike_min_usd !== undefined) {
+    const m = value.spike_min_usd;
+    const text = typeof m === "number" && Number.isFinite(m) ? String(m) : m;
+    const pico = typeof text === "string" ? decimalToScaled(text, 12) : null;
+    if (typeof text !== "string" || !/^\d+(\.\d+)?$/.test(text) || pico === null) {
+      throw new ConfigError(`${where}.spike_min_usd must be a decimal USD amount like "1" or "0.50", got ${JSON.stringify(m)}`);
+    }
+    out.spikeMinUsd = text;
+  }
+  return out;
 }

@@ -4,7 +4,9 @@ import { errorResponse } from "../errors.ts";
 import { createExportFormatter, exportChunks } from "../store/export-format.ts";
 import { parseCursor, type Parsed, parseFilter, parseFormat, parseGroupBy, parseLimit } from "../store/query-params.ts";
 import type { Store } from "../store/store.ts";
+import type { Control } from "../control/types.ts";
 import { apiAuth } from "./api-auth.ts";
+import { createBudgetRoutes } from "./api-budgets.ts";
 import { textStream } from "./api-stream.ts";
 
 export interface ApiRouteOptions {
@@ -14,6 +16,11 @@ export interface ApiRouteOptions {
   /** True when the server listens only on loopback (then no token is needed). */
   loopbackOnly: boolean;
   now(): number;
+  /**
+   * Spend control for /api/budgets and /api/rate-limits (definitions from `store.control`); those routes are
+   * absent without it. `onChange` runs after every definition write (see BudgetRouteOptions).
+   */
+  control?: { control: Control; onChange(): void | Promise<void> } | null;
 }
 
 /** Thrown by `need` so each handler reads as a straight line; turned into a 400 below. */
@@ -88,6 +95,13 @@ export function createApiRoutes(opts: ApiRouteOptions): Hono {
       },
     });
   });
+
+  if (opts.control) {
+    app.route(
+      "/",
+      createBudgetRoutes({ store: store.control, ...opts.control, now: opts.now }),
+    );
+  }
 
   // A catch-all route rather than notFound(): a mounted sub-app's notFound is not used by the parent.
   app.all(

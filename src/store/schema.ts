@@ -49,6 +49,33 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX requests_key_id_ts ON requests (key_id, ts, id);
   CREATE INDEX requests_user_ts ON requests ("user", ts, id);
   CREATE INDEX requests_project_ts ON requests (project, ts, id);`,
+  // Spend control: definitions (JSON, as the API shows them), a counter bumped by every definition write so
+  // another process's change (the CLI) is seen by polling, and the alerts claimed once across restarts.
+  `CREATE TABLE budgets (
+    id TEXT PRIMARY KEY,
+    definition TEXT NOT NULL,
+    source TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE rate_limits (
+    id TEXT PRIMARY KEY,
+    definition TEXT NOT NULL,
+    source TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE definitions_version (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+  );
+  INSERT INTO definitions_version (id, version) VALUES (1, 0);
+  CREATE TABLE alert_outbox (
+    key TEXT PRIMARY KEY,
+    payload TEXT NOT NULL,
+    claimed_at TEXT NOT NULL,
+    delivered_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX alert_outbox_pending ON alert_outbox (claimed_at, key) WHERE delivered_at IS NULL;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

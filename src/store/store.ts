@@ -1,6 +1,7 @@
 /** @module The usage store: bounded queue + background batch flusher on the write side, async reads. */
 import type { UsageRecord } from "../usage/record.ts";
 import { COLUMN_SQL, RECORD_COLUMNS, recordToParams } from "./columns.ts";
+import { createControlStore, type SqliteControlStore } from "./control-store.ts";
 import { type Db, isBusyError, type Stmt } from "./db.ts";
 import type { RequestFilter } from "./filter.ts";
 import {
@@ -65,6 +66,8 @@ export interface Store {
   exportRows(filter: RequestFilter): AsyncIterable<UsageRecord[]>;
   /** Replaces the cost fields of existing records (reprice), in one transaction; resolves to rows changed. */
   updateCosts(updates: readonly CostUpdate[]): Promise<number>;
+  /** Spend control's definitions, spend sums and alert outbox on the same connection. */
+  readonly control: SqliteControlStore;
 }
 
 /** The cost fields of one record, as `kestrel reprice` recomputes them. */
@@ -330,6 +333,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
           return changed;
         });
       }),
+    control: createControlStore((fn) => read(() => fn(live)), now),
     async *exportRows(filter) {
       if (closed) throw new Error("Usage store is closed");
       ensureReady();

@@ -20,7 +20,7 @@ function kestrel(args: string[], env: Record<string, string> = {}) {
 test("--help lists every option with its environment twin", () => {
   const r = kestrel(["--help"]);
   assert.equal(r.status, 0);
-  for (const text of ["--port", "KESTREL_PORT", "--upstream NAME=URL", "KESTREL_UPSTREAM_<NAME>", "--log-format", "--prices", "kestrel usage"]) {
+  for (const text of ["--port", "KESTREL_PORT", "--upstream NAME=URL", "KESTREL_UPSTREAM_<NAME>", "--log-format", "--prices", "kestrel usage", "kestrel budgets", "kestrel rate-limits"]) {
     assert.ok(r.stdout.includes(text), text);
   }
 });

@@ -1,6 +1,6 @@
 /** Shared set-up for the /api and CLI tests: a seeded store, and the API mounted the way the app mounts it. */
 import { Hono } from "hono";
-import { createApiRoutes } from "../../src/routes/api.ts";
+import { type ApiRouteOptions, createApiRoutes } from "../../src/routes/api.ts";
 import type { Db } from "../../src/store/db.ts";
 import { createStore, type Store } from "../../src/store/store.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
@@ -34,6 +34,7 @@ export async function seededStore(db: Db, records = sampleRecords()): Promise<St
 export function mountApi(
   store: Store,
   access: { adminToken?: string | null; loopbackOnly?: boolean } = {},
+  control: ApiRouteOptions["control"] = null,
 ): Hono {
   const app = new Hono();
   app.route(
@@ -43,6 +44,7 @@ export function mountApi(
       adminToken: access.adminToken ?? null,
       loopbackOnly: access.loopbackOnly ?? true,
       now: () => NOW,
+      control,
     }),
   );
   // A local client names a loopback host; a test that means otherwise sets its own Host (even an empty one).
