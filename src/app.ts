@@ -26,15 +26,15 @@ export interface Deps {
   pricer: Pricer;
   /** Connect-timeout probe; null disables it (tests with a fake fetch, or behind an HTTP proxy). */
   probe: ConnectProbe | null;
-  /** Budgets and rate limits; null when the caller has none (tests). */
-  control?: Control | null;
+  /** Budgets and rate limits, and how to reload their definitions after an API write; absent in most tests. */
+  control?: { control: Control; reload(): Promise<void> } | null;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
 
 export function createApp(deps: Deps) {
   const { config, log } = deps;
-  const control = deps.control ?? null;
+  const control = deps.control?.control ?? null;
   const sink = createSink({ pricer: deps.pricer, log, store: deps.store, control });
   const watchdog = createWatchdog(config.idleTimeoutMs);
   const proxy = createProxyHandler({
@@ -59,6 +59,7 @@ export function createApp(deps: Deps) {
       adminToken: config.adminToken,
       loopbackOnly: LOOPBACK.test(config.host),
       now: deps.now,
+      control: deps.control ? { control: deps.control.control, onChange: deps.control.reload } : null,
     }),
   );
   app.all("*", (c) => proxy.handle(c.req.raw));

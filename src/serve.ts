@@ -2,6 +2,7 @@
 import process from "node:process";
 import { createApp } from "./app.ts";
 import { parseConfig, StartupError } from "./config.ts";
+import { startControl } from "./control/setup.ts";
 import { errorResponse } from "./errors.ts";
 import { createConnectProbe } from "./forward/connect-probe.ts";
 import { loadPricer } from "./commands/prices.ts";
@@ -31,7 +32,24 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     // After a write failure (read-only file, disk full) the store reopens the file to resume.
     reopen: () => rt.openDb(config.db),
   });
+  let spend;
+  try {
+    spend = await startControl({
+      store: store.control,
+      budgets: config.budgets,
+      rateLimits: config.rateLimits,
+      alerts: config.alerts,
+      pricer,
+      log,
+      fetch: globalThis.fetch,
+      now: Date.now,
+    });
+  } catch (err) {
+    await store.close();
+    throw new StartupError(`Cannot load budgets and rate limits from ${JSON.stringify(config.db)}: ${(err as Error).message}`);
+  }
   const app = createApp({
+    control: spend,
     config,
     fetch: globalThis.fetch,
     now: Date.now,
@@ -50,6 +68,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   try {
     server = await rt.serve({ hostname: config.host, port: config.port, fetch: app.fetch, onError });
   } catch (err) {
+    await spend.stop();
     await store.close();
     throw new StartupError(`Cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
   }
@@ -71,6 +90,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     log.info(`${signal}: no new connections; waiting up to ${config.shutdownGraceMs} ms for ${app.inFlight} requests`);
     server.stop();
     await app.drain(config.shutdownGraceMs);
+    await spend.stop();
     await store.close();
     const stats = store.stats();
     log.info(`Stopped: ${stats.written} records written, ${stats.queued} queued, ${stats.dropped} dropped`);

@@ -41,6 +41,8 @@ export interface Pricer {
   readonly unpricedCount: number;
   /** Text for `kestrel prices [MODEL]`. */
   describe(model?: string): string;
+  /** Whether the table prices this model (budgets with `unpriced: "block"` ask before forwarding). No warning. */
+  isPriced(provider: string, model: string): boolean;
 }
 
 const MEMO_LIMIT = 4096;
@@ -80,6 +82,7 @@ export function createPricer(opts?: {
       return unpriced;
     },
     describe: (model) => describePrices(table, version, overrides, model),
+    isPriced: (provider, model) => find(provider, model, null) !== null,
     price(usage, ctx) {
       if (usage === null) return none(null);
       const match = ctx.model ? find(ctx.provider, ctx.model, ctx.geo) : null;

@@ -20,6 +20,7 @@ function fakePricer(): Pricer & { seen: PriceContext[] } {
     version: "fake-2",
     unpricedCount: 0,
     describe: () => "",
+    isPriced: (_provider, model) => model !== "unknown",
     seen,
     price(usage: Usage | null, ctx: PriceContext): PriceResult {
       seen.push(ctx);
