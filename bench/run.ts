@@ -1,7 +1,7 @@
 /**
  * The benchmark suite: `bun bench/run.ts` (`npm run bench`) runs every section against baselines measured in the
  * same run and writes BENCHMARKS.md; `--quick` runs every section with tiny sizes (harness check, < 60 s) and
- * writes nothing. Options: `--out FILE`, `--only scanner,store,sequential,concurrent,big,memory`,
+ * writes nothing. Options: `--out FILE`, `--only scanner,store,control,sequential,concurrent,big,memory`,
  * `--loadgen wrk|autocannon`. Everything runs on loopback; children are started here and stopped here.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -13,6 +13,7 @@ import { busyProcesses, describeMachine, machineMarkdown } from "./lib/machine.t
 import { BUN, killAllSync, type Proc, ROOT, run, stopAll } from "./lib/proc.ts";
 import { renderDocument, type SectionResult, targetsTable } from "./lib/report.ts";
 import { bigStreamSection } from "./sections/big-stream.ts";
+import { controlSection } from "./sections/control.ts";
 import { concurrentSection } from "./sections/concurrent.ts";
 import { memorySection } from "./sections/memory.ts";
 import { scannerSection } from "./sections/scanner.ts";
@@ -88,6 +89,7 @@ console.log(`kestrel bench${QUICK ? " (quick)" : ""}: ${machine.cpu}, ${machine.
 
 await section("scanner", "scanner + usage vs eventsource-parser + JSON.parse", () => scannerSection(P.scanner));
 await section("store", "records/s into SQLite", () => storeSection(P.store));
+await section("control", "pre-forward spend check", () => controlSection(QUICK));
 
 const proxyKeys = ["sequential", "concurrent", "big", "memory"];
 if (proxyKeys.some(want)) {
@@ -118,7 +120,7 @@ if (proxyKeys.some(want)) {
 }
 
 const seconds = (performance.now() - t0) / 1000;
-const order = ["scanner", "sequential", "concurrent", "big", "memory", "store"];
+const order = ["scanner", "sequential", "concurrent", "big", "memory", "store", "control"];
 const sections = order.map((k) => results[k]).filter((s): s is SectionResult => s !== undefined);
 console.log(`\n== targets\n${targetsTable(sections.flatMap((s) => s.targets))}`);
 
