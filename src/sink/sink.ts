@@ -24,7 +24,8 @@ export function createSink({ pricer, log, store, control }: SinkDeps) {
     try {
       const { record, breakdown } = await buildRecord(ex, pricer);
       store.add(record);
-      if (control !== null && control.active) {
+      // Also with no budget defined: the alerter watches every exchange (unpriced models, spend spikes).
+      if (control !== null) {
         control.settle({
           attributes: recordAttributes(record, ex.spec.requestModel(ex.facts)),
           at: ex.startedAt,
