@@ -149,13 +149,18 @@ test("a token budget and an alert-only budget: tokens refuse, alerts never do", 
   }
 });
 
-test("rate limits: requests per minute answer rate_limited with Retry-After", async () => {
+test("rate limits: requests and tokens per minute answer rate_limited with Retry-After", async () => {
   const mock = await upstream();
   const k = await startKestrel([
     "--upstream",
     `openai=${mock.url}`,
     "--config",
-    configFile({ rate_limits: [{ id: "two-a-minute", scope: { project: "p" }, rpm: 2 }] }),
+    configFile({
+      rate_limits: [
+        { id: "two-a-minute", scope: { project: "p" }, rpm: 2 },
+        { id: "tokens-a-minute", scope: { project: "t" }, tpm: 3000 },
+      ],
+    }),
   ]);
   try {
     for (let i = 0; i < 2; i++) {
@@ -169,6 +174,18 @@ test("rate limits: requests per minute answer rate_limited with Retry-After", as
     const retryAfter = Number(refused.headers.get("retry-after"));
     assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
     assert.equal(mock.received.length, 2);
+
+    // Tokens per minute count when an exchange finishes: 2,000 then 4,000 of 3,000.
+    for (let i = 0; i < 2; i++) {
+      const res = await chat(k.url, { "x-kestrel-project": "t" });
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+    }
+    const overTokens = await chat(k.url, { "x-kestrel-project": "t" });
+    assert.equal(overTokens.status, 429);
+    const body = (await overTokens.json()) as { error: { code: string; rate_limit: string } };
+    assert.equal(body.error.code, "rate_limited");
+    assert.equal(body.error.rate_limit, "tokens-a-minute");
   } finally {
     await k.stop();
     await mock.close();
