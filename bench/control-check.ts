@@ -8,7 +8,8 @@
 import process from "node:process";
 import { createControl } from "../src/control/control.ts";
 import { parseBudget, parseRateLimit } from "../src/control/definitions.ts";
-import type { Attributes, Budget, Control, ControlStore, RateLimit } from "../src/control/types.ts";
+import type { Attributes, Budget, Control, RateLimit } from "../src/control/types.ts";
+import { fakeStore } from "../test/control/_helpers.ts";
 
 /** `--quick`: a harness check for the test suite, not a measurement. */
 const QUICK = process.argv.includes("--quick");
@@ -16,19 +17,8 @@ const CALLS = QUICK ? 10_240 : 1_000_000;
 const ROUNDS = QUICK ? 2 : 7;
 const NOW = Date.parse("2026-11-15T12:00:00Z");
 
-const store: ControlStore = {
-  spend: () => Promise.resolve([]),
-  listBudgets: () => Promise.resolve([]),
-  putBudget: () => Promise.resolve(),
-  deleteBudget: () => Promise.resolve(false),
-  listRateLimits: () => Promise.resolve([]),
-  putRateLimit: () => Promise.resolve(),
-  deleteRateLimit: () => Promise.resolve(false),
-  definitionsVersion: () => Promise.resolve(0),
-  claimAlert: () => Promise.resolve(true),
-  markAlertDelivered: () => Promise.resolve(),
-  undeliveredAlerts: () => Promise.resolve([]),
-};
+/** No history: the ledger starts empty. */
+const store = fakeStore();
 
 /** 1,000 budgets over the shapes operators use: per key, per project, per project+model, per user, per tag. */
 function budgets(): Budget[] {

@@ -79,7 +79,7 @@ const BAD: [args: string[], env: Record<string, string>, message: RegExp][] = [
   [["--config", file("b2.json", { budgets: [BUDGET, { ...BUDGET, window: "fortnight" }] })], {}, /^b2\.json: "budgets"\[1\]: .*window/],
   [["--config", file("b3.json", { budgets: [{ ...BUDGET, limit_usd: undefined }] })], {}, /^b3\.json: "budgets"\[0\]: .*limit_usd/],
   [["--config", file("b4.json", { budgets: [BUDGET, BUDGET] })], {}, /^b4\.json: "budgets"\[1\]: id "team-a-month" is used twice$/],
-  [["--config", file("r1.json", { rate_limits: [{ id: "r", rpm: 0 }] })], {}, /^r1\.json: "rate_limits"\[0\]: .*rpm/],
+  [["--config", file("r1.json", { rate_limits: [{ id: "r", rpm: -1 }] })], {}, /^r1\.json: "rate_limits"\[0\]: .*rpm/],
   [["--config", file("a1.json", { alerts: [] })], {}, /^a1\.json: "alerts" must be an object$/],
   [["--config", file("a2.json", { alerts: { hooks: [] } })], {}, /^a2\.json: "alerts" has unknown key "hooks"$/],
   [["--config", file("a3.json", { alerts: { webhooks: [{ url: "http://x.test", format: "teams" }] } })], {}, /^a3\.json: "alerts"\.webhooks\[0\]\.format must be one of json, slack, got "teams"$/],

@@ -4,6 +4,7 @@
  * a huge (or decompression-bomb) body or one that trickles is passed on as a stream instead of being buffered.
  * A body that breaks off while being read throws, as `arrayBuffer()` would.
  */
+import { concatBytes } from "../sse/bytes.ts";
 
 export type Peeked =
   /** The body ended within the cap and the deadline: every byte. */
@@ -36,15 +37,7 @@ export async function peekBody(body: ReadableStream<Uint8Array>, maxBytes: numbe
 }
 
 function join(parts: readonly Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  if (parts.length === 0) return new Uint8Array(0);
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
+  return parts.length === 1 ? parts[0]! : concatBytes(parts, size);
 }
 
 /** The bytes already read, then the rest of `reader` (starting with a read still in flight). */

@@ -2,6 +2,7 @@
  * @module The request body on its way up: streamed untouched, except small JSON bodies, which are read once so
  * the meter can see `model`, `stream` and `user`, and so a streaming chat request can ask for usage.
  */
+import { concatBytes } from "../sse/bytes.ts";
 
 /** JSON request bodies up to this size are inspected (chat requests with inline images fit comfortably). */
 export const INSPECT_MAX_BYTES = 32 * 1024 * 1024;
@@ -80,14 +81,7 @@ async function readAll(body: ReadableStream<Uint8Array>, watch: BodyWatch): Prom
     watch.signal.removeEventListener("abort", stop);
   }
   watch.progress(true);
-  if (parts.length === 1) return parts[0] as Uint8Array<ArrayBuffer>;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
+  return (parts.length === 1 ? parts[0] : concatBytes(parts, size)) as Uint8Array<ArrayBuffer>;
 }
 
 /**

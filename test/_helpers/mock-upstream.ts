@@ -52,3 +52,15 @@ export async function startMock(handler: Handler, options: { streamBody?: boolea
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A port nothing listens on: bound, noted, closed. Not port 1: Deno's fetch refuses it before connecting, and the
+ * connect error (which holds the full URL) is the path worth testing.
+ */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

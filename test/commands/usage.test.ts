@@ -103,7 +103,7 @@ const BAD_FLAGS: [run: typeof runUsage, args: string[], message: string][] = [
   [
     runUsage,
     ["--outcome", "fine"],
-    `kestrel usage: Invalid --outcome "fine": use one of ok, upstream_error, client_aborted, upstream_aborted, timeout, client_timeout, error`,
+    `kestrel usage: Invalid --outcome "fine": use one of ok, upstream_error, client_aborted, upstream_aborted, timeout, client_timeout, blocked, error`,
   ],
   [runExport, ["--format", "xlsx"], `kestrel export: Invalid --format "xlsx": use one of csv, json, ndjson`],
   [runExport, ["--group-by", "day"], `kestrel export: Unknown flag "--group-by"`], // usage-only flag

@@ -102,3 +102,16 @@ export async function harness(
     },
   };
 }
+
+/** The example budget, complete (every default spelled out). */
+export const BUDGET: Budget = {
+  id: "team-a-month",
+  scope: { project: "team-a" },
+  window: "month",
+  limit_usd: "50",
+  limit_tokens: null,
+  action: "block",
+  alert_at: [0.5, 0.8, 1],
+  timezone: "UTC",
+  unpriced: "allow",
+};

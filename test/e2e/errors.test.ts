@@ -6,16 +6,9 @@ import { createServer } from "node:net";
 import { test } from "node:test";
 import { nodeMissing, testNeeding } from "../_helpers/host.ts";
 import { startKestrel } from "../_helpers/kestrel.ts";
-import { sleep, startMock } from "../_helpers/mock-upstream.ts";
+import { closedPort, sleep, startMock } from "../_helpers/mock-upstream.ts";
 import { until } from "../_helpers/poll.ts";
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * A Node.js helper that listens with a one-slot accept queue, fills the queue itself, then blocks its event loop

@@ -2,19 +2,11 @@
 // template, /api behind DNS rebinding and bare request targets, and forged log lines.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { test } from "node:test";
 import { type Kestrel, startKestrel } from "../_helpers/kestrel.ts";
-import { sleep, startMock } from "../_helpers/mock-upstream.ts";
+import { closedPort, sleep, startMock } from "../_helpers/mock-upstream.ts";
 
-/** A port nothing listens on: bound, noted, closed (port 1 is refused by Deno's fetch before it connects). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Sends `text` as is over TCP (fetch always sends a Host) and returns everything until the server closes. */
 function raw(url: string, text: string): Promise<{ status: number; body: string }> {

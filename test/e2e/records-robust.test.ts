@@ -9,6 +9,7 @@ import type { UsageRecord } from "../../src/usage/record.ts";
 import { type Kestrel, startKestrel } from "../_helpers/kestrel.ts";
 import { type Mock, sleep, startMock } from "../_helpers/mock-upstream.ts";
 import { until } from "../_helpers/poll.ts";
+import { recordTagged } from "../_helpers/records.ts";
 
 /** A raw TCP upstream: `handler` gets the socket once the request head and its declared body have arrived. */
 async function startRaw(handler: (path: string, socket: Socket) => void): Promise<{ url: string; close(): Promise<void> }> {
@@ -74,16 +75,6 @@ function storedRow(db: string, tag: string): Record<string, unknown> | undefined
   }
 }
 
-async function recordTagged(url: string, tag: string): Promise<UsageRecord> {
-  for (let i = 0; i < 400; i++) {
-    const res = await fetch(`${url}/api/requests?limit=1000`);
-    const { requests } = await res.json() as { requests: UsageRecord[] };
-    const found = requests.find((r) => r.tags.includes(tag));
-    if (found) return found;
-    await sleep(25);
-  }
-  throw new Error(`No record tagged ${tag}`);
-}
 
 async function healthy(url: string): Promise<void> {
   const res = await fetch(`${url}/health`);

@@ -13,6 +13,7 @@ import { type Mock, sleep, startMock } from "../_helpers/mock-upstream.ts";
 import { until } from "../_helpers/poll.ts";
 import { EXPECTED, MANIFEST, ROUTES } from "../providers/_fixture-table.ts";
 import { atLeast } from "../_chunking.ts";
+import { recordTagged as recordOf } from "../_helpers/records.ts";
 
 let mock: Mock;
 let kestrel: Kestrel;
@@ -44,17 +45,8 @@ function clientPath(provider: string, upstreamPath: string): string {
   }
 }
 
-/** Waits until the record of the request with this tag is stored, and returns it. */
-async function recordTagged(tag: string, url = kestrel.url): Promise<UsageRecord> {
-  for (let i = 0; i < 200; i++) {
-    const res = await fetch(`${url}/api/requests?limit=1000`);
-    const { requests } = await res.json() as { requests: UsageRecord[] };
-    const found = requests.find((r) => r.tags.includes(tag));
-    if (found) return found;
-    await sleep(25);
-  }
-  throw new Error(`No record tagged ${tag}`);
-}
+/** The stored record of the request with this tag. */
+const recordTagged = (tag: string, url = kestrel.url) => recordOf(url, tag);
 
 const cases = atLeast(
   MANIFEST.filter((e) =>

@@ -1,22 +1,12 @@
 // API keys never reach the database, the logs or the exports — only a short fingerprint does.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { test } from "node:test";
 import { startKestrel } from "../_helpers/kestrel.ts";
-import { sleep, startMock } from "../_helpers/mock-upstream.ts";
+import { closedPort, sleep, startMock } from "../_helpers/mock-upstream.ts";
 
 const SECRETS = ["sk-SECRETKEY-one", "SECRETKEY-two", "AIzaSECRETKEY-three", "AIzaSECRETKEY-four"];
 
-/** A port nothing listens on. Not port 1: Deno's fetch refuses it before connecting, and its connect error is
- * the one that holds the full URL. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 for (const format of ["text", "json"]) {
   test(`keys never appear in the DB, the ${format} log or any export`, async () => {

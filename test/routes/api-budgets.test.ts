@@ -4,20 +4,10 @@ import type { Budget, BudgetState, Control } from "../../src/control/types.ts";
 import { createStore } from "../../src/store/store.ts";
 import { drivers } from "../store/helpers.ts";
 import { mountApi, NOW } from "../store/seed.ts";
+import { BUDGET } from "../control/_helpers.ts";
 
 const { open } = (await drivers())[0]!;
 
-const BUDGET: Budget = {
-  id: "team-a-month",
-  scope: { project: "team-a" },
-  window: "month",
-  limit_usd: "50",
-  limit_tokens: null,
-  action: "block",
-  alert_at: [0.5, 0.8, 1],
-  timezone: "UTC",
-  unpriced: "allow",
-};
 
 /** A Control whose budgetStates() reports fixed spend per budget id; counts the reloads asked for. */
 function fakeControl(spent: Record<string, { pico: number; tokens: number }>) {
@@ -118,7 +108,7 @@ const BAD_BUDGETS: [body: unknown, field: string][] = [
   [[1], "body"],
   [{ ...BUDGET, id: "other" }, "id"],
   [{ ...BUDGET, window: "fortnight" }, "window"],
-  [{ ...BUDGET, limit_usd: 50 }, "limit_usd"],
+  [{ ...BUDGET, limit_usd: "fifty" }, "limit_usd"],
   [{ ...BUDGET, limit_usd: null }, "limit_usd"],
   [{ ...BUDGET, scope: { team: "a" } }, "scope.team"],
   [{ ...BUDGET, colour: "red" }, "colour"],

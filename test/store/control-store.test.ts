@@ -5,18 +5,8 @@ import type { Budget, RateLimit } from "../../src/control/types.ts";
 import { createStore } from "../../src/store/store.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
 import { drivers, makeRecord, withTempDir } from "./helpers.ts";
+import { BUDGET } from "../control/_helpers.ts";
 
-const BUDGET: Budget = {
-  id: "team-a-month",
-  scope: { project: "team-a" },
-  window: "month",
-  limit_usd: "50",
-  limit_tokens: null,
-  action: "block",
-  alert_at: [0.5, 0.8, 1],
-  timezone: "UTC",
-  unpriced: "allow",
-};
 const LIMIT: RateLimit = { id: "alice-rpm", scope: { user: "alice" }, rpm: 60, tpm: null };
 const BLOCKED = "blocked" as unknown as UsageRecord["outcome"];
 const T0 = Date.parse("2026-11-20T12:00:00.000Z");

@@ -2,6 +2,7 @@
 import type { Budget, BudgetState, ControlStore, Scope, Settled, SpendBucket } from "../../../src/control/types.ts";
 import { type Mock, startMock } from "../../_helpers/mock-upstream.ts";
 import { until } from "../../_helpers/poll.ts";
+import { BUDGET } from "../_helpers.ts";
 
 export interface OutboxRow {
   payload: string;
@@ -73,17 +74,6 @@ export function receiver(failFirst = 0): Promise<Mock> {
 /** The bodies a receiver got, parsed. */
 export const bodies = (mock: Mock) => mock.received.map((r) => JSON.parse(r.body.toString("utf8")) as Record<string, unknown>);
 
-export const BUDGET: Budget = {
-  id: "team-a-month",
-  scope: { project: "team-a" },
-  window: "month",
-  limit_usd: "50",
-  limit_tokens: null,
-  action: "block",
-  alert_at: [0.5, 0.8, 1],
-  timezone: "UTC",
-  unpriced: "allow",
-};
 
 export function state(spentPico: number, windowStart: string | null, resetsAt: string | null, budget: Budget = BUDGET): BudgetState {
   return { budget, spent_pico: spentPico, spent_tokens: 0, window_start: windowStart, resets_at: resetsAt };
@@ -103,3 +93,5 @@ export function settled(at: number, fields: Partial<Settled> = {}): Settled {
 }
 
 export const USD = 1_000_000_000_000;
+
+export { BUDGET };
