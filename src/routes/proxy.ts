@@ -199,7 +199,14 @@ export function createProxyHandler(deps: ProxyDeps) {
     const control = deps.control;
     if (control !== null && control.active) {
       call.admit = async () => {
-        const verdict = control.check(await requestAttributes(spec, facts), deps.now());
+        let verdict;
+        try {
+          verdict = control.check(await requestAttributes(spec, facts), deps.now());
+        } catch (err) {
+          // Fail open: a fault in the check must not take every request down with it.
+          deps.warn(`Budget check failed, request let through: ${describe(err)}`);
+          return;
+        }
         if (verdict.refusal !== null) throw new Refused(verdict.refusal);
         state.remainingUsd = verdict.remainingUsd;
       };

@@ -24,6 +24,7 @@ export function createSink({ pricer, log, store, control }: SinkDeps) {
     try {
       const { record, breakdown } = await buildRecord(ex, pricer);
       store.add(record);
+      log.usage(() => usageLine(ex.spec, record, breakdown), record);
       // Also with no budget defined: the alerter watches every exchange (unpriced models, spend spikes).
       if (control !== null) {
         control.settle({
@@ -36,7 +37,6 @@ export function createSink({ pricer, log, store, control }: SinkDeps) {
           blocked: record.outcome === "blocked",
         });
       }
-      log.usage(() => usageLine(ex.spec, record, breakdown), record);
     } catch (err) {
       log.error(`Cannot record a ${ex.spec.id} request: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createApp } from "../../src/app.ts";
+import type { Control } from "../../src/control/types.ts";
 import { parseConfig } from "../../src/config.ts";
 import { createPricer } from "../../src/pricing/pricer.ts";
 import { createLogger } from "../../src/sink/log.ts";
@@ -12,7 +13,7 @@ import { until } from "../_helpers/poll.ts";
 
 const decoder = new TextDecoder();
 
-function appWith(fetch: typeof globalThis.fetch) {
+function appWith(fetch: typeof globalThis.fetch, control: Control | null = null) {
   const records: UsageRecord[] = [];
   const logged: string[] = [];
   const app = createApp({
@@ -23,6 +24,7 @@ function appWith(fetch: typeof globalThis.fetch) {
     store: { add: (r: UsageRecord) => void records.push(r) } as unknown as Store,
     pricer: createPricer(),
     probe: null,
+    control: control === null ? null : { control, reload: () => Promise.resolve() },
   });
   return { app, records, logged };
 }
@@ -45,4 +47,25 @@ test("a throw while answering a provider request → JSON 500 through the logger
   assert.equal(records[0]!.outcome, "error");
   assert.match(records[0]!.usage_error!, /internal error: headers exploded/);
   assert.equal(app.inFlight, 0);
+});
+
+test("a fault in the budget check lets the request through (fail open) and says so in the log", async () => {
+  const broken: Control = {
+    active: true,
+    check: () => {
+      throw new Error("ledger exploded");
+    },
+    settle: () => {},
+    budgetStates: () => [],
+    load: () => Promise.resolve(),
+  };
+  const { app, records, logged } = appWith(() => Promise.resolve(Response.json({ ok: true })), broken);
+  const res = await app.fetch(new Request("http://127.0.0.1/openai/v1/chat/completions", { method: "POST", body: "{}" }));
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { ok: true });
+  await app.drain(1000);
+  await until("the warning", () => logged.join("").includes("ledger exploded"));
+  assert.match(logged.join(""), /WRN\] Budget check failed, request let through: ledger exploded/);
+  assert.equal(records.length, 1);
+  assert.equal(records[0]!.outcome, "ok");
 });
