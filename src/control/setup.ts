@@ -44,7 +44,8 @@ export async function startControl(options: {
   const control = createControl({
     store,
     events: alerter,
-    isPriced: (provider, model) => model !== null && options.pricer.isPriced(provider, model),
+    // A request that names no model (listing models, files) has nothing to price: `unpriced: "block"` lets it by.
+    isPriced: (provider, model) => model === null || options.pricer.isPriced(provider, model),
     now,
   });
   await store.syncConfig(options.budgets, options.rateLimits);

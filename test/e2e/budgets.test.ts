@@ -283,6 +283,9 @@ test("unpriced models under a USD budget: `block` refuses them, `allow` counts t
     const priced = await chat(k.url, { "x-kestrel-project": "strict" });
     assert.equal(priced.status, 200, "a priced model passes the strict budget");
     await priced.arrayBuffer();
+    const models = await fetch(`${k.url}/openai/v1/models`, { headers: { "x-kestrel-project": "strict" } });
+    assert.equal(models.status, 200, "a request that names no model has nothing to price");
+    await models.arrayBuffer();
   } finally {
     await k.stop();
     await mock.close();
