@@ -6,6 +6,7 @@ import type { ConnectProbe } from "./forward/connect-probe.ts";
 import { createWatchdog } from "./forward/watchdog.ts";
 import type { Control } from "./control/types.ts";
 import type { Pricer } from "./pricing/pricer.ts";
+import { PLAIN_TRAITS, type Traits } from "./runtime.ts";
 import { createResolver } from "./resolve/resolve.ts";
 import { ROUTES } from "./resolve/routes.ts";
 import { createApiRoutes } from "./routes/api.ts";
@@ -26,6 +27,8 @@ export interface Deps {
   pricer: Pricer;
   /** Connect-timeout probe; null disables it (tests with a fake fetch, or behind an HTTP proxy). */
   probe: ConnectProbe | null;
+  /** What the runtime's fetch and server do differently; default: neither trait (src/runtime.ts). */
+  traits?: Traits;
   /** Budgets and rate limits, and how to reload their definitions after an API write; absent in most tests. */
   control?: { control: Control; reload(): Promise<void> } | null;
 }
@@ -39,6 +42,7 @@ export function createApp(deps: Deps) {
   const watchdog = createWatchdog(config.idleTimeoutMs);
   const proxy = createProxyHandler({
     config,
+    traits: deps.traits ?? PLAIN_TRAITS,
     control,
     fetch: deps.fetch,
     now: deps.now,

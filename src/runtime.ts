@@ -19,8 +19,26 @@ export interface Server {
   stop(): void;
 }
 
+/**
+ * What differs between the runtimes' fetch and server in ways the core must know (measured; each entry sets them),
+ * so that no file outside src/entry/ asks which runtime it runs on.
+ */
+export interface Traits {
+  /** Bun's fetch decodes a zstd answer even unasked; Deno's passes it through still encoded. */
+  readonly fetchDecodesZstd: boolean;
+  /**
+   * Streamed uploads can be watched chunk by chunk (for the request-body timeout). On Deno any JavaScript stream
+   * between the request and fetch loses the native pipe: a 50 MB upload's peak RSS rose by ~75 MB, not ~25 MB.
+   */
+  readonly watchStreamedUploads: boolean;
+}
+
+/** Neither: what a test's in-process app gets unless it says otherwise. */
+export const PLAIN_TRAITS: Traits = { fetchDecodesZstd: false, watchStreamedUploads: false };
+
 export interface Runtime {
   readonly name: "bun" | "deno";
+  readonly traits: Traits;
   readonly version: string;
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string | undefined>>;

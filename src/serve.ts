@@ -49,6 +49,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     throw new StartupError(`Cannot load budgets and rate limits from ${JSON.stringify(config.db)}: ${(err as Error).message}`);
   }
   const app = createApp({
+    traits: rt.traits,
     control: spend,
     config,
     fetch: globalThis.fetch,

@@ -12,7 +12,8 @@ function files(dir: string): string[] {
   );
 }
 
-const RUNTIME_SPECIFIC = /\bBun\.|\bDeno\.|\bfrom\s+["']bun:|import\(\s*["']bun:|\b(?:declare\s+const\s+)(?:Bun|Deno)\b/;
+const RUNTIME_SPECIFIC =
+  /\bBun\.|\bDeno\.|\bfrom\s+["']bun:|import\(\s*["']bun:|\b(?:declare\s+const\s+)(?:Bun|Deno)\b|["'](?:Bun|Deno)["']\s+in\s+globalThis/;
 
 test("no Bun, Deno or bun: outside src/entry/", () => {
   const offenders = files(join(ROOT, "src"))
@@ -23,7 +24,7 @@ test("no Bun, Deno or bun: outside src/entry/", () => {
 });
 
 test("the check itself catches what it should", () => {
-  for (const bad of ["Bun.serve({})", "Deno.env.get('X')", 'import { Database } from "bun:sqlite";', "await import('bun:ffi')"]) {
+  for (const bad of ["Bun.serve({})", "Deno.env.get('X')", 'import { Database } from "bun:sqlite";', "await import('bun:ffi')", '"Bun" in globalThis']) {
     assert.ok(RUNTIME_SPECIFIC.test(bad), bad);
   }
   assert.ok(!RUNTIME_SPECIFIC.test("const bundle = 1; // Bundles and Denormalise"));

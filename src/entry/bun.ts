@@ -32,6 +32,7 @@ function writeAll(fd: number, bytes: Uint8Array): Promise<void> {
 
 const runtime: Runtime = {
   name: "bun",
+  traits: { fetchDecodesZstd: true, watchStreamedUploads: true },
   version: Bun.version,
   // Bun.argv is [bun, script, …args], also inside a compiled binary.
   args: Bun.argv.slice(2),

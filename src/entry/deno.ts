@@ -18,6 +18,7 @@ function writeAllSync(out: { writeSync(p: Uint8Array): number }, text: string): 
 
 const runtime: Runtime = {
   name: "deno",
+  traits: { fetchDecodesZstd: false, watchStreamedUploads: false },
   version: Deno.version.deno,
   args: Deno.args,
   env: Deno.env.toObject(),

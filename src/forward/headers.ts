@@ -39,11 +39,8 @@ const REQUEST_DROP_PREFIXES = ["x-forwarded-", "cf-", "x-kestrel-"];
  */
 const UPSTREAM_ACCEPT_ENCODING = "gzip, deflate, br";
 
-/**
- * Encodings the runtime's fetch decodes transparently. Bun's fetch also decodes zstd, even when it did not ask
- * for it; Deno's passes zstd bytes through still encoded (and labelled).
- */
-const DECODED_ENCODINGS = new Set(["gzip", "x-gzip", "deflate", "br", ...("Bun" in globalThis ? ["zstd"] : [])]);
+/** Encodings both runtimes' fetch decode transparently; zstd only where `Traits.fetchDecodesZstd` says so. */
+const DECODED_ENCODINGS = new Set(["gzip", "x-gzip", "deflate", "br"]);
 
 function connectionNamed(headers: Headers): string[] {
   const value = headers.get("connection");
@@ -69,12 +66,12 @@ export function upstreamRequestHeaders(incoming: Headers): Headers {
  * bytes, so `content-encoding` and the compressed `content-length` must go (else Bun mislabels the body and Deno
  * truncates it: docs/architecture.md §11). `bodyChanged` drops `content-length` for bodies Kestrel edits.
  */
-export function clientResponseHeaders(upstream: Headers, bodyChanged: boolean): Headers {
+export function clientResponseHeaders(upstream: Headers, bodyChanged: boolean, decodesZstd: boolean): Headers {
   const out = new Headers(upstream);
   for (const name of HOP_BY_HOP) out.delete(name);
   for (const name of connectionNamed(upstream)) out.delete(name);
   const encoding = upstream.get("content-encoding");
-  if (encoding !== null && isDecoded(encoding)) {
+  if (encoding !== null && isDecoded(encoding, decodesZstd)) {
     out.delete("content-encoding");
     out.delete("content-length");
   } else if (bodyChanged) {
@@ -84,6 +81,9 @@ export function clientResponseHeaders(upstream: Headers, bodyChanged: boolean): 
 }
 
 /** True when fetch handed us decoded bytes for this Content-Encoding. */
-export function isDecoded(contentEncoding: string): boolean {
-  return contentEncoding.split(",").every((e) => DECODED_ENCODINGS.has(e.trim().toLowerCase()));
+export function isDecoded(contentEncoding: string, decodesZstd: boolean): boolean {
+  return contentEncoding.split(",").every((e) => {
+    const name = e.trim().toLowerCase();
+    return DECODED_ENCODINGS.has(name) || (decodesZstd && name === "zstd");
+  });
 }

@@ -19,20 +19,18 @@ export interface RequestBody {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/**
- * Whether a streamed upload is watched chunk by chunk. On Bun the watch raises a 50 MB upload's peak RSS from
- * ~10 MB to ~15 MB; on Deno any JavaScript stream between the request and fetch loses the native pipe and peak
- * RSS rose by ~75 MB instead of ~25 MB (200 MB: ~160 MB), so there a streamed upload keeps the old rule: its
- * silence is timed as the upstream's (504). Bodies Kestrel reads itself (small JSON) are watched on both.
- */
-const WATCH_STREAMED = "Bun" in globalThis;
-
 /** How the body's progress is reported (the idle watchdog) and how reading it is stopped. */
 export interface BodyWatch {
   /** Bytes arrived; `done` once the body has ended. */
   progress(done: boolean): void;
   /** Aborted when the exchange is cut (client gone, body stalled, shutdown). */
   signal: AbortSignal;
+  /**
+   * Whether a streamed upload is watched chunk by chunk (`Traits.watchStreamedUploads`: on Bun the watch raises a
+   * 50 MB upload's peak RSS from ~10 to ~15 MB; on Deno far more). Unwatched, a streamed upload's silence is timed
+   * as the upstream's (504). Bodies Kestrel reads itself (small JSON) are watched on both.
+   */
+  streamed: boolean;
 }
 
 /**
@@ -47,7 +45,7 @@ export async function readRequestBody(req: Request, watch: BodyWatch): Promise<R
   const type = req.headers.get("content-type");
   const length = Number(req.headers.get("content-length") ?? NaN);
   if (type === null || !type.includes("json") || !(length <= INSPECT_MAX_BYTES)) {
-    if (WATCH_STREAMED) return { body: watched(req.body, watch), json: undefined, length: null };
+    if (watch.streamed) return { body: watched(req.body, watch), json: undefined, length: null };
     watch.progress(true); // unobserved: its silence counts as the upstream's, as before
     return { body: req.body, json: undefined, length: null };
   }

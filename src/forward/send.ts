@@ -18,6 +18,8 @@ export interface Sent {
 
 export interface SendOptions extends ForwardOptions {
   injectStreamUsage: boolean;
+  /** `Traits.watchStreamedUploads`. */
+  watchStreamedUploads: boolean;
   /** Upstream endpoints that refused an injected `stream_options` recently: not asked again for a while. */
   refused: RefusalMemory;
   onRefused(endpoint: string): void;
@@ -38,7 +40,11 @@ export async function sendRequest(req: Request, spec: ProviderSpec, facts: Reque
   const headers = upstreamRequestHeaders(req.headers);
   let original: RequestBody;
   try {
-    original = await readRequestBody(req, { progress: call.onBodyProgress, signal: call.controller.signal });
+    original = await readRequestBody(req, {
+      progress: call.onBodyProgress,
+      signal: call.controller.signal,
+      streamed: options.watchStreamedUploads,
+    });
   } catch (err) {
     const why = call.cut();
     if (why === "body") throw bodyTimeout(options);

@@ -18,6 +18,7 @@ import { getProvider } from "../providers/registry.ts";
 import type { ProviderSpec, RequestFacts } from "../providers/types.ts";
 import { describeError } from "../redact.ts";
 import type { Resolve } from "../resolve/resolve.ts";
+import type { Traits } from "../runtime.ts";
 import type { Outcome } from "../usage/record.ts";
 
 /** Everything the record needs about one finished exchange. */
@@ -46,6 +47,8 @@ export interface ProxyDeps {
   resolve: Resolve;
   watchdog: Watchdog;
   probe: ConnectProbe | null;
+  /** What this runtime's fetch and server do differently (src/runtime.ts). */
+  traits: Traits;
   /** Budgets and rate limits checked before forwarding; null or inactive: nothing is checked. */
   control: Control | null;
   /** Receives every finished exchange; must not throw. */
@@ -112,6 +115,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     connectTimeoutMs: config.connectTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
     injectStreamUsage: config.injectStreamUsage,
+    watchStreamedUploads: deps.traits.watchStreamedUploads,
     refused: createRefusalMemory(),
     onRefused: (endpoint) =>
       deps.warn(`${endpoint} refused stream_options.include_usage: resent as the client sent it; not asking it again for an hour`),
@@ -266,7 +270,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     } catch (err) {
       setupError = `meter setup: ${describe(err)}`;
     }
-    const headers = clientResponseHeaders(upstream.headers, strip !== null);
+    const headers = clientResponseHeaders(upstream.headers, strip !== null, deps.traits.fetchDecodesZstd);
     if (state.remainingUsd !== null) headers.set("x-kestrel-budget-remaining-usd", state.remainingUsd);
 
     /** `sent` is the status the client got when it differs from the upstream's (a body that never arrived). */

@@ -4,6 +4,7 @@ import type { ConnectProbe } from "../../src/forward/connect-probe.ts";
 import { createWatchdog } from "../../src/forward/watchdog.ts";
 import { createResolver } from "../../src/resolve/resolve.ts";
 import { createProxyHandler, type Exchange } from "../../src/routes/proxy.ts";
+import { PLAIN_TRAITS } from "../../src/runtime.ts";
 
 export function proxyWith(fetch: typeof globalThis.fetch, probe: ConnectProbe | null, args: string[] = []) {
   const config = parseConfig({ args: ["--upstream", "openai=http://upstream.test", ...args], env: {}, readFile: () => "" });
@@ -18,6 +19,7 @@ export function proxyWith(fetch: typeof globalThis.fetch, probe: ConnectProbe | 
     watchdog,
     probe,
     control: null,
+    traits: PLAIN_TRAITS,
     finish: (exchange) => exchanges.push(exchange),
     warn: (message) => warnings.push(message),
   });
