@@ -85,7 +85,7 @@ export async function sendUpstream(call: UpstreamCall, options: ForwardOptions):
       case "body":
         throw bodyTimeout(options);
       default:
-        throw new ProxyError("upstream_unreachable", 502, `Cannot reach upstream ${JSON.stringify(host)}: ${describe(err)}`);
+        throw new ProxyError("upstream_unreachable", 502, `Cannot reach upstream ${JSON.stringify(host)}: ${describeError(err)}`);
     }
   } finally {
     settled = true;
@@ -98,7 +98,3 @@ export function bodyTimeout(options: ForwardOptions): ProxyError {
   return new ProxyError("client_timeout", 408, `The request body stalled: no bytes from the client for ${options.idleTimeoutMs} ms`);
 }
 
-/** One redacted line with the cause's message: Deno says only "fetch failed" and keeps the URL in the cause. */
-function describe(err: unknown): string {
-  return describeError(err);
-}

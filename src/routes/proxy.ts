@@ -182,7 +182,7 @@ export function createProxyHandler(deps: ProxyDeps) {
       // A bug of Kestrel's own: the exchange is still recorded once, the upstream released, and the caller (the
       // app) answers with a JSON 500 through the logger.
       state.controller.abort();
-      record({ status: 500, outcome: "error", error: `internal error: ${describe(err)}` });
+      record({ status: 500, outcome: "error", error: `internal error: ${describeError(err)}` });
       throw err;
     }
   }
@@ -208,7 +208,7 @@ export function createProxyHandler(deps: ProxyDeps) {
           verdict = control.check(await requestAttributes(spec, facts), deps.now());
         } catch (err) {
           // Fail open: a fault in the check must not take every request down with it.
-          deps.warn(`Budget check failed, request let through: ${describe(err)}`);
+          deps.warn(`Budget check failed, request let through: ${describeError(err)}`);
           return;
         }
         if (verdict.refusal !== null) throw new Refused(verdict.refusal);
@@ -231,7 +231,7 @@ export function createProxyHandler(deps: ProxyDeps) {
         record({ status: 0, outcome: "client_aborted", error: "client went away before the upstream answered" });
         return errorResponse("client_closed_request", 499, "Client closed the request");
       }
-      const failure = err instanceof ProxyError ? err : new ProxyError("internal_error", 500, describe(err));
+      const failure = err instanceof ProxyError ? err : new ProxyError("internal_error", 500, describeError(err));
       record({
         status: failure.status,
         outcome: failure.code === "upstream_timeout" ? "timeout" : failure.code === "client_timeout" ? "client_timeout" : "error",
@@ -268,7 +268,7 @@ export function createProxyHandler(deps: ProxyDeps) {
         meter = createMeter(framing, acc, strip ? { onEvent: strip.onEvent } : {});
       }
     } catch (err) {
-      setupError = `meter setup: ${describe(err)}`;
+      setupError = `meter setup: ${describeError(err)}`;
     }
     const headers = clientResponseHeaders(upstream.headers, strip !== null, deps.traits.fetchDecodesZstd);
     if (state.remainingUsd !== null) headers.set("x-kestrel-budget-remaining-usd", state.remainingUsd);
@@ -288,7 +288,7 @@ export function createProxyHandler(deps: ProxyDeps) {
         : truncated
         ? "upstream stream truncated: it ended before its final event"
         : how === "failed" && state.why === null
-        ? `upstream broke off the answer: ${describe(cause)}`
+        ? `upstream broke off the answer: ${describeError(cause)}`
         : null;
       record({
         status: sent,
@@ -333,7 +333,7 @@ export function createProxyHandler(deps: ProxyDeps) {
         }
         const failure = state.why === "idle"
           ? new ProxyError("upstream_timeout", 504, `Upstream ${JSON.stringify(hostOf(target.url))} went silent mid-answer`)
-          : new ProxyError("upstream_unreachable", 502, `Upstream ${JSON.stringify(hostOf(target.url))} broke off its answer: ${describe(err)}`);
+          : new ProxyError("upstream_unreachable", 502, `Upstream ${JSON.stringify(hostOf(target.url))} broke off its answer: ${describeError(err)}`);
         done("failed", failure.status, err);
         return toResponse(failure);
       }
@@ -413,6 +413,3 @@ function outcomeOf(how: BodyEnd, status: number, why: Cut | null, streamError: s
   if (how === "cancelled" || why === "client") return "client_aborted";
   return "upstream_aborted";
 }
-
-/** Error texts go to the client and the record: one line, the cause included, secrets redacted. */
-const describe = describeError;
