@@ -34,7 +34,8 @@ const REFUSAL_MAX_BYTES = 64 * 1024;
 const REFUSAL_MAX_MS = 10_000;
 const decoder = new TextDecoder();
 
-type Call = Omit<UpstreamCall, "headers" | "body">;
+/** One upstream call before its headers and body are known (they come from the client's request). */
+export type Call = Omit<UpstreamCall, "headers" | "body">;
 
 export async function sendRequest(req: Request, spec: ProviderSpec, facts: RequestFacts, call: Call, options: SendOptions): Promise<Sent> {
   const headers = upstreamRequestHeaders(req.headers);

@@ -1,6 +1,6 @@
 /** @module ALL /{provider}/{rest}: resolve → forward → meter → respond; one record per request, whatever happens. */
 import type { Config } from "../config.ts";
-import { requestAttributes } from "../control/attributes.ts";
+import { admit } from "../control/admit.ts";
 import { Refused, refusalResponse } from "../control/refused.ts";
 import type { Control } from "../control/types.ts";
 import { errorResponse, ProxyError, toResponse } from "../errors.ts";
@@ -9,7 +9,7 @@ import { ClientGone, type Cut, hostOf } from "../forward/forward.ts";
 import { clientResponseHeaders } from "../forward/headers.ts";
 import { peekBody } from "../forward/peek.ts";
 import { createRefusalMemory } from "../forward/refusals.ts";
-import { type SendOptions, sendRequest } from "../forward/send.ts";
+import { type Call, type SendOptions, sendRequest } from "../forward/send.ts";
 import type { Watchdog } from "../forward/watchdog.ts";
 import { type BodyEnd, meterBody } from "../meter/body.ts";
 import { createMeter, framingOf, type Meter, type MeterOutcome } from "../meter/meter.ts";
@@ -192,7 +192,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     const { req, target, spec, facts, state, record, t0 } = x;
     let upstream: Response;
     let injected: boolean;
-    const call: Parameters<typeof sendRequest>[3] = {
+    const call: Call = {
       url: target.url,
       method: req.method,
       controller: state.controller,
@@ -203,16 +203,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     const control = deps.control;
     if (control !== null && control.active) {
       call.admit = async () => {
-        let verdict;
-        try {
-          verdict = control.check(await requestAttributes(spec, facts), deps.now());
-        } catch (err) {
-          // Fail open: a fault in the check must not take every request down with it.
-          deps.warn(`Budget check failed, request let through: ${describeError(err)}`);
-          return;
-        }
-        if (verdict.refusal !== null) throw new Refused(verdict.refusal);
-        state.remainingUsd = verdict.remainingUsd;
+        state.remainingUsd = await admit(control, spec, facts, deps.now(), deps.warn);
       };
     }
     try {
