@@ -20,6 +20,7 @@ import { describeError } from "../redact.ts";
 import type { Resolve } from "../resolve/resolve.ts";
 import type { Traits } from "../runtime.ts";
 import type { Outcome } from "../usage/record.ts";
+import { endingOf } from "./outcome.ts";
 
 /** Everything the record needs about one finished exchange. */
 export interface Exchange {
@@ -266,24 +267,11 @@ export function createProxyHandler(deps: ProxyDeps) {
 
     /** `sent` is the status the client got when it differs from the upstream's (a body that never arrived). */
     const done = (how: BodyEnd, sent = upstream.status, cause?: unknown) => {
-      const complete = how === "complete";
-      const metered = meter ? meter.end(complete) : null;
-      const ok = upstream.status < 300;
-      // A 2xx stream that stopped mid-event, held no event, or lacks the final usage its provider always sends
-      // last, with no error event to explain it: the upstream hung up (a close-delimited stream's dropped
-      // connection reads as a clean end).
-      const truncated = complete && ok && streaming && metered !== null && metered.upstreamError === null &&
-        ((metered.truncated && metered.source !== "reported") || metered.source === "estimated");
-      const why = state.why === "shutdown"
-        ? "cut at shutdown"
-        : truncated
-        ? "upstream stream truncated: it ended before its final event"
-        : how === "failed" && state.why === null
-        ? `upstream broke off the answer: ${describeError(cause)}`
-        : null;
+      const metered = meter ? meter.end(how === "complete") : null;
+      const { outcome, why } = endingOf(how, upstream.status, state.why, streaming, metered, cause);
       record({
         status: sent,
-        outcome: truncated ? "upstream_aborted" : outcomeOf(how, upstream.status, state.why, metered?.upstreamError ?? null),
+        outcome,
         ttfbMs,
         streaming,
         responseHeaders: upstream.headers,
@@ -394,13 +382,4 @@ const SMALL_JSON_DECODED_BYTES = 4 * 1024 * 1024;
 function isSmall(headers: Headers): boolean {
   const length = Number(headers.get("content-length") ?? NaN);
   return length <= SMALL_JSON_BYTES;
-}
-
-/** How an exchange whose upstream answered ended. */
-function outcomeOf(how: BodyEnd, status: number, why: Cut | null, streamError: string | null): Outcome {
-  if (how === "complete") return status >= 400 || streamError !== null ? "upstream_error" : "ok";
-  if (why === "idle") return "timeout";
-  if (why === "shutdown") return "error";
-  if (how === "cancelled" || why === "client") return "client_aborted";
-  return "upstream_aborted";
 }
