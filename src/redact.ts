@@ -11,8 +11,11 @@
 const SECRETS =
   /([?&;](?:[\w.-]*?(?:key|token|secret|password|signature|sig))=)[^&#\s"'\\)]+|(\b(?:Bearer|Basic)[ \t]+)[^\s"'\\,;]+|(\b(?:x-goog-api-key|x-api-key|api-key|api_key|apikey|authorization)["']?[ \t]*[:=][ \t]*["']?)(?!(?:Bearer|Basic)\b)[^\s"'\\,;&]+|(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'\\]+@/gi;
 
-/** Cheap first test: most text holds none of these and is returned untouched. */
-const HINT = /key|token|secret|password|sig|bearer|authorization|:\/\/[^\s/?#]*@/i;
+/**
+ * Cheap first test, and no looser than SECRETS needs: every record's JSON says `key_id` and `…_tokens`, so a bare
+ * `key|token` hint sent each usage line through the full pattern (hot path: once per request).
+ */
+const HINT = /(?:key|token|secret|password|signature|sig)=|bearer|basic|api[-_]?key|authorization|:\/\/[^\s/?#]*@/i;
 
 export function redact(text: string): string {
   if (!HINT.test(text)) return text;
