@@ -55,16 +55,17 @@ export function RequestList(props: {
     setFilters(NO_FILTERS);
   };
   const field = (name: (typeof FIELDS)[number]) =>
-    html`<label>${name}<input name=${name} list=${`known-${name}`} value=${draft[name]} autocomplete="off"
+    html`<div class="field"><label for=${`f-${name}`}>${name}</label><input id=${`f-${name}`} name=${name}
+      list=${`known-${name}`} value=${draft[name]} autocomplete="off"
       onInput=${(e: Event) => setDraft({ ...draft, [name]: (e.target as HTMLInputElement).value })} />
-      <datalist id=${`known-${name}`}>${(props.known[name] ?? []).map((v) => html`<option value=${v} />`)}</datalist></label>`;
+      <datalist id=${`known-${name}`}>${(props.known[name] ?? []).map((v) => html`<option value=${v} />`)}</datalist></div>`;
 
   return html`<section class="panel wide" aria-labelledby="requests-h"><h2 id="requests-h">Recent requests</h2>
     <form class="filters" onSubmit=${submit} aria-label="Filter requests">
       ${FIELDS.map(field)}
-      <label>outcome<select name="outcome" value=${draft.outcome}
+      <div class="field"><label for="f-outcome">outcome</label><select id="f-outcome" name="outcome" value=${draft.outcome}
         onChange=${(e: Event) => setDraft({ ...draft, outcome: (e.target as HTMLSelectElement).value })}>
-        <option value="">any</option>${OUTCOMES.map((o) => html`<option value=${o}>${o}</option>`)}</select></label>
+        <option value="">any</option>${OUTCOMES.map((o) => html`<option value=${o}>${o}</option>`)}</select></div>
       <div class="buttons"><button type="submit">Apply filters</button>
         <button type="button" class="secondary" onClick=${clear}>Clear</button></div>
     </form>
