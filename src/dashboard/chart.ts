@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-/** @module Spend over time as a stacked area chart (uPlot), from `/api/usage?group_by=hour,<field>`. */
+/** @module Spend over time as stacked bars (uPlot), from `/api/usage?group_by=hour,<field>`. */
 import { html } from "htm/preact";
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
@@ -49,7 +49,7 @@ export function stack(groups: readonly Group[], bucket: "hour" | "day", fromMs: 
 
 /**
  * uPlot has no stacking: each series is drawn as the running sum of itself and every series below it, top edge
- * first, so the smaller sums paint over the larger ones and each band shows one series' share.
+ * first, so the smaller sums paint over the larger ones and each bar segment shows one series' share.
  */
 export function SpendChart(props: { data: Stack; bucket: "hour" | "day" }) {
   const box = useRef<HTMLDivElement>(null);
@@ -65,18 +65,23 @@ export function SpendChart(props: { data: Stack; bucket: "hour" | "day" }) {
     }
     const order = series.map((_, i) => series.length - 1 - i); // top edge first
     const height = () => (el.clientWidth < 500 ? 200 : 260);
+    const bars = uPlot.paths.bars!({ size: [0.8, 40], align: 1 });
     const opts: uPlot.Options = {
       width: el.clientWidth,
       height: height(),
-      scales: { x: { time: true } },
+      // Buckets are UTC hours and days (as the API groups them), so the axis is UTC too, whatever the browser's zone.
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
+      // Each bar starts at its bucket (align 1): the range ends one bucket after the last start, or it is cut off.
+      scales: { x: { time: true, range: (_u, min, max) => [min, max + (props.bucket === "hour" ? HOUR : DAY) / 1000] } },
       cursor: { drag: { x: false, y: false } },
       series: [
         { value: (_u, v) => (v === null ? "—" : new Date(v * 1000).toISOString().slice(0, props.bucket === "hour" ? 16 : 10)) },
         ...order.map((i) => ({
           label: series[i]!.name,
           stroke: COLORS[i % COLORS.length]!,
-          fill: `${COLORS[i % COLORS.length]!}b0`,
+          fill: `${COLORS[i % COLORS.length]!}d0`,
           width: 1,
+          paths: bars,
           points: { show: false },
           value: (_u: uPlot, _v: number | null, _s: number, idx: number | null) =>
             idx === null ? "—" : money(String(series[i]!.values[idx] ?? 0)),

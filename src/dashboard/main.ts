@@ -152,8 +152,7 @@ function App() {
         ${range.preset === "custom" ? `${range.from} to ${range.to} (UTC)` : `Last ${PRESETS.find(([p]) => p === range.preset)?.[1]}`},
         by ${dimLabel.toLowerCase()}</div>
       <${TotalsPanel} total=${data.byGroup.total} />
-      <section class="panel wide" aria-labelledby="spend-h"><h2 id="spend-h">Spend over time by ${dimLabel.toLowerCase()}
-        <span class="small">(per ${data.bucket}, UTC)</span></h2>
+      <section class="panel wide" aria-labelledby="spend-h"><h2 id="spend-h">Spend over time by ${dimLabel.toLowerCase()}${" "}<span class="small">(per ${data.bucket}, UTC)</span></h2>
         <${SpendChart} data=${data.chart} bucket=${data.bucket} /></section>
       <div class="grid">
         <${TopTable} groups=${data.byGroup.groups} total=${data.byGroup.total} dimension=${dimLabel} />
