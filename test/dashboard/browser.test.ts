@@ -162,6 +162,7 @@ testNeeding("dashboard in Chromium: token, totals, range, grouping, filters, one
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const outside: string[] = [];
   const problems: string[] = [];
+  // (page.evaluate takes expressions as text: the test files are type-checked without the DOM library.)
   page.on("request", (r) => void (!r.url().startsWith(kestrel.url) && outside.push(r.url())));
   page.on("pageerror", (e) => void problems.push(e.message));
   // The console says only "404"; the response says which URL (401s are the token prompt's doing).
@@ -244,14 +245,14 @@ testNeeding("dashboard in Chromium: token, totals, range, grouping, filters, one
   for (const value of Object.values(record.cost_breakdown)) assert.ok(detailText.includes(value), `breakdown ${value}`);
   assert.match(detailText, /First byte/);
   // Focus moves to the detail's heading, for keyboard and screen-reader users.
-  assert.equal(await page.evaluate(() => document.activeElement?.id), "detail-h");
+  assert.equal(await page.evaluate("document.activeElement?.id"), "detail-h");
   await page.screenshot({ path: join(ARTIFACTS, "dashboard-request-1280x800.png") });
 
   // Phone size: the page stays within the screen's width.
   await page.setViewportSize({ width: 390, height: 844 });
   await page.getByRole("button", { name: "Close" }).click();
-  await page.evaluate(() => window.scrollTo(0, 0));
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  await page.evaluate("window.scrollTo(0, 0)");
+  const overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") as number;
   assert.ok(overflow <= 0, `the page is ${overflow} px wider than the phone screen`);
   await page.screenshot({ path: join(ARTIFACTS, "dashboard-390x844.png") });
 
