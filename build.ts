@@ -47,7 +47,8 @@ try {
   // building from an export without .git
 }
 const bin = "node_modules/.bin";
-// The dashboard is embedded as a generated module; rebuild it so the binary never ships a stale one.
+// The dashboard is embedded as a generated module; rebuild it so the binary never ships a stale one (when it was
+// stale, the rewritten src/dashboard/assets.gen.ts shows up in `git status`: commit it).
 process.stdout.write(run(`${bin}/bun`, ["scripts/build-dashboard.ts"]));
 
 if (deno) {

@@ -198,7 +198,13 @@ testNeeding("dashboard in Chromium: token, totals, range, grouping, filters, one
   await topKeysAre(page, byProject.groups.map((g) => g.key ?? "(none)"));
 
   // Range: 7 days, then a custom range covering today; then a custom range with nothing in it.
-  await page.getByRole("button", { name: "7 days" }).click();
+  // By keyboard: Tab reaches the range buttons (real buttons, in order) and Enter presses one.
+  await page.evaluate("document.activeElement?.blur()");
+  await until("focus on the 7 days button", async () => {
+    await page.keyboard.press("Tab");
+    return (await page.evaluate("document.activeElement?.textContent")) === "7 days";
+  }, { timeoutMs: 10_000 });
+  await page.keyboard.press("Enter");
   assert.equal(await page.getByRole("button", { name: "7 days" }).getAttribute("aria-pressed"), "true");
   await totalsMatch(page, "since=7d");
   const today = new Date().toISOString().slice(0, 10);
@@ -237,7 +243,8 @@ testNeeding("dashboard in Chromium: token, totals, range, grouping, filters, one
   const record = await api<{ cost_usd: string; usage_native: Record<string, unknown>; cost_breakdown: Record<string, string> }>(
     `/api/requests/${encodeURIComponent(id)}`,
   );
-  await claudeRow.getByRole("button").click();
+  await claudeRow.getByRole("button").focus();
+  await page.keyboard.press("Enter");
   const detail = page.locator("[data-testid=detail]");
   await until("the request's detail", async () => (await text(page, "[data-testid=detail-cost]")) === `${record.cost_usd} USD`);
   const detailText = (await detail.textContent()) ?? "";
