@@ -89,7 +89,7 @@ export function Budgets(props: { budgets: BudgetView[] | null }) {
       ? html`<p class="empty">Spend control is not available on this server.</p>`
       : list.length === 0
       ? html`<p class="empty">No budgets defined.</p>`
-      : html`<ul class="plain">${list.map((b) =>
+      : html`<ul class="plain" data-testid="budgets">${list.map((b) =>
         html`<li class="limit"><strong>${b.id}</strong> <span class="small">${scopeText(b.scope)} · ${b.window} · ${b.action}</span>
           ${b.limit_usd !== null && html`<${Meter} used=${Number(b.spent_usd)} limit=${Number(b.limit_usd)}
             text=${`${money(b.spent_usd)} of ${money(b.limit_usd)}`} />`}
@@ -114,7 +114,7 @@ export function RateLimits(props: { limits: RateLimitView[] | null }) {
       ? html`<p class="empty">Spend control is not available on this server.</p>`
       : list.length === 0
       ? html`<p class="empty">No rate limits defined.</p>`
-      : html`<ul class="plain">${list.map((l) => {
+      : html`<ul class="plain" data-testid="rate-limits">${list.map((l) => {
         const rpmUsed = used(l.state, ["requests", "requests_used", "rpm_used"]);
         const tpmUsed = used(l.state, ["tokens", "tokens_used", "tpm_used"]);
         return html`<li class="limit"><strong>${l.id}</strong> <span class="small">${scopeText(l.scope)} · sliding 60 s</span>

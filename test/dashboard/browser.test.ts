@@ -105,6 +105,18 @@ before(async () => {
     "--upstream",
     `anthropic=${mock.url}`,
   ]);
+  // A budget (alert only, so nothing is refused) and a rate limit, to be shown filling up.
+  for (const [path, body] of [
+    ["/api/budgets/daily-spend", { window: "day", limit_usd: "0.02", action: "alert", scope: {} }],
+    ["/api/rate-limits/openai-rpm", { scope: { provider: "openai" }, rpm: 600, tpm: null }],
+  ] as const) {
+    const res = await fetch(`${kestrel.url}${path}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    assert.equal(res.status, 200, `${path}: ${await res.text()}`);
+  }
   for (const [path, model, user, project] of SENT) {
     const res = await fetch(`${kestrel.url}${path}`, {
       method: "POST",
@@ -183,6 +195,11 @@ testNeeding("dashboard in Chromium: token, totals, range, grouping, filters, one
   await topKeysAre(page, byModel.groups.map((g) => g.key ?? "(none)"));
   assert.match(await text(page, "[data-testid=unpriced]"), /my-private-model — 1 request/);
   assert.equal(await page.locator(".uplot").count(), 1, "the spend chart is drawn");
+  const { budgets } = await api<{ budgets: { spent_usd: string; resets_at: string }[] }>("/api/budgets");
+  const budgetText = await text(page, "[data-testid=budgets]");
+  assert.ok(budgetText.includes("daily-spend") && budgetText.includes(`resets ${budgets[0]!.resets_at.slice(0, 16).replace("T", " ")}`), budgetText);
+  assert.match(budgetText, /of \$0\.02 \(\d+ %\)/);
+  assert.match(await text(page, "[data-testid=rate-limits]"), /openai-rpm.*provider=openai.*600 requests \/ min/);
   await page.screenshot({ path: join(ARTIFACTS, "dashboard-1280x800.png") });
 
   // The token is kept for the tab: a reload goes straight to the data.
