@@ -3,7 +3,8 @@
 import { html, render } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { type BudgetView, getJson, query, type RateLimitView, setToken, Unauthorized, type Usage } from "./api.ts";
-import { SpendChart, stack, type Stack } from "./chart.ts";
+import { SpendChart } from "./chart.ts";
+import { stack, type Stack } from "./series.ts";
 import { Budgets, RateLimits, TokenKinds, TopTable, TotalsPanel, Unpriced } from "./panels.ts";
 import { RequestDetail, RequestList } from "./requests.ts";
 
