@@ -163,7 +163,7 @@ function App() {
         <${RateLimits} limits=${data.limits} />
       </div>
       ${open && html`<${RequestDetail} id=${open} onClose=${() => setOpen(null)} onError=${fail} />`}
-      <${RequestList} range=${win.params} known=${known} onError=${fail} onOpen=${setOpen} />`
+      <${RequestList} range=${win.params} refresh=${reload} known=${known} onError=${fail} onOpen=${setOpen} />`
   }
     </main>`;
 }

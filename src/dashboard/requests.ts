@@ -24,6 +24,8 @@ const tokens = (r: RequestRecord) =>
 
 export function RequestList(props: {
   range: Record<string, string | null>;
+  /** Changes when the user asks for fresh data. */
+  refresh: number;
   known: Record<string, string[]>;
   onError(err: unknown): void;
   onOpen(id: string): void;
@@ -44,7 +46,7 @@ export function RequestList(props: {
       setLoading(false);
     }
   };
-  useEffect(() => void load(null, []), [JSON.stringify(props.range), JSON.stringify(filters)]);
+  useEffect(() => void load(null, []), [JSON.stringify(props.range), JSON.stringify(filters), props.refresh]);
 
   const submit = (e: Event) => {
     e.preventDefault();
