@@ -5,7 +5,7 @@
  *   --outfile PATH                                                  where to write it
  *   --deno                                                          `deno compile` instead (downloads denort from
  *                                                                   Deno's servers: needs network, untested offline)
- * The version is package.json's plus the git short commit. After a host build the binary is smoke-run.
+ * The dashboard module (src/dashboard/assets.gen.ts) is regenerated first. The version is package.json's plus the git short commit. After a host build the binary is smoke-run.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
@@ -47,6 +47,9 @@ try {
   // building from an export without .git
 }
 const bin = "node_modules/.bin";
+// The dashboard is embedded as a generated module; rebuild it so the binary never ships a stale one (when it was
+// stale, the rewritten src/dashboard/assets.gen.ts shows up in `git status`: commit it).
+process.stdout.write(run(`${bin}/bun`, ["scripts/build-dashboard.ts"]));
 
 if (deno) {
   run(`${bin}/deno`, ["compile", "-A", "--unstable-no-legacy-abort", "--no-check", "--output", outfile, "src/entry/deno.ts"]);

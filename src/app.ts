@@ -10,6 +10,7 @@ import { PLAIN_TRAITS, type Traits } from "./runtime.ts";
 import { createResolver } from "./resolve/resolve.ts";
 import { ROUTES } from "./resolve/routes.ts";
 import { createApiRoutes } from "./routes/api.ts";
+import { createDashboardRoutes } from "./routes/dashboard.ts";
 import { createHomeRoutes } from "./routes/home.ts";
 import { createProxyHandler, splitUrl } from "./routes/proxy.ts";
 import type { Logger } from "./sink/log.ts";
@@ -56,6 +57,7 @@ export function createApp(deps: Deps) {
   // Hono's own path parser drops the first segment of a bare request target (`/openai/api/requests` → /api/…).
   const app = new Hono({ getPath: (req) => splitUrl(req.url).path });
   app.route("/", createHomeRoutes());
+  app.route("/", createDashboardRoutes());
   app.route(
     "/api",
     createApiRoutes({

@@ -34,6 +34,8 @@ test("the binary serves on --port 0, meters a request, and stops cleanly on SIGT
     await until("the binary's listening line", () => /listening on/.test(out), { detail: () => out });
     const url = /listening on (http:\/\/\S+)/.exec(out)![1]!;
     assert.equal(await (await fetch(`${url}/health`)).text(), "Healthy");
+    // The dashboard is embedded: no file next to the binary is read.
+    assert.match(await (await fetch(`${url}/`)).text(), /<title>Kestrel dashboard<\/title>/);
     const res = await fetch(`${url}/openai/v1/chat/completions`, { method: "POST", body: "{}" });
     assert.equal(res.status, 200);
     await res.arrayBuffer();

@@ -1,5 +1,5 @@
 /** @module `kestrel usage`: totals by day, hour, provider, model, key, user or project, from the SQLite file. */
-import { parseGroupBy } from "../store/query-params.ts";
+import { parseGrouping } from "../store/query-params.ts";
 import { type CommandIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "./io.ts";
 import { COMMON_FLAGS, filterFromFlags, parseFlags } from "./report-flags.ts";
 import { openForCommand } from "./report-open.ts";
@@ -7,7 +7,8 @@ import { renderUsageCsv, renderUsageTable } from "./report-table.ts";
 
 export const USAGE_HELP =
   `Usage: kestrel usage [--since 7d] [--until DATE] [--group-by model] [--format table|json|csv] [--db PATH]
-  --group-by   day | hour | provider | model | key_id | user | project (default model)
+  --group-by   day | hour | provider | model | key_id | user | project (default model), or a time then a
+               field: hour,model  day,project
   --since      start, inclusive: 2026-11-01, 2026-11-01T10:00Z, or an age: 90m, 24h, 7d, 2w
   --until      end, exclusive (a date includes its whole day)
   --provider, --model, --key-id, --user, --project, --outcome   keep only matching records
@@ -22,7 +23,7 @@ export async function runUsage(args: string[], io: CommandIo): Promise<number> {
   if (flags.value.help) return (io.out(USAGE_HELP), EXIT_OK);
   const filter = filterFromFlags(flags.value, io.now());
   if (!filter.ok) return fail(filter.message);
-  const groupBy = parseGroupBy(flags.value.values.get("group-by"), "--group-by");
+  const groupBy = parseGrouping(flags.value.values.get("group-by"), "--group-by");
   if (!groupBy.ok) return fail(groupBy.message);
   const format = flags.value.values.get("format") ?? "table";
   if (!(FORMATS as readonly string[]).includes(format)) {

@@ -1,8 +1,8 @@
-/** @module /api/requests, /api/usage, /api/export: the stored usage records over HTTP (mounted at /api). */
+/** @module /api/requests, /api/requests/:id, /api/usage, /api/export: the stored usage records over HTTP (mounted at /api). */
 import { type Context, Hono } from "hono";
 import { errorResponse } from "../errors.ts";
 import { createExportFormatter, exportChunks } from "../store/export-format.ts";
-import { parseCursor, type Parsed, parseFilter, parseFormat, parseGroupBy, parseLimit } from "../store/query-params.ts";
+import { parseCursor, type Parsed, parseFilter, parseFormat, parseGrouping, parseLimit } from "../store/query-params.ts";
 import type { Store } from "../store/store.ts";
 import type { Control } from "../control/types.ts";
 import { apiAuth } from "./api-auth.ts";
@@ -74,10 +74,17 @@ export function createApiRoutes(opts: ApiRouteOptions): Hono {
     return c.json(await store.listRequests(filter, { limit, before }));
   });
 
+  app.get("/requests/:id", async (c) => {
+    const id = c.req.param("id");
+    const record = await store.getRequest(id);
+    if (record === null) return errorResponse("not_found", 404, `No request with id ${JSON.stringify(id)}`);
+    return c.json(record);
+  });
+
   app.get("/usage", async (c) => {
     checkNames(c, ["group_by"]);
     const filter = filterOf(c);
-    return c.json(await store.usage(filter, need(parseGroupBy(c.req.query("group_by")))));
+    return c.json(await store.usage(filter, need(parseGrouping(c.req.query("group_by")))));
   });
 
   app.get("/export", async (c) => {

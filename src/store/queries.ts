@@ -3,7 +3,7 @@ import type { UsageRecord } from "../usage/record.ts";
 import { COLUMN_SQL, rowToRecord } from "./columns.ts";
 import type { Db, SqlValue } from "./db.ts";
 import { type RequestFilter, whereOf } from "./filter.ts";
-import { formatCursor, type GroupBy } from "./query-params.ts";
+import { formatCursor, type GroupBy, type Grouping } from "./query-params.ts";
 import { usd } from "../pricing/money.ts";
 
 export interface ListOptions {
@@ -26,13 +26,20 @@ export interface UsageTotals {
   cache_read_tokens: number;
   cache_write_tokens: number;
   reasoning_tokens: number;
+  cache_write_1h_tokens: number;
+  audio_input_tokens: number;
+  audio_output_tokens: number;
   cost_usd: string;
   unpriced_requests: number;
 }
 
 export interface UsageGroup extends UsageTotals {
-  /** The group value: `2026-11-27` (day), `2026-11-27T10:00Z` (hour), or the field's value (null when unset). */
+  /**
+   * The group value: `2026-11-27` (day), `2026-11-27T10:00Z` (hour), or the field's value (null when unset).
+   * With a two-level grouping (`hour,model`) this is the time bucket and `group` the dimension's value.
+   */
   key: string | null;
+  group?: string | null;
 }
 
 export interface UsageReport {
@@ -55,6 +62,12 @@ export function listRequests(db: Db, filter: RequestFilter, options: ListOptions
   return { requests, next_before: more && last ? formatCursor(last.ts, last.id) : null };
 }
 
+/** One record by its id, or null. */
+export function getRequest(db: Db, id: string): UsageRecord | null {
+  const row = db.prepare(`SELECT ${COLUMN_SQL} FROM requests WHERE id = $id`).get({ id });
+  return row === undefined ? null : rowToRecord(row);
+}
+
 const KEY_SQL: Record<GroupBy, string> = {
   day: "substr(ts, 1, 10)",
   hour: "substr(ts, 1, 13)",
@@ -71,7 +84,12 @@ const TOKEN_FIELDS = [
   "cache_read_tokens",
   "cache_write_tokens",
   "reasoning_tokens",
+  "cache_write_1h_tokens",
+  "audio_input_tokens",
+  "audio_output_tokens",
 ] as const;
+
+type Counts = Omit<UsageTotals, "cost_usd">;
 
 // cost_pico is summed in two parts (millions and remainder) so that no SQL SUM can overflow 64 bits; the
 // exact total is rebuilt as bigint: hi * 1e6 + lo.
@@ -87,60 +105,73 @@ const USAGE_SELECT = [
 
 interface Acc {
   key: string | null;
+  group: string | null;
   pico: bigint;
-  counts: Omit<UsageTotals, "cost_usd">;
+  counts: Counts;
 }
 
 const n = (v: SqlValue | undefined): number => (v === null || v === undefined ? 0 : Number(v));
 const big = (v: SqlValue | undefined): bigint => typeof v === "bigint" ? v : typeof v === "number" ? BigInt(v) : 0n;
+const keyText = (v: SqlValue | undefined, by: GroupBy): string | null =>
+  v === null || v === undefined ? null : by === "hour" ? `${v}:00Z` : String(v);
 
-/** One row per group; chronological for day/hour, else by cost, then requests, descending. */
-export function usageReport(db: Db, filter: RequestFilter, groupBy: GroupBy): UsageReport {
+function zeroCounts(): Counts {
+  const counts = { requests: 0, unpriced_requests: 0 } as Counts;
+  for (const f of TOKEN_FIELDS) counts[f] = 0;
+  return counts;
+}
+
+/**
+ * One row per group; chronological for day/hour, else by cost, then requests, descending. A two-level grouping
+ * (`["hour", "model"]`) gives one row per time bucket and value, chronological, then by cost within a bucket.
+ */
+export function usageReport(db: Db, filter: RequestFilter, grouping: Grouping): UsageReport {
+  const [first, second] = typeof grouping === "string" ? [grouping, null] : grouping;
   const where = whereOf(filter);
+  const groupSql = second === null ? "" : `, ${KEY_SQL[second]} AS grp`;
   const rows = db
-    .prepare(`SELECT ${KEY_SQL[groupBy]} AS key, ${USAGE_SELECT} FROM requests ${where.sql} GROUP BY 1`)
+    .prepare(
+      `SELECT ${KEY_SQL[first]} AS key${groupSql}, ${USAGE_SELECT} FROM requests ${where.sql} GROUP BY 1${
+        second === null ? "" : ", 2"
+      }`,
+    )
     .all(where.params);
-  const accs: Acc[] = rows.map((row) => ({
-    key: row.key === null || row.key === undefined ? null : groupBy === "hour" ? `${row.key}:00Z` : String(row.key),
-    pico: big(row.cost_hi) * SPLIT + big(row.cost_lo),
-    counts: {
-      requests: n(row.requests),
-      input_tokens: n(row.input_tokens),
-      output_tokens: n(row.output_tokens),
-      cache_read_tokens: n(row.cache_read_tokens),
-      cache_write_tokens: n(row.cache_write_tokens),
-      reasoning_tokens: n(row.reasoning_tokens),
-      unpriced_requests: n(row.unpriced_requests),
-    },
-  }));
-  accs.sort(groupBy === "day" || groupBy === "hour" ? (a, b) => compareKeys(a.key, b.key) : byCost);
-  const total: Acc = {
-    key: null,
-    pico: 0n,
-    counts: {
-      requests: 0,
-      input_tokens: 0,
-      output_tokens: 0,
-      cache_read_tokens: 0,
-      cache_write_tokens: 0,
-      reasoning_tokens: 0,
-      unpriced_requests: 0,
-    },
-  };
+  const accs: Acc[] = rows.map((row) => {
+    const counts = zeroCounts();
+    for (const f in counts) counts[f as keyof Counts] = n(row[f]);
+    return {
+      key: keyText(row.key, first),
+      group: second === null ? null : keyText(row.grp, second),
+      pico: big(row.cost_hi) * SPLIT + big(row.cost_lo),
+      counts,
+    };
+  });
+  const timeFirst = first === "day" || first === "hour";
+  accs.sort(
+    second !== null
+      ? (a, b) => compareKeys(a.key, b.key) || byCost(a, b)
+      : timeFirst
+      ? (a, b) => compareKeys(a.key, b.key)
+      : byCost,
+  );
+  const total: Acc = { key: null, group: null, pico: 0n, counts: zeroCounts() };
   for (const acc of accs) {
     total.pico += acc.pico;
     for (const k in acc.counts) {
-      const field = k as keyof Acc["counts"];
+      const field = k as keyof Counts;
       total.counts[field] += acc.counts[field];
     }
   }
   const totals = (acc: Acc): UsageTotals => ({ ...acc.counts, cost_usd: usd(acc.pico) });
-  return { groups: accs.map((acc) => ({ key: acc.key, ...totals(acc) })), total: totals(total) };
+  const groups = accs.map((acc): UsageGroup =>
+    second === null ? { key: acc.key, ...totals(acc) } : { key: acc.key, group: acc.group, ...totals(acc) }
+  );
+  return { groups, total: totals(total) };
 }
 
 function byCost(a: Acc, b: Acc): number {
   if (a.pico !== b.pico) return a.pico < b.pico ? 1 : -1;
-  return b.counts.requests - a.counts.requests || compareKeys(a.key, b.key);
+  return b.counts.requests - a.counts.requests || compareKeys(a.group ?? a.key, b.group ?? b.key);
 }
 
 /** Null keys sort last. */

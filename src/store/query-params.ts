@@ -11,6 +11,13 @@ export type ParamGetter = (name: string) => string | undefined;
 export const GROUP_BYS = ["day", "hour", "provider", "model", "key_id", "user", "project"] as const;
 export type GroupBy = (typeof GROUP_BYS)[number];
 
+/** A time bucket paired with a dimension (`hour,model`): the series of a stacked chart. */
+export const TIME_GROUPS = ["day", "hour"] as const;
+export type TimeGroup = (typeof TIME_GROUPS)[number];
+export type Dimension = Exclude<GroupBy, TimeGroup>;
+export type Grouping = GroupBy | readonly [TimeGroup, Dimension];
+const DIMENSIONS = GROUP_BYS.filter((g): g is Dimension => g !== "day" && g !== "hour");
+
 export const EXPORT_FORMATS = ["csv", "json", "ndjson"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
@@ -54,6 +61,21 @@ function oneOf<T extends string>(label: string, options: readonly T[], fallback:
 
 export function parseGroupBy(text: string | undefined, label = "group_by"): Parsed<GroupBy> {
   return oneOf(label, GROUP_BYS, DEFAULT_GROUP_BY, text);
+}
+
+/** One group (`model`, as parseGroupBy) or a time bucket then a dimension (`hour,model`). */
+export function parseGrouping(text: string | undefined, label = "group_by"): Parsed<Grouping> {
+  const comma = text === undefined ? -1 : text.indexOf(",");
+  if (text === undefined || comma < 0) return parseGroupBy(text, label);
+  const [head, tail] = [text.slice(0, comma), text.slice(comma + 1)];
+  if (head === "" || tail === "") {
+    return { ok: false, message: `Invalid ${label} ${quote(text)}: use a time (day, hour), a comma, then a field` };
+  }
+  const time = oneOf(`first ${label}`, TIME_GROUPS, "day", head);
+  if (!time.ok) return time;
+  const by = oneOf(`second ${label}`, DIMENSIONS, DEFAULT_GROUP_BY as Dimension, tail);
+  if (!by.ok) return by;
+  return { ok: true, value: [time.value, by.value] };
 }
 
 export function parseFormat(text: string | undefined, label = "format"): Parsed<ExportFormat> {

@@ -7,12 +7,13 @@ import type { RequestFilter } from "./filter.ts";
 import {
   exportPages,
   type ListOptions,
+  getRequest,
   listRequests,
   type RequestPage,
   type UsageReport,
   usageReport,
 } from "./queries.ts";
-import type { GroupBy } from "./query-params.ts";
+import type { Grouping } from "./query-params.ts";
 import { configure, migrate } from "./schema.ts";
 
 export interface StoreStats {
@@ -61,7 +62,9 @@ export interface Store {
   /** Deletes records with `ts` older than `retentionDays` days, in small transactions; resolves to the count. */
   prune(retentionDays: number): Promise<number>;
   listRequests(filter: RequestFilter, options: ListOptions): Promise<RequestPage>;
-  usage(filter: RequestFilter, groupBy: GroupBy): Promise<UsageReport>;
+  /** One record in full, or null when no record has this id. */
+  getRequest(id: string): Promise<UsageRecord | null>;
+  usage(filter: RequestFilter, grouping: Grouping): Promise<UsageReport>;
   /** Oldest first, in pages; constant memory for any row count. */
   exportRows(filter: RequestFilter): AsyncIterable<UsageRecord[]>;
   /** Replaces the cost fields of existing records (reprice), in one transaction; resolves to rows changed. */
@@ -320,7 +323,8 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
     stats: () => ({ queued: pending(), ...counts }),
     prune,
     listRequests: (filter, opts) => read(() => listRequests(live, filter, opts)),
-    usage: (filter, groupBy) => read(() => usageReport(live, filter, groupBy)),
+    getRequest: (id) => read(() => getRequest(live, id)),
+    usage: (filter, grouping) => read(() => usageReport(live, filter, grouping)),
     updateCosts: (updates) =>
       read(() => {
         const stmt = db.prepare(UPDATE_COSTS_SQL);

@@ -104,13 +104,15 @@ test("routing errors are JSON: 404 unknown provider, 400 invalid path", async ()
   assert.equal(mock.received.length, before, "nothing left Kestrel");
 });
 
-test("GET /health, /providers and / answer as the original", async () => {
+test("GET /health and /providers answer as the original; its home page moved to /about, / is the dashboard", async () => {
   const health = await fetch(`${kestrel.url}/health`);
   assert.equal(health.status, 200);
   assert.match(health.headers.get("content-type")!, /text\/plain/);
   assert.equal(await health.text(), "Healthy");
   const providers = await fetch(`${kestrel.url}/providers`);
   assert.deepEqual(await providers.json(), [...PROVIDER_IDS]);
+  const about = await fetch(`${kestrel.url}/about`);
+  assert.match(await about.text(), /\/openai\//);
   const home = await fetch(`${kestrel.url}/`);
-  assert.match(await home.text(), /\/openai\//);
+  assert.match(await home.text(), /<title>Kestrel dashboard<\/title>/);
 });

@@ -107,7 +107,7 @@ for (const { name: driver, open } of await drivers()) {
         // Usage for every grouping: HTTP = CLI json, and the totals are the sums of the exported records.
         const pico = listed.reduce((s, r) => s + BigInt(r.cost_pico ?? 0), 0n);
         const tokens = (f: keyof UsageRecord) => listed.reduce((s, r) => s + ((r[f] as number | null) ?? 0), 0);
-        for (const groupBy of GROUP_BYS) {
+        for (const groupBy of [...GROUP_BYS, "hour,model", "day,user"]) {
           const http = JSON.parse(await get(`/api/usage?group_by=${groupBy}${q}`));
           const cli = fakeIo(open, NOW);
           assert.equal(await runUsage(["--db", path, "--format", "json", "--group-by", groupBy, ...flags], cli.io), 0);
@@ -119,6 +119,9 @@ for (const { name: driver, open } of await drivers()) {
             cache_read_tokens: tokens("cache_read_tokens"),
             cache_write_tokens: tokens("cache_write_tokens"),
             reasoning_tokens: tokens("reasoning_tokens"),
+            cache_write_1h_tokens: tokens("cache_write_1h_tokens"),
+            audio_input_tokens: tokens("audio_input_tokens"),
+            audio_output_tokens: tokens("audio_output_tokens"),
             cost_usd: usd(pico),
             unpriced_requests: listed.filter((r) => !r.priced).length,
           });
