@@ -12,8 +12,8 @@ export interface Logger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
-  /** A usage line: `text()` is built only for the text format, `json` written only for the JSON format. */
-  usage(text: () => string, json: unknown): void;
+  /** A usage line: `text()` is built only for the text format, `json()` only for the JSON format. */
+  usage(text: () => string, json: () => unknown): void;
   /** Resolves when every queued line has been written. */
   flush(): Promise<void>;
   readonly dropped: number;
@@ -38,7 +38,7 @@ const safeText = (message: string) => escapeControls(redact(message));
 const redactStrings = (_key: string, value: unknown) => (typeof value === "string" ? redact(value) : value);
 
 /** JSON of `value` with every string redacted; the replacer runs only when the plain serialisation hints at a secret. */
-function safeJson(value: unknown): string {
+export function safeJson(value: unknown): string {
   const plain = JSON.stringify(value);
   return redact(plain) === plain ? plain : JSON.stringify(value, redactStrings);
 }
@@ -94,7 +94,7 @@ export function createLogger(options: LoggerOptions): Logger {
     warn: (m) => enqueue(format("WRN", m)),
     error: (m) => enqueue(format("ERR", m)),
     usage(text, json) {
-      enqueue(options.format === "json" ? `${safeJson(json)}\n` : `${stamp(options.now(), "INF")} ${safeText(text())}\n`);
+      enqueue(options.format === "json" ? `${safeJson(json())}\n` : `${stamp(options.now(), "INF")} ${safeText(text())}\n`);
     },
     async flush() {
       while (writing) await writing;
