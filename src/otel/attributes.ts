@@ -73,17 +73,20 @@ export interface GenAiSource {
   requestModel: string | null;
   /** The model the response reported, or null. */
   responseModel: string | null;
+  /** The response's own id (`chatcmpl-…`, `msg_…`), or null. */
+  responseId: string | null;
   /** The upstream URL the request went to, or null. */
   upstreamUrl: string | null;
 }
 
 /** The semconv attributes of one exchange, in a fixed order; unknown values are left out, never sent as 0. */
-export function genAiAttributes({ record: r, requestModel, responseModel, upstreamUrl }: GenAiSource): Attributes {
+export function genAiAttributes({ record: r, requestModel, responseModel, responseId, upstreamUrl }: GenAiSource): Attributes {
   const out: Attributes = [["gen_ai.provider.name", providerName(r.provider)]];
   const operation = operationName(r.method, r.path);
   if (operation !== null) out.push(["gen_ai.operation.name", operation]);
   if (requestModel !== null) out.push(["gen_ai.request.model", requestModel]);
   if (responseModel !== null) out.push(["gen_ai.response.model", responseModel]);
+  if (responseId !== null) out.push(["gen_ai.response.id", responseId]);
   // Kestrel's input counts every input token (cache included), as the convention's does.
   if (r.input_tokens !== null) out.push(["gen_ai.usage.input_tokens", r.input_tokens]);
   if (r.output_tokens !== null) out.push(["gen_ai.usage.output_tokens", r.output_tokens]);

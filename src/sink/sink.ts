@@ -68,5 +68,6 @@ export function createSink({ pricer, log, store, control, spans = null }: SinkDe
 
 /** What the semconv attributes are read from (src/otel/attributes.ts). */
 function genAiSource(ex: Exchange, record: UsageRecord): GenAiSource {
-  return { record, requestModel: ex.spec.requestModel(ex.facts), responseModel: ex.meter?.model ?? null, upstreamUrl: ex.upstreamUrl };
+  return { record, requestModel: ex.spec.requestModel(ex.facts), responseModel: ex.meter?.model ?? null,
+    responseId: ex.meter?.responseId ?? null, upstreamUrl: ex.upstreamUrl };
 }

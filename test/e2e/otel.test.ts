@@ -103,6 +103,8 @@ test("spans reach an OTLP receiver with the exchange's attributes and trace cont
     }
     assert.ok(records.json.cost_usd !== null, "gpt-4o-mini is priced");
     assert.equal(byUser("json").attrs["gen_ai.usage.cache_read.input_tokens"], "100");
+    assert.equal(byUser("json").attrs["gen_ai.response.id"], "c2");
+    assert.equal(byUser("sse").attrs["gen_ai.response.id"], "c1");
     assert.equal(byUser("sse").attrs["kestrel.streaming"], true);
     assert.equal(byUser("json").traceId, PARENT_TRACE);
     assert.equal(byUser("json").parentSpanId, PARENT_SPAN);
@@ -115,6 +117,7 @@ test("spans reach an OTLP receiver with the exchange's attributes and trace cont
     assert.equal(line["gen_ai.operation.name"], "chat");
     assert.equal(line["gen_ai.request.model"], "gpt-4o-mini");
     assert.equal(line["gen_ai.response.model"], "gpt-4o-mini-2024-07-18");
+    assert.equal(line["gen_ai.response.id"], "c2");
     assert.equal(line["gen_ai.usage.input_tokens"], 120);
     assert.equal(line["gen_ai.usage.output_tokens"], 30);
     assert.equal(line["gen_ai.usage.cache_read.input_tokens"], 100);

@@ -24,6 +24,7 @@ const source = {
   record,
   requestModel: "gpt-4o",
   responseModel: "gpt-4o-2024-08-06",
+  responseId: "chatcmpl-abc",
   upstreamUrl: "https://api.openai.com/v1/chat/completions",
 };
 
@@ -77,6 +78,7 @@ test("gen_ai attributes: models, tokens (cache and reasoning), status, server; u
     "gen_ai.operation.name": "chat",
     "gen_ai.request.model": "gpt-4o",
     "gen_ai.response.model": "gpt-4o-2024-08-06",
+    "gen_ai.response.id": "chatcmpl-abc",
     "gen_ai.usage.input_tokens": 120,
     "gen_ai.usage.output_tokens": 30,
     "gen_ai.usage.cache_read.input_tokens": 100,
