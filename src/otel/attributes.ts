@@ -104,10 +104,3 @@ export function genAiAttributes({ record: r, requestModel, responseModel, respon
 function errorType(r: UsageRecord): string {
   return r.outcome === "upstream_error" && r.status >= 400 ? String(r.status) : r.outcome;
 }
-
-/** The record with the semconv attributes beside its own fields: the `--log-format json` usage line. */
-export function logObject(source: GenAiSource): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...source.record };
-  for (const [key, value] of genAiAttributes(source)) out[key] = value;
-  return out;
-}

@@ -5,7 +5,7 @@ import type { Pricer } from "../pricing/pricer.ts";
 import type { Exchange } from "../routes/proxy.ts";
 import type { Store } from "../store/store.ts";
 import type { UsageRecord } from "../usage/record.ts";
-import { type GenAiSource, logObject } from "../otel/attributes.ts";
+import { genAiAttributes, type GenAiSource } from "../otel/attributes.ts";
 import type { SpanExporter } from "../otel/exporter.ts";
 import { encodeSpan } from "../otel/span.ts";
 import type { Logger } from "./log.ts";
@@ -30,7 +30,7 @@ export function createSink({ pricer, log, store, control, spans = null }: SinkDe
     try {
       const { record, breakdown } = await buildRecord(ex, pricer);
       store.add(record);
-      log.usage(() => usageLine(ex.spec, record, breakdown), () => logObject(genAiSource(ex, record)));
+      log.usage(() => usageLine(ex.spec, record, breakdown), record, () => genAiAttributes(genAiSource(ex, record)));
       if (spans !== null) {
         const traceparent = ex.facts.headers.get("traceparent");
         spans.add(encodeSpan({ ...genAiSource(ex, record), traceparent, startedAt: ex.startedAt, durationMs: ex.durationMs }));

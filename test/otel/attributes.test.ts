@@ -1,7 +1,8 @@
 // The record → GenAI semconv mapping shared by the JSON log line and the span, and the span's OTLP encoding.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { genAiAttributes, hostOf, logObject, operationName, providerName } from "../../src/otel/attributes.ts";
+import { genAiAttributes, hostOf, operationName, providerName } from "../../src/otel/attributes.ts";
+import { safeJson } from "../../src/sink/log.ts";
 import { encodeSpan, parseTraceParent, randomHex, spanName, traceRequest, unixNanos } from "../../src/otel/span.ts";
 import { PROVIDER_IDS } from "../../src/resolve/routes.ts";
 import { makeRecord } from "../store/helpers.ts";
@@ -95,11 +96,15 @@ test("gen_ai attributes: models, tokens (cache and reasoning), status, server; u
   assert.equal("http.response.status_code" in cut, false);
 });
 
-test("the JSON log object keeps every record field and adds the gen_ai attributes", () => {
-  const line = logObject(source);
+test("the JSON log line keeps every record field and adds the gen_ai attributes; strings redacted in both", () => {
+  const line = JSON.parse(safeJson(record, genAiAttributes(source)));
   for (const [key, value] of Object.entries(record)) assert.deepEqual(line[key], value, key);
   assert.equal(line["gen_ai.usage.input_tokens"], 120);
   assert.equal(line["gen_ai.provider.name"], "openai");
+  assert.deepEqual(JSON.parse(safeJson({}, [["a", 1]])), { a: 1 });
+  const secret = safeJson({ ...record, user: "Bearer sk-SECRET" }, genAiAttributes({ ...source, requestModel: "m?key=SECRET" }));
+  assert.equal(secret.includes("SECRET"), false);
+  assert.equal(JSON.parse(secret)["gen_ai.request.model"], "m?key=[redacted]");
 });
 
 test("traceparent: version 00 parsed; invalid, all-zero and ff headers ignored; future versions keep their ids", () => {
