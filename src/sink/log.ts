@@ -46,7 +46,7 @@ const redactStrings = (_key: string, value: unknown) => (typeof value === "strin
 /**
  * JSON of the object `value`, plus `members` appended, with every string redacted; the replacer runs only when the
  * plain serialisation hints at a secret. The members are appended as text: a copy of the record with a dozen more
- * keys serialised several times slower on Deno.
+ * keys serialised several times slower (docs/architecture.md §15).
  */
 export function safeJson(value: unknown, members?: Members): string {
   let plain = JSON.stringify(value);
