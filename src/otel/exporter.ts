@@ -36,8 +36,12 @@ export interface ExporterStats {
 export interface SpanExporter {
   add(span: OtlpSpan): void;
   stats(): ExporterStats;
-  /** Exports everything queued (shutdown); resolves when the last POST has settled. */
-  flush(): Promise<void>;
+  /**
+   * Exports everything queued (shutdown) and resolves when the last POST has settled. No new POST starts after
+   * `withinMs` (default: one POST's time limit): what is still queued then is dropped and counted, so a collector
+   * that hangs delays a shutdown by one time limit, not one per batch.
+   */
+  flush(withinMs?: number): Promise<void>;
 }
 
 /**
@@ -86,6 +90,8 @@ export function createSpanExporter(options: ExporterOptions): SpanExporter {
   let timer: ReturnType<typeof setTimeout> | null = null;
   let warnedAt = Number.NEGATIVE_INFINITY;
   let failing = false;
+  /** Set by a shutdown flush: no POST starts after it. */
+  let stopAt = Number.POSITIVE_INFINITY;
 
   /** Starts the POST loop unless one runs; `.finally` runs asynchronously, so `inFlight` is never reset early. */
   const kick = () => {
@@ -97,7 +103,7 @@ export function createSpanExporter(options: ExporterOptions): SpanExporter {
   };
 
   const schedule = () => {
-    if (inFlight !== null || queue.length === 0) return;
+    if (inFlight !== null || queue.length === 0 || Date.now() >= stopAt) return;
     if (queue.length >= batchSize) {
       if (timer !== null) clearTimeout(timer);
       timer = null;
@@ -151,7 +157,7 @@ export function createSpanExporter(options: ExporterOptions): SpanExporter {
       queue = queue.length <= batchSize ? [] : queue.slice(batchSize);
       await post(batch);
       // Only full batches go back to back; a partial one waits for its delay like any other.
-      if (queue.length < batchSize) break;
+      if (queue.length < batchSize || Date.now() >= stopAt) break;
     }
   }
 
@@ -165,16 +171,24 @@ export function createSpanExporter(options: ExporterOptions): SpanExporter {
       if (queue.length === 1 || queue.length >= batchSize) schedule();
     },
     stats: () => ({ exported, dropped, queued: queue.length }),
-    async flush() {
+    async flush(withinMs = timeoutMs) {
+      const deadline = Date.now() + withinMs;
+      stopAt = deadline;
       // Each POST has its own time limit, so this ends.
       while (inFlight !== null || queue.length > 0) {
         if (timer !== null) {
           clearTimeout(timer);
           timer = null;
         }
+        if (inFlight === null && Date.now() >= deadline) {
+          dropped += queue.length;
+          queue = [];
+          break;
+        }
         kick();
         await inFlight;
       }
+      stopAt = Number.POSITIVE_INFINITY;
       if (timer !== null) {
         clearTimeout(timer);
         timer = null;

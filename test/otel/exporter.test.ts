@@ -142,6 +142,15 @@ test("HTTP errors and partial success count as dropped", async () => {
   assert.deepEqual(spans.stats(), { exported: 1, dropped: 3, queued: 0 });
 });
 
+test("a shutdown flush starts no POST after its deadline: what is left is dropped and counted", async () => {
+  const { calls, fetch } = fakeFetch(() => new Promise((resolve) => setTimeout(() => resolve(new Response("{}")), 30)));
+  const { spans } = exporter(fetch, { batchSize: 2, delayMs: 60_000 });
+  for (let i = 0; i < 6; i++) spans.add(span(i));
+  await spans.flush(10);
+  assert.equal(calls.length, 1, "the POST started at once is waited for; no more after the deadline");
+  assert.deepEqual(spans.stats(), { exported: 2, dropped: 4, queued: 0 });
+});
+
 test("a collector that never answers costs one timeout per batch, then the spans count as dropped", async () => {
   const { fetch } = fakeFetch((call) => new Promise(() => void call)); // never settles: the abort is ignored too
   const hanging = ((url: string, init: RequestInit) =>
