@@ -5,6 +5,7 @@ import { errorResponse } from "./errors.ts";
 import type { ConnectProbe } from "./forward/connect-probe.ts";
 import { createWatchdog } from "./forward/watchdog.ts";
 import type { Control } from "./control/types.ts";
+import type { SpanExporter } from "./otel/exporter.ts";
 import type { Pricer } from "./pricing/pricer.ts";
 import { PLAIN_TRAITS, type Traits } from "./runtime.ts";
 import { createResolver } from "./resolve/resolve.ts";
@@ -32,6 +33,8 @@ export interface Deps {
   traits?: Traits;
   /** Budgets and rate limits, and how to reload their definitions after an API write; absent in most tests. */
   control?: { control: Control; reload(): Promise<void> } | null;
+  /** The OTLP span exporter (`--otlp-endpoint`), or null. */
+  spans?: SpanExporter | null;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
@@ -39,7 +42,7 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
 export function createApp(deps: Deps) {
   const { config, log } = deps;
   const control = deps.control?.control ?? null;
-  const sink = createSink({ pricer: deps.pricer, log, store: deps.store, control });
+  const sink = createSink({ pricer: deps.pricer, log, store: deps.store, control, spans: deps.spans ?? null });
   const watchdog = createWatchdog(config.idleTimeoutMs);
   const proxy = createProxyHandler({
     config,

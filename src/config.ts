@@ -1,6 +1,7 @@
 /** @module Flags + environment + config file → frozen Config. Pure: the caller supplies env and file reading. */
 import { DefinitionError, parseBudget, parseRateLimit } from "./control/definitions.ts";
 import type { Budget, RateLimit } from "./control/types.ts";
+import { parseHeaders, tracesUrl } from "./otel/exporter.ts";
 import { decimalToScaled } from "./pricing/decimal.ts";
 import { PROVIDER_IDS } from "./resolve/routes.ts";
 
@@ -18,6 +19,10 @@ export interface Config {
   adminToken: string | null;
   retentionDays: number | null;
   shutdownGraceMs: number;
+  /** OTLP/HTTP traces endpoint (one span per request), or null. */
+  otlpEndpoint: string | null;
+  /** Headers sent with every OTLP export (`k=v,k2=v2`); may hold credentials. */
+  otlpHeaders: Readonly<Record<string, string>> | null;
   /** From the config file; upserted into the store at startup. */
   budgets: readonly Budget[];
   rateLimits: readonly RateLimit[];
@@ -87,6 +92,23 @@ const days: Parse = (v, where) => {
   return Number(v);
 };
 
+/** Neither parser quotes the value back: an endpoint or header can carry a credential. */
+const otlpEndpoint: Parse = (v, where) => {
+  try {
+    const url = new URL(v);
+    if (url.protocol === "http:" || url.protocol === "https:") return tracesUrl(v);
+  } catch { /* below */ }
+  throw new ConfigError(`${where} must be an http(s) URL like http://127.0.0.1:4318`);
+};
+
+const otlpHeaders: Parse = (v, where) => {
+  try {
+    return Object.freeze(parseHeaders(v));
+  } catch (err) {
+    throw new ConfigError(`${where} ${(err as Error).message}`);
+  }
+};
+
 export const OPTIONS: readonly Option[] = [
   { key: "host", env: "KESTREL_HOST", parse: text, fallback: "127.0.0.1", help: "address to listen on" },
   { key: "port", env: "KESTREL_PORT", parse: port, fallback: 5501, help: "port to listen on (0 picks a free one)" },
@@ -99,6 +121,8 @@ export const OPTIONS: readonly Option[] = [
   { key: "adminToken", env: "KESTREL_ADMIN_TOKEN", parse: text, fallback: null, help: "bearer token required on /api/*" },
   { key: "retentionDays", env: "KESTREL_RETENTION_DAYS", parse: days, fallback: null, help: "delete records older than N days" },
   { key: "shutdownGraceMs", env: "KESTREL_SHUTDOWN_GRACE", parse: duration, fallback: 30_000, help: "time in-flight requests get on SIGTERM" },
+  { key: "otlpEndpoint", env: "KESTREL_OTLP_ENDPOINT", parse: otlpEndpoint, fallback: null, help: "export one span per request to this OTLP/HTTP URL" },
+  { key: "otlpHeaders", env: "KESTREL_OTLP_HEADERS", parse: otlpHeaders, fallback: null, help: "k=v,k2=v2: headers for the OTLP export (never logged)" },
 ];
 
 /** `logFormat` → `log-format`. */

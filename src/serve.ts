@@ -7,6 +7,8 @@ import { errorResponse } from "./errors.ts";
 import { createConnectProbe } from "./forward/connect-probe.ts";
 import { loadPricer } from "./commands/prices.ts";
 import type { Runtime } from "./runtime.ts";
+import { createSpanExporter } from "./otel/exporter.ts";
+import { traceRequest } from "./otel/span.ts";
 import { createLogger } from "./sink/log.ts";
 import { createStore } from "./store/store.ts";
 import { VERSION } from "./version.ts";
@@ -48,7 +50,15 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     await store.close();
     throw new StartupError(`Cannot load budgets and rate limits from ${JSON.stringify(config.db)}: ${(err as Error).message}`);
   }
+  const spans = config.otlpEndpoint === null ? null : createSpanExporter({
+    url: config.otlpEndpoint,
+    headers: config.otlpHeaders ?? {},
+    fetch: globalThis.fetch,
+    encode: (batch) => traceRequest(batch, VERSION),
+    warn: (message) => log.warn(message),
+  });
   const app = createApp({
+    spans,
     traits: rt.traits,
     control: spend,
     config,
@@ -92,9 +102,11 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     server.stop();
     await app.drain(config.shutdownGraceMs);
     await spend.stop();
+    await spans?.flush();
     await store.close();
     const stats = store.stats();
-    log.info(`Stopped: ${stats.written} records written, ${stats.queued} queued, ${stats.dropped} dropped`);
+    const spanStats = spans === null ? "" : `; ${spans.stats().exported} spans exported, ${spans.stats().dropped} dropped`;
+    log.info(`Stopped: ${stats.written} records written, ${stats.queued} queued, ${stats.dropped} dropped${spanStats}`);
     await log.flush();
     rt.exit(0);
   };

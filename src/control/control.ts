@@ -14,7 +14,7 @@ import { sameBudget, sameRateLimit } from "./same.ts";
 import { ScopeIndex } from "./scope-index.ts";
 import {
   type Attributes, type Budget, type BudgetState, type Control, type ControlEvents, type ControlStore,
-  type RateLimit, type Refusal, type Settled, type Verdict,
+  type RateLimit, type RateLimitState, type Refusal, type Settled, type Verdict,
 } from "./types.ts";
 import { isoTime } from "./window.ts";
 
@@ -120,6 +120,10 @@ class SpendControl implements Control {
 
   budgetStates(now: number): BudgetState[] {
     return this.ledgers.map((l) => l.state(now));
+  }
+
+  rateLimitStates(now: number): RateLimitState[] {
+    return this.limiters.map((l) => l.state(now));
   }
 
   load(budgets: readonly Budget[], rateLimits: readonly RateLimit[]): Promise<void> {

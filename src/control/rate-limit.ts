@@ -4,7 +4,8 @@
  * exchange finishes, since only then are they known.
  */
 import { BucketRing } from "./ring.ts";
-import type { RateLimit } from "./types.ts";
+import type { RateLimit, RateLimitState } from "./types.ts";
+import { isoTime } from "./window.ts";
 
 export class RateLimiter {
   readonly limit: RateLimit;
@@ -42,5 +43,29 @@ export class RateLimiter {
   usage(now: number): { requests: number; tokens: number } {
     this.ring.advance(now);
     return { requests: this.ring.sumA, tokens: this.ring.sumB };
+  }
+
+  /** Counts against limits, and when a full limit lets a request through again (the later one when both are full). */
+  state(now: number): RateLimitState {
+    const { requests, tokens } = this.usage(now);
+    const { rpm, tpm } = this.limit;
+    const full = [rpm !== null && requests >= rpm ? "rpm" : null, tpm !== null && tokens >= tpm ? "tpm" : null]
+      .filter((on): on is "rpm" | "tpm" => on !== null);
+    let freesAt: number | null = null;
+    for (const on of full) {
+      const wait = this.retryAfterMs(on, now);
+      if (wait === null) {
+        freesAt = null;
+        break;
+      }
+      freesAt = Math.max(freesAt ?? 0, now + wait);
+    }
+    return {
+      limit: this.limit,
+      requests,
+      tokens,
+      full_on: full[0] ?? null,
+      frees_at: freesAt === null ? null : isoTime(freesAt),
+    };
   }
 }

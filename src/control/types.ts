@@ -61,6 +61,18 @@ export interface BudgetState {
   resets_at: string | null;
 }
 
+/** Where a rate limit's sliding minute stands. */
+export interface RateLimitState {
+  limit: RateLimit;
+  /** Requests admitted and tokens finished in the minute ending now. */
+  requests: number;
+  tokens: number;
+  /** The limit that refuses the next request (`rpm` checked first), or null when one more request fits. */
+  full_on: "rpm" | "tpm" | null;
+  /** ISO-8601 UTC when a request fits again; null when one fits now, or never will (a limit of 0). */
+  frees_at: string | null;
+}
+
 /** Why a request is refused before it is forwarded: answered 429 and recorded with outcome `blocked`. */
 export interface Refusal {
   code: "budget_exceeded" | "rate_limited" | "unpriced_model";
@@ -138,6 +150,8 @@ export interface Control {
   settle(settled: Settled): void;
   /** Current windows of every budget (for /api/budgets, /metrics). */
   budgetStates(now: number): BudgetState[];
+  /** Current minute of every rate limit (for /api/rate-limits). */
+  rateLimitStates(now: number): RateLimitState[];
   /** Replaces the definitions and rebuilds the spend of new or changed ones from the store. */
   load(budgets: readonly Budget[], rateLimits: readonly RateLimit[]): Promise<void>;
   /** True when any budget or rate limit is defined (the proxy skips attribution work otherwise). */

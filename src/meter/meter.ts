@@ -195,4 +195,5 @@ const UNKNOWN: MeterResult = {
   geo: null,
   reportedCostPico: null,
   upstreamError: null,
+  responseId: null,
 };

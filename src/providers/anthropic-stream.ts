@@ -85,10 +85,12 @@ export function createAnthropicAccumulator(facts: RequestFacts): AnthropicState 
   let started = false;
   let bytes = 0;
   let upstreamError: string | null = null;
+  let id: string | null = null;
 
   function start(message: JsonObject | undefined): void {
     started = true;
     model = textOf(message?.model) ?? model;
+    id = textOf(message?.id) ?? id;
     served = null;
     const usage = asObject(message?.usage);
     merged = usage === undefined ? null : { ...usage };
@@ -154,6 +156,7 @@ export function createAnthropicAccumulator(facts: RequestFacts): AnthropicState 
       started = true;
       // A non-streaming body's `model` already names the model that served the answer.
       model = textOf(o.model) ?? model;
+      id = textOf(o.id) ?? id;
       merged = usage;
       final = true;
     },
@@ -174,6 +177,7 @@ export function createAnthropicAccumulator(facts: RequestFacts): AnthropicState 
         serviceTier: speed === "fast" ? "fast" : textOf(merged?.service_tier),
         geo: textOf(merged?.inference_geo),
         upstreamError,
+        responseId: id,
       });
     },
   };

@@ -23,12 +23,14 @@ import { describeError } from "./upstream-error.ts";
 
 const USAGE_METADATA = keyPattern("usageMetadata");
 const MODEL_VERSION = keyPattern("modelVersion");
+const RESPONSE_ID = keyPattern("responseId");
 const CANDIDATES = keyPattern("candidates");
 const ERROR = keyPattern("error");
 
 export function createGeminiAccumulator(facts: RequestFacts): UsageAccumulator {
   let status: number | null = null;
   let model: string | null = null;
+  let id: string | null = null;
   let merged: JsonObject | null = null;
   /** Bytes of `candidates` in chunks after the last one with counts (the estimate for a cut stream). */
   let uncounted = 0;
@@ -46,6 +48,7 @@ export function createGeminiAccumulator(facts: RequestFacts): UsageAccumulator {
     if (o === undefined) return;
     if (o.error !== undefined && o.error !== null) upstreamError ??= describeError(o.error);
     model = textOf(o.modelVersion) ?? model;
+    id = textOf(o.responseId) ?? id;
     const u = asObject(o.usageMetadata);
     if (u !== undefined) merge(u);
   }
@@ -71,6 +74,9 @@ export function createGeminiAccumulator(facts: RequestFacts): UsageAccumulator {
         let m = at === -1 ? -1 : findKey(data, MODEL_VERSION, at);
         if (m === -1) m = findKey(data, MODEL_VERSION);
         if (m !== -1) model = textOf(readString(data, m));
+        // Read with the model, from the first chunk that names one: not probed on every chunk.
+        const r = findKey(data, RESPONSE_ID);
+        if (r !== -1) id = textOf(readString(data, r)) ?? id;
       }
       if (counted) uncounted = 0;
       else {
@@ -97,6 +103,7 @@ export function createGeminiAccumulator(facts: RequestFacts): UsageAccumulator {
         body: facts.body,
         serviceTier: geminiTier(merged?.trafficType),
         upstreamError,
+        responseId: id,
       });
     },
   };

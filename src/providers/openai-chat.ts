@@ -23,6 +23,7 @@ import type { MeterResult, RequestFacts, UsageAccumulator } from "./types.ts";
 import { describeError } from "./upstream-error.ts";
 
 const USAGE = keyPattern("usage");
+const ID = keyPattern("id");
 const MODEL = keyPattern("model");
 const SERVICE_TIER = keyPattern("service_tier");
 const ERROR = keyPattern("error");
@@ -43,6 +44,7 @@ export function createChatAccumulator(facts: RequestFacts, options: ChatOptions)
   const errorAnywhere = options.errorAnywhere === true;
   let status: number | null = null;
   let model: string | null = null;
+  let id: string | null = null;
   /** Stops model probing once MODEL_TRIES chunks named none. */
   let modelTries = 0;
   let tier: string | null = null;
@@ -54,6 +56,9 @@ export function createChatAccumulator(facts: RequestFacts, options: ChatOptions)
   /** Model and tier of the first chunk that names a model (Azure's filter chunk names "", skipped). */
   function readModel(data: Uint8Array): void {
     modelTries++;
+    // Only a leading `id` is the chunk's (a tool call's `id` sits deeper); Azure's chunks lead with `choices`.
+    const idAt = leadingKey(data, ID);
+    if (idAt !== -1) id = textOf(readString(data, idAt)) ?? id;
     const at = findKey(data, MODEL);
     if (at !== -1) model = textOf(readString(data, at));
     if (model !== null) readTier(data);
@@ -105,6 +110,7 @@ export function createChatAccumulator(facts: RequestFacts, options: ChatOptions)
       const o = asObject(body);
       if (o === undefined) return;
       model = textOf(o.model) ?? model;
+      id = textOf(o.id) ?? id;
       tier = textOf(o.service_tier) ?? tier;
       usage = asObject(o.usage) ?? asObject(path(o, "x_groq", "usage")) ?? usage;
       if (o.error !== undefined && o.error !== null) upstreamError ??= describeError(o.error);
@@ -121,6 +127,7 @@ export function createChatAccumulator(facts: RequestFacts, options: ChatOptions)
         serviceTier: tier,
         reportedCostPico: usage === null ? null : reportedCostPico(usage, flavor),
         upstreamError,
+        responseId: id,
       });
     },
   };

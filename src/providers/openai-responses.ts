@@ -61,6 +61,7 @@ function webSearchCalls(response: JsonObject): number {
 export function createResponsesAccumulator(facts: RequestFacts, flavor: OpenAiFlavor): UsageAccumulator {
   let status: number | null = null;
   let model: string | null = null;
+  let id: string | null = null;
   let tier: string | null = null;
   /** The last terminal response's usage; null also when that usage was null (failed). */
   let usage: JsonObject | null = null;
@@ -73,6 +74,7 @@ export function createResponsesAccumulator(facts: RequestFacts, flavor: OpenAiFl
   function takeResponse(response: JsonObject): void {
     usage = asObject(response.usage) ?? null;
     model = textOf(response.model) ?? model;
+    id = textOf(response.id) ?? id;
     tier = textOf(response.service_tier) ?? tier;
     webSearch = webSearchCalls(response);
     if (response.status === "failed" && response.error !== undefined && response.error !== null) {
@@ -132,6 +134,7 @@ export function createResponsesAccumulator(facts: RequestFacts, flavor: OpenAiFl
         serviceTier: tier,
         reportedCostPico: usage === null ? null : reportedCostPico(usage, flavor),
         upstreamError,
+        responseId: id,
       });
     },
   };

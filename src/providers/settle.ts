@@ -31,6 +31,7 @@ export interface Settle {
   geo?: string | null;
   reportedCostPico?: number | null;
   upstreamError?: string | null;
+  responseId?: string | null;
 }
 
 export function settle(s: Settle): MeterResult {
@@ -41,6 +42,7 @@ export function settle(s: Settle): MeterResult {
     geo: s.geo ?? null,
     reportedCostPico: s.reportedCostPico ?? null,
     upstreamError: s.upstreamError ?? null,
+    responseId: s.responseId ?? null,
   };
   if (s.reported !== null) return { ...base, usage: s.reported, source: "reported" };
   const partial = s.partial ?? null;

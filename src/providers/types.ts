@@ -48,6 +48,8 @@ export interface MeterResult {
   reportedCostPico: number | null;
   /** An error reported inside a successful response (an SSE `error` event, Bedrock exception frame), or null. */
   upstreamError: string | null;
+  /** The response's own id (`chatcmpl-…`, `msg_…`, `resp_…`, Gemini `responseId`) where read, else null. */
+  responseId: string | null;
 }
 
 /** How a provider's responses are metered and logged. Routing lives in `src/resolve/`. */

@@ -2,7 +2,7 @@
 import { type Context, Hono } from "hono";
 import { errorResponse } from "../errors.ts";
 import { DefinitionError, parseBudget, parseRateLimit } from "../control/definitions.ts";
-import type { Budget, BudgetState, Control, ControlStore, RateLimit } from "../control/types.ts";
+import type { Budget, BudgetState, Control, ControlStore, RateLimit, RateLimitState } from "../control/types.ts";
 import { decimalToScaled } from "../pricing/decimal.ts";
 import { usd } from "../pricing/money.ts";
 
@@ -47,6 +47,24 @@ export function budgetView(budget: Budget, state: BudgetState | undefined): Budg
     remaining_usd: remaining,
     window_start: state?.window_start ?? null,
     resets_at: state?.resets_at ?? null,
+  };
+}
+
+/** A rate limit as the API shows it: the definition and its current minute. */
+export interface RateLimitView extends RateLimit {
+  state: Pick<RateLimitState, "requests" | "tokens" | "full_on" | "frees_at">;
+}
+
+/** A definition the control plane has not loaded yet has counted nothing. */
+export function rateLimitView(limit: RateLimit, state: RateLimitState | undefined): RateLimitView {
+  return {
+    ...limit,
+    state: {
+      requests: state?.requests ?? 0,
+      tokens: state?.tokens ?? 0,
+      full_on: state?.full_on ?? null,
+      frees_at: state?.frees_at ?? null,
+    },
   };
 }
 
@@ -114,10 +132,15 @@ export function createBudgetRoutes(opts: BudgetRouteOptions): Hono {
     return c.body(null, 204);
   });
 
-  app.get("/rate-limits", async (c) => c.json({ rate_limits: await store.listRateLimits() }));
+  const limitViews = async (): Promise<RateLimitView[]> => {
+    const states = new Map(control.rateLimitStates(opts.now()).map((s) => [s.limit.id, s]));
+    return (await store.listRateLimits()).map((l) => rateLimitView(l, states.get(l.id)));
+  };
+
+  app.get("/rate-limits", async (c) => c.json({ rate_limits: await limitViews() }));
   app.get("/rate-limits/:id", async (c) => {
     const id = c.req.param("id");
-    const found = (await store.listRateLimits()).find((l) => l.id === id);
+    const found = (await limitViews()).find((l) => l.id === id);
     return found ? c.json(found) : notFound("rate limit", id);
   });
   app.put("/rate-limits/:id", async (c) => {
@@ -131,7 +154,7 @@ export function createBudgetRoutes(opts: BudgetRouteOptions): Hono {
     }
     await store.putRateLimit(limit);
     await opts.onChange();
-    return c.json(limit);
+    return c.json((await limitViews()).find((l) => l.id === id) ?? rateLimitView(limit, undefined));
   });
   app.delete("/rate-limits/:id", async (c) => {
     const id = c.req.param("id");

@@ -28,6 +28,8 @@ export interface Exchange {
   facts: RequestFacts;
   /** Client path without the query. */
   clientPath: string;
+  /** The upstream URL (its host is the span's `server.address`). */
+  upstreamUrl: string;
   startedAt: number;
   durationMs: number;
   ttfbMs: number | null;
@@ -166,6 +168,7 @@ export function createProxyHandler(deps: ProxyDeps) {
         spec,
         facts,
         clientPath,
+        upstreamUrl: target.url,
         startedAt,
         durationMs: performance.now() - t0,
         ttfbMs: null,

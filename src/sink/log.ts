@@ -8,12 +8,18 @@ import { escapeControls, redact } from "../redact.ts";
 
 export type Level = "INF" | "WRN" | "ERR";
 
+/** Extra members of a JSON object, as key/value pairs; keys are written as they are (no characters to escape). */
+export type Members = readonly (readonly [key: string, value: unknown])[];
+
 export interface Logger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
-  /** A usage line: `text()` is built only for the text format, `json` written only for the JSON format. */
-  usage(text: () => string, json: unknown): void;
+  /**
+   * A usage line: `text()` is built only for the text format; the JSON format writes `json` with the members
+   * `members()` returns appended (built only then: the semconv attributes, src/otel/attributes.ts).
+   */
+  usage(text: () => string, json: unknown, members?: () => Members): void;
   /** Resolves when every queued line has been written. */
   flush(): Promise<void>;
   readonly dropped: number;
@@ -37,10 +43,21 @@ const safeText = (message: string) => escapeControls(redact(message));
 /** Any string inside a JSON log object, redacted before serialising (redacting the JSON text could eat an escape). */
 const redactStrings = (_key: string, value: unknown) => (typeof value === "string" ? redact(value) : value);
 
-/** JSON of `value` with every string redacted; the replacer runs only when the plain serialisation hints at a secret. */
-function safeJson(value: unknown): string {
-  const plain = JSON.stringify(value);
-  return redact(plain) === plain ? plain : JSON.stringify(value, redactStrings);
+/**
+ * JSON of the object `value`, plus `members` appended, with every string redacted; the replacer runs only when the
+ * plain serialisation hints at a secret. The members are appended as text: a copy of the record with a dozen more
+ * keys serialised several times slower (docs/architecture.md §15).
+ */
+export function safeJson(value: unknown, members?: Members): string {
+  let plain = JSON.stringify(value);
+  if (members !== undefined && members.length > 0 && plain.endsWith("}")) {
+    let extra = "";
+    for (const [key, v] of members) extra += `,"${key}":${typeof v === "number" && Number.isFinite(v) ? v : JSON.stringify(v)}`;
+    plain = plain === "{}" ? `{${extra.slice(1)}}` : `${plain.slice(0, -1)}${extra}}`;
+  }
+  if (redact(plain) === plain) return plain;
+  const whole = members === undefined ? value : Object.assign({}, value, Object.fromEntries(members));
+  return JSON.stringify(whole, redactStrings);
 }
 
 /** `[12:34:56 INF]` in UTC. */
@@ -93,8 +110,8 @@ export function createLogger(options: LoggerOptions): Logger {
     info: (m) => enqueue(format("INF", m)),
     warn: (m) => enqueue(format("WRN", m)),
     error: (m) => enqueue(format("ERR", m)),
-    usage(text, json) {
-      enqueue(options.format === "json" ? `${safeJson(json)}\n` : `${stamp(options.now(), "INF")} ${safeText(text())}\n`);
+    usage(text, json, members) {
+      enqueue(options.format === "json" ? `${safeJson(json, members?.())}\n` : `${stamp(options.now(), "INF")} ${safeText(text())}\n`);
     },
     async flush() {
       while (writing) await writing;

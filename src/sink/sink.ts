@@ -4,6 +4,10 @@ import type { Control } from "../control/types.ts";
 import type { Pricer } from "../pricing/pricer.ts";
 import type { Exchange } from "../routes/proxy.ts";
 import type { Store } from "../store/store.ts";
+import type { UsageRecord } from "../usage/record.ts";
+import { genAiAttributes, type GenAiSource } from "../otel/attributes.ts";
+import type { SpanExporter } from "../otel/exporter.ts";
+import { encodeSpan } from "../otel/span.ts";
 import type { Logger } from "./log.ts";
 import { buildRecord } from "./record.ts";
 import { usageLine } from "./usage-line.ts";
@@ -14,9 +18,11 @@ export interface SinkDeps {
   store: Store;
   /** Settles spend as soon as the record exists, before the store flushes: the next check sees it. */
   control: Control | null;
+  /** One span per exchange over OTLP (`--otlp-endpoint`), or null. */
+  spans?: SpanExporter | null;
 }
 
-export function createSink({ pricer, log, store, control }: SinkDeps) {
+export function createSink({ pricer, log, store, control, spans = null }: SinkDeps) {
   let pending = 0;
   const idle: (() => void)[] = [];
 
@@ -24,7 +30,11 @@ export function createSink({ pricer, log, store, control }: SinkDeps) {
     try {
       const { record, breakdown } = await buildRecord(ex, pricer);
       store.add(record);
-      log.usage(() => usageLine(ex.spec, record, breakdown), record);
+      log.usage(() => usageLine(ex.spec, record, breakdown), record, () => genAiAttributes(genAiSource(ex, record)));
+      if (spans !== null) {
+        const traceparent = ex.facts.headers.get("traceparent");
+        spans.add(encodeSpan({ ...genAiSource(ex, record), traceparent, startedAt: ex.startedAt, durationMs: ex.durationMs }));
+      }
       // Also with no budget defined: the alerter watches every exchange (unpriced models, spend spikes).
       if (control !== null) {
         control.settle({
@@ -54,4 +64,10 @@ export function createSink({ pricer, log, store, control }: SinkDeps) {
       return pending === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve));
     },
   };
+}
+
+/** What the semconv attributes are read from (src/otel/attributes.ts). */
+function genAiSource(ex: Exchange, record: UsageRecord): GenAiSource {
+  return { record, requestModel: ex.spec.requestModel(ex.facts), responseModel: ex.meter?.model ?? null,
+    responseId: ex.meter?.responseId ?? null, upstreamUrl: ex.upstreamUrl };
 }

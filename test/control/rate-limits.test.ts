@@ -51,3 +51,27 @@ test("rate limits: rpm 0 refuses without a Retry-After", async () => {
   assert.equal(r.code, "rate_limited");
   assert.equal(r.retryAfterSeconds, null);
 });
+
+test("rate-limit states: counts in the sliding minute, which limit is full, and when a request fits again", async () => {
+  const h = await harness([], [{ id: "r", scope: { key_id: "k1" }, rpm: 2, tpm: 1000 }, { id: "all", tpm: 50 }], { start: T0 });
+  const byId = (now: number) => Object.fromEntries(h.control.rateLimitStates(now).map((s) => [s.limit.id, s]));
+  assert.deepEqual(byId(T0).r, { limit: { id: "r", scope: { key_id: "k1" }, rpm: 2, tpm: 1000 }, requests: 0, tokens: 0, full_on: null, frees_at: null });
+  h.control.check(attrs(), T0);
+  h.control.check(attrs(), T0 + 10_000);
+  const full = byId(T0 + 20_000).r!;
+  assert.deepEqual([full.requests, full.tokens, full.full_on, full.frees_at], [2, 0, "rpm", "2026-11-15T12:01:00Z"]);
+  // Tokens count for every limit the exchange matches; the later of two full limits is when a request fits.
+  h.clock.now = T0 + 30_000;
+  h.spend(pico(0.01), 1200);
+  const both = byId(T0 + 30_000);
+  assert.deepEqual([both.r!.tokens, both.r!.full_on, both.r!.frees_at], [1200, "rpm", "2026-11-15T12:01:30Z"]);
+  assert.deepEqual([both.all!.requests, both.all!.tokens, both.all!.full_on], [2, 1200, "tpm"]);
+  // Once the minute has passed, nothing is counted.
+  assert.deepEqual(byId(T0 + 91_000).r!, { ...full, requests: 0, tokens: 0, full_on: null, frees_at: null });
+});
+
+test("rate-limit states: a limit of 0 is full and never frees up", async () => {
+  const h = await harness([], [{ id: "off", rpm: 0 }], { start: T0 });
+  const [s] = h.control.rateLimitStates(T0);
+  assert.deepEqual([s!.full_on, s!.frees_at], ["rpm", null]);
+});

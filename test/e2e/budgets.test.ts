@@ -186,6 +186,16 @@ test("rate limits: requests and tokens per minute answer rate_limited with Retry
     const body = (await overTokens.json()) as { error: { code: string; rate_limit: string } };
     assert.equal(body.error.code, "rate_limited");
     assert.equal(body.error.rate_limit, "tokens-a-minute");
+
+    // The live state of each limit: what its minute counted, which limit is full, when a request fits again.
+    type View = { id: string; state: { requests: number; tokens: number; full_on: string | null; frees_at: string | null } };
+    const { rate_limits } = (await (await fetch(`${k.url}/api/rate-limits`)).json()) as { rate_limits: View[] };
+    const [requests, tokens] = ["two-a-minute", "tokens-a-minute"].map((id) => rate_limits.find((l) => l.id === id)!.state);
+    assert.deepEqual([requests!.requests, requests!.full_on], [2, "rpm"]);
+    assert.ok(Date.parse(requests!.frees_at!) > Date.now() - 1000, requests!.frees_at!);
+    assert.deepEqual([tokens!.requests, tokens!.tokens, tokens!.full_on], [2, 4000, "tpm"]);
+    const one = (await (await fetch(`${k.url}/api/rate-limits/tokens-a-minute`)).json()) as View;
+    assert.equal(one.state.tokens, 4000);
   } finally {
     await k.stop();
     await mock.close();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Budget, BudgetState, Control } from "../../src/control/types.ts";
+import type { Budget, BudgetState, Control, RateLimit, RateLimitState } from "../../src/control/types.ts";
 import { createStore } from "../../src/store/store.ts";
 import { drivers } from "../store/helpers.ts";
 import { mountApi, NOW } from "../store/seed.ts";
@@ -13,6 +13,7 @@ const { open } = (await drivers())[0]!;
 function fakeControl(spent: Record<string, { pico: number; tokens: number }>) {
   const seen: number[] = [];
   let budgets: Budget[] = [];
+  let limits: RateLimit[] = [];
   const control: Control = {
     check: () => ({ refusal: null, remainingUsd: null }),
     settle: () => {},
@@ -26,8 +27,20 @@ function fakeControl(spent: Record<string, { pico: number; tokens: number }>) {
         resets_at: "2026-12-01T00:00:00.000Z",
       }));
     },
-    load: async (b) => {
+    rateLimitStates(now): RateLimitState[] {
+      seen.push(now);
+      // Every loaded limit is full on requests and frees up 12 s after the API's clock.
+      return limits.map((limit) => ({
+        limit,
+        requests: limit.rpm ?? 0,
+        tokens: 500,
+        full_on: "rpm",
+        frees_at: new Date(now + 12_000).toISOString(),
+      }));
+    },
+    load: async (b, r) => {
       budgets = [...b];
+      limits = [...r];
     },
     active: true,
   };
@@ -129,9 +142,10 @@ for (const [i, [body, field]] of BAD_BUDGETS.entries()) {
   });
 }
 
-test("rate limits: PUT, GET list/one, bad definition → 400 invalid_rate_limit, DELETE → 204 then 404", async () => {
+test("rate limits: PUT, GET list/one with the live state, bad definition → 400 invalid_rate_limit, DELETE → 204 then 404", async () => {
   const { store, json, changes } = await setup();
-  const limit = { id: "alice", scope: { user: "alice" }, rpm: 60, tpm: null };
+  const state = { requests: 60, tokens: 500, full_on: "rpm", frees_at: new Date(NOW + 12_000).toISOString() };
+  const limit = { id: "alice", scope: { user: "alice" }, rpm: 60, tpm: null, state };
   const put = await json("PUT", "/api/rate-limits/alice", { scope: { user: "alice" }, rpm: 60 });
   assert.equal(put.status, 200);
   assert.deepEqual(await put.json(), limit);
@@ -148,6 +162,15 @@ test("rate limits: PUT, GET list/one, bad definition → 400 invalid_rate_limit,
   assert.equal((await json("DELETE", "/api/rate-limits/alice")).status, 204);
   assert.equal((await json("DELETE", "/api/rate-limits/alice")).status, 404);
   assert.deepEqual(await store.control.listRateLimits(), []);
+  await store.close();
+});
+
+test("a stored rate limit the control plane has not loaded yet shows an empty state", async () => {
+  const { store, json } = await setup();
+  await store.control.putRateLimit({ id: "cli", scope: {}, rpm: null, tpm: 1000 });
+  assert.deepEqual(await (await json("GET", "/api/rate-limits/cli")).json(), {
+    id: "cli", scope: {}, rpm: null, tpm: 1000, state: { requests: 0, tokens: 0, full_on: null, frees_at: null },
+  });
   await store.close();
 });
 

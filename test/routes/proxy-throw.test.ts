@@ -57,6 +57,7 @@ test("a fault in the budget check lets the request through (fail open) and says 
     },
     settle: () => {},
     budgetStates: () => [],
+    rateLimitStates: () => [],
     load: () => Promise.resolve(),
   };
   const { app, records, logged } = appWith(() => Promise.resolve(Response.json({ ok: true })), broken);
