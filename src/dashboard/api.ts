@@ -120,6 +120,6 @@ export interface RateLimitView {
   scope: Record<string, string>;
   rpm: number | null;
   tpm: number | null;
-  /** Live counters, when the server reports them. */
-  state?: Record<string, unknown>;
+  /** Live counts in the sliding minute (src/control/types.ts RateLimitState); absent until the server loads it. */
+  state?: { requests: number; tokens: number; full_on: "rpm" | "tpm" | null; frees_at: string | null } | null;
 }

@@ -100,12 +100,6 @@ export function Budgets(props: { budgets: BudgetView[] | null }) {
   }</section>`;
 }
 
-/** A live count from the limit's `state`, under any of the names a server may use. */
-function used(state: Record<string, unknown> | undefined, names: string[]): number | null {
-  for (const name of names) if (typeof state?.[name] === "number") return state[name] as number;
-  return null;
-}
-
 export function RateLimits(props: { limits: RateLimitView[] | null }) {
   const list = props.limits;
   return html`<section class="panel" aria-labelledby="limits-h"><h2 id="limits-h">Rate limits</h2>
@@ -115,8 +109,9 @@ export function RateLimits(props: { limits: RateLimitView[] | null }) {
       : list.length === 0
       ? html`<p class="empty">No rate limits defined.</p>`
       : html`<ul class="plain" data-testid="rate-limits">${list.map((l) => {
-        const rpmUsed = used(l.state, ["requests", "requests_used", "rpm_used"]);
-        const tpmUsed = used(l.state, ["tokens", "tokens_used", "tpm_used"]);
+        // No state: the server has not loaded the limit yet (a definition written a moment ago).
+        const rpmUsed = l.state?.requests ?? null;
+        const tpmUsed = l.state?.tokens ?? null;
         return html`<li class="limit"><strong>${l.id}</strong> <span class="small">${scopeText(l.scope)} · sliding 60 s</span>
           ${l.rpm !== null && (rpmUsed === null
           ? html`<div class="small">${count(l.rpm)} requests / min</div>`
@@ -124,8 +119,7 @@ export function RateLimits(props: { limits: RateLimitView[] | null }) {
           ${l.tpm !== null && (tpmUsed === null
           ? html`<div class="small">${count(l.tpm)} tokens / min</div>`
           : html`<${Meter} used=${tpmUsed} limit=${l.tpm} text=${`${count(tpmUsed)} of ${count(l.tpm)} tokens / min`} />`)}
-          ${l.state && rpmUsed === null && tpmUsed === null &&
-          html`<div class="small">state: ${Object.entries(l.state).map(([k, v]) => `${k} ${String(v)}`).join(" · ")}</div>`}
+          ${l.state?.frees_at && html`<div class="small">full: a request fits again at ${time(l.state.frees_at)} UTC</div>`}
         </li>`;
       })}</ul>`
   }</section>`;
