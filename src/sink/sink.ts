@@ -1,6 +1,7 @@
 /** @module Finished exchanges → records → the log and the store. Runs after the response, never throws. */
 import { recordAttributes } from "../control/attributes.ts";
 import type { Control } from "../control/types.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import type { Pricer } from "../pricing/pricer.ts";
 import type { Exchange } from "../routes/proxy.ts";
 import type { Store } from "../store/store.ts";
@@ -14,9 +15,11 @@ export interface SinkDeps {
   store: Store;
   /** Settles spend as soon as the record exists, before the store flushes: the next check sees it. */
   control: Control | null;
+  /** Counters for /metrics, or null. */
+  metrics?: Metrics | null;
 }
 
-export function createSink({ pricer, log, store, control }: SinkDeps) {
+export function createSink({ pricer, log, store, control, metrics = null }: SinkDeps) {
   let pending = 0;
   const idle: (() => void)[] = [];
 
@@ -24,6 +27,7 @@ export function createSink({ pricer, log, store, control }: SinkDeps) {
     try {
       const { record, breakdown } = await buildRecord(ex, pricer);
       store.add(record);
+      metrics?.observe(ex, record);
       log.usage(() => usageLine(ex.spec, record, breakdown), record);
       // Also with no budget defined: the alerter watches every exchange (unpriced models, spend spikes).
       if (control !== null) {
