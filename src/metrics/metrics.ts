@@ -54,17 +54,8 @@ const OUTCOMES: readonly Outcome[] = [
 ];
 const OUTCOME_INDEX = Object.fromEntries(OUTCOMES.map((o, i) => [o, i])) as Record<Outcome, number>;
 
-/** Token kinds and the record fields they sum. */
+/** Token kinds, in the order observe() adds the record's `*_tokens` fields. */
 const TOKEN_KINDS = ["input", "output", "cache_read", "cache_write", "reasoning", "audio_input", "audio_output"] as const;
-const TOKEN_FIELDS = [
-  "input_tokens",
-  "output_tokens",
-  "cache_read_tokens",
-  "cache_write_tokens",
-  "reasoning_tokens",
-  "audio_input_tokens",
-  "audio_output_tokens",
-] as const satisfies readonly (keyof UsageRecord)[];
 
 /** LLM exchanges run from milliseconds (errors, embeddings) to minutes (long streams). */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
@@ -73,8 +64,8 @@ const ADDED_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0
 
 /** The children of one (provider, model), created on first use and then only added to. */
 interface ModelSeries {
-  requests: (Value | undefined)[];
-  tokens: (Value | undefined)[];
+  requests: (Value | null)[];
+  tokens: (Value | null)[];
   cost: PicoSum | null;
   unpriced: Value | null;
   readonly provider: string;
@@ -115,8 +106,9 @@ export function createMetrics(info: BuildInfo, maxModels = MAX_MODELS): Metrics 
   const modelNames = new Set<string>();
 
   const newModel = (provider: string, model: string): ModelSeries => ({
-    requests: [],
-    tokens: [],
+    // Filled up front: V8 reads a packed array faster than one whose holes are filled in later.
+    requests: OUTCOMES.map(() => null),
+    tokens: TOKEN_KINDS.map(() => null),
     cost: null,
     unpriced: null,
     provider,
@@ -146,6 +138,10 @@ export function createMetrics(info: BuildInfo, maxModels = MAX_MODELS): Metrics 
     return p;
   }
 
+  function addTokens(m: ModelSeries, kind: number, n: number): void {
+    (m.tokens[kind] ??= tokens.labels(m.provider, m.model, TOKEN_KINDS[kind]!)).value += n;
+  }
+
   return {
     observe(ex, record) {
       const provider = record.provider;
@@ -155,10 +151,14 @@ export function createMetrics(info: BuildInfo, maxModels = MAX_MODELS): Metrics 
       const o = OUTCOME_INDEX[record.outcome];
       (m.requests[o] ??= requests.labels(provider, m.model, record.outcome)).value++;
       if (record.usage_source !== "none") {
-        for (let k = 0; k < TOKEN_FIELDS.length; k++) {
-          const n = record[TOKEN_FIELDS[k]!];
-          if (n !== null && n > 0) (m.tokens[k] ??= tokens.labels(provider, m.model, TOKEN_KINDS[k]!)).value += n;
-        }
+        // Unrolled: a keyed read over seven field names is several times slower on V8 (Deno).
+        if (record.input_tokens) addTokens(m, 0, record.input_tokens);
+        if (record.output_tokens) addTokens(m, 1, record.output_tokens);
+        if (record.cache_read_tokens) addTokens(m, 2, record.cache_read_tokens);
+        if (record.cache_write_tokens) addTokens(m, 3, record.cache_write_tokens);
+        if (record.reasoning_tokens) addTokens(m, 4, record.reasoning_tokens);
+        if (record.audio_input_tokens) addTokens(m, 5, record.audio_input_tokens);
+        if (record.audio_output_tokens) addTokens(m, 6, record.audio_output_tokens);
         if (!record.priced) (m.unpriced ??= unpriced.labels(m.model)).value++;
       }
       if (record.cost_pico !== null && record.cost_pico > 0) (m.cost ??= cost.labels(provider, m.model)).add(record.cost_pico);
