@@ -2,8 +2,10 @@
 // an unpriced model, an upstream error) the scraped counters equal the store's totals from /api/usage, token by
 // token and to the exact pico-dollar, and the exposition passes the strict parser. Also: the admin-token rule.
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { type Kestrel, startKestrel } from "../_helpers/kestrel.ts";
+import { type Kestrel, startKestrel, tempDir } from "../_helpers/kestrel.ts";
 import { type Mock, startMock } from "../_helpers/mock-upstream.ts";
 import { until } from "../_helpers/poll.ts";
 import { type MetricFamily, parsePrometheusText, samplesOf, sumOf } from "../_helpers/prom-text.ts";
@@ -162,6 +164,43 @@ test("/metrics needs the admin token, like /api", async () => {
   const wrong = await fetch(`${kestrel.url}/metrics`, { headers: { authorization: "Bearer nope" } });
   assert.equal(wrong.status, 401);
   await wrong.arrayBuffer();
+});
+
+test("budgets appear with their spend and limit; alerts are counted by type", async () => {
+  const config = join(tempDir(), "kestrel.json");
+  writeFileSync(config, JSON.stringify({
+    budgets: [
+      { id: "all-daily", scope: {}, window: "day", limit_usd: "50", action: "alert", alert_at: [0.5] },
+      { id: "openai-tokens", scope: { provider: "openai" }, window: "total", limit_tokens: 1000000 },
+    ],
+  }));
+  const k = await startKestrel(["--upstream", `openai=${mock.url}`, "--config", config, "--admin-token", TOKEN]);
+  try {
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${k.url}/openai/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer sk-client" },
+        body: JSON.stringify({ model: "gpt-4o-mini", messages: [] }),
+      });
+      await res.arrayBuffer();
+    }
+    let f = new Map<string, MetricFamily>();
+    await until("both requests counted", async () => {
+      const res = await fetch(`${k.url}/metrics`, { headers: AUTH });
+      f = parsePrometheusText(await res.text());
+      return sumOf(f, "kestrel_requests_total") === 2;
+    });
+    const res = await fetch(`${k.url}/api/budgets`, { headers: AUTH });
+    const { budgets } = await res.json() as { budgets: { id: string; spent_usd: string }[] };
+    const spent = Object.fromEntries(samplesOf(f, "kestrel_budget_spent_usd").map((s) => [s.labels.budget, s.text]));
+    assert.deepEqual(spent, Object.fromEntries(budgets.map((b) => [b.id, b.spent_usd])));
+    assert.notEqual(spent["all-daily"], "0");
+    assert.deepEqual(samplesOf(f, "kestrel_budget_limit_usd").map((s) => [s.labels.budget, s.text]), [["all-daily", "50"]]);
+    const types = new Set(samplesOf(f, "kestrel_alerts_total").map((s) => s.labels.type));
+    assert.deepEqual([...types].sort(), ["budget.blocked", "budget.threshold", "model.unpriced", "spend.spike"]);
+  } finally {
+    await k.stop();
+  }
 });
 
 /** Exact decimal USD text → pico-USD. */
