@@ -4,8 +4,10 @@ import type { Config } from "./config.ts";
 import { errorResponse } from "./errors.ts";
 import type { ConnectProbe } from "./forward/connect-probe.ts";
 import { createWatchdog } from "./forward/watchdog.ts";
+import type { AlertCounts } from "./control/alerts/alerter.ts";
 import type { Control } from "./control/types.ts";
 import type { SpanExporter } from "./otel/exporter.ts";
+import type { Metrics } from "./metrics/metrics.ts";
 import type { Pricer } from "./pricing/pricer.ts";
 import { PLAIN_TRAITS, type Traits } from "./runtime.ts";
 import { createResolver } from "./resolve/resolve.ts";
@@ -13,6 +15,7 @@ import { ROUTES } from "./resolve/routes.ts";
 import { createApiRoutes } from "./routes/api.ts";
 import { createDashboardRoutes } from "./routes/dashboard.ts";
 import { createHomeRoutes } from "./routes/home.ts";
+import { createMetricsRoutes } from "./routes/metrics.ts";
 import { createProxyHandler, splitUrl } from "./routes/proxy.ts";
 import type { Logger } from "./sink/log.ts";
 import { createSink } from "./sink/sink.ts";
@@ -32,7 +35,9 @@ export interface Deps {
   /** What the runtime's fetch and server do differently; default: neither trait (src/runtime.ts). */
   traits?: Traits;
   /** Budgets and rate limits, and how to reload their definitions after an API write; absent in most tests. */
-  control?: { control: Control; reload(): Promise<void> } | null;
+  control?: { control: Control; reload(): Promise<void>; alerter?: { stats(): Record<string, AlertCounts> } } | null;
+  /** Prometheus metrics, served at /metrics; absent: no /metrics and nothing counted. */
+  metrics?: Metrics | null;
   /** The OTLP span exporter (`--otlp-endpoint`), or null. */
   spans?: SpanExporter | null;
 }
@@ -42,7 +47,14 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
 export function createApp(deps: Deps) {
   const { config, log } = deps;
   const control = deps.control?.control ?? null;
-  const sink = createSink({ pricer: deps.pricer, log, store: deps.store, control, spans: deps.spans ?? null });
+  const sink = createSink({
+    pricer: deps.pricer,
+    log,
+    store: deps.store,
+    control,
+    spans: deps.spans ?? null,
+    metrics: deps.metrics ?? null,
+  });
   const watchdog = createWatchdog(config.idleTimeoutMs);
   const proxy = createProxyHandler({
     config,
@@ -61,6 +73,25 @@ export function createApp(deps: Deps) {
   const app = new Hono({ getPath: (req) => splitUrl(req.url).path });
   app.route("/", createHomeRoutes());
   app.route("/", createDashboardRoutes());
+  if (deps.metrics) {
+    const metrics = deps.metrics;
+    app.route(
+      "/",
+      createMetricsRoutes({
+        adminToken: config.adminToken,
+        loopbackOnly: LOOPBACK.test(config.host),
+        render: () =>
+          metrics.render({
+            inFlight: () => proxy.inFlight,
+            store: deps.store,
+            control,
+            alerts: deps.control?.alerter ?? null,
+            spans: deps.spans ?? null,
+            now: deps.now,
+          }),
+      }),
+    );
+  }
   app.route(
     "/api",
     createApiRoutes({

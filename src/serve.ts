@@ -5,13 +5,14 @@ import { parseConfig, StartupError } from "./config.ts";
 import { startControl } from "./control/setup.ts";
 import { errorResponse } from "./errors.ts";
 import { createConnectProbe } from "./forward/connect-probe.ts";
+import { createMetrics } from "./metrics/metrics.ts";
 import { loadPricer } from "./commands/prices.ts";
 import type { Runtime } from "./runtime.ts";
 import { createSpanExporter } from "./otel/exporter.ts";
 import { traceRequest } from "./otel/span.ts";
 import { createLogger } from "./sink/log.ts";
 import { createStore } from "./store/store.ts";
-import { VERSION } from "./version.ts";
+import { COMMIT, PACKAGE_VERSION, VERSION } from "./version.ts";
 
 /** Fetch honours these; a direct TCP probe would then test the wrong path, so the probe stays off. */
 const PROXY_VARS = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
@@ -68,6 +69,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     store,
     pricer,
     probe: PROXY_VARS.some((v) => rt.env[v]) ? null : createConnectProbe(),
+    metrics: createMetrics({ version: PACKAGE_VERSION, commit: COMMIT, runtime: rt.name, priceVersion: pricer.version }),
   });
   // Runtime error output goes through the log (redacted, one line each), never raw to stderr.
   const onError = (err: unknown): Response => {

@@ -144,6 +144,13 @@ const INLINE_GUARD = P(
         },`,
 );
 
+/** Metrics off (the sink observes nothing, /metrics is gone); the added-latency clock reads stay. */
+const NO_METRICS = P(
+  "src/serve.ts",
+  "metrics: createMetrics({ version: PACKAGE_VERSION, commit: COMMIT, runtime: rt.name, priceVersion: pricer.version }),",
+  "metrics: null,",
+);
+
 const CHEAP_SINK = [NO_STORE, NO_LOG, NO_FINGERPRINT, ...CHEAP_IDS, NO_PRICING];
 // Provider paths skip Hono and fingerprints are memoized in src/ since cf261c3.
 const FRAME = [NO_REQUEST_READ, ...NO_WATCHDOG, ...NO_ABORT_LISTENER, ...NO_HEADER_COPY, NO_PROBE];
@@ -169,6 +176,7 @@ export const VARIANTS: Variant[] = [
   { name: "no-fingerprint", what: "no SHA-256 key fingerprint (crypto.subtle.digest)", patches: [NO_FINGERPRINT] },
   { name: "cheap-ids", what: "no ULID / Date.toISOString in the record", patches: CHEAP_IDS },
   { name: "no-pricing", what: "no pricer.price()", patches: [NO_PRICING] },
+  { name: "no-metrics", what: "no Prometheus counters (Deps.metrics null)", patches: [NO_METRICS] },
   { name: "cheap-sink", what: "record built without store, log, sha256, ids, pricing", patches: CHEAP_SINK },
   { name: "frame-off", what: "all per-request framing off: body read, watchdog, listener, headers, probe", patches: FRAME },
   { name: "all-off", what: "frame-off + no-wrapper + no-sink (Kestrel's skeleton ≈ bare)", patches: [...FRAME, NO_WRAPPER, NO_SINK] },

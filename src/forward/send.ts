@@ -34,8 +34,11 @@ const REFUSAL_MAX_BYTES = 64 * 1024;
 const REFUSAL_MAX_MS = 10_000;
 const decoder = new TextDecoder();
 
-/** One upstream call before its headers and body are known (they come from the client's request). */
-export type Call = Omit<UpstreamCall, "headers" | "body">;
+/**
+ * One upstream call before its headers and body are known (they come from the client's request). `sentAt` is
+ * set (performance.now()) as the request is handed to fetch: Kestrel's own time ends there (a resend: the last).
+ */
+export type Call = Omit<UpstreamCall, "headers" | "body"> & { sentAt: number };
 
 export async function sendRequest(req: Request, spec: ProviderSpec, facts: RequestFacts, call: Call, options: SendOptions): Promise<Sent> {
   const headers = upstreamRequestHeaders(req.headers);
@@ -55,7 +58,10 @@ export async function sendRequest(req: Request, spec: ProviderSpec, facts: Reque
   }
   facts.body = original.json;
   if (call.admit) await call.admit();
-  const send = (body: RequestBody) => sendUpstream({ ...call, headers, body: body.body }, options);
+  const send = (body: RequestBody) => {
+    call.sentAt = performance.now();
+    return sendUpstream({ ...call, headers, body: body.body }, options);
+  };
 
   if (!options.injectStreamUsage || !lacksStreamUsage(original.json) || !spec.acceptsStreamUsage(facts)) {
     return { upstream: await send(original), injected: false };

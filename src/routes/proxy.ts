@@ -33,6 +33,8 @@ export interface Exchange {
   startedAt: number;
   durationMs: number;
   ttfbMs: number | null;
+  /** Kestrel's own time: arrival → sent upstream, + upstream answer → client response ready (§13); null: no answer. */
+  addedMs: number | null;
   status: number;
   outcome: Outcome;
   streaming: boolean;
@@ -90,6 +92,7 @@ class Live {
   receiving = true;
   /** What the tightest matching USD budget has left (`x-kestrel-budget-remaining-usd`), or null. */
   remainingUsd: string | null = null;
+  addedMs: number | null = null;
   constructor(readonly watchdog: Watchdog) {
     this.last = watchdog.now();
   }
@@ -172,6 +175,7 @@ export function createProxyHandler(deps: ProxyDeps) {
         startedAt,
         durationMs: performance.now() - t0,
         ttfbMs: null,
+        addedMs: null,
         streaming: false,
         responseHeaders: null,
         meter: null,
@@ -203,6 +207,7 @@ export function createProxyHandler(deps: ProxyDeps) {
       cut: () => state.why,
       onConnectTimeout: () => state.cut("connect"),
       onBodyProgress: state.onBodyProgress,
+      sentAt: t0,
     };
     const control = deps.control;
     if (control !== null && control.active) {
@@ -238,7 +243,8 @@ export function createProxyHandler(deps: ProxyDeps) {
       return response;
     }
 
-    const ttfbMs = performance.now() - t0;
+    const answeredAt = performance.now();
+    const ttfbMs = answeredAt - t0;
     state.last = watchdog.now();
     if (upstream.status < 200 || upstream.status > 599) {
       // `new Response` refuses such a status: answer for the upstream instead of throwing.
@@ -279,6 +285,7 @@ export function createProxyHandler(deps: ProxyDeps) {
         streaming,
         responseHeaders: upstream.headers,
         meter: metered,
+        addedMs: state.addedMs,
         // Usually all null: nothing is joined then.
         error: setupError === null && stripError === null ? why : [why, setupError, stripError].filter(Boolean).join("; "),
       });
@@ -287,6 +294,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     const init = { status: upstream.status, statusText: upstream.statusText, headers };
     if (upstream.body === null || NULL_BODY_STATUS.has(upstream.status)) {
       upstream.body?.cancel().catch(() => {});
+      state.addedMs = call.sentAt - t0 + performance.now() - answeredAt;
       done("complete");
       return new Response(null, init);
     }
@@ -296,6 +304,7 @@ export function createProxyHandler(deps: ProxyDeps) {
       // costs the client nothing and skips the per-chunk stream machinery (docs/architecture.md §11, BENCHMARKS.md).
       // The declared length is the compressed one, so the decoded bytes are capped: past the cap the body streams.
       let bytes: Uint8Array | null;
+      const readFrom = performance.now();
       try {
         if (upstream.headers.has("content-encoding")) {
           const peeked = await peekBody(upstream.body, SMALL_JSON_DECODED_BYTES, null);
@@ -320,13 +329,16 @@ export function createProxyHandler(deps: ProxyDeps) {
         return toResponse(failure);
       }
       if (bytes !== null) {
+        const readAt = performance.now(); // the body's transfer is the upstream's time, not Kestrel's
         meter.push(bytes);
+        state.addedMs = call.sentAt - t0 + readFrom - answeredAt + performance.now() - readAt;
         done("complete");
         return new Response(bytes as Uint8Array<ArrayBuffer>, init);
       }
     }
     // Waiting on the client is not upstream silence: the idle clock runs only while a read is pending.
     state.last = Infinity;
+    state.addedMs = call.sentAt - t0 + performance.now() - answeredAt;
     const body = meterBody(source, {
       read() {
         state.last = watchdog.now();

@@ -1,6 +1,7 @@
 /** @module Finished exchanges → records → the log and the store. Runs after the response, never throws. */
 import { recordAttributes } from "../control/attributes.ts";
 import type { Control } from "../control/types.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import type { Pricer } from "../pricing/pricer.ts";
 import type { Exchange } from "../routes/proxy.ts";
 import type { Store } from "../store/store.ts";
@@ -20,9 +21,11 @@ export interface SinkDeps {
   control: Control | null;
   /** One span per exchange over OTLP (`--otlp-endpoint`), or null. */
   spans?: SpanExporter | null;
+  /** Counters for /metrics, or null. */
+  metrics?: Metrics | null;
 }
 
-export function createSink({ pricer, log, store, control, spans = null }: SinkDeps) {
+export function createSink({ pricer, log, store, control, spans = null, metrics = null }: SinkDeps) {
   let pending = 0;
   const idle: (() => void)[] = [];
 
@@ -30,6 +33,7 @@ export function createSink({ pricer, log, store, control, spans = null }: SinkDe
     try {
       const { record, breakdown } = await buildRecord(ex, pricer);
       store.add(record);
+      metrics?.observe(ex, record);
       log.usage(() => usageLine(ex.spec, record, breakdown), record, () => genAiAttributes(genAiSource(ex, record)));
       if (spans !== null) {
         const traceparent = ex.facts.headers.get("traceparent");
