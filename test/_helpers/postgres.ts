@@ -1,0 +1,131 @@
+/**
+ * A throwaway PostgreSQL cluster for tests: Debian's server binaries (installed by .ci/run), a fresh data directory
+ * in /tmp, listening on 127.0.0.1 at a free port, run as an unprivileged user (the `postgres` system account when
+ * the tests run as root, since the server refuses to run as root; else the current user). `pgMissing()` says why
+ * it cannot run here, for testNeeding's skip reason.
+ */
+import { type SpawnSyncOptions, spawnSync } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+
+const ROOT_BIN = "/usr/lib/postgresql";
+
+/** The newest installed server's bin directory, or null. */
+function binDir(): string | null {
+  if (!existsSync(ROOT_BIN)) return null;
+  const versions = readdirSync(ROOT_BIN).filter((v) => existsSync(join(ROOT_BIN, v, "bin", "initdb")));
+  versions.sort((a, b) => Number(b) - Number(a));
+  return versions.length === 0 ? null : join(ROOT_BIN, versions[0] as string, "bin");
+}
+
+const asRoot = typeof process.getuid === "function" && process.getuid() === 0;
+
+function systemUser(): { uid: number; gid: number } | null {
+  const r = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" });
+  const g = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" });
+  if (r.status !== 0 || g.status !== 0) return null;
+  return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
+}
+
+/** Null when a cluster can be started here, else why not. */
+export function pgMissing(): string | null {
+  if (binDir() === null) return "needs PostgreSQL server binaries (Debian package postgresql; .ci/run installs it)";
+  if (asRoot && systemUser() === null) return "running as root needs the postgres system user (Debian package postgresql)";
+  return null;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
+    });
+  });
+}
+
+export interface Postgres {
+  /** `postgres://kestrel:kestrel@127.0.0.1:PORT/kestrel` (password auth over TCP, as users run it). */
+  url: string;
+  port: number;
+  /** Stops the server, keeping the data (an outage); `start()` brings it back on the same port. */
+  stopServer(mode?: "fast" | "immediate"): void;
+  start(): void;
+  /** A new empty database on the same server; its URL. */
+  createDatabase(name: string): string;
+  /** Stops the server and deletes the data directory. */
+  close(): void;
+}
+
+export const PG_PASSWORD = "kestrel-test-password";
+
+export async function startPostgres(): Promise<Postgres> {
+  const bin = binDir();
+  if (bin === null) throw new Error(pgMissing() ?? "no PostgreSQL");
+  const dir = mkdtempSync(join(tmpdir(), "kestrel-pg-"));
+  const data = join(dir, "data");
+  const user = asRoot ? systemUser() : null;
+  if (user !== null) {
+    chownSync(dir, user.uid, user.gid);
+    chmodSync(dir, 0o700);
+  }
+  const run = (cmd: string, args: string[], options: SpawnSyncOptions = {}) => {
+    const argv = user === null ? [join(bin, cmd), ...args] : ["-u", "postgres", "--", join(bin, cmd), ...args];
+    const r = spawnSync(user === null ? argv[0] as string : "runuser", user === null ? argv.slice(1) : argv, {
+      encoding: "utf8",
+      cwd: dir,
+      timeout: 60_000,
+      ...options,
+    });
+    if (r.status !== 0) throw new Error(`${cmd} failed (${r.status ?? r.signal}): ${r.stderr || r.stdout}`);
+    return String(r.stdout);
+  };
+  const pwfile = join(dir, "pw");
+  spawnSync("sh", ["-c", `printf %s '${PG_PASSWORD}' > '${pwfile}'`]);
+  if (user !== null) chownSync(pwfile, user.uid, user.gid);
+  run("initdb", ["-D", data, "-U", "kestrel", "--pwfile", pwfile, "-A", "scram-sha-256", "--no-sync", "-E", "UTF8"]);
+  const port = await freePort();
+  const options = `-c listen_addresses=127.0.0.1 -c port=${port} -k ${dir} -c fsync=off -c max_connections=200`;
+  const start = () => {
+    run("pg_ctl", ["-D", data, "-o", options, "-l", join(dir, "log"), "-w", "-t", "60", "start"]);
+  };
+  start();
+  const psql = (sql: string) =>
+    run("psql", ["-h", dir, "-p", String(port), "-U", "kestrel", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql], {
+      env: { ...process.env, PGPASSWORD: PG_PASSWORD },
+    });
+  psql("CREATE DATABASE kestrel");
+  const urlOf = (db: string) => `postgres://kestrel:${PG_PASSWORD}@127.0.0.1:${port}/${db}`;
+  let running = true;
+  return {
+    url: urlOf("kestrel"),
+    port,
+    stopServer(mode = "fast") {
+      if (!running) return;
+      run("pg_ctl", ["-D", data, "-m", mode, "-w", "stop"]);
+      running = false;
+    },
+    start() {
+      if (running) return;
+      start();
+      running = true;
+    },
+    createDatabase(name) {
+      psql(`CREATE DATABASE "${name.replace(/"/g, "")}"`);
+      return urlOf(name);
+    },
+    close() {
+      try {
+        if (running) run("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]);
+      } catch {
+        // already gone
+      }
+      running = false;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
