@@ -5,7 +5,7 @@
  *   --outfile PATH                                                  where to write it
  *   --deno                                                          `deno compile` instead (downloads denort from
  *                                                                   Deno's servers: needs network, untested offline)
- *   --release                                                       every platform in RELEASE_TARGETS into dist/release/
+ *   --release [--outdir DIR]                                        every platform in RELEASE_TARGETS into dist/release/
  *                                                                   as kestrel-<version>-<os>-<arch>[.exe], plus SHA256SUMS
  *                                                                   (cross targets need network, as --target)
  * The version is package.json's plus the git short commit. After a host build the binary is smoke-run
@@ -13,7 +13,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { smokeRun } from "./scripts/smoke.ts";
 
 /** Bun target → the release file's platform part; the order is the order of SHA256SUMS. */
@@ -84,13 +84,15 @@ if (release) {
   const version = JSON.parse(readFileSync("package.json", "utf8")).version as string;
   const dir = option("--outdir") ?? "dist/release";
   rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(`${dir}/maps`, { recursive: true });
   const host = `${process.platform}-${process.arch}`;
   let sums = "";
   let hostFile: string | null = null;
   for (const [target, platform] of RELEASE_TARGETS) {
     const name = `kestrel-${version}-${platform}${platform.startsWith("windows") ? ".exe" : ""}`;
     compile(target, `${dir}/${name}`);
+    // Source maps aside, so that dist/release/kestrel-* is exactly what a release publishes.
+    if (existsSync(`${dir}/${name}.map`)) renameSync(`${dir}/${name}.map`, `${dir}/maps/${name}.map`);
     const sha = createHash("sha256").update(readFileSync(`${dir}/${name}`)).digest("hex");
     // Two spaces: the format `sha256sum -c SHA256SUMS` reads.
     sums += `${sha}  ${name}\n`;
