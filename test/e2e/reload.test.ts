@@ -119,3 +119,15 @@ async function scenario(binary: string | undefined) {
 
 test("SIGHUP reloads prices, rate limits, budgets and log format with a stream in flight (source entry)", () => scenario(undefined));
 test("SIGHUP reloads prices, rate limits, budgets and log format with a stream in flight (binary)", () => scenario(hostBinary()));
+
+test("under systemd's journal (JOURNAL_STREAM set) each line carries its syslog priority", async () => {
+  const k = await startKestrel([], { JOURNAL_STREAM: "8:12345" });
+  try {
+    assert.match(k.lines.find((l) => l.includes("listening on"))!, /^<6>\[\d\d:\d\d:\d\d INF\] Kestrel .* listening on /);
+    const res = await fetch(`${k.url}/openai/v1/models`, { headers: { "x-kestrel-tags": "journal" } }).catch(() => null);
+    await res?.arrayBuffer();
+  } finally {
+    assert.equal(await k.stop(), 0);
+  }
+  assert.ok(k.lines.every((l) => /^<[3467]>/.test(l)), k.lines.join("\n"));
+});
