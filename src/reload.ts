@@ -42,6 +42,7 @@ export function createReloader(deps: ReloadDeps): () => Promise<void> {
   const once = async () => {
     let next: Config;
     let pricer;
+    log.debug("SIGHUP: re-reading the config file and the price overrides file");
     try {
       next = parseConfig({ args: deps.args, env: deps.env, readFile: deps.readFile });
       pricer = loadPricer(next.prices, deps.readFile, deps.onUnpriced);

@@ -92,6 +92,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   });
   const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
   for (const warning of rt.warnings) log.warn(warning);
+  log.debug(`Prices ${pricer.version}; ${config.budgets.length} budgets and ${config.rateLimits.length} rate limits in the config file`);
   log.info(`Kestrel ${VERSION} listening on http://${shown}:${server.port} (${rt.name} ${rt.version}, db ${config.db})`);
 
   let stopping = false;

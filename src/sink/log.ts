@@ -10,7 +10,6 @@ export type Level = "DBG" | "INF" | "WRN" | "ERR";
 
 /** `--log-level`: lines below it are not written. Usage lines are `info`. */
 export type LogLevel = "error" | "warn" | "info" | "debug";
-export const LOG_LEVELS: readonly LogLevel[] = ["error", "warn", "info", "debug"];
 
 export interface Logger {
   info(message: string): void;
