@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { hostBinary } from "../_helpers/binary.ts";
-import { testNeeding } from "../_helpers/host.ts";
+import { systemdAnalyzeMissing, testNeeding } from "../_helpers/host.ts";
 import { tempDir } from "../_helpers/kestrel.ts";
 import { ROOT } from "../_helpers/runtime.ts";
 
@@ -25,11 +25,6 @@ function service(): Map<string, string[]> {
 }
 
 const seconds = (v: string) => Number(/^(\d+)s?$/.exec(v)?.[1] ?? NaN);
-
-function analyzeMissing(): string | null {
-  const r = spawnSync("systemd-analyze", ["--version"], { encoding: "utf8" });
-  return r.error ? "needs systemd-analyze (Debian package systemd)" : null;
-}
 
 test("the unit has the hardening, restart, reload and secret-file settings", () => {
   const s = service();
@@ -53,7 +48,7 @@ test("the unit has the hardening, restart, reload and secret-file settings", () 
   assert.ok(seconds(one("TimeoutStopSec") ?? "") >= grace + 5, "TimeoutStopSec covers the grace period plus the cut and flush");
 });
 
-testNeeding("systemd-analyze verify accepts the unit", analyzeMissing(), async () => {
+testNeeding("systemd-analyze verify accepts the unit", systemdAnalyzeMissing(), async () => {
   const dir = tempDir();
   const unit = join(dir, "kestrel.service");
   writeFileSync(unit, UNIT.replace("ExecStart=/usr/local/bin/kestrel ", `ExecStart=${hostBinary()} `));
