@@ -5,10 +5,27 @@
  *   --outfile PATH                                                  where to write it
  *   --deno                                                          `deno compile` instead (downloads denort from
  *                                                                   Deno's servers: needs network, untested offline)
- * The dashboard module (src/dashboard/assets.gen.ts) must match src/dashboard/ (`npm run build` regenerates it first). The version is package.json's plus the git short commit. After a host build the binary is smoke-run.
+ *   --release [--outdir DIR]                                        every platform in RELEASE_TARGETS into dist/release/
+ *                                                                   as kestrel-<version>-<os>-<arch>[.exe], plus SHA256SUMS
+ *                                                                   (cross targets need network, as --target)
+ * The dashboard module (src/dashboard/assets.gen.ts) must match src/dashboard/ (`npm run build` regenerates it first).
+ * The version is package.json's plus the git short commit. After a host build the binary is smoke-run
+ * (scripts/smoke.ts: --version, serve, one metered request, SIGTERM).
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { smokeRun } from "./scripts/smoke.ts";
+
+/** Bun target → the release file's platform part; the order is the order of SHA256SUMS. */
+export const RELEASE_TARGETS: readonly (readonly [string, string])[] = [
+  ["bun-linux-x64", "linux-x64"],
+  ["bun-linux-arm64", "linux-arm64"],
+  ["bun-linux-x64-musl", "linux-x64-musl"],
+  ["bun-darwin-arm64", "darwin-arm64"],
+  ["bun-darwin-x64", "darwin-x64"],
+  ["bun-windows-x64", "windows-x64"],
+];
 
 const args = process.argv.slice(2);
 const option = (name: string) => {
@@ -17,6 +34,7 @@ const option = (name: string) => {
 };
 const target = option("--target");
 const deno = args.includes("--deno");
+const release = args.includes("--release");
 const outfile = option("--outfile") ?? (deno ? "dist/kestrel-deno" : target ? `dist/kestrel-${target.replace(/^bun-/, "")}` : "dist/kestrel");
 
 function run(cmd: string, argv: string[]): string {
@@ -51,9 +69,7 @@ const bin = "node_modules/.bin";
 // here, so a test that runs build.ts cannot hide a stale module from the freshness test (test/routes/dashboard.test.ts).
 run(`${bin}/bun`, ["scripts/build-dashboard.ts", "--check"]);
 
-if (deno) {
-  run(`${bin}/deno`, ["compile", "-A", "--unstable-no-legacy-abort", "--no-check", "--output", outfile, "src/entry/deno.ts"]);
-} else {
+function compile(target: string | null, out: string): void {
   run(`${bin}/bun`, [
     "build",
     "--compile",
@@ -64,8 +80,37 @@ if (deno) {
     ...(target ? [`--target=${target}`] : []),
     "src/entry/bun.ts",
     "--outfile",
-    outfile,
+    out,
   ]);
 }
-if (!target) process.stdout.write(run(outfile, ["--version"]));
-console.log(`built ${outfile} (${commit})`);
+
+if (release) {
+  const version = JSON.parse(readFileSync("package.json", "utf8")).version as string;
+  const dir = option("--outdir") ?? "dist/release";
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(`${dir}/maps`, { recursive: true });
+  const host = `${process.platform}-${process.arch}`;
+  let sums = "";
+  let hostFile: string | null = null;
+  for (const [target, platform] of RELEASE_TARGETS) {
+    const name = `kestrel-${version}-${platform}${platform.startsWith("windows") ? ".exe" : ""}`;
+    compile(target, `${dir}/${name}`);
+    // Source maps aside, so that dist/release/kestrel-* is exactly what a release publishes.
+    if (existsSync(`${dir}/${name}.map`)) renameSync(`${dir}/${name}.map`, `${dir}/maps/${name}.map`);
+    const sha = createHash("sha256").update(readFileSync(`${dir}/${name}`)).digest("hex");
+    // Two spaces: the format `sha256sum -c SHA256SUMS` reads.
+    sums += `${sha}  ${name}\n`;
+    console.log(`${name}  ${statSync(`${dir}/${name}`).size} bytes  ${sha}`);
+    if (platform === host) hostFile = `${dir}/${name}`;
+  }
+  writeFileSync(`${dir}/SHA256SUMS`, sums);
+  if (hostFile === null) console.log(`no release target for this host (${host}): smoke run skipped`);
+  else console.log(`smoke run ok: ${(await smokeRun(hostFile)).version}`);
+} else if (deno) {
+  run(`${bin}/deno`, ["compile", "-A", "--unstable-no-legacy-abort", "--no-check", "--output", outfile, "src/entry/deno.ts"]);
+  console.log(`built ${outfile} (${commit})`);
+} else {
+  compile(target, outfile);
+  if (!target) console.log(`smoke run ok: ${(await smokeRun(outfile)).version}`);
+  console.log(`built ${outfile} (${commit})`);
+}

@@ -1,6 +1,8 @@
-/** @module argv → serve | usage | export | reprice | prices | budgets | rate-limits | --help | --version. Runtime calls go through `Runtime`. */
+/** @module argv → serve | usage | export | reprice | prices | budgets | rate-limits | check-config | health | --help | --version. Runtime calls go through `Runtime`. */
 import { ConfigError, flagName, OPTIONS, StartupError } from "./config.ts";
 import { runBudgets, runRateLimits } from "./commands/budgets.ts";
+import { runCheckConfig } from "./commands/check-config.ts";
+import { runHealth } from "./commands/health.ts";
 import { runExport } from "./commands/export.ts";
 import type { CommandIo } from "./commands/io.ts";
 import { runReprice } from "./commands/reprice.ts";
@@ -22,6 +24,8 @@ Usage:
   kestrel prices [MODEL]        effective prices and where each came from (--prices FILE)
   kestrel budgets …             spend budgets: list | set ID --window month --limit-usd 50 --scope project=a | rm ID
   kestrel rate-limits …         rate limits: list | set ID --scope user=alice --rpm 60 --tpm 100000 | rm ID
+  kestrel check-config [options] the configuration serve would use, where each value came from (secrets masked)
+  kestrel health [--url URL]    exit 0 when a running Kestrel answers /health (container health checks)
   kestrel --version | --help
 
 Serve options (flag > environment > --config file > default):
@@ -80,6 +84,10 @@ export async function main(rt: Runtime): Promise<void> {
         return rt.exit(await runBudgets(rest, commandIo(rt)));
       case "rate-limits":
         return rt.exit(await runRateLimits(rest, commandIo(rt)));
+      case "check-config":
+        return rt.exit(await runCheckConfig(rest, commandIo(rt), rt.env, (p) => rt.readTextFile(p)));
+      case "health":
+        return rt.exit(await runHealth(rest, commandIo(rt), rt.env, globalThis.fetch));
       case "serve":
         return await serve(rt, rest);
       default:

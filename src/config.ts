@@ -10,6 +10,7 @@ export interface Config {
   port: number;
   db: string;
   logFormat: "text" | "json";
+  logLevel: "error" | "warn" | "info" | "debug";
   /** Provider id → replacement origin (`scheme://host[:port]`). */
   upstreams: Readonly<Record<string, string>>;
   connectTimeoutMs: number;
@@ -114,6 +115,7 @@ export const OPTIONS: readonly Option[] = [
   { key: "port", env: "KESTREL_PORT", parse: port, fallback: 5501, help: "port to listen on (0 picks a free one)" },
   { key: "db", env: "KESTREL_DB", parse: text, fallback: "./kestrel.db", help: "SQLite file for usage records" },
   { key: "logFormat", env: "KESTREL_LOG_FORMAT", parse: oneOf("text", "json"), fallback: "text", help: "text | json" },
+  { key: "logLevel", env: "KESTREL_LOG_LEVEL", parse: oneOf("error", "warn", "info", "debug"), fallback: "info", help: "error | warn | info | debug (usage lines are info)" },
   { key: "connectTimeoutMs", env: "KESTREL_CONNECT_TIMEOUT", parse: duration, fallback: 10_000, help: "upstream connect timeout → 504" },
   { key: "idleTimeoutMs", env: "KESTREL_IDLE_TIMEOUT", parse: duration, fallback: 300_000, help: "no upstream bytes this long ends the request" },
   { key: "injectStreamUsage", env: "KESTREL_INJECT_STREAM_USAGE", parse: onOff, fallback: true, help: "on | off: ask streams for usage, hide it again" },
@@ -165,8 +167,14 @@ export interface ConfigSources {
   readFile(path: string): string;
 }
 
+/**
+ * Where each value came from, for `kestrel check-config`: `default`, `config file`, `env NAME` or `flag --name`,
+ * by Config key (`upstreams.<id>` per upstream).
+ */
+export type ConfigOrigins = Record<string, string>;
+
 /** Parses `serve` options. Precedence: flag > env > config file > default. Throws ConfigError. */
-export function parseConfig({ args, env, readFile }: ConfigSources): Config {
+export function parseConfig({ args, env, readFile }: ConfigSources, origins: ConfigOrigins = {}): Config {
   const flags = new Map<string, string>();
   const flagUpstreams: [string, string][] = [];
   const flagWebhooks: string[] = [];
@@ -198,6 +206,9 @@ export function parseConfig({ args, env, readFile }: ConfigSources): Config {
     else if (fromEnv !== undefined && fromEnv !== "") out[option.key] = option.parse(fromEnv, option.env);
     else if (fromFile !== undefined) out[option.key] = option.parse(String(fromFile), `${configPath}: "${flag}"`);
     else out[option.key] = option.fallback;
+    origins[option.key] = fromFlag !== undefined ? `flag --${flag}` : fromEnv !== undefined && fromEnv !== ""
+      ? `env ${option.env}`
+      : fromFile !== undefined ? "config file" : "default";
   }
 
   const upstreams: Record<string, string> = {};
@@ -208,12 +219,17 @@ export function parseConfig({ args, env, readFile }: ConfigSources): Config {
   for (const [name, url] of Object.entries(fileUpstreams)) {
     const [id, value] = upstreamPair(`${name}=${url}`, `${configPath}: "upstream"`);
     upstreams[id] = value;
+    origins[`upstreams.${id}`] = "config file";
   }
   for (const id of PROVIDER_IDS) {
     const value = env[upstreamEnvName(id)];
     if (value) upstreams[id] = origin(value, upstreamEnvName(id));
+    if (value) origins[`upstreams.${id}`] = `env ${upstreamEnvName(id)}`;
   }
-  for (const [id, value] of flagUpstreams) upstreams[id] = value;
+  for (const [id, value] of flagUpstreams) {
+    upstreams[id] = value;
+    origins[`upstreams.${id}`] = "flag --upstream";
+  }
   out.upstreams = Object.freeze(upstreams);
 
   const where = `${configPath}:`;
@@ -224,6 +240,11 @@ export function parseConfig({ args, env, readFile }: ConfigSources): Config {
   const envWebhooks = (env.KESTREL_ALERT_WEBHOOK ?? "").split(",").map((u) => u.trim()).filter((u) => u !== "");
   const fromArgs = flagWebhooks.length > 0 ? flagWebhooks : envWebhooks.map((u) => webhookUrl(u, "KESTREL_ALERT_WEBHOOK"));
   if (fromArgs.length > 0) alerts.webhooks = fromArgs.map((url) => Object.freeze({ url, format: "json" as const }));
+  origins.alerts = flagWebhooks.length > 0 ? "flag --alert-webhook" : fromArgs.length > 0 ? "env KESTREL_ALERT_WEBHOOK"
+    : file.alerts !== undefined ? "config file" : "default";
+  origins.budgets = file.budgets !== undefined ? "config file" : "default";
+  origins.rateLimits = file.rate_limits !== undefined ? "config file" : "default";
+  origins.config = configPath === null ? "none" : configPath;
   out.alerts = Object.freeze({ ...alerts, webhooks: Object.freeze(alerts.webhooks) });
   return Object.freeze(out) as unknown as Config;
 }

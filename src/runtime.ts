@@ -55,6 +55,6 @@ export interface Runtime {
   readTextFile(path: string): string;
   /** Creates/truncates, or appends to, a text file (export --out). */
   writeTextFile(path: string, text: string, append: boolean): void;
-  onSignal(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
+  onSignal(signal: "SIGINT" | "SIGTERM" | "SIGHUP", handler: () => void): void;
   exit(code: number): never;
 }

@@ -1,4 +1,4 @@
-/** @module `kestrel serve`: config → pricer, log, store, app → listen; SIGTERM/SIGINT drain and flush. */
+/** @module `kestrel serve`: config → pricer, log, store, app → listen; SIGTERM/SIGINT drain and flush; SIGHUP reload. */
 import process from "node:process";
 import { createApp } from "./app.ts";
 import { parseConfig, StartupError } from "./config.ts";
@@ -7,6 +7,8 @@ import { errorResponse } from "./errors.ts";
 import { createConnectProbe } from "./forward/connect-probe.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { loadPricer } from "./commands/prices.ts";
+import { switchablePricer } from "./pricing/switchable.ts";
+import { createReloader } from "./reload.ts";
 import type { Runtime } from "./runtime.ts";
 import { createSpanExporter } from "./otel/exporter.ts";
 import { traceRequest } from "./otel/span.ts";
@@ -19,9 +21,17 @@ const PROXY_VARS = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "A
 
 export async function serve(rt: Runtime, args: readonly string[]): Promise<void> {
   const config = parseConfig({ args, env: rt.env, readFile: (p) => rt.readTextFile(p) });
-  const log = createLogger({ format: config.logFormat, write: (b) => rt.writeOut(b), now: Date.now });
-  const pricer = loadPricer(config.prices, (p) => rt.readTextFile(p), (provider, model) =>
-    log.warn(`No price for ${provider} model ${JSON.stringify(model)}: its requests are recorded as unpriced`));
+  const log = createLogger({
+    format: config.logFormat,
+    level: config.logLevel,
+    // systemd sets JOURNAL_STREAM when stdout is the journal: each line then carries its priority.
+    syslogPrefix: Boolean(rt.env.JOURNAL_STREAM),
+    write: (b) => rt.writeOut(b),
+    now: Date.now,
+  });
+  const onUnpriced = (provider: string, model: string) =>
+    log.warn(`No price for ${provider} model ${JSON.stringify(model)}: its requests are recorded as unpriced`);
+  const pricer = switchablePricer(loadPricer(config.prices, (p) => rt.readTextFile(p), onUnpriced));
 
   let db;
   try {
@@ -94,6 +104,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   });
   const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
   for (const warning of rt.warnings) log.warn(warning);
+  log.debug(`Prices ${pricer.version}; ${config.budgets.length} budgets and ${config.rateLimits.length} rate limits in the config file`);
   log.info(`Kestrel ${VERSION} listening on http://${shown}:${server.port} (${rt.name} ${rt.version}, db ${config.db})`);
 
   let stopping = false;
@@ -114,6 +125,8 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   };
   rt.onSignal("SIGTERM", () => void shutdown("SIGTERM"));
   rt.onSignal("SIGINT", () => void shutdown("SIGINT"));
+  const reload = createReloader({ args, env: rt.env, readFile: (p) => rt.readTextFile(p), config, pricer, onUnpriced, log, spend });
+  rt.onSignal("SIGHUP", () => void (stopping ? undefined : reload()));
 }
 
 /** The stack when there is one (the log redacts it and escapes its line breaks), with the cause's message. */

@@ -50,7 +50,7 @@ function projectFiles(): string[] {
     readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
       e.name.startsWith(".") || e.name === "node_modules" ? [] : e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]
     );
-  const roots = ["src", "test", "bench", "scripts", "docs", "deploy", ".ci", "build.ts", "README.md", "BENCHMARKS.md", "package.json"];
+  const roots = ["src", "test", "bench", "scripts", "docs", "deploy", ".ci", "bin", ".github/workflows", "build.ts", "README.md", "BENCHMARKS.md", "package.json"];
   return roots.map((r) => join(ROOT, r)).filter(existsSync).flatMap((p) => statSync(p).isDirectory() ? walk(p) : [p]);
 }
 

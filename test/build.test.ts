@@ -1,51 +1,34 @@
-// The single executable: `bun build.ts` builds it offline, and the binary answers --version and serves.
+// The single executable: `bun build.ts` builds it offline, and the binary passes the smoke run that
+// `bun build.ts --release` also runs (--version, serve, one metered request, SIGTERM).
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-import { tempDir } from "./_helpers/kestrel.ts";
-import { startMock } from "./_helpers/mock-upstream.ts";
-import { until } from "./_helpers/poll.ts";
-import { ROOT } from "./_helpers/runtime.ts";
+import { smokeRun } from "../scripts/smoke.ts";
+import { hostBinary } from "./_helpers/binary.ts";
+import { startKestrel } from "./_helpers/kestrel.ts";
 
-const dir = tempDir();
-const binary = join(dir, "kestrel");
-
-test("bun build.ts compiles dist/kestrel (self-checks pass) and the binary prints its version", () => {
-  const build = spawnSync(join(ROOT, "node_modules/.bin/bun"), ["build.ts", "--outfile", binary], { cwd: ROOT, encoding: "utf8" });
-  assert.equal(build.status, 0, build.stderr);
-  const version = spawnSync(binary, ["--version"], { encoding: "utf8" });
+test("bun build.ts compiles the binary (self-checks pass) and it prints its version", () => {
+  const version = spawnSync(hostBinary(), ["--version"], { encoding: "utf8" });
   assert.equal(version.status, 0);
   assert.match(version.stdout, /^kestrel \d+\.\d+\.\d+\+\w+ \(bun [\d.]+\)\nprices litellm-\d{4}-\d{2}-\d{2}\+k\d+ /);
 });
 
-test("the binary serves on --port 0, meters a request, and stops cleanly on SIGTERM", async () => {
-  const mock = await startMock((_req, res) => {
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ model: "gpt-4o-mini", usage: { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 } }));
-  });
-  const proc = spawn(binary, ["serve", "--port", "0", "--db", join(dir, "k.db"), "--upstream", `openai=${mock.url}`], {
-    cwd: dir,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+test("the binary passes the release smoke run: serves, meters a request, stops cleanly on SIGTERM", async () => {
+  const { version } = await smokeRun(hostBinary());
+  assert.match(version, /^kestrel \d+\.\d+\.\d+\+\w+ \(bun /);
+});
+
+test("the binary serves the embedded dashboard and its assets without reading a file", async () => {
+  const k = await startKestrel([], {}, { binary: hostBinary() });
   try {
-    await until("the binary's listening line", () => /listening on/.test(out), { detail: () => out });
-    const url = /listening on (http:\/\/\S+)/.exec(out)![1]!;
-    assert.equal(await (await fetch(`${url}/health`)).text(), "Healthy");
-    // The dashboard is embedded: no file next to the binary is read.
-    assert.match(await (await fetch(`${url}/`)).text(), /<title>Kestrel dashboard<\/title>/);
-    const res = await fetch(`${url}/openai/v1/chat/completions`, { method: "POST", body: "{}" });
+    const page = await (await fetch(`${k.url}/`)).text();
+    assert.match(page, /<title>Kestrel dashboard<\/title>/);
+    const script = /src="(\/dashboard\/[^"]+\.js)"/.exec(page)?.[1];
+    assert.ok(script, page);
+    const res = await fetch(`${k.url}${script}`);
     assert.equal(res.status, 200);
-    await res.arrayBuffer();
-    await until("the binary's usage line", () => /API Usage/.test(out), { detail: () => out });
-    assert.match(out, /OpenAI API Usage - .*Prompt=2\/Completion=3\/Total=5/);
+    assert.ok((await res.arrayBuffer()).byteLength > 10_000);
   } finally {
-    const closed = new Promise((r) => proc.once("close", r));
-    proc.kill("SIGTERM");
-    await closed;
-    await mock.close();
+    await k.stop();
   }
-  assert.match(out, /Stopped: 1 records written/);
 });

@@ -15,6 +15,8 @@ export interface ControlSetup {
   alerter: Alerter;
   /** Reads every definition from the store and loads it (API writes call this at once). */
   reload(): Promise<void>;
+  /** SIGHUP: the config file's definitions replace the ones it gave before, then everything is reloaded. */
+  syncConfig(budgets: readonly Budget[], rateLimits: readonly RateLimit[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -73,6 +75,10 @@ export async function startControl(options: {
     control,
     alerter,
     reload,
+    async syncConfig(budgets, rateLimits) {
+      await store.syncConfig(budgets, rateLimits);
+      await reload();
+    },
     async stop() {
       clearInterval(timer);
       await alerter.stop();

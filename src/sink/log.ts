@@ -6,7 +6,10 @@
  */
 import { escapeControls, redact } from "../redact.ts";
 
-export type Level = "INF" | "WRN" | "ERR";
+export type Level = "DBG" | "INF" | "WRN" | "ERR";
+
+/** `--log-level`: lines below it are not written. Usage lines are `info`. */
+export type LogLevel = "error" | "warn" | "info" | "debug";
 
 /** Extra members of a JSON object, as key/value pairs; keys are written as they are (no characters to escape). */
 export type Members = readonly (readonly [key: string, value: unknown])[];
@@ -15,6 +18,9 @@ export interface Logger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
+  debug(message: string): void;
+  /** SIGHUP: a new format and level for the lines written from now on. */
+  configure(next: { format: "text" | "json"; level: LogLevel }): void;
   /**
    * A usage line: `text()` is built only for the text format; the JSON format writes `json` with the members
    * `members()` returns appended (built only then: the semconv attributes, src/otel/attributes.ts).
@@ -32,10 +38,19 @@ export interface LoggerOptions {
   now(): number;
   /** Queue bound; lines beyond it are dropped and counted. */
   maxQueuedBytes?: number;
+  /** Default `info`. */
+  level?: LogLevel;
+  /**
+   * Start every line with its syslog priority (`<3>` error … `<7>` debug), which journald strips and keeps as the
+   * line's PRIORITY. serve.ts turns it on when systemd connected stdout to the journal (JOURNAL_STREAM is set).
+   */
+  syslogPrefix?: boolean;
 }
 
 const encoder = new TextEncoder();
-const LEVEL_NAME: Record<Level, string> = { INF: "info", WRN: "warn", ERR: "error" };
+const LEVEL_NAME: Record<Level, string> = { DBG: "debug", INF: "info", WRN: "warn", ERR: "error" };
+const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+const PRIORITY: Record<Level, string> = { DBG: "<7>", INF: "<6>", WRN: "<4>", ERR: "<3>" };
 
 /** A text line's message: no secret, and no CR/LF or other control that could end the line and forge another. */
 const safeText = (message: string) => escapeControls(redact(message));
@@ -72,6 +87,9 @@ export function createLogger(options: LoggerOptions): Logger {
   let dropped = 0;
   let reportedDrops = 0;
   let writing: Promise<void> | null = null;
+  let json = options.format === "json";
+  let rank = RANK[options.level ?? "info"];
+  const prefix = options.syslogPrefix === true;
 
   const enqueue = (line: string) => {
     if (queued + line.length > max) {
@@ -101,17 +119,25 @@ export function createLogger(options: LoggerOptions): Logger {
     writing = null;
   }
 
+  // `time` is ISO 8601 UTC with milliseconds.
   const format = (level: Level, message: string): string =>
-    options.format === "json"
+    (prefix ? PRIORITY[level] : "") + (json
       ? `${JSON.stringify({ time: new Date(options.now()).toISOString(), level: LEVEL_NAME[level], msg: redact(message) })}\n`
-      : `${stamp(options.now(), level)} ${safeText(message)}\n`;
+      : `${stamp(options.now(), level)} ${safeText(message)}\n`);
 
   return {
-    info: (m) => enqueue(format("INF", m)),
-    warn: (m) => enqueue(format("WRN", m)),
+    info: (m) => void (rank >= 2 && enqueue(format("INF", m))),
+    warn: (m) => void (rank >= 1 && enqueue(format("WRN", m))),
     error: (m) => enqueue(format("ERR", m)),
-    usage(text, json, members) {
-      enqueue(options.format === "json" ? `${safeJson(json, members?.())}\n` : `${stamp(options.now(), "INF")} ${safeText(text())}\n`);
+    debug: (m) => void (rank >= 3 && enqueue(format("DBG", m))),
+    configure(next) {
+      json = next.format === "json";
+      rank = RANK[next.level];
+    },
+    usage(text, value, members) {
+      if (rank < 2) return;
+      const line = json ? `${safeJson(value, members?.())}\n` : `${stamp(options.now(), "INF")} ${safeText(text())}\n`;
+      enqueue(prefix ? PRIORITY.INF + line : line);
     },
     async flush() {
       while (writing) await writing;

@@ -25,3 +25,9 @@ export function nodeMissing(): string | null {
   if (r.status !== 0) return `needs Node.js on PATH ("node -e" exited ${r.status})`;
   return r.stdout === "undefinedundefined" ? null : "needs Node.js on PATH (\"node\" here is another runtime standing in)";
 }
+
+/** `systemd-analyze` (Debian's systemd package; .ci/run installs it when running as root). */
+export function systemdAnalyzeMissing(): string | null {
+  const r = spawnSync("systemd-analyze", ["--version"], { encoding: "utf8" });
+  return r.error ? "needs systemd-analyze (Debian package systemd)" : null;
+}

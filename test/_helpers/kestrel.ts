@@ -22,9 +22,11 @@ export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "kestrel-test-"));
 }
 
-export async function startKestrel(args: string[] = [], env: Record<string, string> = {}): Promise<Kestrel> {
+/** `binary`: run that built executable instead of the source entry on the current runtime. */
+export async function startKestrel(args: string[] = [], env: Record<string, string> = {}, options: { binary?: string } = {}): Promise<Kestrel> {
   const db = join(tempDir(), "kestrel.db");
-  const [cmd, argv] = kestrelCommand(["serve", "--port", "0", "--db", db, ...args]);
+  const serveArgs = ["serve", "--port", "0", "--db", db, ...args];
+  const [cmd, argv] = options.binary ? [options.binary, serveArgs] : kestrelCommand(serveArgs);
   const proc = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   const lines: string[] = [];
   let err = "";
