@@ -50,6 +50,8 @@ export interface Case {
   raw?: (id: string) => RawSend;
   /** A client that goes away: abort the fetch after this many ms. */
   abortAfterMs?: number;
+  /** With `abortAfterMs`: a client that never reads the body (back-pressure all the way up), then leaves. */
+  noRead?: boolean;
   /**
    * Status the client gets; a list allows any of them (runtimes differ), 0 in a list allows a connection cut
    * before any answer (an upstream body that fails at its first byte); null: the client vanished itself.
@@ -100,6 +102,10 @@ async function viaFetch(url: string, id: string, c: Case): Promise<Answer> {
     });
     const chunks: Uint8Array[] = [];
     let cut = false;
+    if (c.noRead) {
+      await new Promise((resolve) => controller.signal.addEventListener("abort", resolve, { once: true }));
+      return { status: res.status, body: Buffer.alloc(0), cut: true };
+    }
     try {
       const reader = res.body!.getReader();
       for (;;) {

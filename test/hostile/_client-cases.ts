@@ -28,7 +28,6 @@ const admin = (name: string, query: string, status: number, code: string | RegEx
   bodyIs: code === null ? "any" : { error: code }, record: false,
 });
 
-const slowly = (ms: number): Reply => ({ ...okReply, parts: [OK], gapMs: ms });
 
 export const CLIENT_CASES: Case[] = [
   // Templated host labels: nothing the client writes may leave the label it fills.
@@ -102,7 +101,7 @@ export const CLIENT_CASES: Case[] = [
   { name: "client leaves mid request line", raw: () => ({ parts: ["POST /openai/v1/ch"], leaveAfter: true }), status: null, bodyIs: "any", record: false },
   { name: "client leaves while the upstream thinks", abortAfterMs: 150, upstream: { ...okReply, parts: ["", OK], gapMs: 600 }, status: null, bodyIs: "any", record: { outcome: "client_aborted" } },
   { name: "client leaves mid-stream", abortAfterMs: 300, upstream: { headers: { "content-type": "text/event-stream" }, parts: Array.from({ length: 20 }, () => 'data: {"choices":[]}\n\n'), gapMs: 100 }, status: null, bodyIs: "any", record: { outcome: "client_aborted" } },
-  { name: "client that never reads a big answer then leaves", abortAfterMs: 500, upstream: slowly(1), status: null, bodyIs: "any", record: {} },
+  { name: "client that never reads a 64 MB stream, then leaves", abortAfterMs: 1000, noRead: true, upstream: { headers: { "content-type": "text/event-stream" }, parts: Array.from({ length: 64 }, () => `data: ${"z".repeat(1024 * 1024)}\n\n`) }, status: null, bodyIs: "any", record: { outcome: "client_aborted" } },
 
   // Attribution and credentials
   { name: "user header with control characters", raw: post(CHAT, "x-kestrel-user: a\x01b\x7fc\x1b[31m\r\n"), upstream: okReply, status: [200, 400], bodyIs: "refused", record: "if-reached" },
@@ -117,6 +116,18 @@ export const CLIENT_CASES: Case[] = [
   { name: "a 10 KB key", headers: { authorization: `Bearer ${KEY}${"k".repeat(10_000)}` }, upstream: okReply, status: 200, bodyIs: "upstream", record: { check: (r) => void (/^[0-9a-f]{12}$/.test(String(r.key_id)) || thrower("key_id")) } },
   { name: "key in the query string", path: `${CHAT}?key=${KEY}&api-key=${KEY}`, upstream: okReply, status: 200, bodyIs: "upstream", record: {} },
   { name: "key in x-api-key and x-goog-api-key too", headers: { "x-api-key": KEY, "x-goog-api-key": KEY, "api-key": KEY }, upstream: okReply, status: 200, bodyIs: "upstream", record: {} },
+
+  { name: "model as an object", body: '{"model":{"$gt":""},"stream":true}', upstream: okReply, status: 200, bodyIs: "upstream", record: {} },
+  { name: "model as a number", body: '{"model":1e400}', upstream: okReply, status: 200, bodyIs: "upstream", record: {} },
+  { name: "stream_options as a string", body: '{"model":"gpt-4o-mini","stream":true,"stream_options":"yes"}', upstream: okReply, status: 200, bodyIs: "upstream", record: {} },
+  { name: "stream_options null", body: '{"model":"gpt-4o-mini","stream":true,"stream_options":null}', upstream: { headers: { "content-type": "text/event-stream" }, parts: ['data: {"choices":[]}\n\n', "data: [DONE]\n\n"] }, status: 200, bodyIs: "upstream", record: {} },
+  { name: "__proto__ in the body", body: '{"__proto__":{"stream":true,"model":"x"},"constructor":{"prototype":{"polluted":1}},"model":"gpt-4o-mini"}', upstream: okReply, status: 200, bodyIs: "upstream", record: { check: () => void (({} as Record<string, unknown>).polluted === undefined || thrower("polluted")) } },
+  { name: "body a top-level array", body: "[1,2,3]", upstream: okReply, status: 200, bodyIs: "upstream", record: { outcome: "ok" } },
+  { name: "body JSON null", body: "null", upstream: okReply, status: 200, bodyIs: "upstream", record: { outcome: "ok" } },
+  { name: "a 10 KB user header", headers: { "x-kestrel-user": "u".repeat(10_000) }, upstream: okReply, status: 200, bodyIs: "upstream", record: { check: (r) => void (String(r.user).length <= 200 || thrower("user not capped")) } },
+  { name: "path with a bad percent-encoding", raw: post("/openai/v1/%zz/%/chat"), upstream: okReply, status: [200, 400], bodyIs: "refused", record: "if-reached" },
+  { name: "query with 5,000 parameters", path: `${CHAT}?${Array.from({ length: 5000 }, (_, i) => `p${i}=${i}`).join("&")}`, upstream: okReply, status: [200, 414, 431], bodyIs: "refused", record: "if-reached" },
+  { name: "HEAD on a provider route", method: "HEAD", upstream: okReply, status: [200, 405], bodyIs: "any", record: "if-reached" },
 
   // Admin API
   admin("no token", "requests", 401, "unauthorized", ""),

@@ -1,5 +1,6 @@
 /** Hostile upstreams: what a provider (or something pretending to be one) can send back. */
 import { gzipSync } from "node:zlib";
+import { crc32 } from "../../src/eventstream/crc32.ts";
 import { encodeEventStreamFrame, encodeEventStreamMessage, encodeStringHeaders } from "../../src/eventstream/encoder.ts";
 import { IS_BUN } from "../_helpers/runtime.ts";
 import type { Case } from "./_case.ts";
@@ -47,6 +48,16 @@ function withPrelude(total: number, headersLength: number): Uint8Array {
   new DataView(f.buffer).setUint32(0, total);
   new DataView(f.buffer).setUint32(4, headersLength);
   return f; // the prelude CRC is now wrong too, as a forged length would make it
+}
+
+/** A valid prelude (its CRC right) announcing `total` bytes, as an upstream about to send a huge frame would. */
+function bigPrelude(total: number): Uint8Array {
+  const p = new Uint8Array(12);
+  const view = new DataView(p.buffer);
+  view.setUint32(0, total);
+  view.setUint32(4, 0);
+  view.setUint32(8, crc32(p, 0, 8));
+  return p;
 }
 
 /** A frame whose one header has value type `type` (not a string), and value bytes as given. */
@@ -145,7 +156,21 @@ export const UPSTREAM_CASES: Case[] = [
   { name: "upstream 500 HTML", upstream: json("<h1>500</h1>", { "content-type": "text/html" }, 500), status: 500, bodyIs: "upstream", record: { outcome: "upstream_error", status: 500 } },
   { name: "upstream 429 JSON", upstream: json('{"error":{"message":"slow down"}}', {}, 429), status: 429, bodyIs: "upstream", record: { outcome: "upstream_error", status: 429 } },
 
+  { name: "103 Early Hints before the answer", upstream: (s) => void s.end(`HTTP/1.1 103 Early Hints\r\nlink: </x>\r\n\r\nHTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${OK.length}\r\nconnection: close\r\n\r\n${OK}`), status: 200, bodyIs: "any", record: { outcome: "ok" } },
+  { name: "101 Switching Protocols", upstream: (s) => void s.end("HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n\x81\x05hello"), status: [0, 502], bodyIs: "any", record: { status: 502 } },
+  { name: "302 to another host is passed on, not followed", upstream: json(OK, { location: "http://evil.example/steal" }, 302), status: 302, bodyIs: "upstream", record: { status: 302 } },
+  { name: "307 to another host is passed on, not followed", upstream: json("", { location: "https://evil.example/v1/chat/completions" }, 307), status: 307, bodyIs: "upstream", record: { status: 307 } },
+  { name: "204 with a body anyway", upstream: { status: 204, headers: { "content-length": "5" }, parts: ["hello"] }, status: 204, bodyIs: "any", record: { status: 204 } },
+  { name: "Content-Length: -1", upstream: json(OK, { "content-length": "-1" }), status: [0, 200, 502], bodyIs: "any", record: {} },
+  { name: "Content-Length: abc", upstream: json(OK, { "content-length": "abc" }), status: [0, 200, 502], bodyIs: "any", record: {} },
+  { name: "chunked with trailers", upstream: { headers: { "content-type": "application/json", "transfer-encoding": "chunked", trailer: "x-usage" }, parts: [`${OK.length.toString(16)}\r\n${OK}\r\n0\r\nx-usage: 7\r\n\r\n`] }, status: 200, bodyIs: "any", record: { outcome: "ok", usageError: null } },
+  { name: "gzipped SSE", upstream: { headers: { "content-type": "text/event-stream", "content-encoding": "gzip" }, parts: [gzipSync(STREAM_OK.join(""))] }, status: 200, bodyIs: "any", record: { outcome: "ok", usageError: null, check: (r) => r.total_tokens === 7 || fail(r) } },
+  { name: "Set-Cookie and odd headers pass through", upstream: json(OK, { "set-cookie": ["a=1; HttpOnly", "b=2"], "x-empty": "", "x-unicode": "\u00e9" }), status: 200, bodyIs: "upstream", record: { outcome: "ok" } },
+  { name: "SSE id and retry with NUL and junk", upstream: sse(["id: \0x\nretry: nope\nretry: 99999999999999999999\n\n", ...STREAM_OK]), status: 200, bodyIs: "upstream", record: { usageError: null } },
+  { name: "SSE usage repeated 10,000 times", upstream: sse([CHUNK("a"), USAGE_CHUNK.repeat(10_000), "data: [DONE]\n\n"]), status: 200, bodyIs: "upstream", record: { check: (r) => r.total_tokens === 7 || fail(r) } },
+
   // AWS event-stream frames
+  { name: "event stream: a 30 MiB frame past the cap", path: BEDROCK, upstream: { headers: { "content-type": ES }, parts: [bigPrelude(30 * MB), new Uint8Array(MB), ...ES_OK] }, status: 200, bodyIs: "upstream", record: { usageError: /./ } },
   { name: "event stream: bad prelude CRC", path: BEDROCK, upstream: { headers: { "content-type": ES }, parts: [ES_OK[0]!, corrupt(ES_OK[1]!, 9), ...ES_OK.slice(2)] }, status: 200, bodyIs: "upstream", record: { usageError: /CRC|crc/ } },
   { name: "event stream: bad message CRC", path: BEDROCK, upstream: { headers: { "content-type": ES }, parts: [ES_OK[0]!, corrupt(ES_OK[1]!, -1), ...ES_OK.slice(2)] }, status: 200, bodyIs: "upstream", record: { usageError: /CRC|crc/ } },
   { name: "event stream: total length 2^31", path: BEDROCK, upstream: { headers: { "content-type": ES }, parts: [withPrelude(2 ** 31, 10)] }, status: 200, bodyIs: "upstream", record: { usageError: /./ } },

@@ -92,9 +92,16 @@ test("hostile: the key is nowhere in the log, the database or the exports", asyn
   }
 });
 
+test("hostile: every log line is one JSON object (nothing a case sent could forge or split a line)", () => {
+  for (const line of k.lines) {
+    if (line === "") continue;
+    assert.doesNotThrow(() => JSON.parse(line), `not one JSON line: ${line.slice(0, 200)}`);
+  }
+});
+
 test("hostile: memory stayed bounded over the catalogue", () => {
   const rssAfter = rssKiB(k.proc.pid!);
   if (rssBefore === 0) return; // no /proc here
-  // Generous: cases push 20 MB bodies through; a leak of whole bodies per case would be hundreds of MB.
-  assert.ok(rssAfter - rssBefore < 400 * 1024, `RSS grew from ${rssBefore} KiB to ${rssAfter} KiB`);
+  // Generous: cases push 20 MB bodies through; a leak of whole bodies per case would be hundreds of MB (measured: +65 MiB on Bun, +98 MiB on Deno).
+  assert.ok(rssAfter - rssBefore < 256 * 1024, `RSS grew from ${rssBefore} KiB to ${rssAfter} KiB`);
 });
