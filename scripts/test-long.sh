@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")/.."
 bin=node_modules/.bin
-export KESTREL_PROPERTY_RUNS="${KESTREL_PROPERTY_RUNS:-20000}"
+export KESTREL_PROPERTY_RUNS="${KESTREL_PROPERTY_RUNS:-100000}"
 rc=0
 echo "== properties ($KESTREL_PROPERTY_RUNS runs each) and the hostile catalogue"
 "$bin/bun" test --timeout 600000 test/properties test/hostile || rc=1
