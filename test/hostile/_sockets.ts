@@ -3,6 +3,7 @@
  * chooses (lying lengths, resets, garbage instead of HTTP), and a client that sends whatever bytes a case chooses
  * (CR/LF in headers, duplicate lengths, HTTP/1.0) and reads the answer as raw bytes.
  */
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -89,7 +90,13 @@ export function reply(r: Reply): UpstreamAct {
     for (const part of r.parts ?? []) {
       if (r.gapMs) await sleep(r.gapMs);
       if (socket.destroyed) return;
-      socket.write(typeof part === "string" ? Buffer.from(part, "utf8") : part);
+      // Respect back-pressure, as a real upstream does: a reader that stops reading stops the writer.
+      if (!socket.write(typeof part === "string" ? Buffer.from(part, "utf8") : part)) {
+        await new Promise((resolve) => {
+          socket.once("drain", resolve);
+          socket.once("close", resolve);
+        });
+      }
     }
     if (r.end === "reset") socket.resetAndDestroy();
     else if (r.end !== "hang") socket.end();
@@ -171,4 +178,32 @@ export function rawBody(bytes: Buffer): Buffer {
     }
     return Buffer.concat(out);
   }
+}
+
+/**
+ * How many of process `pid`'s open sockets are TCP connections to `port` on this machine (Linux /proc; null
+ * elsewhere): the upstream connections it holds.
+ */
+export function socketsTo(pid: number, port: number): number | null {
+  if (!existsSync(`/proc/${pid}/fd`)) return null;
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // closed while listing
+    }
+  }
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  let n = 0;
+  for (const table of ["tcp", "tcp6"]) {
+    const path = `/proc/${pid}/net/${table}`;
+    if (!existsSync(path)) continue;
+    for (const line of readFileSync(path, "utf8").split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length > 9 && cols[2]!.endsWith(`:${hexPort}`) && inodes.has(cols[9]!)) n++;
+    }
+  }
+  return n;
 }
