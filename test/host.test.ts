@@ -7,8 +7,11 @@ import { test } from "node:test";
 import { ROOT } from "./_helpers/runtime.ts";
 import { atLeast } from "./_chunking.ts";
 
-/** Host tools a test may start by name, each probed before use: node (nodeMissing), chattr (durability). */
-const PROBED = new Set(["node", "chattr"]);
+/**
+ * Host tools a test may start by name, each probed before use: node (nodeMissing), chattr (durability), mount and
+ * umount (test/faults/disk.test.ts mounts a tmpfs first and skips when it cannot; umount only after a mount).
+ */
+const PROBED = new Set(["node", "chattr", "mount", "umount"]);
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
