@@ -152,7 +152,7 @@ export async function rawRequest(url: string, parts: (string | Uint8Array)[], op
   return { bytes, status: all.find((s) => s >= 200) ?? (status ? Number(status[1]) : null), closed };
 }
 
-/** The body of a raw HTTP/1.1 answer (after the head), de-chunked when it is chunked. */
+/** The body of the first answer in raw HTTP/1.1 bytes (after the head), de-chunked when it is chunked. */
 export function rawBody(bytes: Buffer): Buffer {
   let text = bytes;
   // Skip interim 1xx answers.
@@ -165,6 +165,9 @@ export function rawBody(bytes: Buffer): Buffer {
       text = body;
       continue;
     }
+    // The first answer only: a request split by an injected blank line is two requests, and gets two answers.
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+    if (length) return body.subarray(0, Number(length[1]));
     if (!/\r\ntransfer-encoding: *chunked/i.test(head)) return body;
     const out: Buffer[] = [];
     let at = 0;
