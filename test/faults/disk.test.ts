@@ -4,7 +4,7 @@
 // and the queued records are written once the disk recovers.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSqlite } from "../../src/entry/sqlite-node.ts";
@@ -108,18 +108,30 @@ testNeeding("a full disk: requests keep being answered, the failure is logged, r
   }
 });
 
-testNeeding("a read-only file system at startup: Kestrel refuses to start, exits non-zero and names the database", probe.missing, async () => {
+/** A database in a fresh tmpfs, left by a first run that stopped cleanly or was killed (its WAL files remain). */
+async function readOnlyDatabase(mount: string, left: "clean" | "killed"): Promise<string> {
+  const db = join(mount, "kestrel.db");
+  const first = await startKestrel(["--db", db]);
+  await first.stop(left === "killed" ? "SIGKILL" : "SIGTERM");
+  // Stopped this early, Deno may not have its SIGTERM handler yet: closing the last connection removes the WAL files.
+  if (left === "clean") {
+    const conn = openSqlite(db);
+    conn.exec("PRAGMA wal_checkpoint(TRUNCATE)"); // a statement, so that closing as the last connection cleans up
+    conn.close();
+  }
+  assert.equal(existsSync(`${db}-wal`), left === "killed", "WAL files as intended");
+  assert.equal(spawnSync("mount", ["-o", "remount,ro", mount]).status, 0, "remount read-only");
+  return db;
+}
+
+testNeeding("a read-only file system at startup: Kestrel refuses to start, exits non-zero and names the problem", probe.missing, async () => {
   const mount = mountTmpfs("8m");
   assert.ok(mount.dir);
-  const db = join(mount.dir, "kestrel.db");
   try {
-    const first = await startKestrel(["--db", db]);
-    assert.equal(await first.stop(), 0);
-    assert.equal(spawnSync("mount", ["-o", "remount,ro", mount.dir]).status, 0, "remount read-only");
-    // Serving without a place for its records would lose every one of them silently: better not to start.
+    const db = await readOnlyDatabase(mount.dir, "clean");
+    // Serving without a place for its records would lose every one of them: better not to start.
     await assert.rejects(startKestrel(["--db", db]), (err: Error) => {
       assert.match(err.message, /Kestrel exited \(1\)/);
-      assert.ok(err.message.includes(db) || /Usage database not ready/.test(err.message), err.message);
       assert.match(err.message, /unable to open database file/);
       return true;
     });
@@ -127,6 +139,33 @@ testNeeding("a read-only file system at startup: Kestrel refuses to start, exits
     assert.equal(spawnSync("mount", ["-o", "remount,rw", mount.dir]).status, 0, "remount read-write");
     assert.equal(integrity(db), "ok");
   } finally {
+    unmount(mount.dir);
+  }
+});
+
+testNeeding("a read-only file system under a database with WAL files: Kestrel starts, serves, and logs the failed writes", probe.missing, async () => {
+  const mount = mountTmpfs("8m");
+  assert.ok(mount.dir);
+  const mock = await startMock((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(USAGE);
+  });
+  try {
+    // SQLite opens a WAL database read-only when its -shm exists, so startup succeeds; every write then fails.
+    const db = await readOnlyDatabase(mount.dir, "killed");
+    const k = await startKestrel(["--db", db, "--upstream", `openai=${mock.url}`]);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res: Response = await fetch(`${k.url}/openai/v1/chat/completions`, { method: "POST", body: "{}" });
+        await res.arrayBuffer();
+        assert.equal(res.status, 200, "fail-open: still serving");
+      }
+      await k.waitForLine(/ERR\] Could not write usage records .*readonly/, 30_000);
+    } finally {
+      await k.stop();
+    }
+  } finally {
+    await mock.close();
     unmount(mount.dir);
   }
 });
