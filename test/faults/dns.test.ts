@@ -6,7 +6,9 @@ import { startKestrel } from "../_helpers/kestrel.ts";
 import { recordTagged } from "../_helpers/records.ts";
 
 test("an upstream name that does not resolve → 502 upstream_unreachable JSON, recorded with the reason", async () => {
-  const k = await startKestrel(["--upstream", "openai=http://kestrel-test.invalid:8080"]);
+  // A host without a working resolver may take seconds to give up: the answer must still be "unreachable", not
+  // a connect timeout.
+  const k = await startKestrel(["--upstream", "openai=http://kestrel-test.invalid:8080", "--connect-timeout", "60s"]);
   try {
     const res = await fetch(`${k.url}/openai/v1/chat/completions`, {
       method: "POST",
