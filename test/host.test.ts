@@ -9,9 +9,10 @@ import { atLeast } from "./_chunking.ts";
 
 /**
  * Host tools a test may start by name, each probed before use: node (nodeMissing), chattr (durability), npx (comes
- * with Node's npm: nodeMissing), systemd-analyze (systemdAnalyzeMissing).
+ * with Node's npm: nodeMissing), systemd-analyze (systemdAnalyzeMissing), mount and umount (test/faults/disk.test.ts
+ * mounts a tmpfs first and skips when it cannot; umount only after a mount).
  */
-const PROBED = new Set(["node", "chattr", "npx", "systemd-analyze"]);
+const PROBED = new Set(["node", "chattr", "npx", "systemd-analyze", "mount", "umount"]);
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

@@ -25,7 +25,13 @@ export class BucketRing {
   /** Moves the window so that it ends with the bucket holding `now`. */
   advance(now: number): void {
     const current = Math.floor(now / this.bucketMs);
-    if (current <= this.head) return;
+    if (current <= this.head) {
+      // The clock stepped back past the whole window (NTP step, VM resume): move the window back with it, sums
+      // kept, so they age out over one window. Otherwise every add would land before the window and be dropped,
+      // and a full limit would stay full, until the clock caught up again.
+      if (current <= this.head - this.size) this.head = current;
+      return;
+    }
     if (current - this.head >= this.size) {
       this.a.fill(0);
       this.b.fill(0);

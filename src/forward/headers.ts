@@ -58,7 +58,22 @@ export function upstreamRequestHeaders(incoming: Headers): Headers {
     out.append(name, value);
   });
   out.set("accept-encoding", UPSTREAM_ACCEPT_ENCODING);
+  const length = out.get("content-length");
+  if (length !== null && !DIGITS.test(length)) singleLength(out, length);
   return out;
+}
+
+const DIGITS = /^\d+$/;
+
+/**
+ * A client that repeats an equal Content-Length reaches us as the list "23, 23" (Bun accepts it, as RFC 9110 §8.6
+ * allows), which fetch refuses to send: one value when they agree, else none (fetch frames the body itself).
+ */
+function singleLength(out: Headers, value: string): void {
+  const values = new Set(value.split(",").map((v) => v.trim()));
+  const [only] = values;
+  if (values.size === 1 && only !== undefined && DIGITS.test(only)) out.set("content-length", only);
+  else out.delete("content-length");
 }
 
 /**

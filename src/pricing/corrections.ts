@@ -5,7 +5,7 @@
  */
 import type { Rates } from "./types.ts";
 
-export const CORRECTIONS_REVISION = 2;
+export const CORRECTIONS_REVISION = 3;
 
 type UsdPerM = Partial<Record<keyof Rates, string>>;
 

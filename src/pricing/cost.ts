@@ -112,8 +112,14 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
   let tier: TierRates | undefined;
   for (const t of price.tiers ?? []) if (crossed(t)) tier = t;
   const serviceTier = tier && service?.tiers?.find((t) => t.above === tier.above);
-  const rate = (cls: keyof Rates): number | undefined =>
-    (tier ? (serviceTier?.[cls] ?? tier[cls]) : undefined) ?? service?.[cls] ?? price[cls];
+  // A tier rate counts only for a class the standard rates price too: a class priced only above the threshold
+  // (LiteLLM gives some Gemini Pro rows a long-context cache-write rate and no standard one) would otherwise fall
+  // back to the input rate below it and to a far lower rate above it, and crossing the threshold would lower the
+  // cost. Unpriced at both, it falls back the same way at both: to that side's input rate.
+  const rate = (cls: keyof Rates): number | undefined => {
+    const standard = service?.[cls] ?? price[cls];
+    return standard === undefined ? undefined : (tier ? (serviceTier?.[cls] ?? tier[cls]) : undefined) ?? standard;
+  };
 
   const inRate = rate("input") ?? price.input;
   const outRate = rate("output") ?? price.output;

@@ -4,6 +4,8 @@
  */
 
 const MAX_LABEL = 200;
+/** Tags kept per request: a header of thousands would bloat every record and every budget check. */
+const MAX_TAGS = 32;
 const encoder = new TextEncoder();
 
 /** The credential the client sent, in the order providers use them; for SigV4 the access key id. */
@@ -67,5 +69,5 @@ export function projectOf(headers: Headers): string | null {
 export function tagsOf(headers: Headers): string[] {
   const value = headers.get("x-kestrel-tags");
   if (value === null) return [];
-  return value.split(",").map((t) => t.trim().slice(0, MAX_LABEL)).filter(Boolean);
+  return value.split(",").map((t) => t.trim().slice(0, MAX_LABEL)).filter(Boolean).slice(0, MAX_TAGS);
 }

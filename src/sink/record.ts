@@ -25,11 +25,15 @@ export interface Built {
   breakdown: Readonly<Record<string, number>> | null;
 }
 
+const MAX_MODEL = 256;
+
 export async function buildRecord(ex: Exchange, pricer: Pricer): Promise<Built> {
   const m = ex.meter;
   const usage = m?.usage ?? null;
   const billed = ex.spec.billedBy?.(ex.clientPath);
-  const model = billed?.model || m?.model || ex.spec.requestModel(ex.facts);
+  // An upstream (or client) that names a megabyte-long model must not make every record, log line and price
+  // lookup a megabyte: real ids, Bedrock ARNs included, are far shorter.
+  const model = (billed?.model || m?.model || ex.spec.requestModel(ex.facts))?.slice(0, MAX_MODEL) ?? null;
   const price = pricer.price(usage, {
     provider: ex.spec.id,
     model,

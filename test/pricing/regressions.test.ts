@@ -180,3 +180,14 @@ test("reprice: Bedrock model and region from the stored path; Gemini cached audi
   // 100 × 0.3 = 30e6; 10,000 × 0.1 = 1000e6 → 1030e6
   assert.equal(g.kind === "update" ? g.update.cost_pico : g.kind, 1_030_000_000);
 });
+
+// Found by the monotonicity property (test/properties/pricing.test.ts): a class priced only in the long-context
+// tier made crossing the threshold cheaper.
+test("a cache write on a Gemini Pro row is billed at the input rate on both sides of the 200k threshold", () => {
+  const write = (n: number) => usage({ input_tokens: n, cache_write_tokens: n });
+  const below = pricer.price(write(200_000), ctx("google-vertex-ai", "gemini-3.1-pro-preview"));
+  const above = pricer.price(write(200_001), ctx("google-vertex-ai", "gemini-3.1-pro-preview"));
+  // Google bills cache creation as input: $2/M up to 200k → 200,000 × 2 = 400,000e6; $4/M above → 200,001 × 4e6.
+  assert.deepEqual([below.priced, below.cost_pico], [true, 400_000_000_000]);
+  assert.deepEqual([above.priced, above.cost_pico], [true, 800_004_000_000]);
+});

@@ -1,0 +1,44 @@
+// Fault: the wall clock steps backwards (NTP, VM resume). Rate limits and rolling budgets keep counting and age
+// out normally instead of dropping every new request (unlimited) or staying full until the clock catches up.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { RateLimiter } from "../../src/control/rate-limit.ts";
+import { BucketRing } from "../../src/control/ring.ts";
+
+const T = Date.UTC(2026, 5, 1, 12, 0, 0);
+const HOUR = 3_600_000;
+
+test("clock back an hour: a full rate limit stays full for one minute of the new clock, then frees", () => {
+  const limiter = new RateLimiter({ id: "l", scope: {}, rpm: 2, tpm: null });
+  limiter.admit(T);
+  limiter.admit(T + 1000);
+  assert.equal(limiter.fullOn(T + 2000), "rpm");
+  const back = T - HOUR;
+  assert.equal(limiter.fullOn(back), "rpm", "the minute's requests still count");
+  assert.equal(limiter.fullOn(back + 61_000), null, "and age out after a minute of the new clock");
+  limiter.admit(back + 61_000);
+  limiter.admit(back + 62_000);
+  assert.equal(limiter.fullOn(back + 63_000), "rpm", "requests after the jump are counted, not dropped");
+});
+
+test("clock back a little (inside the window): nothing is lost or double-counted", () => {
+  const ring = new BucketRing(60, 1000);
+  ring.add(T, 1, 5, T);
+  ring.add(T - 10_000, 1, 5, T - 10_000); // 10 s back: still inside the minute
+  assert.deepEqual([ring.sumA, ring.sumB], [2, 10]);
+  ring.advance(T + 61_000);
+  assert.deepEqual([ring.sumA, ring.sumB], [0, 0]);
+});
+
+test("clock back then forward again: sums never go negative", () => {
+  const ring = new BucketRing(60, 1000);
+  for (let i = 0; i < 30; i++) ring.add(T + i * 1000, 1, 1, T + i * 1000);
+  ring.add(T - HOUR, 1, 1, T - HOUR);
+  for (let i = 0; i < 200; i++) {
+    const now = T - HOUR + i * 7_000;
+    ring.add(now, 1, 1, now);
+    assert.ok(ring.sumA >= 0 && ring.sumB >= 0 && ring.sumA <= 61, `at step ${i}: ${ring.sumA}`);
+  }
+  ring.advance(T + 2 * HOUR);
+  assert.deepEqual([ring.sumA, ring.sumB], [0, 0]);
+});
