@@ -65,7 +65,11 @@ export class BudgetLedger {
     this.fired = 0;
   }
 
-  /** Counts an exchange that started at `at`; one that started in an earlier window is not counted. */
+  /**
+   * Counts an exchange that started at `at`; one that started in an earlier window is not counted. A clock that
+   * stepped back before the window's start (NTP, a VM resumed) still counts in the current window: the window does
+   * not move backwards, and dropping the spend would leave the budget unenforced until the clock caught up.
+   */
   add(at: number, pico: number, tokens: number, now: number): void {
     if (this.ring !== null) {
       this.ring.advance(now);
@@ -75,7 +79,7 @@ export class BudgetLedger {
       return this.ring.add(at, pico, tokens, now);
     }
     this.advance(now);
-    if (this.start !== null && at < this.start) return;
+    if (this.start !== null && at < this.start && now >= this.start) return;
     this.pico += pico;
     this.tokens += tokens;
   }

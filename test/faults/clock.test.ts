@@ -3,7 +3,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RateLimiter } from "../../src/control/rate-limit.ts";
+import { BudgetLedger } from "../../src/control/ledger.ts";
 import { BucketRing } from "../../src/control/ring.ts";
+import type { Budget } from "../../src/control/types.ts";
 
 const T = Date.UTC(2026, 5, 1, 12, 0, 0);
 const HOUR = 3_600_000;
@@ -41,4 +43,28 @@ test("clock back then forward again: sums never go negative", () => {
   }
   ring.advance(T + 2 * HOUR);
   assert.deepEqual([ring.sumA, ring.sumB], [0, 0]);
+});
+
+test("clock back across a calendar day's start: spend still counts in the current day, nothing is dropped", () => {
+  const budget: Budget = {
+    id: "daily",
+    scope: {},
+    window: "day",
+    limit_usd: "1",
+    limit_tokens: null,
+    action: "block",
+    alert_at: [],
+    timezone: "UTC",
+    unpriced: "allow",
+  };
+  const midnight = Date.UTC(2026, 5, 2);
+  const ledger = new BudgetLedger(budget, midnight + 5_000);
+  ledger.add(midnight + 5_000, 300, 3, midnight + 6_000);
+  const back = midnight - 30_000; // the clock steps back into yesterday
+  ledger.add(back, 200, 2, back + 1_000);
+  assert.equal(ledger.spentPico, 500);
+  assert.equal(ledger.spentTokens, 5);
+  // An exchange that really began yesterday and ends after midnight is still yesterday's (the clock is right).
+  ledger.add(midnight - 1_000, 1_000, 10, midnight + 10_000);
+  assert.equal(ledger.spentPico, 500);
 });
