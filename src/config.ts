@@ -347,6 +347,10 @@ function alertsFromFile(value: unknown, where: string): { webhooks: AlertWebhook
     if (typeof text !== "string" || !/^\d+(\.\d+)?$/.test(text) || pico === null) {
       throw new ConfigError(`${where}.spike_min_usd must be a decimal USD amount like "1" or "0.50", got ${JSON.stringify(m)}`);
     }
+    // Spend sums are exact integers of pico-USD up to 2^53 (about $9,007): a larger floor could never be compared.
+    if (pico! > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw new ConfigError(`${where}.spike_min_usd must be at most 9007 USD (exact spend sums end there), got ${JSON.stringify(m)}`);
+    }
     out.spikeMinUsd = text;
   }
   return out;

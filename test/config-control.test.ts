@@ -87,6 +87,7 @@ const BAD: [args: string[], env: Record<string, string>, message: RegExp][] = [
   [["--config", file("a5.json", { alerts: { webhooks: [{ url: "x" }] } })], {}, /^a5\.json: "alerts"\.webhooks\[0\]\.url must be an http\(s\) URL$/],
   [["--config", file("a6.json", { alerts: { spike_factor: 0 } })], {}, /^a6\.json: "alerts"\.spike_factor must be a positive number, got 0$/],
   [["--config", file("a7.json", { alerts: { spike_min_usd: "-1" } })], {}, /^a7\.json: "alerts"\.spike_min_usd must be a decimal USD amount/],
+  [["--config", file("a8.json", { alerts: { spike_min_usd: "1000000" } })], {}, /^a8\.json: "alerts"\.spike_min_usd must be at most 9007 USD/],
 ];
 
 for (const [args, env, message] of BAD) {
