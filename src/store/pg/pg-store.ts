@@ -1,0 +1,368 @@
+/**
+ * @module The usage store on PostgreSQL: the same bounded queue as SQLite's (src/store/store.ts), flushed by
+ * multi-row INSERTs on a pooled connection; reads run the shared queries (src/store/queries.ts). Never throws at
+ * creation: an unreachable server is retried with backoff and the schema is migrated on the first success.
+ */
+import type { UsageRecord } from "../../usage/record.ts";
+import { COLUMN_SQL, RECORD_COLUMNS, recordToParams, rowToRecord } from "../columns.ts";
+import type { StoreControl } from "../control-store.ts";
+import type { Row, SqlValue } from "../db.ts";
+import type { RequestFilter } from "../filter.ts";
+import {
+  exportPageQuery,
+  GET_SQL,
+  listPage,
+  listQuery,
+  type Query,
+  usageFromRows,
+  usageQuery,
+} from "../queries.ts";
+import type { Store, StoreOptions } from "../store.ts";
+import { connectPg, describePg, pgErrorText, type Sql } from "./connect.ts";
+import { createPgControlStore } from "./control-store.ts";
+import { migratePg } from "./schema.ts";
+
+export interface PgStoreOptions extends Omit<StoreOptions, "reopen" | "busyTimeoutMs"> {
+  /** Connections in the pool (default 10). */
+  poolSize?: number | undefined;
+  /** Longest pause between attempts while the server is unreachable (default 10,000 ms). */
+  maxRetryMs?: number;
+  /** Called once when the server is reached and the schema is current (after an outage at startup too). */
+  onReady?: () => void;
+}
+
+const COLUMNS = RECORD_COLUMNS.length;
+const PRUNE_CHUNK = 5000;
+const DAY_MS = 86_400_000;
+const CLOSE_ATTEMPTS = 3;
+const UPDATE_CHUNK = 500;
+const UPDATE_SQL = `UPDATE requests SET cost_usd = $1, cost_pico = $2, cost_breakdown = $3, priced = $4,
+  price_version = $5 WHERE id = $6`;
+
+const tick = (ms = 0) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** `$name` placeholders → `$1…` with the values in that order (a name used twice binds once). */
+export function positional(query: Query): { sql: string; values: SqlValue[] } {
+  const index = new Map<string, number>();
+  const values: SqlValue[] = [];
+  const sql = query.sql.replace(/\$([a-z_][a-z0-9_]*)/gi, (_all, name: string) => {
+    let i = index.get(name);
+    if (i === undefined) {
+      values.push(query.params[name] as SqlValue);
+      i = values.length;
+      index.set(name, i);
+    }
+    return `$${i}`;
+  });
+  return { sql, values };
+}
+
+/** `INSERT … VALUES ($1, …), (…)` for `rows` records; rows that exist already (a retried batch) are skipped. */
+function insertSql(rows: number): string {
+  const tuples: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const base = r * COLUMNS;
+    tuples.push(`(${RECORD_COLUMNS.map((_c, i) => `$${base + i + 1}`).join(",")})`);
+  }
+  return `INSERT INTO requests (${COLUMN_SQL}) VALUES ${tuples.join(",")} ON CONFLICT (id) DO NOTHING`;
+}
+
+export function createPgStore(url: string, options: PgStoreOptions = {}): Store {
+  // One INSERT binds batchSize × 34 values; PostgreSQL's limit is 65,535.
+  const batchSize = Math.min(Math.max(1, options.batchSize ?? 1000), Math.floor(65_535 / COLUMNS));
+  const intervalMs = options.flushIntervalMs ?? 100;
+  const maxQueue = options.maxQueue ?? 100_000;
+  const retryMs = options.retryMs ?? 1000;
+  const maxRetryMs = Math.max(retryMs, options.maxRetryMs ?? 10_000);
+  const errorIntervalMs = options.errorIntervalMs ?? 10_000;
+  const pageSize = options.exportPageSize ?? 1000;
+  const now = options.now ?? Date.now;
+  const where = describePg(url);
+
+  const sql: Sql = connectPg(url, { poolSize: options.poolSize });
+  let migrated = false;
+  let migrating: Promise<void> | null = null;
+  let queue: UsageRecord[] = [];
+  let head = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let urgent = false; // the pending timer is a 0 ms one
+  let writing: Promise<boolean> | null = null;
+  let failures = 0; // consecutive failed writes: the backoff grows with them
+  let closed = false;
+  let lastError: unknown = null;
+  let pruneTimer: ReturnType<typeof setTimeout> | null = null;
+  const counts = { written: 0, dropped: 0, write_errors: 0 };
+
+  let lastReport = -Infinity;
+  let suppressed = 0;
+  const report = (message: string): void => {
+    const t = now();
+    if (t - lastReport < errorIntervalMs) {
+      suppressed++;
+      return;
+    }
+    lastReport = t;
+    const text = suppressed > 0 ? `${message} (${suppressed} similar messages suppressed)` : message;
+    suppressed = 0;
+    try {
+      options.onError?.(text);
+    } catch {
+      // A failing logger must not stop the flusher.
+    }
+  };
+
+  /** Migrates once per process; concurrent callers share the attempt, a failed one is retried by the next. */
+  const ready = (): Promise<void> => {
+    if (migrated) return Promise.resolve();
+    migrating ??= migratePg(sql).then(
+      () => {
+        migrated = true;
+        migrating = null;
+        try {
+          options.onReady?.();
+        } catch {
+          // Logging only.
+        }
+      },
+      (err) => {
+        migrating = null;
+        throw err;
+      },
+    );
+    return migrating;
+  };
+
+  const pending = () => queue.length - head;
+  const backoff = () => Math.min(maxRetryMs, retryMs * 2 ** Math.min(failures - 1, 10));
+
+  /** Writes the oldest batch in one statement; false (records stay queued) when it fails. */
+  const writeBatch = async (): Promise<boolean> => {
+    const end = Math.min(queue.length, head + batchSize);
+    if (end === head) return true;
+    const values: SqlValue[] = [];
+    let rows = 0;
+    let bad = 0;
+    let badMessage = "";
+    for (let i = head; i < end; i++) {
+      try {
+        const params = recordToParams(queue[i] as UsageRecord);
+        for (let c = 0; c < COLUMNS; c++) values.push(params[c] as SqlValue);
+        rows++;
+      } catch (err) {
+        bad++;
+        badMessage = pgErrorText(err);
+      }
+    }
+    try {
+      await ready();
+      if (rows > 0) {
+        // Full batches (the usual case under load) reuse one prepared statement per connection.
+        await sql.unsafe(insertSql(rows), values as never[], { prepare: rows === batchSize });
+      }
+    } catch (err) {
+      lastError = err;
+      counts.write_errors++;
+      failures++;
+      report(`Could not write usage records to ${where} (${pending()} queued, will retry): ${pgErrorText(err)}`);
+      return false;
+    }
+    failures = 0;
+    counts.written += rows;
+    if (bad > 0) {
+      counts.dropped += bad;
+      report(`Dropped ${bad} usage record(s) that could not be serialized: ${badMessage}`);
+    }
+    head = end;
+    if (head === queue.length) {
+      queue = [];
+      head = 0;
+    } else if (head > 4096 && head * 2 > queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+    return true;
+  };
+
+  /** The one writer: a batch at a time, so batches commit in queue order. */
+  const write = (): Promise<boolean> => {
+    writing ??= writeBatch().finally(() => {
+      writing = null;
+    });
+    return writing;
+  };
+
+  const schedule = (delay: number): void => {
+    if (closed) return;
+    if (timer !== null) {
+      // Only a 0 ms request may replace a pending interval timer; anything else is already due soon enough.
+      if (urgent || delay > 0) return;
+      clearTimeout(timer);
+    }
+    urgent = delay === 0;
+    timer = setTimeout(onTimer, delay);
+  };
+
+  function onTimer(): void {
+    timer = null;
+    urgent = false;
+    void write().then((ok) => {
+      if (!ok) schedule(backoff());
+      else if (pending() >= batchSize) schedule(0);
+      else if (pending() > 0) schedule(intervalMs);
+    });
+  }
+
+  const flushAll = async (): Promise<void> => {
+    if (writing !== null) await writing;
+    while (pending() > 0) {
+      if (!(await write())) throw new Error(`Could not write usage records: ${pgErrorText(lastError)}`);
+    }
+  };
+
+  const rows = async (query: Query): Promise<Row[]> => {
+    if (closed) throw new Error("Usage store is closed");
+    await ready();
+    const { sql: text, values } = positional(query);
+    return (await sql.unsafe(text, values as never[])) as unknown as Row[];
+  };
+
+  const prune = async (retentionDays: number): Promise<number> => {
+    const cutoff = new Date(now() - retentionDays * DAY_MS).toISOString();
+    await ready();
+    let total = 0;
+    for (;;) {
+      const result = await sql.unsafe(
+        `DELETE FROM requests WHERE id IN (SELECT id FROM requests WHERE ts < $1 ORDER BY ts LIMIT ${PRUNE_CHUNK})`,
+        [cutoff],
+      );
+      total += result.count;
+      if (result.count < PRUNE_CHUNK) return total;
+    }
+  };
+
+  const retention = options.retentionDays;
+  if (retention !== null && retention !== undefined && retention > 0) {
+    const runPrune = (): void => {
+      pruneTimer = setTimeout(runPrune, DAY_MS);
+      prune(retention).catch((err) => report(`Could not prune usage records: ${pgErrorText(err)}`));
+    };
+    pruneTimer = setTimeout(runPrune, 0);
+  }
+
+  // Connect and migrate now, so an unreachable server is in the log at startup; keep trying with backoff until
+  // it answers (a record or a read would also try).
+  let connectTimer: ReturnType<typeof setTimeout> | null = null;
+  let connectFailures = 0;
+  const connect = (): void => {
+    connectTimer = null;
+    ready().catch((err) => {
+      if (closed) return;
+      connectFailures++;
+      report(`PostgreSQL store ${where} not ready (serving anyway; records wait in the queue): ${pgErrorText(err)}`);
+      connectTimer = setTimeout(connect, Math.min(maxRetryMs, retryMs * 2 ** Math.min(connectFailures - 1, 10)));
+    });
+  };
+  connect();
+
+  const inner = createPgControlStore(sql, now);
+  const control = wrapReady(inner, async () => {
+    if (closed) throw new Error("Usage store is closed");
+    await ready();
+  });
+
+  return {
+    add(record) {
+      // Hot: called on every proxied request. Only counters and an array push.
+      if (closed || pending() >= maxQueue) {
+        counts.dropped++;
+        report(
+          closed
+            ? `Usage record dropped: the store is closed (${counts.dropped} dropped so far)`
+            : `Usage queue full (${maxQueue} records): dropping records (${counts.dropped} dropped so far)`,
+        );
+        return;
+      }
+      queue.push(record);
+      if (failures > 0) schedule(backoff());
+      else schedule(pending() >= batchSize ? 0 : intervalMs);
+    },
+    flush: flushAll,
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const t of [timer, pruneTimer, connectTimer]) if (t !== null) clearTimeout(t);
+      timer = pruneTimer = connectTimer = null;
+      for (let attempt = 1; pending() > 0; attempt++) {
+        try {
+          await flushAll();
+        } catch {
+          if (attempt >= CLOSE_ATTEMPTS) break;
+          await tick(Math.min(retryMs, 1000));
+        }
+      }
+      const lost = pending();
+      if (lost > 0) {
+        counts.dropped += lost;
+        lastReport = -Infinity; // the last word at shutdown is never suppressed
+        report(`Closing with ${lost} usage record(s) that could not be written: ${pgErrorText(lastError)}`);
+        queue = [];
+        head = 0;
+      }
+      await sql.end({ timeout: 5 }).catch(() => {});
+    },
+    stats: () => ({ queued: pending(), ...counts }),
+    prune,
+    listRequests: async (filter, opts) => listPage(await rows(listQuery(filter, opts)), opts),
+    getRequest: async (id) => {
+      const found = await rows({ sql: GET_SQL, params: { id } });
+      return found.length === 0 ? null : rowToRecord(found[0] as Row);
+    },
+    usage: async (filter, grouping) => usageFromRows(await rows(usageQuery(filter, grouping)), grouping),
+    async updateCosts(updates) {
+      if (closed) throw new Error("Usage store is closed");
+      await ready();
+      return await sql.begin(async (tx) => {
+        let changed = 0;
+        for (let i = 0; i < updates.length; i += UPDATE_CHUNK) {
+          // Pipelined: one round trip per chunk, not per record.
+          const results = await Promise.all(updates.slice(i, i + UPDATE_CHUNK).map((u) =>
+            tx.unsafe(UPDATE_SQL, [
+              u.cost_usd,
+              u.cost_pico,
+              u.cost_breakdown === null ? null : JSON.stringify(u.cost_breakdown),
+              u.priced ? 1 : 0,
+              u.price_version,
+              u.id,
+            ] as never[])
+          ));
+          for (const r of results) changed += r.count;
+        }
+        return changed;
+      });
+    },
+    control,
+    async *exportRows(filter: RequestFilter) {
+      let after: { ts: string; id: string } | null = null;
+      for (;;) {
+        const page: UsageRecord[] = (await rows(exportPageQuery(filter, after, pageSize))).map(rowToRecord);
+        if (page.length > 0) yield page;
+        const last = page[page.length - 1];
+        if (page.length < pageSize || last === undefined) return;
+        after = { ts: last.ts, id: last.id };
+      }
+    },
+  };
+}
+
+/** Every method waits for `gate` first (the schema must exist before spend control touches its tables). */
+function wrapReady(inner: StoreControl, gate: () => Promise<void>): StoreControl {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(inner) as (keyof StoreControl)[]) {
+    const fn = inner[key] as (...args: unknown[]) => Promise<unknown>;
+    out[key] = async (...args: unknown[]) => {
+      await gate();
+      return await fn(...args);
+    };
+  }
+  return out as unknown as StoreControl;
+}
