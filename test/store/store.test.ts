@@ -255,4 +255,17 @@ for (const { name, missing, database } of await backends()) {
     assert.deepEqual((await all(store)).map((r) => r.ts), ["2026-11-27T10:00:00.000Z", "2026-11-27T11:00:00.000Z"]);
     await store.close();
   });
+
+  test(`${name}: a NUL character in a text field never blocks the queue (PostgreSQL text cannot hold one)`, async () => {
+    const store = (await database())();
+    store.add(makeRecord(1, { model: "a\u0000b", user: "\u0000" }));
+    store.add(makeRecord(2));
+    await store.flush();
+    const [first, second] = await all(store);
+    // PostgreSQL stores U+FFFD in its place; node:sqlite cuts the text at the NUL, bun:sqlite keeps it.
+    assert.match(first?.model ?? "", /^a((\u0000|\uFFFD)b)?$/);
+    assert.equal(second?.id, makeRecord(2).id);
+    assert.deepEqual(store.stats(), { queued: 0, written: 2, dropped: 0, write_errors: 0 });
+    await store.close();
+  });
 }

@@ -2,6 +2,7 @@
  * @module The PostgreSQL schema: the same tables and columns as SQLite's (src/store/schema.ts), so the same rows
  * and queries serve both, versioned in `kestrel_schema_version` and applied under an advisory lock.
  */
+import type { RecordColumn } from "../columns.ts";
 import type { Sql } from "./connect.ts";
 import { PG_CONTROL_MIGRATIONS } from "./control-schema.ts";
 
@@ -51,6 +52,44 @@ const REQUESTS = `CREATE TABLE requests (
   CREATE INDEX requests_key_id_ts ON requests (key_id, ts, id);
   CREATE INDEX requests_user_ts ON requests ("user", ts, id);
   CREATE INDEX requests_project_ts ON requests (project, ts, id);`;
+
+/** Each column's type as in REQUESTS: the flusher binds one array per column (src/store/pg/pg-store.ts). */
+export const COLUMN_TYPES: Readonly<Record<RecordColumn, string>> = {
+  id: "text",
+  ts: "text",
+  request_id: "text",
+  provider: "text",
+  model: "text",
+  method: "text",
+  path: "text",
+  status: "int4",
+  outcome: "text",
+  streaming: "int2",
+  duration_ms: "float8",
+  ttfb_ms: "float8",
+  input_tokens: "int8",
+  output_tokens: "int8",
+  total_tokens: "int8",
+  cache_read_tokens: "int8",
+  cache_write_tokens: "int8",
+  cache_write_1h_tokens: "int8",
+  reasoning_tokens: "int8",
+  audio_input_tokens: "int8",
+  audio_output_tokens: "int8",
+  web_search_requests: "int8",
+  usage_source: "text",
+  usage_native: "text",
+  cost_usd: "text",
+  cost_pico: "int8",
+  cost_breakdown: "text",
+  priced: "int2",
+  price_version: "text",
+  key_id: "text",
+  user: "text",
+  project: "text",
+  tags: "text",
+  usage_error: "text",
+};
 
 /** Migration N brings the version from N-1 to N. Append only. */
 export const PG_MIGRATIONS: readonly string[] = [REQUESTS, ...PG_CONTROL_MIGRATIONS];

@@ -1,0 +1,81 @@
+/**
+ * Sustained records/s through Store.add() + the background flusher into PostgreSQL (target ≥ 20,000/s, one
+ * instance), next to SQLite's figure from bench/store.ts. Needs Debian's postgresql server binaries; starts a
+ * throwaway cluster on loopback (fsync off, as the tests run it: this measures Kestrel's path, not the disk).
+ * Run: node_modules/.bin/bun bench/pg-store.ts [records] [rounds] (also: deno run -A bench/pg-store.ts).
+ * Same producer as bench/store.ts: 1,000 records per event-loop turn, ids and timestamps ascending.
+ */
+import { createPgStore } from "../src/store/pg/pg-store.ts";
+import type { Store } from "../src/store/store.ts";
+import { pgMissing, startPostgres } from "../test/_helpers/postgres.ts";
+import { makeRecord } from "../test/store/helpers.ts";
+
+const BURST = 1000;
+
+export interface PgRates {
+  sustained: number;
+  drain: number;
+  written: number;
+  dropped: number;
+}
+
+async function waitDrained(store: Store): Promise<void> {
+  await store.flush();
+}
+
+export async function runPg(url: string, total: number, poolSize = 10): Promise<PgRates> {
+  const store = createPgStore(url, { poolSize, onError: (m) => console.error(m) });
+  await store.usage({}, "day"); // connected and migrated before the clock starts
+  const t0 = performance.now();
+  let produced = 0;
+  while (produced < total) {
+    for (let k = 0; k < BURST && produced < total; k++, produced++) store.add(makeRecord(produced));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  await waitDrained(store);
+  const ms = performance.now() - t0;
+  const stats = store.stats();
+  await store.close();
+
+  const drainStore = createPgStore(url, { poolSize, onError: (m) => console.error(m) });
+  await drainStore.usage({}, "day");
+  const count = Math.min(100_000, total);
+  const records = Array.from({ length: count }, (_, i) => makeRecord(total + i));
+  const d0 = performance.now();
+  for (const r of records) drainStore.add(r);
+  await waitDrained(drainStore);
+  const drainMs = performance.now() - d0;
+  await drainStore.close();
+  return {
+    sustained: Math.round((stats.written / ms) * 1000),
+    drain: Math.round((count / drainMs) * 1000),
+    written: stats.written,
+    dropped: stats.dropped,
+  };
+}
+
+if (import.meta.main) {
+  const missing = pgMissing();
+  if (missing !== null) {
+    console.error(`bench/pg-store.ts ${missing}`);
+    process.exit(1);
+  }
+  const total = Number(process.argv[2] ?? 300_000);
+  const rounds = Number(process.argv[3] ?? 3);
+  const pg = await startPostgres();
+  try {
+    const results: PgRates[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const rates = await runPg(pg.createDatabase(`bench_${r}`), total);
+      results.push(rates);
+      console.log(
+        `postgres round ${r + 1}: ${rates.sustained.toLocaleString("en-US")} records/s sustained ` +
+          `(${rates.written.toLocaleString("en-US")} written, ${rates.dropped} dropped); ` +
+          `${rates.drain.toLocaleString("en-US")} records/s draining a full queue`,
+      );
+    }
+    console.log(JSON.stringify({ total, rounds: results }));
+  } finally {
+    pg.close();
+  }
+}
