@@ -36,6 +36,8 @@ const PRUNE_CHUNK = 5000;
 const DAY_MS = 86_400_000;
 const CLOSE_ATTEMPTS = 3;
 const UPDATE_CHUNK = 500;
+/** Batches in flight at once: two keep both the encoder and the server busy; more only queue in the server. */
+const MAX_WRITES = 2;
 const UPDATE_SQL = `UPDATE requests SET cost_usd = $1, cost_pico = $2, cost_breakdown = $3, priced = $4,
   price_version = $5 WHERE id = $6`;
 
@@ -88,7 +90,6 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
   let head = 0;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let urgent = false; // the pending timer is a 0 ms one
-  let writing: Promise<boolean> | null = null;
   let failures = 0; // consecutive failed writes: the backoff grows with them
   let closed = false;
   let lastError: unknown = null;
@@ -134,21 +135,37 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     return migrating;
   };
 
-  const pending = () => queue.length - head;
+  let inFlight = 0; // records taken by a running write, not yet committed
+  const running = new Set<Promise<boolean>>();
+  const waiting = () => queue.length - head;
+  const pending = () => waiting() + inFlight;
   const backoff = () => Math.min(maxRetryMs, retryMs * 2 ** Math.min(failures - 1, 10));
 
-  /** Writes the oldest batch in one statement; false (records stay queued) when it fails. */
+  /**
+   * Takes the oldest batch off the queue and writes it in one statement; on failure the batch goes back to the
+   * front (false). Two may run at once on separate connections: one encodes while the other is in the server.
+   */
   const writeBatch = async (): Promise<boolean> => {
     const end = Math.min(queue.length, head + batchSize);
     if (end === head) return true;
+    const batch = queue.slice(head, end);
+    head = end;
+    if (head === queue.length) {
+      queue = [];
+      head = 0;
+    } else if (head > 4096 && head * 2 > queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+    inFlight += batch.length;
     const columns: SqlValue[][] = RECORD_COLUMNS.map(() => []);
     let rows = 0;
     let bad = 0;
     let badMessage = "";
-    for (let i = head; i < end; i++) {
+    for (const record of batch) {
       let params: SqlValue[];
       try {
-        params = recordToParams(queue[i] as UsageRecord);
+        params = recordToParams(record);
       } catch (err) {
         bad++;
         badMessage = pgErrorText(err);
@@ -161,35 +178,30 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
       await ready();
       if (rows > 0) await sql.unsafe(INSERT_SQL, columns as never[], { prepare: true });
     } catch (err) {
+      inFlight -= batch.length;
+      queue = batch.concat(queue.slice(head));
+      head = 0;
       lastError = err;
       counts.write_errors++;
       failures++;
       report(`Could not write usage records to ${where} (${pending()} queued, will retry): ${pgErrorText(err)}`);
       return false;
     }
+    inFlight -= batch.length;
     failures = 0;
     counts.written += rows;
     if (bad > 0) {
       counts.dropped += bad;
       report(`Dropped ${bad} usage record(s) that could not be serialized: ${badMessage}`);
     }
-    head = end;
-    if (head === queue.length) {
-      queue = [];
-      head = 0;
-    } else if (head > 4096 && head * 2 > queue.length) {
-      queue = queue.slice(head);
-      head = 0;
-    }
     return true;
   };
 
-  /** The one writer: a batch at a time, so batches commit in queue order. */
   const write = (): Promise<boolean> => {
-    writing ??= writeBatch().finally(() => {
-      writing = null;
-    });
-    return writing;
+    const done = writeBatch();
+    running.add(done);
+    void done.finally(() => running.delete(done));
+    return done;
   };
 
   const schedule = (delay: number): void => {
@@ -203,20 +215,29 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     timer = setTimeout(onTimer, delay);
   };
 
+  const afterWrite = (ok: boolean): void => {
+    if (!ok) schedule(backoff());
+    else if (waiting() >= batchSize) schedule(0);
+    else if (waiting() > 0) schedule(intervalMs);
+  };
+
   function onTimer(): void {
     timer = null;
     urgent = false;
-    void write().then((ok) => {
-      if (!ok) schedule(backoff());
-      else if (pending() >= batchSize) schedule(0);
-      else if (pending() > 0) schedule(intervalMs);
-    });
+    // While failing, one attempt at a time; else up to MAX_WRITES batches in flight.
+    const limit = failures > 0 ? 1 : MAX_WRITES;
+    while (running.size < limit && waiting() > 0) void write().then(afterWrite);
   }
 
   const flushAll = async (): Promise<void> => {
-    if (writing !== null) await writing;
-    while (pending() > 0) {
-      if (!(await write())) throw new Error(`Could not write usage records: ${pgErrorText(lastError)}`);
+    for (;;) {
+      const mine: Promise<boolean>[] = [];
+      while (running.size < MAX_WRITES && waiting() > 0) mine.push(write());
+      if (running.size === 0) return;
+      await Promise.all(running);
+      if (!(await Promise.all(mine)).every(Boolean)) {
+        throw new Error(`Could not write usage records: ${pgErrorText(lastError)}`);
+      }
     }
   };
 
@@ -285,7 +306,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
       }
       queue.push(record);
       if (failures > 0) schedule(backoff());
-      else schedule(pending() >= batchSize ? 0 : intervalMs);
+      else schedule(waiting() >= batchSize ? 0 : intervalMs);
     },
     flush: flushAll,
     async close() {
