@@ -7,6 +7,7 @@
  * while 20,000 are queued: the writer is slower than the producer, so this measures what the writer sustains.
  */
 import { createPgStore } from "../src/store/pg/pg-store.ts";
+import { run as runSqlite } from "./store.ts";
 import { pgMissing, startPostgres } from "../test/_helpers/postgres.ts";
 import { makeRecord } from "../test/store/helpers.ts";
 
@@ -57,25 +58,29 @@ export async function runPg(url: string, total: number, poolSize = 10): Promise<
 
 if (import.meta.main) {
   const missing = pgMissing();
-  if (missing !== null) {
-    console.error(`bench/pg-store.ts ${missing}`);
-    process.exit(1);
-  }
   const total = Number(process.argv[2] ?? 300_000);
   const rounds = Number(process.argv[3] ?? 3);
+  if (missing !== null) {
+    console.log(JSON.stringify({ total, missing, rounds: [] }));
+    process.exit(0);
+  }
   const pg = await startPostgres();
   try {
-    const results: PgRates[] = [];
+    const results: (PgRates & { sqlite: number })[] = [];
     for (let r = 0; r < rounds; r++) {
       const rates = await runPg(pg.createDatabase(`bench_${r}`), total);
-      results.push(rates);
       console.log(
         `postgres round ${r + 1}: ${rates.sustained.toLocaleString("en-US")} records/s sustained ` +
           `(${rates.written.toLocaleString("en-US")} written, ${rates.dropped} dropped); ` +
           `${rates.drain.toLocaleString("en-US")} records/s draining a full queue`,
       );
+      // SQLite in the same round, same records, for the side-by-side figure.
+      const sqlite = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined"
+        ? await runSqlite("bun:sqlite", (await import("../src/entry/sqlite-bun.ts")).openSqlite, total)
+        : await runSqlite("node:sqlite", (await import("../src/entry/sqlite-node.ts")).openSqlite, total);
+      results.push({ ...rates, sqlite: sqlite.sustained });
     }
-    console.log(JSON.stringify({ total, rounds: results }));
+    console.log(JSON.stringify({ total, missing: null, rounds: results }));
   } finally {
     pg.close();
   }
