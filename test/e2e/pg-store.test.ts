@@ -106,6 +106,22 @@ testNeeding("PostgreSQL down at startup: Kestrel serves, logs it, then connects,
   }
 });
 
+testNeeding("two instances on one database: /api/usage from either is the sum of what both proxied", missing, async () => {
+  const url = pg.createDatabase("two");
+  const [a, b] = await Promise.all([0, 1].map(() => startKestrel(["--store", url, "--upstream", `openai=${mock.url}`])));
+  try {
+    const statuses = await Promise.all(Array.from({ length: 4 }, async (_, client) => {
+      const out: number[] = [];
+      for (let i = 0; i < 40; i++) out.push(await send((i + client) % 2 === 0 ? a! : b!));
+      return out;
+    }));
+    assert.deepEqual(new Set(statuses.flat()), new Set([200]));
+    for (const k of [a!, b!]) await until("both instances' records", async () => (await usageTotal(k)) === 160);
+  } finally {
+    await Promise.all([a!.stop(), b!.stop()]);
+  }
+});
+
 /** Runs the CLI to completion. */
 function cli(args: string[], env: Record<string, string> = {}): { status: number | null; out: string; err: string } {
   const [cmd, argv] = kestrelCommand(args);
@@ -113,7 +129,7 @@ function cli(args: string[], env: Record<string, string> = {}): { status: number
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
-testNeeding("kestrel usage/export --store postgres://… read what the server wrote; the password never shows", missing, async () => {
+testNeeding("kestrel usage/export/reprice/budgets --store postgres://… use what the server wrote; the password never shows", missing, async () => {
   const url = pg.createDatabase("cli");
   const k = await startKestrel(["--store", url, "--upstream", `openai=${mock.url}`]);
   try {
@@ -129,6 +145,12 @@ testNeeding("kestrel usage/export --store postgres://… read what the server wr
   const exported = cli(["export", "--format", "ndjson", "--since", "2020-01-01"], { KESTREL_STORE: url });
   assert.equal(exported.status, 0, exported.err);
   assert.equal(exported.out.trim().split("\n").length, 3);
+
+  const repriced = cli(["reprice", "--store", url, "--since", "2020-01-01", "--dry-run"]);
+  assert.equal(repriced.status, 0, repriced.err);
+  const budget = cli(["budgets", "set", "team", "--window", "month", "--limit-usd", "5", "--store", url]);
+  assert.equal(budget.status, 0, budget.err);
+  assert.match(cli(["budgets", "list", "--store", url]).out, /team/);
 
   const wrong = url.replace(PG_PASSWORD, "not-the-password");
   const refused = cli(["usage", "--store", wrong]);
