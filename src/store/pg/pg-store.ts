@@ -241,7 +241,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     }
   };
 
-  const rows = async (query: Query): Promise<Row[]> => {
+  const select = async (query: Query): Promise<Row[]> => {
     if (closed) throw new Error("Usage store is closed");
     await ready();
     const { sql: text, values } = positional(query);
@@ -334,12 +334,12 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     },
     stats: () => ({ queued: pending(), ...counts }),
     prune,
-    listRequests: async (filter, opts) => listPage(await rows(listQuery(filter, opts)), opts),
+    listRequests: async (filter, opts) => listPage(await select(listQuery(filter, opts)), opts),
     getRequest: async (id) => {
-      const found = await rows({ sql: GET_SQL, params: { id } });
+      const found = await select({ sql: GET_SQL, params: { id } });
       return found.length === 0 ? null : rowToRecord(found[0] as Row);
     },
-    usage: async (filter, grouping) => usageFromRows(await rows(usageQuery(filter, grouping)), grouping),
+    usage: async (filter, grouping) => usageFromRows(await select(usageQuery(filter, grouping)), grouping),
     async updateCosts(updates) {
       if (closed) throw new Error("Usage store is closed");
       await ready();
@@ -366,7 +366,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     async *exportRows(filter: RequestFilter) {
       let after: { ts: string; id: string } | null = null;
       for (;;) {
-        const page: UsageRecord[] = (await rows(exportPageQuery(filter, after, pageSize))).map(rowToRecord);
+        const page: UsageRecord[] = (await select(exportPageQuery(filter, after, pageSize))).map(rowToRecord);
         if (page.length > 0) yield page;
         const last = page[page.length - 1];
         if (page.length < pageSize || last === undefined) return;
