@@ -50,19 +50,19 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     now: Date.now,
   };
   let spend;
-  if (config.store.kind === "postgres") {
-    // A shared database may be down while this instance starts: serve anyway, load budgets once it answers.
-    spend = deferControl(() => startControl(controlOptions), {
-      retryMs: 2000,
-      onError: (err) => log.error(`Budgets and rate limits not loaded yet (${where}): ${describeError(err)}`),
-    });
-  } else {
-    try {
-      spend = await startControl(controlOptions);
-    } catch (err) {
+  try {
+    spend = await startControl(controlOptions);
+  } catch (err) {
+    if (config.store.kind !== "postgres") {
       await store.close();
       throw new StartupError(`Cannot load budgets and rate limits from ${where}: ${(err as Error).message}`);
     }
+    // A shared database may be down while this instance starts: serve anyway, load budgets once it answers
+    // (the first retry is immediate and logs the failure).
+    spend = deferControl(() => startControl(controlOptions), {
+      retryMs: 2000,
+      onError: (e) => log.error(`Budgets and rate limits not loaded yet (${where}): ${describeError(e)}`),
+    });
   }
   const spans = config.otlpEndpoint === null ? null : createSpanExporter({
     url: config.otlpEndpoint,

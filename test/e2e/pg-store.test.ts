@@ -92,6 +92,7 @@ testNeeding("PostgreSQL down at startup: Kestrel serves, logs it, then connects,
   try {
     k = await startKestrel(["--store", url, "--upstream", `openai=${mock.url}`]);
     await k.waitForLine(new RegExp(`PostgreSQL store ${MASKED}\\S+ not ready \\(serving anyway`));
+    await k.waitForLine(/Budgets and rate limits not loaded yet/);
     for (let i = 0; i < 5; i++) assert.equal(await send(k), 200);
     assert.equal((await fetch(`${k.url}/api/usage`)).status, 500); // no database to read from: an honest error
     pg.start();
