@@ -185,6 +185,9 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
       counts.write_errors++;
       failures++;
       report(`Could not write usage records to ${where} (${pending()} queued, will retry): ${pgErrorText(err)}`);
+      // Whoever started this write (the timer or flush()), the retry is the timer's: a timer that fired while
+      // this batch was out found nothing to take and set none.
+      schedule(backoff());
       return false;
     }
     inFlight -= batch.length;
@@ -216,8 +219,8 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
   };
 
   const afterWrite = (ok: boolean): void => {
-    if (!ok) schedule(backoff());
-    else if (waiting() >= batchSize) schedule(0);
+    if (!ok) return; // the failed write set the retry
+    if (waiting() >= batchSize) schedule(0);
     else if (waiting() > 0) schedule(intervalMs);
   };
 
