@@ -5,7 +5,7 @@
  * it cannot run here, for testNeeding's skip reason.
  */
 import { type SpawnSyncOptions, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,11 +23,16 @@ function binDir(): string | null {
 
 const asRoot = typeof process.getuid === "function" && process.getuid() === 0;
 
+/** The `postgres` account from /etc/passwd (read, not `id`: tests start no host tool they do not probe). */
 function systemUser(): { uid: number; gid: number } | null {
-  const r = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" });
-  const g = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" });
-  if (r.status !== 0 || g.status !== 0) return null;
-  return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
+  let passwd: string;
+  try {
+    passwd = readFileSync("/etc/passwd", "utf8");
+  } catch {
+    return null;
+  }
+  const fields = passwd.split("\n").find((line) => line.startsWith("postgres:"))?.split(":");
+  return fields === undefined ? null : { uid: Number(fields[2]), gid: Number(fields[3]) };
 }
 
 /** Null when a cluster can be started here, else why not. */
@@ -85,7 +90,7 @@ export async function startPostgres(): Promise<Postgres> {
     return String(r.stdout);
   };
   const pwfile = join(dir, "pw");
-  spawnSync("sh", ["-c", `printf %s '${PG_PASSWORD}' > '${pwfile}'`]);
+  writeFileSync(pwfile, PG_PASSWORD);
   if (user !== null) chownSync(pwfile, user.uid, user.gid);
   run("initdb", ["-D", data, "-U", "kestrel", "--pwfile", pwfile, "-A", "scram-sha-256", "--no-sync", "-E", "UTF8"]);
   const port = await freePort();
