@@ -2,7 +2,7 @@
 import { describeStore, parseStoreLocation, type StoreLocation } from "../store/location.ts";
 import { createPgStore } from "../store/pg/pg-store.ts";
 import { pgSchemaVersion } from "../store/pg/schema.ts";
-import { connectPg } from "../store/pg/connect.ts";
+import { connectPg, pgErrorText } from "../store/pg/connect.ts";
 import { schemaVersion } from "../store/schema.ts";
 import { createStore, type Store } from "../store/store.ts";
 import { type CommandIo, DEFAULT_DB } from "./io.ts";
@@ -43,6 +43,8 @@ export async function openForCommand(flags: Flags, io: CommandIo, command: strin
         if ((await pgSchemaVersion(probe)) === 0) {
           return { ok: false, message: `No Kestrel usage data in ${path} (check --store)` };
         }
+      } catch (err) {
+        return { ok: false, message: `Cannot open ${path}: ${pgErrorText(err)}` };
       } finally {
         await probe.end({ timeout: 1 }).catch(() => {});
       }

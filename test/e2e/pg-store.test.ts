@@ -156,7 +156,7 @@ testNeeding("kestrel usage/export/reprice/budgets --store postgres://… use wha
   const wrong = url.replace(PG_PASSWORD, "not-the-password");
   const refused = cli(["usage", "--store", wrong]);
   assert.equal(refused.status, 1);
-  assert.match(refused.err, /postgres:\/\/kestrel:\*\*\*@/);
+  assert.match(refused.err, /Cannot open postgres:\/\/kestrel:\*\*\*@.*password authentication failed/);
   const empty = cli(["usage", "--store", pg.createDatabase("never_written")]);
   assert.equal(empty.status, 1);
   assert.match(empty.err, /No Kestrel usage data in postgres:\/\/kestrel:\*\*\*@.*check --store/);

@@ -120,10 +120,11 @@ export async function migratePg(sql: Sql): Promise<number> {
   });
 }
 
-/** 0 when Kestrel never wrote this database (the CLI refuses it: a wrong --store). */
+/** 0 when Kestrel never wrote this database (the CLI refuses it: a wrong --store). Rejects when it cannot ask. */
 export async function pgSchemaVersion(sql: Sql): Promise<number> {
-  const rows = await sql<{ version: number }[]>`
-    SELECT version FROM kestrel_schema_version WHERE to_regclass('kestrel_schema_version') IS NOT NULL`
-    .catch(() => []);
+  const rows = await sql<{ version: number }[]>`SELECT version FROM kestrel_schema_version`.catch((err) => {
+    if ((err as { code?: unknown }).code === "42P01") return []; // undefined_table
+    throw err;
+  });
   return rows.length === 0 ? 0 : Number(rows[0]?.version);
 }
