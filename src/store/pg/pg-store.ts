@@ -382,11 +382,15 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
 /** Every method waits for `gate` first (the schema must exist before spend control touches its tables). */
 function wrapReady(inner: StoreControl, gate: () => Promise<void>): StoreControl {
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(inner) as (keyof StoreControl)[]) {
-    const fn = inner[key] as (...args: unknown[]) => Promise<unknown>;
+  for (const [key, value] of Object.entries(inner)) {
+    if (typeof value !== "function") {
+      out[key] = value;
+      continue;
+    }
+    const fn = value as (...args: unknown[]) => Promise<unknown>;
     out[key] = async (...args: unknown[]) => {
       await gate();
-      return await fn(...args);
+      return await fn.apply(inner, args);
     };
   }
   return out as unknown as StoreControl;
