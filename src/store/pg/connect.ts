@@ -1,6 +1,8 @@
 /** @module A PostgreSQL URL → a pooled postgres.js client whose integers come back like SQLite's (see db.ts Row). */
 import postgres from "postgres";
+import type { SqlValue } from "../db.ts";
 import { maskUrl } from "../location.ts";
+import type { Query } from "../queries.ts";
 
 export type Sql = postgres.Sql;
 
@@ -56,4 +58,20 @@ export function pgErrorText(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   const text = typeof code === "string" && !message.includes(code) ? `${message} (${code})` : message;
   return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*):[^\s/?#@]*@/gi, "$1:***@");
+}
+
+/** `$name` placeholders → `$1…` with the values in that order (a name used twice binds once). */
+export function positional(query: Query): { sql: string; values: SqlValue[] } {
+  const index = new Map<string, number>();
+  const values: SqlValue[] = [];
+  const sql = query.sql.replace(/\$([a-z_][a-z0-9_]*)/gi, (_all, name: string) => {
+    let i = index.get(name);
+    if (i === undefined) {
+      values.push(query.params[name] as SqlValue);
+      i = values.length;
+      index.set(name, i);
+    }
+    return `$${i}`;
+  });
+  return { sql, values };
 }

@@ -18,7 +18,7 @@ import {
   usageQuery,
 } from "../queries.ts";
 import type { Store, StoreOptions } from "../store.ts";
-import { connectPg, describePg, pgErrorText, type Sql } from "./connect.ts";
+import { connectPg, describePg, pgErrorText, positional, type Sql } from "./connect.ts";
 import { createPgControlStore } from "./control-store.ts";
 import { COLUMN_TYPES, migratePg } from "./schema.ts";
 
@@ -42,22 +42,6 @@ const UPDATE_SQL = `UPDATE requests SET cost_usd = $1, cost_pico = $2, cost_brea
   price_version = $5 WHERE id = $6`;
 
 const tick = (ms = 0) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** `$name` placeholders → `$1…` with the values in that order (a name used twice binds once). */
-export function positional(query: Query): { sql: string; values: SqlValue[] } {
-  const index = new Map<string, number>();
-  const values: SqlValue[] = [];
-  const sql = query.sql.replace(/\$([a-z_][a-z0-9_]*)/gi, (_all, name: string) => {
-    let i = index.get(name);
-    if (i === undefined) {
-      values.push(query.params[name] as SqlValue);
-      i = values.length;
-      index.set(name, i);
-    }
-    return `$${i}`;
-  });
-  return { sql, values };
-}
 
 /**
  * One array per column, unnested into rows: one prepared statement for any batch size, and measurably faster
