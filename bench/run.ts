@@ -1,7 +1,7 @@
 /**
  * The benchmark suite: `bun bench/run.ts` (`npm run bench`) runs every section against baselines measured in the
  * same run and writes BENCHMARKS.md; `--quick` runs every section with tiny sizes (harness check, < 60 s) and
- * writes nothing. Options: `--out FILE`, `--only scanner,store,control,sequential,concurrent,big,memory`,
+ * writes nothing. Options: `--out FILE`, `--only scanner,store,pgstore,control,sequential,concurrent,big,memory`,
  * `--loadgen wrk|autocannon`. Everything runs on loopback; children are started here and stopped here.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -16,6 +16,7 @@ import { bigStreamSection } from "./sections/big-stream.ts";
 import { controlSection } from "./sections/control.ts";
 import { concurrentSection } from "./sections/concurrent.ts";
 import { memorySection } from "./sections/memory.ts";
+import { pgStoreSection } from "./sections/pg-store.ts";
 import { scannerSection } from "./sections/scanner.ts";
 import { sequentialSection } from "./sections/sequential.ts";
 import { storeSection } from "./sections/store.ts";
@@ -39,6 +40,7 @@ const P = QUICK
     big: { bytes: 1e6, rounds: 1 },
     memory: { streams: 20, events: 4, gapMs: 50, requests: 1000, settleMs: 200 },
     store: { records: 5000, rounds: 1 },
+    pgstore: { records: 5000, rounds: 1 },
   }
   : {
     scanner: { mb: 32, rounds: 7 },
@@ -47,6 +49,7 @@ const P = QUICK
     big: { bytes: 100e6, rounds: 3 },
     memory: { streams: 1000, events: 20, gapMs: 150, requests: 100_000, settleMs: 1000 },
     store: { records: 300_000, rounds: 3 },
+    pgstore: { records: 300_000, rounds: 3 },
   };
 
 const want = (key: string) => ONLY === null || ONLY.includes(key);
@@ -89,6 +92,7 @@ console.log(`kestrel bench${QUICK ? " (quick)" : ""}: ${machine.cpu}, ${machine.
 
 await section("scanner", "scanner + usage vs eventsource-parser + JSON.parse", () => scannerSection(P.scanner));
 await section("store", "records/s into SQLite", () => storeSection(P.store));
+await section("pgstore", "records/s into PostgreSQL", () => pgStoreSection(P.pgstore));
 await section("control", "pre-forward spend check", () => controlSection(QUICK));
 
 const proxyKeys = ["sequential", "concurrent", "big", "memory"];
@@ -120,7 +124,7 @@ if (proxyKeys.some(want)) {
 }
 
 const seconds = (performance.now() - t0) / 1000;
-const order = ["scanner", "sequential", "concurrent", "big", "memory", "store", "control"];
+const order = ["scanner", "sequential", "concurrent", "big", "memory", "store", "pgstore", "control"];
 const sections = order.map((k) => results[k]).filter((s): s is SectionResult => s !== undefined);
 console.log(`\n== targets\n${targetsTable(sections.flatMap((s) => s.targets))}`);
 

@@ -52,6 +52,7 @@ function commandIo(rt: Runtime): CommandIo {
     now: () => Date.now(),
     writeFile: (path, chunk, append) => rt.writeTextFile(path, chunk, append),
     defaultDb: rt.env.KESTREL_DB || "./kestrel.db",
+    ...(rt.env.KESTREL_STORE ? { defaultStore: rt.env.KESTREL_STORE } : {}),
   };
 }
 

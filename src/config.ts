@@ -4,11 +4,16 @@ import type { Budget, RateLimit } from "./control/types.ts";
 import { parseHeaders, tracesUrl } from "./otel/exporter.ts";
 import { decimalToScaled } from "./pricing/decimal.ts";
 import { PROVIDER_IDS } from "./resolve/routes.ts";
+import { parseStoreLocation, type StoreLocation } from "./store/location.ts";
 
 export interface Config {
   host: string;
   port: number;
   db: string;
+  /** Where records live: `--store`, else `--db` as a SQLite file. A PostgreSQL URL may hold a password. */
+  store: StoreLocation;
+  /** PostgreSQL connections per instance. */
+  pgPoolSize: number;
   logFormat: "text" | "json";
   logLevel: "error" | "warn" | "info" | "debug";
   /** Provider id → replacement origin (`scheme://host[:port]`). */
@@ -81,6 +86,20 @@ const duration: Parse = (v, where) => {
   return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? "s"]!);
 };
 
+/** Never quotes the value back: a PostgreSQL URL may carry a password. */
+const storeUrl: Parse = (v, where) => {
+  try {
+    return Object.freeze(parseStoreLocation(v));
+  } catch (err) {
+    throw new ConfigError(`${where} ${(err as Error).message}`);
+  }
+};
+
+const poolSize: Parse = (v, where) => {
+  if (!/^[1-9]\d{0,3}$/.test(v)) throw new ConfigError(`${where} must be a whole number of connections, got ${JSON.stringify(v)}`);
+  return Number(v);
+};
+
 const oneOf = (...allowed: string[]): Parse => (v, where) => {
   if (!allowed.includes(v)) throw new ConfigError(`${where} must be one of ${allowed.join(", ")}, got ${JSON.stringify(v)}`);
   return v;
@@ -113,7 +132,9 @@ const otlpHeaders: Parse = (v, where) => {
 export const OPTIONS: readonly Option[] = [
   { key: "host", env: "KESTREL_HOST", parse: text, fallback: "127.0.0.1", help: "address to listen on" },
   { key: "port", env: "KESTREL_PORT", parse: port, fallback: 5501, help: "port to listen on (0 picks a free one)" },
-  { key: "db", env: "KESTREL_DB", parse: text, fallback: "./kestrel.db", help: "SQLite file for usage records" },
+  { key: "db", env: "KESTREL_DB", parse: text, fallback: "./kestrel.db", help: "SQLite file for usage records (= --store sqlite:PATH)" },
+  { key: "store", env: "KESTREL_STORE", parse: storeUrl, fallback: null, help: "sqlite:PATH or postgres://user:pass@host:5432/db?sslmode=require" },
+  { key: "pgPoolSize", env: "KESTREL_PG_POOL_SIZE", parse: poolSize, fallback: 10, help: "PostgreSQL connections per instance" },
   { key: "logFormat", env: "KESTREL_LOG_FORMAT", parse: oneOf("text", "json"), fallback: "text", help: "text | json" },
   { key: "logLevel", env: "KESTREL_LOG_LEVEL", parse: oneOf("error", "warn", "info", "debug"), fallback: "info", help: "error | warn | info | debug (usage lines are info)" },
   { key: "connectTimeoutMs", env: "KESTREL_CONNECT_TIMEOUT", parse: duration, fallback: 10_000, help: "upstream connect timeout → 504" },
@@ -197,6 +218,7 @@ export function parseConfig({ args, env, readFile }: ConfigSources, origins: Con
 
   const file = configPath === null ? {} : readConfigFile(configPath, readFile);
   const out: Record<string, unknown> = {};
+  const level: Record<string, number> = {}; // 3 flag, 2 environment, 1 file, 0 default: --db vs --store below
   for (const option of OPTIONS) {
     const flag = flagName(option.key);
     const fromFlag = flags.get(flag);
@@ -209,7 +231,11 @@ export function parseConfig({ args, env, readFile }: ConfigSources, origins: Con
     origins[option.key] = fromFlag !== undefined ? `flag --${flag}` : fromEnv !== undefined && fromEnv !== ""
       ? `env ${option.env}`
       : fromFile !== undefined ? "config file" : "default";
+    level[option.key] = fromFlag !== undefined ? 3 : fromEnv ? 2 : fromFile !== undefined ? 1 : 0;
   }
+  // `--db PATH` is shorthand for `--store sqlite:PATH`; of the two, the one from the stronger source wins.
+  if (out.store === null || (level.db ?? 0) > (level.store ?? 0)) out.store = Object.freeze({ kind: "sqlite", path: out.db });
+  else if ((out.store as StoreLocation).kind === "sqlite") out.db = (out.store as { path: string }).path;
 
   const upstreams: Record<string, string> = {};
   const fileUpstreams = file.upstream ?? {};

@@ -2,8 +2,10 @@
 import process from "node:process";
 import { createApp } from "./app.ts";
 import { parseConfig, StartupError } from "./config.ts";
+import { deferControl } from "./control/deferred.ts";
 import { startControl } from "./control/setup.ts";
 import { errorResponse } from "./errors.ts";
+import { describeError } from "./redact.ts";
 import { createConnectProbe } from "./forward/connect-probe.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { loadPricer } from "./commands/prices.ts";
@@ -13,7 +15,8 @@ import type { Runtime } from "./runtime.ts";
 import { createSpanExporter } from "./otel/exporter.ts";
 import { traceRequest } from "./otel/span.ts";
 import { createLogger } from "./sink/log.ts";
-import { createStore } from "./store/store.ts";
+import { describeStore } from "./store/location.ts";
+import { openStore } from "./store/open.ts";
 import { COMMIT, PACKAGE_VERSION, VERSION } from "./version.ts";
 
 /** Fetch honours these; a direct TCP probe would then test the wrong path, so the probe stays off. */
@@ -33,33 +36,43 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     log.warn(`No price for ${provider} model ${JSON.stringify(model)}: its requests are recorded as unpriced`);
   const pricer = switchablePricer(loadPricer(config.prices, (p) => rt.readTextFile(p), onUnpriced));
 
-  let db;
+  const where = describeStore(config.store);
+  let store;
   try {
-    db = rt.openDb(config.db);
+    store = openStore(config.store, {
+      openDb: (path) => rt.openDb(path),
+      pgPoolSize: config.pgPoolSize,
+      onError: (message) => log.error(message),
+      onReady: () => log.info(`Connected to ${where}; schema current`),
+      retentionDays: config.retentionDays,
+    });
   } catch (err) {
     throw new StartupError(`Cannot open database ${JSON.stringify(config.db)}: ${(err as Error).message}`);
   }
-  const store = createStore(db, {
-    onError: (message) => log.error(message),
-    retentionDays: config.retentionDays,
-    // After a write failure (read-only file, disk full) the store reopens the file to resume.
-    reopen: () => rt.openDb(config.db),
-  });
+  const controlOptions = {
+    store: store.control,
+    budgets: config.budgets,
+    rateLimits: config.rateLimits,
+    alerts: config.alerts,
+    pricer,
+    log,
+    fetch: globalThis.fetch,
+    now: Date.now,
+  };
   let spend;
   try {
-    spend = await startControl({
-      store: store.control,
-      budgets: config.budgets,
-      rateLimits: config.rateLimits,
-      alerts: config.alerts,
-      pricer,
-      log,
-      fetch: globalThis.fetch,
-      now: Date.now,
-    });
+    spend = await startControl(controlOptions);
   } catch (err) {
-    await store.close();
-    throw new StartupError(`Cannot load budgets and rate limits from ${JSON.stringify(config.db)}: ${(err as Error).message}`);
+    if (config.store.kind !== "postgres") {
+      await store.close();
+      throw new StartupError(`Cannot load budgets and rate limits from ${where}: ${(err as Error).message}`);
+    }
+    // A shared database may be down while this instance starts: serve anyway, load budgets once it answers
+    // (the first retry is immediate and logs the failure).
+    spend = deferControl(() => startControl(controlOptions), {
+      retryMs: 2000,
+      onError: (e) => log.error(`Budgets and rate limits not loaded yet (${where}): ${describeError(e)}`),
+    });
   }
   const spans = config.otlpEndpoint === null ? null : createSpanExporter({
     url: config.otlpEndpoint,
@@ -105,7 +118,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
   for (const warning of rt.warnings) log.warn(warning);
   log.debug(`Prices ${pricer.version}; ${config.budgets.length} budgets and ${config.rateLimits.length} rate limits in the config file`);
-  log.info(`Kestrel ${VERSION} listening on http://${shown}:${server.port} (${rt.name} ${rt.version}, db ${config.db})`);
+  log.info(`Kestrel ${VERSION} listening on http://${shown}:${server.port} (${rt.name} ${rt.version}, store ${where})`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -1,25 +1,24 @@
-/** @module `kestrel budgets …` and `kestrel rate-limits …`: spend-control definitions on the SQLite file. */
+/** @module `kestrel budgets …` and `kestrel rate-limits …`: spend-control definitions in the store (SQLite or PostgreSQL). */
 import { DefinitionError, parseBudget, parseRateLimit } from "../control/definitions.ts";
 import type { Budget, RateLimit, Scope } from "../control/types.ts";
-import type { Db } from "../store/db.ts";
-import { createStore, type Store } from "../store/store.ts";
-import { type CommandIo, DEFAULT_DB, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "./io.ts";
+import type { Store } from "../store/store.ts";
+import { type CommandIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "./io.ts";
 import { type FlagKind, type Flags, parseFlags } from "./report-flags.ts";
 import { openForCommand } from "./report-open.ts";
 
-export const BUDGETS_HELP = `Usage: kestrel budgets list [--format table|json] [--db PATH]
+export const BUDGETS_HELP = `Usage: kestrel budgets list [--format table|json] [--db PATH | --store URL]
        kestrel budgets set ID --window month --limit-usd 50 [--scope project=team-a] [--limit-tokens N]
                               [--action block|alert] [--alert-at 0.5,0.8,1] [--timezone Europe/Paris]
-                              [--unpriced allow|block] [--db PATH]
-       kestrel budgets rm ID [--db PATH]
+                              [--unpriced allow|block] [--db PATH | --store URL]
+       kestrel budgets rm ID [--db PATH | --store URL]
   set replaces the whole definition (flags not given take their defaults); a running server picks it up within 2 s.
   --scope    KEY=VALUE[,KEY=VALUE] (repeatable): key_id, user, project, provider, model, tag; none = everything
   --window   day | week | month | total | a rolling length: 90m, 24h, 7d
 `;
 
-export const RATE_LIMITS_HELP = `Usage: kestrel rate-limits list [--format table|json] [--db PATH]
-       kestrel rate-limits set ID [--scope user=alice] [--rpm N] [--tpm N] [--db PATH]
-       kestrel rate-limits rm ID [--db PATH]
+export const RATE_LIMITS_HELP = `Usage: kestrel rate-limits list [--format table|json] [--db PATH | --store URL]
+       kestrel rate-limits set ID [--scope user=alice] [--rpm N] [--tpm N] [--db PATH | --store URL]
+       kestrel rate-limits rm ID [--db PATH | --store URL]
   Requests (rpm) and tokens (tpm) per minute, sliding; set replaces the whole definition.
   --scope    KEY=VALUE[,KEY=VALUE] (repeatable): key_id, user, project, provider, model, tag; none = everything
 `;
@@ -188,7 +187,7 @@ async function run<T extends { id: string; scope: Scope }>(kind: Kind<T>, args: 
       return fail(messageOf(err));
     }
   }
-  const spec: Record<string, FlagKind> = { db: "value", ...(sub === "list" ? { format: "value" } : {}) };
+  const spec: Record<string, FlagKind> = { db: "value", store: "value", ...(sub === "list" ? { format: "value" } : {}) };
   const flags = parseFlags(flagArgs, sub === "set" ? { ...spec, ...kind.setFlags } : spec);
   if (!flags.ok) return fail(flags.message);
   if (flags.value.help) return (io.out(kind.help), EXIT_OK);
@@ -205,7 +204,8 @@ async function run<T extends { id: string; scope: Scope }>(kind: Kind<T>, args: 
     }
   }
 
-  const opened = open(flags.value, io, kind.command, sub === "set");
+  // `set` may create the store (definitions can be written before the server first starts).
+  const opened = await openForCommand(flags.value, io, kind.command, sub === "set");
   if (!opened.ok) return (io.err(`${prefix}: ${opened.message}\n`), EXIT_FAILED);
   const { store, path } = opened;
   try {
@@ -230,29 +230,5 @@ async function run<T extends { id: string; scope: Scope }>(kind: Kind<T>, args: 
     return EXIT_FAILED;
   } finally {
     await store.close();
-  }
-}
-
-type Opened = { ok: true; store: Store; path: string } | { ok: false; message: string };
-
-/**
- * `set` may create the file (definitions can be written before the server first starts); `list` and `rm`
- * refuse a file Kestrel never wrote, like the other commands (a wrong --db).
- */
-function open(flags: Flags, io: CommandIo, command: string, create: boolean): Opened {
-  if (!create) return openForCommand(flags, io, command);
-  const path = flags.values.get("db") ?? io.defaultDb ?? DEFAULT_DB;
-  let db: Db | null = null;
-  try {
-    db = io.openDb(path);
-    const store = createStore(db, { busyTimeoutMs: 5000, onError: (m) => io.err(`kestrel ${command}: ${m}\n`) });
-    return { ok: true, store, path };
-  } catch (err) {
-    try {
-      db?.close();
-    } catch {
-      // Reporting the open error matters more.
-    }
-    return { ok: false, message: `Cannot open ${JSON.stringify(path)}: ${messageOf(err)}` };
   }
 }

@@ -7,6 +7,7 @@ import { type Config, ConfigError, type ConfigOrigins, flagName, OPTIONS, parseC
 import { redact } from "../redact.ts";
 import { type CommandIo, EXIT_OK, EXIT_USAGE } from "./io.ts";
 import { loadPricer } from "./prices.ts";
+import { describeStore, type StoreLocation } from "../store/location.ts";
 
 /** Option keys whose whole value is a secret (the admin token; OTLP headers carry collector credentials). */
 const SECRET_KEY = /token|secret|password|headers/i;
@@ -24,6 +25,7 @@ export function maskUrl(value: string): string {
 
 function shown(key: string, value: unknown): string {
   if (value === null || value === undefined) return "(not set)";
+  if (key === "store") return describeStore(value as StoreLocation); // a PostgreSQL URL may hold a password
   if (SECRET_KEY.test(key)) return "**** (set)";
   if (key.endsWith("Ms") && typeof value === "number") return `${value / 1000}s`;
   if (typeof value === "boolean") return value ? "on" : "off";

@@ -7,7 +7,7 @@ import { COMMON_FLAGS, filterFromFlags, parseFlags } from "./report-flags.ts";
 import { openForCommand } from "./report-open.ts";
 
 export const EXPORT_HELP =
-  `Usage: kestrel export --format csv|json|ndjson [--since 7d] [--until DATE] [--out FILE] [--db PATH]
+  `Usage: kestrel export --format csv|json|ndjson [--since 7d] [--until DATE] [--out FILE] [--db PATH | --store URL]
   --format     csv (default; UTF-8 with BOM, CRLF, for spreadsheets) | json (one array) | ndjson (one per line)
   --out        write to FILE instead of stdout
   --since, --until, --provider, --model, --key-id, --user, --project, --outcome   as for kestrel usage
@@ -26,7 +26,7 @@ export async function runExport(args: string[], io: CommandIo): Promise<number> 
   const writeFile = io.writeFile;
   if (outPath !== undefined && writeFile === undefined) return fail(`Flag "--out" is not available here`);
 
-  const opened = openForCommand(flags.value, io, "export");
+  const opened = await openForCommand(flags.value, io, "export");
   if (!opened.ok) return (io.err(`kestrel export: ${opened.message}\n`), EXIT_FAILED);
   const { store, path } = opened;
   const where = filter.value;

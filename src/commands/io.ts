@@ -13,6 +13,8 @@ export interface CommandIo {
   writeFile?(path: string, chunk: string, append: boolean): void;
   /** `--db` when not given (the resolved KESTREL_DB / config value); "./kestrel.db" when absent. */
   defaultDb?: string;
+  /** KESTREL_STORE, when set: wins over `defaultDb`, loses to `--db` and `--store`. */
+  defaultStore?: string;
 }
 
 export const DEFAULT_DB = "./kestrel.db";

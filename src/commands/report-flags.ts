@@ -59,10 +59,11 @@ export function parseFlags(args: readonly string[], spec: Readonly<Record<string
   return { ok: true, value: flags };
 }
 
-/** The spec entries for the filter flags plus --db. */
+/** The spec entries for the filter flags plus --db and --store. */
 export const COMMON_FLAGS: Readonly<Record<string, FlagKind>> = {
   ...Object.fromEntries(Object.keys(FILTER_FLAGS).map((f) => [f, "value" as const])),
   db: "value",
+  store: "value",
 };
 
 const FLAG_OF = new Map(Object.entries(FILTER_FLAGS).map(([flag, field]) => [field, flag]));

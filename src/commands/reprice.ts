@@ -7,7 +7,7 @@ import { openForCommand } from "./report-open.ts";
 import { repriceRecord } from "./report-reprice.ts";
 
 export const REPRICE_HELP =
-  `Usage: kestrel reprice [--since 30d] [--until DATE] [--unpriced-only] [--dry-run] [--db PATH]
+  `Usage: kestrel reprice [--since 30d] [--until DATE] [--unpriced-only] [--dry-run] [--db PATH | --store URL]
   Recomputes the cost of stored records from their token counts with the current prices.
   --unpriced-only   only records that had no price (e.g. after adding a price for a custom model)
   --dry-run         count what would change, write nothing
@@ -27,7 +27,7 @@ export async function runReprice(args: string[], io: CommandIo, pricer?: Pricer)
   const unpricedOnly = flags.value.switches.has("unpriced-only");
   const dryRun = flags.value.switches.has("dry-run");
 
-  const opened = openForCommand(flags.value, io, "reprice");
+  const opened = await openForCommand(flags.value, io, "reprice");
   if (!opened.ok) return (io.err(`kestrel reprice: ${opened.message}\n`), EXIT_FAILED);
   const { store, path } = opened;
   const prices = pricer ?? createPricer();

@@ -6,7 +6,7 @@ import { openForCommand } from "./report-open.ts";
 import { renderUsageCsv, renderUsageTable } from "./report-table.ts";
 
 export const USAGE_HELP =
-  `Usage: kestrel usage [--since 7d] [--until DATE] [--group-by model] [--format table|json|csv] [--db PATH]
+  `Usage: kestrel usage [--since 7d] [--until DATE] [--group-by model] [--format table|json|csv] [--db PATH | --store URL]
   --group-by   day | hour | provider | model | key_id | user | project (default model), or a time then a
                field: hour,model  day,project
   --since      start, inclusive: 2026-11-01, 2026-11-01T10:00Z, or an age: 90m, 24h, 7d, 2w
@@ -30,7 +30,7 @@ export async function runUsage(args: string[], io: CommandIo): Promise<number> {
     return fail(`Invalid --format ${JSON.stringify(format)}: use one of ${FORMATS.join(", ")}`);
   }
 
-  const opened = openForCommand(flags.value, io, "usage");
+  const opened = await openForCommand(flags.value, io, "usage");
   if (!opened.ok) return (io.err(`kestrel usage: ${opened.message}\n`), EXIT_FAILED);
   const { store, path } = opened;
   try {

@@ -5,7 +5,7 @@
 import type { AlertsConfig } from "../config.ts";
 import type { Pricer } from "../pricing/pricer.ts";
 import type { Logger } from "../sink/log.ts";
-import type { SqliteControlStore } from "../store/control-store.ts";
+import type { StoreControl } from "../store/control-store.ts";
 import { type Alerter, createAlerter } from "./alerts/alerter.ts";
 import { createControl } from "./control.ts";
 import type { Budget, Control, RateLimit } from "./types.ts";
@@ -24,7 +24,7 @@ export interface ControlSetup {
 const POLL_MS = 1000;
 
 export async function startControl(options: {
-  store: SqliteControlStore;
+  store: StoreControl;
   budgets: readonly Budget[];
   rateLimits: readonly RateLimit[];
   alerts: AlertsConfig;

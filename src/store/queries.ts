@@ -1,7 +1,10 @@
-/** @module Reads over a `Db`: newest-first listing, usage aggregation, keyset pages for export. Synchronous. */
+/**
+ * @module Reads: newest-first listing, usage aggregation, keyset pages for export. Each is SQL both backends run
+ * (built here) plus the shaping of its rows; the `Db` versions are SQLite's, synchronous.
+ */
 import type { UsageRecord } from "../usage/record.ts";
 import { COLUMN_SQL, rowToRecord } from "./columns.ts";
-import type { Db, SqlValue } from "./db.ts";
+import type { Db, Row, SqlValue } from "./db.ts";
 import { type RequestFilter, whereOf } from "./filter.ts";
 import { formatCursor, type GroupBy, type Grouping } from "./query-params.ts";
 import { usd } from "../pricing/money.ts";
@@ -47,24 +50,39 @@ export interface UsageReport {
   total: UsageTotals;
 }
 
+/** A statement with `$name` placeholders: SQLite binds them by name, PostgreSQL after `positional` (pg-store.ts). */
+export interface Query {
+  sql: string;
+  params: Record<string, SqlValue>;
+}
+
 /** Newest first, ordered by (ts, id) so the `requests_*` indexes serve both filter and order. */
-export function listRequests(db: Db, filter: RequestFilter, options: ListOptions): RequestPage {
+export function listQuery(filter: RequestFilter, options: ListOptions): Query {
   const extra = options.before === null ? [] : ["(ts, id) < ($bts, $bid)"];
   const where = whereOf(filter, extra);
   const params: Record<string, SqlValue> = { ...where.params, limit: options.limit + 1 };
   if (options.before !== null) Object.assign(params, { bts: options.before.ts, bid: options.before.id });
-  const rows = db
-    .prepare(`SELECT ${COLUMN_SQL} FROM requests ${where.sql} ORDER BY ts DESC, id DESC LIMIT $limit`)
-    .all(params);
+  return { sql: `SELECT ${COLUMN_SQL} FROM requests ${where.sql} ORDER BY ts DESC, id DESC LIMIT $limit`, params };
+}
+
+/** The page from listQuery's rows (one more than the limit tells that there is a next page). */
+export function listPage(rows: readonly Row[], options: ListOptions): RequestPage {
   const more = rows.length > options.limit;
   const requests = (more ? rows.slice(0, options.limit) : rows).map(rowToRecord);
   const last = requests[requests.length - 1];
   return { requests, next_before: more && last ? formatCursor(last.ts, last.id) : null };
 }
 
+export function listRequests(db: Db, filter: RequestFilter, options: ListOptions): RequestPage {
+  const q = listQuery(filter, options);
+  return listPage(db.prepare(q.sql).all(q.params), options);
+}
+
+export const GET_SQL = `SELECT ${COLUMN_SQL} FROM requests WHERE id = $id`;
+
 /** One record by its id, or null. */
 export function getRequest(db: Db, id: string): UsageRecord | null {
-  const row = db.prepare(`SELECT ${COLUMN_SQL} FROM requests WHERE id = $id`).get({ id });
+  const row = db.prepare(GET_SQL).get({ id });
   return row === undefined ? null : rowToRecord(row);
 }
 
@@ -121,21 +139,28 @@ function zeroCounts(): Counts {
   return counts;
 }
 
+const levels = (grouping: Grouping): readonly [GroupBy, GroupBy | null] =>
+  typeof grouping === "string" ? [grouping, null] : grouping;
+
+/** One row per group (or pair of groups), unordered: usageFromRows orders them. */
+export function usageQuery(filter: RequestFilter, grouping: Grouping): Query {
+  const [first, second] = levels(grouping);
+  const where = whereOf(filter);
+  const groupSql = second === null ? "" : `, ${KEY_SQL[second]} AS grp`;
+  return {
+    sql: `SELECT ${KEY_SQL[first]} AS key${groupSql}, ${USAGE_SELECT} FROM requests ${where.sql} GROUP BY 1${
+      second === null ? "" : ", 2"
+    }`,
+    params: where.params,
+  };
+}
+
 /**
  * One row per group; chronological for day/hour, else by cost, then requests, descending. A two-level grouping
  * (`["hour", "model"]`) gives one row per time bucket and value, chronological, then by cost within a bucket.
  */
-export function usageReport(db: Db, filter: RequestFilter, grouping: Grouping): UsageReport {
-  const [first, second] = typeof grouping === "string" ? [grouping, null] : grouping;
-  const where = whereOf(filter);
-  const groupSql = second === null ? "" : `, ${KEY_SQL[second]} AS grp`;
-  const rows = db
-    .prepare(
-      `SELECT ${KEY_SQL[first]} AS key${groupSql}, ${USAGE_SELECT} FROM requests ${where.sql} GROUP BY 1${
-        second === null ? "" : ", 2"
-      }`,
-    )
-    .all(where.params);
+export function usageFromRows(rows: readonly Row[], grouping: Grouping): UsageReport {
+  const [first, second] = levels(grouping);
   const accs: Acc[] = rows.map((row) => {
     const counts = zeroCounts();
     for (const f in counts) counts[f as keyof Counts] = n(row[f]);
@@ -169,6 +194,11 @@ export function usageReport(db: Db, filter: RequestFilter, grouping: Grouping): 
   return { groups, total: totals(total) };
 }
 
+export function usageReport(db: Db, filter: RequestFilter, grouping: Grouping): UsageReport {
+  const q = usageQuery(filter, grouping);
+  return usageFromRows(db.prepare(q.sql).all(q.params), grouping);
+}
+
 function byCost(a: Acc, b: Acc): number {
   if (a.pico !== b.pico) return a.pico < b.pico ? 1 : -1;
   return b.counts.requests - a.counts.requests || compareKeys(a.group ?? a.key, b.group ?? b.key);
@@ -182,17 +212,24 @@ function compareKeys(a: string | null, b: string | null): number {
   return a < b ? -1 : 1;
 }
 
+/** One export page: records strictly after `after` (null: from the start), oldest first. */
+export function exportPageQuery(
+  filter: RequestFilter,
+  after: { ts: string; id: string } | null,
+  pageSize: number,
+): Query {
+  const where = whereOf(filter, after === null ? [] : ["(ts, id) > ($ats, $aid)"]);
+  const params: Record<string, SqlValue> = { ...where.params, limit: pageSize };
+  if (after !== null) Object.assign(params, { ats: after.ts, aid: after.id });
+  return { sql: `SELECT ${COLUMN_SQL} FROM requests ${where.sql} ORDER BY ts, id LIMIT $limit`, params };
+}
+
 /** Oldest first, `pageSize` records at a time, by keyset on (ts, id): memory stays flat for any row count. */
 export function* exportPages(db: Db, filter: RequestFilter, pageSize: number): Generator<UsageRecord[]> {
   let after: { ts: string; id: string } | null = null;
   for (;;) {
-    const where = whereOf(filter, after === null ? [] : ["(ts, id) > ($ats, $aid)"]);
-    const params: Record<string, SqlValue> = { ...where.params, limit: pageSize };
-    if (after !== null) Object.assign(params, { ats: after.ts, aid: after.id });
-    const page = db
-      .prepare(`SELECT ${COLUMN_SQL} FROM requests ${where.sql} ORDER BY ts, id LIMIT $limit`)
-      .all(params)
-      .map(rowToRecord);
+    const q = exportPageQuery(filter, after, pageSize);
+    const page = db.prepare(q.sql).all(q.params).map(rowToRecord);
     if (page.length > 0) yield page;
     const last = page[page.length - 1];
     if (page.length < pageSize || last === undefined) return;

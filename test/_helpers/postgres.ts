@@ -23,7 +23,7 @@ function binDir(): string | null {
 
 const asRoot = typeof process.getuid === "function" && process.getuid() === 0;
 
-/** The `postgres` account from /etc/passwd (name:x:uid:gid:…). */
+/** The `postgres` account from /etc/passwd (read, not `id`: tests start no host tool they do not probe). */
 function systemUser(): { uid: number; gid: number } | null {
   let passwd: string;
   try {

@@ -14,6 +14,7 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SECTIONS = [
   "== scanner:",
   "== store:",
+  "== pgstore:",
   "== sequential:",
   "== concurrent:",
   "== big:",

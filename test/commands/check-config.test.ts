@@ -55,6 +55,14 @@ test("check-config shows each value with where it came from: default, config fil
   assert.doesNotMatch(text, /tok-very-secret|XXXXSECRET|T000/);
 });
 
+test("check-config shows a PostgreSQL store with its password masked", async () => {
+  const c = io();
+  const env = { KESTREL_STORE: "postgres://kestrel:pg-very-secret@db.internal:5432/kestrel?sslmode=require" };
+  assert.equal(await runCheckConfig([], c.io, env, readFile), 0, c.err());
+  assert.match(c.out(), /^store +postgres:\/\/kestrel:\*\*\*@db\.internal:5432\/kestrel\?sslmode=require +env KESTREL_STORE$/m);
+  assert.doesNotMatch(c.out() + c.err(), /pg-very-secret/);
+});
+
 test("check-config: a bad value or file is one line on stderr and exit 2, secrets not echoed", async () => {
   for (const [args, env, message] of [
     [["--port", "x"], {}, /^kestrel check-config: --port must be a port number/],

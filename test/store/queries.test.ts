@@ -1,17 +1,18 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import { usd } from "../../src/pricing/money.ts";
 import type { RequestFilter } from "../../src/store/filter.ts";
 import { GROUP_BYS } from "../../src/store/query-params.ts";
-import { createStore, type Store } from "../../src/store/store.ts";
+import type { Store } from "../../src/store/store.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
-import { drivers, makeRecord } from "./helpers.ts";
+import { testNeeding } from "../_helpers/host.ts";
+import { backends, type OpenStore } from "./backends.ts";
+import { makeRecord } from "./helpers.ts";
 
 const N = 60;
 const RECORDS = Array.from({ length: N }, (_, i) => makeRecord(i));
 
-async function seeded(open: (p: string) => import("../../src/store/db.ts").Db): Promise<Store> {
-  const store = createStore(open(":memory:"));
+async function seeded(database: () => Promise<OpenStore>): Promise<Store> {
+  const store = (await database())();
   for (const r of RECORDS) store.add(r);
   await store.flush();
   return store;
@@ -45,10 +46,12 @@ const FILTERS: [filter: RequestFilter, keep: (r: UsageRecord) => boolean][] = [
   ], // combined
 ];
 
-for (const { name, open } of await drivers()) {
+for (const { name, missing, database } of await backends()) {
+  const test = (title: string, fn: () => Promise<void>) => testNeeding(title, missing, fn);
+
   for (const [filter, keep] of FILTERS) {
     test(`${name}: listing newest first with filter ${JSON.stringify(filter)}, across pages`, async () => {
-      const store = await seeded(open);
+      const store = await seeded(database);
       const expected = RECORDS.filter(keep).reverse();
       for (const limit of [1, 7, 1000]) assert.deepEqual(await listAll(store, filter, limit), expected);
       await store.close();
@@ -56,7 +59,7 @@ for (const { name, open } of await drivers()) {
   }
 
   test(`${name}: next_before is null on the last page and a cursor row may share its ts`, async () => {
-    const store = createStore(open(":memory:"));
+    const store = (await database())();
     const ts = "2026-11-27T10:00:00.000Z";
     for (let i = 0; i < 5; i++) store.add(makeRecord(i, { ts })); // same ts: the id breaks the tie
     await store.flush();
@@ -70,7 +73,7 @@ for (const { name, open } of await drivers()) {
 
   for (const groupBy of GROUP_BYS) {
     test(`${name}: usage by ${groupBy} sums exactly what the records hold`, async () => {
-      const store = await seeded(open);
+      const store = await seeded(database);
       const report = await store.usage({}, groupBy);
       const keyOf = (r: UsageRecord): string | null =>
         groupBy === "day" ? r.ts.slice(0, 10) : groupBy === "hour" ? `${r.ts.slice(0, 13)}:00Z` : r[groupBy];
@@ -102,7 +105,7 @@ for (const { name, open } of await drivers()) {
   }
 
   test(`${name}: usage ordering: chronological by time, else by cost; null keys last`, async () => {
-    const store = createStore(open(":memory:"));
+    const store = (await database())();
     store.add(makeRecord(1, { model: "cheap", cost_pico: 10 }));
     store.add(makeRecord(2, { model: "dear", cost_pico: 1000 }));
     store.add(makeRecord(3, { model: null, cost_pico: 5000, ts: "2026-01-01T00:00:00.000Z" }));
@@ -115,7 +118,7 @@ for (const { name, open } of await drivers()) {
   });
 
   test(`${name}: cost sums beyond 2^63 pico-USD stay exact`, async () => {
-    const store = createStore(open(":memory:"));
+    const store = (await database())();
     const each = Number.MAX_SAFE_INTEGER; // ≈ 9,007 USD per record, the largest exact per-record cost
     const count = 1100; // 1100 × (2^53 − 1) > 2^63: a plain SQL SUM would overflow
     for (let i = 0; i < count; i++) store.add(makeRecord(i, { cost_pico: each }));
@@ -127,7 +130,7 @@ for (const { name, open } of await drivers()) {
   });
 
   test(`${name}: an empty store reports zeros`, async () => {
-    const store = createStore(open(":memory:"));
+    const store = (await database())();
     assert.deepEqual(await store.usage({}, "day"), {
       groups: [],
       total: {
@@ -149,7 +152,7 @@ for (const { name, open } of await drivers()) {
   });
 
   test(`${name}: exportRows pages oldest first and covers every record once`, async () => {
-    const store = createStore(open(":memory:"), { exportPageSize: 7 });
+    const store = (await database())({ exportPageSize: 7 });
     for (const r of RECORDS) store.add(r);
     await store.flush();
     const pages: number[] = [];
@@ -160,6 +163,42 @@ for (const { name, open } of await drivers()) {
     }
     assert.deepEqual(seen, RECORDS);
     assert.deepEqual(pages, [...Array(8).fill(7), 4]);
+    await store.close();
+  });
+
+  test(`${name}: usage by hour,model: one row per bucket and model, summing to the one-level answer`, async () => {
+    const store = await seeded(database);
+    const two = await store.usage({}, ["hour", "model"]);
+    const one = await store.usage({}, "model");
+    assert.deepEqual(two.total, one.total);
+    for (const g of one.groups) {
+      const rows = two.groups.filter((r) => r.group === g.key);
+      assert.equal(rows.reduce((s, r) => s + r.requests, 0), g.requests);
+      assert.ok(rows.every((r) => r.key === "2026-11-20T12:00Z"));
+    }
+    await store.close();
+  });
+
+  test(`${name}: getRequest finds one record by id, null for an unknown id`, async () => {
+    const store = await seeded(database);
+    assert.deepEqual(await store.getRequest(RECORDS[7]!.id), RECORDS[7]);
+    assert.equal(await store.getRequest("nope"), null);
+    await store.close();
+  });
+
+  test(`${name}: updateCosts replaces cost fields and counts only existing records`, async () => {
+    const store = await seeded(database);
+    const v2 = { cost_usd: "1.5", cost_pico: 1_500_000_000_000, cost_breakdown: { input: "1.5" }, price_version: "v2" };
+    const changed = await store.updateCosts([
+      { id: RECORDS[3]!.id, ...v2, priced: true },
+      { id: RECORDS[4]!.id, cost_usd: null, cost_pico: null, cost_breakdown: null, priced: false, price_version: null },
+      { id: "missing", ...v2, priced: true },
+    ]);
+    assert.equal(changed, 2);
+    assert.deepEqual(await store.getRequest(RECORDS[3]!.id), { ...RECORDS[3]!, ...v2 });
+    const four = await store.getRequest(RECORDS[4]!.id);
+    assert.equal(four?.priced, false);
+    assert.equal(four?.cost_pico, null);
     await store.close();
   });
 }

@@ -1,0 +1,381 @@
+/**
+ * @module The usage store on PostgreSQL: the same bounded queue as SQLite's (src/store/store.ts), flushed in
+ * batches (one INSERT over unnested column arrays) on a pooled connection; reads run the shared queries (src/store/queries.ts). Never throws at
+ * creation: an unreachable server is retried with backoff and the schema is migrated on the first success.
+ */
+import type { UsageRecord } from "../../usage/record.ts";
+import { COLUMN_SQL, RECORD_COLUMNS, recordToParams, rowToRecord } from "../columns.ts";
+import type { StoreControl } from "../control-store.ts";
+import type { Row, SqlValue } from "../db.ts";
+import type { RequestFilter } from "../filter.ts";
+import {
+  exportPageQuery,
+  GET_SQL,
+  listPage,
+  listQuery,
+  type Query,
+  usageFromRows,
+  usageQuery,
+} from "../queries.ts";
+import type { Store, StoreOptions } from "../store.ts";
+import { connectPg, describePg, pgErrorText, positional, type Sql } from "./connect.ts";
+import { createPgControlStore } from "./control-store.ts";
+import { COLUMN_TYPES, migratePg } from "./schema.ts";
+
+export interface PgStoreOptions extends Omit<StoreOptions, "reopen" | "busyTimeoutMs"> {
+  /** Connections in the pool (default 10). */
+  poolSize?: number | undefined;
+  /** Longest pause between attempts while the server is unreachable (default 10,000 ms). */
+  maxRetryMs?: number;
+  /** Called once when the server is reached and the schema is current (after an outage at startup too). */
+  onReady?: () => void;
+}
+
+const COLUMNS = RECORD_COLUMNS.length;
+const PRUNE_CHUNK = 5000;
+const DAY_MS = 86_400_000;
+const CLOSE_ATTEMPTS = 3;
+const UPDATE_CHUNK = 500;
+/** Batches in flight at once: two keep both the encoder and the server busy; more only queue in the server. */
+const MAX_WRITES = 2;
+const UPDATE_SQL = `UPDATE requests SET cost_usd = $1, cost_pico = $2, cost_breakdown = $3, priced = $4,
+  price_version = $5 WHERE id = $6`;
+
+const tick = (ms = 0) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One array per column, unnested into rows: one prepared statement for any batch size, and measurably faster
+ * than a multi-row VALUES list (docs/architecture.md §17). Rows that exist already (a retried batch whose commit
+ * was not acknowledged) are skipped; COPY could not skip them.
+ */
+const INSERT_SQL = `INSERT INTO requests (${COLUMN_SQL}) SELECT * FROM unnest(${
+  RECORD_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c]}[]`).join(", ")
+}) ON CONFLICT (id) DO NOTHING`;
+
+/** PostgreSQL text cannot hold NUL (SQLite can): one such value would fail its batch on every retry. */
+const NUL = "\u0000";
+const clean = (v: SqlValue): SqlValue => (typeof v === "string" && v.includes(NUL) ? v.replaceAll(NUL, "\uFFFD") : v);
+
+export function createPgStore(url: string, options: PgStoreOptions = {}): Store {
+  const batchSize = Math.max(1, options.batchSize ?? 1000);
+  const intervalMs = options.flushIntervalMs ?? 100;
+  const maxQueue = options.maxQueue ?? 100_000;
+  const retryMs = options.retryMs ?? 1000;
+  const maxRetryMs = Math.max(retryMs, options.maxRetryMs ?? 10_000);
+  const errorIntervalMs = options.errorIntervalMs ?? 10_000;
+  const pageSize = options.exportPageSize ?? 1000;
+  const now = options.now ?? Date.now;
+  const where = describePg(url);
+
+  const sql: Sql = connectPg(url, { poolSize: options.poolSize });
+  let migrated = false;
+  let migrating: Promise<void> | null = null;
+  let queue: UsageRecord[] = [];
+  let head = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let urgent = false; // the pending timer is a 0 ms one
+  let failures = 0; // consecutive failed writes: the backoff grows with them
+  let closed = false;
+  let lastError: unknown = null;
+  let pruneTimer: ReturnType<typeof setTimeout> | null = null;
+  const counts = { written: 0, dropped: 0, write_errors: 0 };
+
+  let lastReport = -Infinity;
+  let suppressed = 0;
+  const report = (message: string): void => {
+    const t = now();
+    if (t - lastReport < errorIntervalMs) {
+      suppressed++;
+      return;
+    }
+    lastReport = t;
+    const text = suppressed > 0 ? `${message} (${suppressed} similar messages suppressed)` : message;
+    suppressed = 0;
+    try {
+      options.onError?.(text);
+    } catch {
+      // A failing logger must not stop the flusher.
+    }
+  };
+
+  /** Migrates once per process; concurrent callers share the attempt, a failed one is retried by the next. */
+  const ready = (): Promise<void> => {
+    if (migrated) return Promise.resolve();
+    migrating ??= migratePg(sql).then(
+      () => {
+        migrated = true;
+        migrating = null;
+        try {
+          options.onReady?.();
+        } catch {
+          // Logging only.
+        }
+      },
+      (err) => {
+        migrating = null;
+        throw err;
+      },
+    );
+    return migrating;
+  };
+
+  let inFlight = 0; // records taken by a running write, not yet committed
+  const running = new Set<Promise<boolean>>();
+  const waiting = () => queue.length - head;
+  const pending = () => waiting() + inFlight;
+  const backoff = () => Math.min(maxRetryMs, retryMs * 2 ** Math.min(failures - 1, 10));
+
+  /**
+   * Takes the oldest batch off the queue and writes it in one statement; on failure the batch goes back to the
+   * front (false). Two may run at once on separate connections: one encodes while the other is in the server.
+   */
+  const writeBatch = async (): Promise<boolean> => {
+    const end = Math.min(queue.length, head + batchSize);
+    if (end === head) return true;
+    const batch = queue.slice(head, end);
+    head = end;
+    if (head === queue.length) {
+      queue = [];
+      head = 0;
+    } else if (head > 4096 && head * 2 > queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+    inFlight += batch.length;
+    const columns: SqlValue[][] = RECORD_COLUMNS.map(() => []);
+    let rows = 0;
+    let bad = 0;
+    let badMessage = "";
+    for (const record of batch) {
+      let params: SqlValue[];
+      try {
+        params = recordToParams(record);
+      } catch (err) {
+        bad++;
+        badMessage = pgErrorText(err);
+        continue;
+      }
+      for (let c = 0; c < COLUMNS; c++) (columns[c] as SqlValue[]).push(clean(params[c] as SqlValue));
+      rows++;
+    }
+    try {
+      await ready();
+      if (rows > 0) await sql.unsafe(INSERT_SQL, columns as never[], { prepare: true });
+    } catch (err) {
+      inFlight -= batch.length;
+      queue = batch.concat(queue.slice(head));
+      head = 0;
+      lastError = err;
+      counts.write_errors++;
+      failures++;
+      report(`Could not write usage records to ${where} (${pending()} queued, will retry): ${pgErrorText(err)}`);
+      // Whoever started this write (the timer or flush()), the retry is the timer's: a timer that fired while
+      // this batch was out found nothing to take and set none.
+      schedule(backoff());
+      return false;
+    }
+    inFlight -= batch.length;
+    failures = 0;
+    counts.written += rows;
+    if (bad > 0) {
+      counts.dropped += bad;
+      report(`Dropped ${bad} usage record(s) that could not be serialized: ${badMessage}`);
+    }
+    return true;
+  };
+
+  const write = (): Promise<boolean> => {
+    const done = writeBatch();
+    running.add(done);
+    void done.finally(() => running.delete(done));
+    return done;
+  };
+
+  const schedule = (delay: number): void => {
+    if (closed) return;
+    if (timer !== null) {
+      // Only a 0 ms request may replace a pending interval timer; anything else is already due soon enough.
+      if (urgent || delay > 0) return;
+      clearTimeout(timer);
+    }
+    urgent = delay === 0;
+    timer = setTimeout(onTimer, delay);
+  };
+
+  const afterWrite = (ok: boolean): void => {
+    if (!ok) return; // the failed write set the retry
+    if (waiting() >= batchSize) schedule(0);
+    else if (waiting() > 0) schedule(intervalMs);
+  };
+
+  function onTimer(): void {
+    timer = null;
+    urgent = false;
+    // While failing, one attempt at a time; else up to MAX_WRITES batches in flight.
+    const limit = failures > 0 ? 1 : MAX_WRITES;
+    while (running.size < limit && waiting() > 0) void write().then(afterWrite);
+  }
+
+  const flushAll = async (): Promise<void> => {
+    for (;;) {
+      const mine: Promise<boolean>[] = [];
+      while (running.size < MAX_WRITES && waiting() > 0) mine.push(write());
+      if (running.size === 0) return;
+      await Promise.all(running);
+      if (!(await Promise.all(mine)).every(Boolean)) {
+        throw new Error(`Could not write usage records: ${pgErrorText(lastError)}`);
+      }
+    }
+  };
+
+  const select = async (query: Query): Promise<Row[]> => {
+    if (closed) throw new Error("Usage store is closed");
+    await ready();
+    const { sql: text, values } = positional(query);
+    return (await sql.unsafe(text, values as never[])) as unknown as Row[];
+  };
+
+  const prune = async (retentionDays: number): Promise<number> => {
+    const cutoff = new Date(now() - retentionDays * DAY_MS).toISOString();
+    await ready();
+    let total = 0;
+    for (;;) {
+      const result = await sql.unsafe(
+        `DELETE FROM requests WHERE id IN (SELECT id FROM requests WHERE ts < $1 ORDER BY ts LIMIT ${PRUNE_CHUNK})`,
+        [cutoff],
+      );
+      total += result.count;
+      if (result.count < PRUNE_CHUNK) return total;
+    }
+  };
+
+  const retention = options.retentionDays;
+  if (retention !== null && retention !== undefined && retention > 0) {
+    const runPrune = (): void => {
+      pruneTimer = setTimeout(runPrune, DAY_MS);
+      prune(retention).catch((err) => report(`Could not prune usage records: ${pgErrorText(err)}`));
+    };
+    pruneTimer = setTimeout(runPrune, 0);
+  }
+
+  // Connect and migrate now, so an unreachable server is in the log at startup; keep trying with backoff until
+  // it answers (a record or a read would also try).
+  let connectTimer: ReturnType<typeof setTimeout> | null = null;
+  let connectFailures = 0;
+  const connect = (): void => {
+    connectTimer = null;
+    ready().catch((err) => {
+      if (closed) return;
+      connectFailures++;
+      report(`PostgreSQL store ${where} not ready (serving anyway; records wait in the queue): ${pgErrorText(err)}`);
+      connectTimer = setTimeout(connect, Math.min(maxRetryMs, retryMs * 2 ** Math.min(connectFailures - 1, 10)));
+    });
+  };
+  connect();
+
+  const inner = createPgControlStore(sql, now);
+  const control = wrapReady(inner, async () => {
+    if (closed) throw new Error("Usage store is closed");
+    await ready();
+  });
+
+  return {
+    add(record) {
+      // Hot: called on every proxied request. Only counters and an array push.
+      if (closed || pending() >= maxQueue) {
+        counts.dropped++;
+        report(
+          closed
+            ? `Usage record dropped: the store is closed (${counts.dropped} dropped so far)`
+            : `Usage queue full (${maxQueue} records): dropping records (${counts.dropped} dropped so far)`,
+        );
+        return;
+      }
+      queue.push(record);
+      if (failures > 0) schedule(backoff());
+      else schedule(waiting() >= batchSize ? 0 : intervalMs);
+    },
+    flush: flushAll,
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const t of [timer, pruneTimer, connectTimer]) if (t !== null) clearTimeout(t);
+      timer = pruneTimer = connectTimer = null;
+      for (let attempt = 1; pending() > 0; attempt++) {
+        try {
+          await flushAll();
+        } catch {
+          if (attempt >= CLOSE_ATTEMPTS) break;
+          await tick(Math.min(retryMs, 1000));
+        }
+      }
+      const lost = pending();
+      if (lost > 0) {
+        counts.dropped += lost;
+        lastReport = -Infinity; // the last word at shutdown is never suppressed
+        report(`Closing with ${lost} usage record(s) that could not be written: ${pgErrorText(lastError)}`);
+        queue = [];
+        head = 0;
+      }
+      await sql.end({ timeout: 5 }).catch(() => {});
+    },
+    stats: () => ({ queued: pending(), ...counts }),
+    prune,
+    listRequests: async (filter, opts) => listPage(await select(listQuery(filter, opts)), opts),
+    getRequest: async (id) => {
+      const found = await select({ sql: GET_SQL, params: { id } });
+      return found.length === 0 ? null : rowToRecord(found[0] as Row);
+    },
+    usage: async (filter, grouping) => usageFromRows(await select(usageQuery(filter, grouping)), grouping),
+    async updateCosts(updates) {
+      if (closed) throw new Error("Usage store is closed");
+      await ready();
+      return await sql.begin(async (tx) => {
+        let changed = 0;
+        for (let i = 0; i < updates.length; i += UPDATE_CHUNK) {
+          // Pipelined: one round trip per chunk, not per record.
+          const results = await Promise.all(updates.slice(i, i + UPDATE_CHUNK).map((u) =>
+            tx.unsafe(UPDATE_SQL, [
+              u.cost_usd,
+              u.cost_pico,
+              u.cost_breakdown === null ? null : JSON.stringify(u.cost_breakdown),
+              u.priced ? 1 : 0,
+              u.price_version,
+              u.id,
+            ] as never[])
+          ));
+          for (const r of results) changed += r.count;
+        }
+        return changed;
+      });
+    },
+    control,
+    async *exportRows(filter: RequestFilter) {
+      let after: { ts: string; id: string } | null = null;
+      for (;;) {
+        const page: UsageRecord[] = (await select(exportPageQuery(filter, after, pageSize))).map(rowToRecord);
+        if (page.length > 0) yield page;
+        const last = page[page.length - 1];
+        if (page.length < pageSize || last === undefined) return;
+        after = { ts: last.ts, id: last.id };
+      }
+    },
+  };
+}
+
+/** Every method waits for `gate` first (the schema must exist before spend control touches its tables). */
+function wrapReady(inner: StoreControl, gate: () => Promise<void>): StoreControl {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(inner)) {
+    if (typeof value !== "function") {
+      out[key] = value;
+      continue;
+    }
+    const fn = value as (...args: unknown[]) => Promise<unknown>;
+    out[key] = async (...args: unknown[]) => {
+      await gate();
+      return await fn.apply(inner, args);
+    };
+  }
+  return out as unknown as StoreControl;
+}

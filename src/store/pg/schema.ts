@@ -1,0 +1,130 @@
+/**
+ * @module The PostgreSQL schema: the same tables and columns as SQLite's (src/store/schema.ts), so the same rows
+ * and queries serve both, versioned in `kestrel_schema_version` and applied under an advisory lock.
+ */
+import type { RecordColumn } from "../columns.ts";
+import type { Sql } from "./connect.ts";
+import { PG_CONTROL_MIGRATIONS } from "./control-schema.ts";
+
+/**
+ * `ts` and `id` compare bytewise (COLLATE "C") as in SQLite: keyset cursors and their indexes agree whatever the
+ * database's locale. `ts` stays ISO text (canonical, so text order is time order and `substr` buckets work unchanged); booleans stay
+ * 0/1 integers. Token counts and `cost_pico` are BIGINT: sums come back as NUMERIC, never overflowing.
+ */
+const REQUESTS = `CREATE TABLE requests (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    ts TEXT COLLATE "C" NOT NULL,
+    request_id TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    model TEXT,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    streaming SMALLINT NOT NULL,
+    duration_ms DOUBLE PRECISION NOT NULL,
+    ttfb_ms DOUBLE PRECISION,
+    input_tokens BIGINT,
+    output_tokens BIGINT,
+    total_tokens BIGINT,
+    cache_read_tokens BIGINT,
+    cache_write_tokens BIGINT,
+    cache_write_1h_tokens BIGINT,
+    reasoning_tokens BIGINT,
+    audio_input_tokens BIGINT,
+    audio_output_tokens BIGINT,
+    web_search_requests BIGINT,
+    usage_source TEXT NOT NULL,
+    usage_native TEXT,
+    cost_usd TEXT,
+    cost_pico BIGINT,
+    cost_breakdown TEXT,
+    priced SMALLINT NOT NULL,
+    price_version TEXT,
+    key_id TEXT,
+    "user" TEXT,
+    project TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    usage_error TEXT
+  );
+  CREATE INDEX requests_ts ON requests (ts, id);
+  CREATE INDEX requests_model_ts ON requests (model, ts, id);
+  CREATE INDEX requests_key_id_ts ON requests (key_id, ts, id);
+  CREATE INDEX requests_user_ts ON requests ("user", ts, id);
+  CREATE INDEX requests_project_ts ON requests (project, ts, id);`;
+
+/** Each column's type as in REQUESTS: the flusher binds one array per column (src/store/pg/pg-store.ts). */
+export const COLUMN_TYPES: Readonly<Record<RecordColumn, string>> = {
+  id: "text",
+  ts: "text",
+  request_id: "text",
+  provider: "text",
+  model: "text",
+  method: "text",
+  path: "text",
+  status: "int4",
+  outcome: "text",
+  streaming: "int2",
+  duration_ms: "float8",
+  ttfb_ms: "float8",
+  input_tokens: "int8",
+  output_tokens: "int8",
+  total_tokens: "int8",
+  cache_read_tokens: "int8",
+  cache_write_tokens: "int8",
+  cache_write_1h_tokens: "int8",
+  reasoning_tokens: "int8",
+  audio_input_tokens: "int8",
+  audio_output_tokens: "int8",
+  web_search_requests: "int8",
+  usage_source: "text",
+  usage_native: "text",
+  cost_usd: "text",
+  cost_pico: "int8",
+  cost_breakdown: "text",
+  priced: "int2",
+  price_version: "text",
+  key_id: "text",
+  user: "text",
+  project: "text",
+  tags: "text",
+  usage_error: "text",
+};
+
+/** Migration N brings the version from N-1 to N. Append only. */
+export const PG_MIGRATIONS: readonly string[] = [REQUESTS, ...PG_CONTROL_MIGRATIONS];
+export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
+
+/** Any constant works; this one spells "kestrel" so it is recognisable in pg_locks. */
+const LOCK_KEY = 0x6b657374726c;
+
+/**
+ * Brings the database to PG_SCHEMA_VERSION. Instances starting together queue on the advisory lock and re-read
+ * the version inside it, so each migration runs once. Throws when the database is newer than this build.
+ */
+export async function migratePg(sql: Sql): Promise<number> {
+  return await sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(${LOCK_KEY})`;
+    await tx`CREATE TABLE IF NOT EXISTS kestrel_schema_version (version INTEGER NOT NULL)`;
+    const rows = await tx<{ version: number }[]>`SELECT version FROM kestrel_schema_version`;
+    let version = rows.length === 0 ? 0 : Number(rows[0]?.version);
+    if (rows.length === 0) await tx`INSERT INTO kestrel_schema_version (version) VALUES (0)`;
+    if (version > PG_SCHEMA_VERSION) {
+      throw new Error(`Database schema version ${version} is newer than this Kestrel supports (${PG_SCHEMA_VERSION})`);
+    }
+    for (; version < PG_SCHEMA_VERSION; version++) {
+      await tx.unsafe(PG_MIGRATIONS[version] as string);
+      await tx`UPDATE kestrel_schema_version SET version = ${version + 1}`;
+    }
+    return version;
+  });
+}
+
+/** 0 when Kestrel never wrote this database (the CLI refuses it: a wrong --store). Rejects when it cannot ask. */
+export async function pgSchemaVersion(sql: Sql): Promise<number> {
+  const rows = await sql<{ version: number }[]>`SELECT version FROM kestrel_schema_version`.catch((err) => {
+    if ((err as { code?: unknown }).code === "42P01") return []; // undefined_table
+    throw err;
+  });
+  return rows.length === 0 ? 0 : Number(rows[0]?.version);
+}
