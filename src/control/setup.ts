@@ -1,6 +1,7 @@
 /**
  * @module Spend control for a serving process: config-file definitions synced into the store, the ledger rebuilt
- * from it, the alerter started, and definitions reloaded when another process (the CLI) changes them.
+ * from it, the alerter started, and definitions reloaded when another process (the CLI) changes them. On a store
+ * with shared counters (PostgreSQL) spend is also synced with the other instances every second.
  */
 import type { AlertsConfig } from "../config.ts";
 import type { Pricer } from "../pricing/pricer.ts";
@@ -8,7 +9,7 @@ import type { Logger } from "../sink/log.ts";
 import type { SqliteControlStore } from "../store/control-store.ts";
 import { type Alerter, createAlerter } from "./alerts/alerter.ts";
 import { createControl } from "./control.ts";
-import type { Budget, Control, RateLimit } from "./types.ts";
+import type { Budget, Control, RateLimit, SharedCounters } from "./types.ts";
 
 export interface ControlSetup {
   control: Control;
@@ -20,6 +21,14 @@ export interface ControlSetup {
 
 /** How often the store's definitions version is compared: a CLI change is live within this (plus a load). */
 const POLL_MS = 1000;
+/** How often spend is pushed to and read from shared counters: the overshoot bound across instances scales with it. */
+const SYNC_MS = 1000;
+/** How often an instance looks for alerts a dead instance leased and did not deliver. */
+const RESUME_MS = 30_000;
+
+function sharedCounters(store: object): SharedCounters | null {
+  return "exchange" in store && typeof store.exchange === "function" ? store as unknown as SharedCounters : null;
+}
 
 export async function startControl(options: {
   store: SqliteControlStore;
@@ -30,9 +39,13 @@ export async function startControl(options: {
   log: Logger;
   fetch: typeof fetch;
   now(): number;
+  /** Overrides SYNC_MS (tests). */
+  syncEveryMs?: number;
 }): Promise<ControlSetup> {
   const { store, log, now } = options;
+  const shared = sharedCounters(store);
   const alerter = createAlerter({
+    ...(shared !== null ? { resumeEveryMs: RESUME_MS } : {}),
     store,
     fetch: options.fetch,
     log,
@@ -47,6 +60,7 @@ export async function startControl(options: {
     // A request that names no model (listing models, files) has nothing to price: `unpriced: "block"` lets it by.
     isPriced: (provider, model) => model === null || options.pricer.isPriced(provider, model),
     now,
+    shared,
   });
   await store.syncConfig(options.budgets, options.rateLimits);
   let version = await store.definitionsVersion();
@@ -69,12 +83,36 @@ export async function startControl(options: {
       polling = false;
     }
   }, POLL_MS);
+
+  // Shared spend: a failed sync keeps this instance's sums for the next one; logged when it starts and ends.
+  let failing = false;
+  let syncing = false;
+  const sync = async () => {
+    if (syncing) return;
+    syncing = true;
+    try {
+      await control.sync?.();
+      if (failing) log.info("Spend sync with the other instances works again");
+      failing = false;
+    } catch (err) {
+      if (!failing) {
+        log.error(`Cannot sync spend with the other instances (retried every second): ${err instanceof Error ? err.message : String(err)}`);
+      }
+      failing = true;
+    } finally {
+      syncing = false;
+    }
+  };
+  const syncTimer = shared !== null ? setInterval(sync, options.syncEveryMs ?? SYNC_MS) : undefined;
   return {
     control,
     alerter,
     reload,
     async stop() {
       clearInterval(timer);
+      clearInterval(syncTimer);
+      // What this instance settled since the last sync still counts for the others.
+      if (shared !== null) await control.sync?.().catch(() => {});
       await alerter.stop();
     },
   };
