@@ -214,7 +214,8 @@ export function createPgControlStore(sql: Sql, now: () => number = Date.now, opt
           SELECT c.key, c.bucket, c.a, c.b FROM spend_counters c
           JOIN unnest(${read.map((r) => r.key)}::text[], ${read.map((r) => r.since)}::bigint[],
                       ${read.map((r) => r.until)}::bigint[]) AS w(key, since, until)
-            ON c.key = w.key AND c.bucket >= w.since AND c.bucket < w.until`;
+            ON c.key = w.key AND c.bucket >= w.since AND c.bucket < w.until
+          ORDER BY c.key, c.bucket`;
         return rows.map((r): CounterRow => ({ key: String(r.key), at: num(r.bucket), a: num(r.a), b: num(r.b) }));
       }) as CounterRow[];
     },
