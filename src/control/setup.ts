@@ -6,7 +6,7 @@
 import type { AlertsConfig } from "../config.ts";
 import type { Pricer } from "../pricing/pricer.ts";
 import type { Logger } from "../sink/log.ts";
-import type { SqliteControlStore } from "../store/control-store.ts";
+import type { StoreControl } from "../store/control-store.ts";
 import { type Alerter, createAlerter } from "./alerts/alerter.ts";
 import { createControl } from "./control.ts";
 import type { Budget, Control, RateLimit, SharedCounters } from "./types.ts";
@@ -31,7 +31,7 @@ function sharedCounters(store: object): SharedCounters | null {
 }
 
 export async function startControl(options: {
-  store: SqliteControlStore;
+  store: StoreControl;
   budgets: readonly Budget[];
   rateLimits: readonly RateLimit[];
   alerts: AlertsConfig;

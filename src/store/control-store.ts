@@ -6,7 +6,7 @@ import type { Db, SqlValue } from "./db.ts";
 export type DefinitionSource = "config" | "api";
 
 /** `ControlStore` plus the definition's source on writes (defaults to "api"). */
-export interface SqliteControlStore extends ControlStore {
+export interface StoreControl extends ControlStore {
   putBudget(budget: Budget, source?: DefinitionSource): Promise<void>;
   putRateLimit(limit: RateLimit, source?: DefinitionSource): Promise<void>;
   /**
@@ -40,7 +40,7 @@ const EPOCH_MS = "(CAST(strftime('%s', ts) AS INTEGER) * 1000)";
 
 const toNumber = (v: SqlValue | undefined): number => (v === null || v === undefined ? 0 : Number(v));
 
-export function createControlStore(withDb: WithDb, now: () => number = Date.now): SqliteControlStore {
+export function createControlStore(withDb: WithDb, now: () => number = Date.now): StoreControl {
   const list = <T>(table: Table) =>
     withDb((db) =>
       db.prepare<{ definition: string }>(`SELECT definition FROM ${table} ORDER BY id`).all()

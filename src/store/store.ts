@@ -1,7 +1,7 @@
 /** @module The usage store: bounded queue + background batch flusher on the write side, async reads. */
 import type { UsageRecord } from "../usage/record.ts";
 import { COLUMN_SQL, RECORD_COLUMNS, recordToParams } from "./columns.ts";
-import { createControlStore, type SqliteControlStore } from "./control-store.ts";
+import { createControlStore, type StoreControl } from "./control-store.ts";
 import { type Db, isBusyError, type Stmt } from "./db.ts";
 import type { RequestFilter } from "./filter.ts";
 import {
@@ -70,7 +70,7 @@ export interface Store {
   /** Replaces the cost fields of existing records (reprice), in one transaction; resolves to rows changed. */
   updateCosts(updates: readonly CostUpdate[]): Promise<number>;
   /** Spend control's definitions, spend sums and alert outbox on the same connection. */
-  readonly control: SqliteControlStore;
+  readonly control: StoreControl;
 }
 
 /** The cost fields of one record, as `kestrel reprice` recomputes them. */

@@ -5,7 +5,7 @@
  */
 import type postgres from "postgres";
 import type { Budget, CounterRow, RateLimit, Scope, SharedCounters, SpendBucket } from "../../control/types.ts";
-import type { DefinitionSource, SqliteControlStore } from "../control-store.ts";
+import type { DefinitionSource, StoreControl } from "../control-store.ts";
 
 type Sql = postgres.Sql;
 type Tx = postgres.TransactionSql;
@@ -13,7 +13,7 @@ type Table = "budgets" | "rate_limits";
 type Param = string | number;
 
 /** The control store on PostgreSQL: SQLite's interface plus the shared spend counters. */
-export type PgControlStore = SqliteControlStore & SharedCounters;
+export type PgControlStore = StoreControl & SharedCounters;
 
 export interface PgControlOptions {
   /** This instance's name in `alert_outbox.claimed_by` (default: random). */
