@@ -21,8 +21,11 @@ export interface ControlSetup {
 
 /** How often the store's definitions version is compared: a CLI change is live within this (plus a load). */
 const POLL_MS = 1000;
-/** How often spend is pushed to and read from shared counters: the overshoot bound across instances scales with it. */
-const SYNC_MS = 1000;
+/**
+ * How often spend is pushed to and read from shared counters. The overshoot across instances is bounded by the
+ * spend admitted in two such intervals (docs/architecture.md §12); a sync is one small transaction, so keep it short.
+ */
+const SYNC_MS = 250;
 /** How often an instance looks for alerts a dead instance leased and did not deliver. */
 const RESUME_MS = 30_000;
 
