@@ -14,6 +14,9 @@ export function money(pico: number): string {
   return usd(Number.isSafeInteger(pico) ? pico : BigInt(Math.round(pico)));
 }
 
+/** A rolling window's buckets this recent are re-read at every sync; older ones at every full read. */
+const RECENT_MS = 10 * 60_000;
+
 export class BudgetLedger implements Counted {
   readonly budget: Budget;
   readonly counterKey: string;
@@ -90,9 +93,13 @@ export class BudgetLedger implements Counted {
   }
 
   /** Shared counters: a calendar window is one bucket at its start, `total` one at 0, rolling ones the ring's. */
-  range(now: number): { since: number; until: number } {
+  range(now: number, full = true): { since: number; until: number } {
     this.advance(now);
-    if (this.ring !== null) return { since: this.ring.start(), until: Number.MAX_SAFE_INTEGER };
+    if (this.ring !== null) {
+      const start = this.ring.start();
+      const recent = now - RECENT_MS - (now % this.ring.bucketMs);
+      return { since: full ? start : Math.max(start, recent), until: Number.MAX_SAFE_INTEGER };
+    }
     const at = this.start ?? 0;
     return { since: at, until: at + 1 };
   }
@@ -105,9 +112,11 @@ export class BudgetLedger implements Counted {
   refill(rows: readonly CounterRow[], since: number, now: number): void {
     const range = this.range(now);
     if (this.ring !== null) {
-      this.ring.clear();
+      this.ring.clearFrom(since);
       for (const row of rows) this.ring.add(row.at, row.a, row.b, now);
-      if (this.outbox !== null) for (const [at, sum] of this.outbox.entries()) this.ring.add(at, sum[0]!, sum[1]!, now);
+      if (this.outbox !== null) {
+        for (const [at, sum] of this.outbox.entries()) if (at >= since) this.ring.add(at, sum[0]!, sum[1]!, now);
+      }
       const t = this.budget.alert_at;
       while (this.fired > 0 && !this.reached(t[this.fired - 1]!)) this.fired--;
       return;

@@ -51,9 +51,9 @@ export class RateLimiter implements Counted {
     return bucket + 61_000;
   }
 
-  refill(rows: readonly CounterRow[], _since: number, now: number): void {
+  refill(rows: readonly CounterRow[], since: number, now: number): void {
     this.ring.advance(now);
-    this.ring.clear();
+    this.ring.clearFrom(since);
     for (const row of rows) this.ring.add(row.at, row.a, row.b, now);
     if (this.outbox !== null) for (const [at, sum] of this.outbox.entries()) this.ring.add(at, sum[0]!, sum[1]!, now);
   }

@@ -59,12 +59,15 @@ export class BucketRing {
     return i * this.bucketMs;
   }
 
-  /** Empties every bucket (the window is about to be refilled from shared counters). */
-  clear(): void {
-    this.a.fill(0);
-    this.b.fill(0);
-    this.sumA = 0;
-    this.sumB = 0;
+  /** Empties the buckets from the one holding `at` to the newest (about to be refilled from shared counters). */
+  clearFrom(at: number): void {
+    for (let i = Math.max(Math.floor(at / this.bucketMs), this.head - this.size + 1); i <= this.head; i++) {
+      const slot = i % this.size;
+      this.sumA -= this.a[slot]!;
+      this.sumB -= this.b[slot]!;
+      this.a[slot] = 0;
+      this.b[slot] = 0;
+    }
   }
 
   /** Epoch ms of the oldest bucket's start (the window's start). */

@@ -49,16 +49,25 @@ export interface Counted {
   readonly owner: string;
   /** Set when the control plane shares spend; null otherwise (nothing is recorded). */
   outbox: Outbox | null;
-  /** The buckets the window holding `now` reads. */
-  range(now: number): { since: number; until: number };
+  /**
+   * The buckets the window holding `now` reads: all of them when `full`, else those that can have changed
+   * lately (a long rolling window's old buckets only change when a long exchange finishes; a full read catches
+   * them up).
+   */
+  range(now: number, full: boolean): { since: number; until: number };
   /** When a bucket's row will never be read again. */
   expiresAt(bucket: number): number;
-  /** Replaces the window's sums with `rows` plus the outbox (unless the window moved past `since` meanwhile). */
+  /**
+   * Replaces the window's sums from `since` on with `rows` plus the outbox (unless a calendar window moved on
+   * meanwhile).
+   */
   refill(rows: readonly CounterRow[], since: number, now: number): void;
 }
 
-/** Syncs between prunes of expired counters (about a minute at one sync a second). */
-const PRUNE_EVERY = 60;
+/** Syncs between prunes of expired counters (a minute at four syncs a second). */
+const PRUNE_EVERY = 240;
+/** Syncs between full reads of rolling windows (15 s at four a second); the others read recent buckets only. */
+const FULL_EVERY = 60;
 const NONE: readonly CounterRow[] = [];
 
 export class SharedSpend {
@@ -92,6 +101,7 @@ export class SharedSpend {
   private async run(counted: readonly Counted[], push: boolean): Promise<void> {
     if (counted.length === 0) return;
     const now = this.now();
+    const full = !push || this.syncs % FULL_EVERY === 0;
     const taken: (Map<number, number[]> | null)[] = [];
     const deltas: CounterDelta[] = [];
     const ranges: CounterRange[] = [];
@@ -104,7 +114,7 @@ export class SharedSpend {
           deltas.push({ key: c.counterKey, owner: c.owner, at, a: sum[0]!, b: sum[1]!, expires: c.expiresAt(at) });
         }
       }
-      const r = c.range(now);
+      const r = c.range(now, full);
       ranges.push({ key: c.counterKey, since: r.since, until: r.until });
     }
     let rows: CounterRow[];

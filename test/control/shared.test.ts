@@ -268,3 +268,34 @@ test("without shared counters (SQLite) sync does nothing and spend stays per pro
   await control.sync!();
   assert.equal(control.budgetStates(T0)[0]?.spent_pico, 0);
 });
+
+test("a long rolling window re-reads its recent buckets at every sync and all of them every 60th", async () => {
+  const reads: { since: number; rows: number }[] = [];
+  const clock = { now: T0 };
+  // Another instance's spend: one old bucket (a long exchange) and one recent.
+  const old = { key: "", at: T0 - 3 * 3_600_000, a: pico(0.2), b: 0 };
+  const recent = { key: "", at: T0 - 60_000, a: pico(0.1), b: 0 };
+  const shared: SharedCounters = {
+    openCounters: () => Promise.resolve(),
+    exchange(_push, read) {
+      const r = read[0]!;
+      const rows = [old, recent].filter((x) => x.at >= r.since).map((x) => ({ ...x, key: r.key }));
+      reads.push({ since: r.since, rows: rows.length });
+      return Promise.resolve(rows);
+    },
+    pruneCounters: () => Promise.resolve(),
+  };
+  const control = createControl({
+    store: fakeStore(), events: { threshold() {}, blocked() {}, settled() {} }, isPriced: () => true, now: () => clock.now, shared,
+  });
+  await control.load([parseBudget({ id: "day", scope: {}, window: "24h", limit_usd: "1" })], []);
+  const spent = () => control.budgetStates(clock.now)[0]!.spent_pico;
+  assert.equal(spent(), pico(0.3)); // the load reads everything
+  for (let i = 0; i < 61; i++) await control.sync!();
+  const recentSince = T0 - 10 * 60_000;
+  assert.deepEqual(reads.map((r) => r.since === recentSince ? "recent" : "full"), [
+    "full", "full", ...Array.from({ length: 59 }, () => "recent"), "full",
+  ]);
+  // Partial reads leave the older buckets as they were.
+  assert.equal(spent(), pico(0.3));
+});
