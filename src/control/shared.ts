@@ -9,21 +9,30 @@ import type { CounterDelta, CounterRange, CounterRow, SharedCounters } from "./t
 /** This instance's settled sums not pushed yet, per bucket start (epoch ms): [a, b]. */
 export class Outbox {
   private sums = new Map<number, number[]>();
+  /** The bucket added to last (a calendar window's only one): settles in a row skip the map. */
+  private lastAt = Number.NaN;
+  private last: number[] = [0, 0];
 
   add(at: number, a: number, b: number): void {
-    if (Number.isNaN(at)) return;
-    const sum = this.sums.get(at);
-    if (sum === undefined) this.sums.set(at, [a, b]);
-    else {
-      sum[0]! += a;
-      sum[1]! += b;
+    if (at === this.lastAt) {
+      this.last[0]! += a;
+      this.last[1]! += b;
+      return;
     }
+    if (Number.isNaN(at)) return;
+    let sum = this.sums.get(at);
+    if (sum === undefined) this.sums.set(at, sum = [0, 0]);
+    sum[0]! += a;
+    sum[1]! += b;
+    this.lastAt = at;
+    this.last = sum;
   }
 
   /** Everything pending, leaving the outbox empty (the push takes it). */
   take(): Map<number, number[]> {
     const taken = this.sums;
     this.sums = new Map();
+    this.lastAt = Number.NaN;
     return taken;
   }
 
