@@ -68,8 +68,10 @@ export async function startControl(options: {
   await store.syncConfig(options.budgets, options.rateLimits);
   let version = await store.definitionsVersion();
   const reload = async () => {
-    version = await store.definitionsVersion();
+    const seen = await store.definitionsVersion();
     await control.load(await store.listBudgets(), await store.listRateLimits());
+    // Only once loaded: a load that failed (the database away for a moment) is retried at the next poll.
+    version = seen;
   };
   await reload();
   await alerter.start();
