@@ -130,6 +130,11 @@ export interface ControlStore {
   markAlertDelivered(key: string, at: number): Promise<void>;
   /** Claimed but not delivered (a restart resumes them), oldest first. */
   undeliveredAlerts(): Promise<{ key: string; payload: string }[]>;
+  /**
+   * Instances sharing the outbox: gives up this instance's hold on the alerts it did not deliver (it is stopping),
+   * so another sends them at once instead of after the hold runs out. Absent where nobody else could.
+   */
+  releaseAlerts?(): Promise<void>;
 }
 
 /** Sums added to one shared counter: `at` is the bucket's start (epoch ms); a = pico-USD or requests, b = tokens. */

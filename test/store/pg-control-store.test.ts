@@ -144,6 +144,10 @@ testNeeding("pg: a claimed alert is leased to its instance; another takes it ove
     assert.deepEqual(await a.undeliveredAlerts(), [{ key: "k2", payload: '{"n":2}' }]);
     const rows = await db.sql`SELECT key, claimed_by, delivered_at IS NOT NULL AS done FROM alert_outbox ORDER BY key`;
     assert.deepEqual(rows.map((r) => [r.key, r.claimed_by, r.done]), [["k1", "b", true], ["k2", "a", false]]);
+    // a stops before delivering k2: it lets go, and b may send it at once.
+    assert.equal(await a.claimAlert("k3", '{"n":3}', clock.now), true);
+    await a.releaseAlerts!();
+    assert.deepEqual(await b.undeliveredAlerts(), [{ key: "k2", payload: '{"n":2}' }, { key: "k3", payload: '{"n":3}' }]);
   } finally {
     await db.close();
   }

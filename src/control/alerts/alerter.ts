@@ -29,7 +29,7 @@ export interface AlertWebhook {
 }
 
 export interface AlerterOptions {
-  store: Pick<ControlStore, "spend" | "claimAlert" | "markAlertDelivered" | "undeliveredAlerts">;
+  store: Pick<ControlStore, "spend" | "claimAlert" | "markAlertDelivered" | "undeliveredAlerts" | "releaseAlerts">;
   fetch: typeof fetch;
   log: Pick<Logger, "warn" | "error">;
   now(): number;
@@ -345,6 +345,11 @@ export function createAlerter(options: AlerterOptions): Alerter {
     cut.abort();
     // A fetch that ignores its signal cannot hold the stop: one more short wait, then return regardless.
     await settle(1000);
+    try {
+      await store.releaseAlerts?.();
+    } catch (err) {
+      log.error(`Undelivered alerts not handed over: ${message(err)}`);
+    }
   }
 
   return {

@@ -185,6 +185,9 @@ export function createPgControlStore(sql: Sql, now: () => number = Date.now, opt
         .sort((a, b) => (a.claimed < b.claimed ? -1 : a.claimed > b.claimed ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
         .map(({ key, payload }) => ({ key, payload }));
     },
+    async releaseAlerts() {
+      await sql`UPDATE alert_outbox SET lease_until = NULL WHERE claimed_by = ${instance} AND delivered_at IS NULL`;
+    },
     async openCounters(key, owner, scope, sinceMs, bucketMs, expires) {
       await sql.begin(async (tx) => {
         // The first instance to open a key seeds it; the others wait on the row here, then find it taken.
