@@ -1,7 +1,7 @@
 /**
  * @module Spend control for a serving process: config-file definitions synced into the store, the ledger rebuilt
  * from it, the alerter started, and definitions reloaded when another process (the CLI) changes them. On a store
- * with shared counters (PostgreSQL) spend is also synced with the other instances every second.
+ * with shared counters (PostgreSQL) spend is also synced with the other instances four times a second.
  */
 import type { AlertsConfig } from "../config.ts";
 import type { Pricer } from "../pricing/pricer.ts";
@@ -29,6 +29,7 @@ const SYNC_MS = 250;
 /** How often an instance looks for alerts a dead instance leased and did not deliver. */
 const RESUME_MS = 30_000;
 
+/** The PostgreSQL control store has them; its static type (StoreControl) does not say, as the store wraps it. */
 function sharedCounters(store: object): SharedCounters | null {
   return "exchange" in store && typeof store.exchange === "function" ? store as unknown as SharedCounters : null;
 }
