@@ -5,16 +5,18 @@
  * Overshoot: check() does not reserve anything, so requests already let through may each add their own cost after
  * a budget is exhausted; the spend can exceed the limit by at most the cost of the requests in flight when it was
  * reached. Definitions reloaded while exchanges finish: a new or changed budget starts from the store's sums,
- * which miss records not flushed yet (the store flushes within a second).
+ * which miss records not flushed yet (the store flushes within a second). With shared counters (PostgreSQL) the
+ * windows also hold every other instance's spend as of the last sync (src/control/shared.ts).
  */
 import { BudgetLedger } from "./ledger.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { budgetRefusal, rateRefusal, unpricedRefusal } from "./refusals.ts";
 import { sameBudget, sameRateLimit } from "./same.ts";
 import { ScopeIndex } from "./scope-index.ts";
+import { SharedSpend } from "./shared.ts";
 import {
   type Attributes, type Budget, type BudgetState, type Control, type ControlEvents, type ControlStore,
-  type RateLimit, type RateLimitState, type Refusal, type Settled, type Verdict,
+  type RateLimit, type RateLimitState, type Refusal, type Settled, type SharedCounters, type Verdict,
 } from "./types.ts";
 import { isoTime } from "./window.ts";
 
@@ -24,6 +26,8 @@ export interface ControlOptions {
   /** True when Kestrel has a price for the model (budgets with `unpriced: "block"` refuse the others). */
   isPriced(provider: string, model: string | null): boolean;
   now(): number;
+  /** Counters every instance adds to (PostgreSQL); without them spend is this process's own. */
+  shared?: SharedCounters | null;
 }
 
 /** The answer when nothing refuses and no USD budget matches: shared, so the common case allocates nothing. */
@@ -40,9 +44,11 @@ class SpendControl implements Control {
   private limiters: RateLimiter[] = [];
   private limits = new ScopeIndex<RateLimiter>([], (l) => l.limit.scope);
   private loading: Promise<void> = Promise.resolve();
+  private readonly shared: SharedSpend | null;
 
   constructor(options: ControlOptions) {
     this.options = options;
+    this.shared = options.shared ? new SharedSpend(options.shared, options.now) : null;
   }
 
   get active(): boolean {
@@ -118,6 +124,15 @@ class SpendControl implements Control {
     }
   }
 
+  async sync(): Promise<void> {
+    if (this.shared === null) return;
+    const ledgers = this.ledgers;
+    await this.shared.sync([...ledgers, ...this.limiters]);
+    // Other instances' spend may have crossed a threshold here: the alert key makes it one alert in all.
+    const now = this.options.now();
+    for (const ledger of ledgers) this.report(ledger, now);
+  }
+
   budgetStates(now: number): BudgetState[] {
     return this.ledgers.map((l) => l.state(now));
   }
@@ -147,13 +162,25 @@ class SpendControl implements Control {
         fresh.push(ledger);
       }
     }
-    await Promise.all(fresh.map((l) => l.rebuild(this.options.store, now)));
     const oldLimits = new Map(this.limiters.map((l) => [l.limit.id, l]));
     const limiters = new Map<string, RateLimiter>();
+    const freshLimits: RateLimiter[] = [];
     for (const limit of rateLimits) {
       const kept = oldLimits.get(limit.id);
-      limiters.set(limit.id, kept !== undefined && sameRateLimit(kept.limit, limit) ? kept : new RateLimiter(limit));
+      if (kept !== undefined && sameRateLimit(kept.limit, limit)) limiters.set(limit.id, kept);
+      else {
+        const limiter = new RateLimiter(limit);
+        limiters.set(limit.id, limiter);
+        freshLimits.push(limiter);
+      }
     }
+    if (this.shared !== null) {
+      const shared = this.shared;
+      await Promise.all(fresh.map((l) => l.open(shared.store, now)));
+      for (const c of [...fresh, ...freshLimits]) shared.adopt(c);
+      // Read only: their outboxes are new and empty.
+      await shared.sync([...fresh, ...freshLimits], false);
+    } else await Promise.all(fresh.map((l) => l.rebuild(this.options.store, now)));
     this.ledgers = [...byId.values()];
     this.budgets = new ScopeIndex(this.ledgers, (l) => l.budget.scope);
     this.limiters = [...limiters.values()];

@@ -5,7 +5,8 @@
 import { decimalToScaled } from "../pricing/decimal.ts";
 import { usd } from "../pricing/money.ts";
 import { BucketRing } from "./ring.ts";
-import type { Budget, BudgetState, ControlStore } from "./types.ts";
+import type { Counted, Outbox } from "./shared.ts";
+import type { Budget, BudgetState, ControlStore, CounterRow, SharedCounters } from "./types.ts";
 import { calendarWindow, isoTime, parseWindow, type WindowSpec } from "./window.ts";
 
 /** Exact decimal USD; past 2^53 pico (about $9,007) a float sum is printed as the integer it holds. */
@@ -13,8 +14,14 @@ export function money(pico: number): string {
   return usd(Number.isSafeInteger(pico) ? pico : BigInt(Math.round(pico)));
 }
 
-export class BudgetLedger {
+/** A rolling window's buckets this recent are re-read at every sync; older ones at every full read. */
+const RECENT_MS = 10 * 60_000;
+
+export class BudgetLedger implements Counted {
   readonly budget: Budget;
+  readonly counterKey: string;
+  readonly owner: string;
+  outbox: Outbox | null = null;
   readonly spec: WindowSpec;
   readonly limitPico: number | null;
   readonly limitTokens: number | null;
@@ -32,6 +39,8 @@ export class BudgetLedger {
 
   constructor(budget: Budget, now: number) {
     this.budget = budget;
+    this.counterKey = `budget ${JSON.stringify(budget)}`;
+    this.owner = `budget:${budget.id}`;
     const spec = parseWindow(budget.window, budget.timezone);
     if (typeof spec === "string") throw new Error(`Budget "${budget.id}": window ${spec}`);
     this.spec = spec;
@@ -76,12 +85,63 @@ export class BudgetLedger {
       // Spend that left the window re-arms the thresholds it had crossed (a rolling window has no reset).
       const t = this.budget.alert_at;
       while (this.fired > 0 && !this.reached(t[this.fired - 1]!)) this.fired--;
-      return this.ring.add(at, pico, tokens, now);
+      const bucket = this.ring.add(at, pico, tokens, now);
+      this.outbox?.add(bucket, pico, tokens);
+      return;
     }
     this.advance(now);
     if (this.start !== null && at < this.start && now >= this.start) return;
     this.pico += pico;
     this.tokens += tokens;
+    this.outbox?.add(this.start ?? 0, pico, tokens);
+  }
+
+  /** Shared counters: a calendar window is one bucket at its start, `total` one at 0, rolling ones the ring's. */
+  range(now: number, full = true): { since: number; until: number } {
+    this.advance(now);
+    if (this.ring !== null) {
+      const start = this.ring.start();
+      const recent = now - RECENT_MS - (now % this.ring.bucketMs);
+      return { since: full ? start : Math.max(start, recent), until: Number.MAX_SAFE_INTEGER };
+    }
+    const at = this.start ?? 0;
+    return { since: at, until: at + 1 };
+  }
+
+  expiresAt(bucket: number): number {
+    if (this.spec.kind === "rolling") return bucket + this.spec.lengthMs + this.spec.bucketMs;
+    return this.spec.kind === "total" ? Number.MAX_SAFE_INTEGER : this.end;
+  }
+
+  refill(rows: readonly CounterRow[], since: number, now: number): void {
+    const range = this.range(now);
+    if (this.ring !== null) {
+      this.ring.clearFrom(since);
+      for (const row of rows) this.ring.add(row.at, row.a, row.b, now);
+      if (this.outbox !== null) {
+        for (const [at, sum] of this.outbox.entries()) if (at >= since) this.ring.add(at, sum[0]!, sum[1]!, now);
+      }
+      const t = this.budget.alert_at;
+      while (this.fired > 0 && !this.reached(t[this.fired - 1]!)) this.fired--;
+      return;
+    }
+    if (range.since !== since) return; // a new window began meanwhile: the next sync reads it
+    let pico = 0, tokens = 0;
+    for (const row of rows) {
+      pico += row.a;
+      tokens += row.b;
+    }
+    const pending = this.outbox?.get(since);
+    this.pico = pico + (pending?.[0] ?? 0);
+    this.tokens = tokens + (pending?.[1] ?? 0);
+  }
+
+  /** Creates this window's shared counters once across instances, seeded from the store's records. */
+  open(store: SharedCounters, now: number): Promise<void> {
+    this.advance(now);
+    const since = this.ring !== null ? this.ring.start() : this.start;
+    const bucketMs = this.ring !== null ? this.ring.bucketMs : null;
+    return store.openCounters(this.counterKey, this.owner, this.budget.scope, since, bucketMs, this.expiresAt(since ?? 0));
   }
 
   /** Exhausted means spent ≥ limit, on either limit; which one, or null. */

@@ -4,15 +4,21 @@
  * exchange finishes, since only then are they known.
  */
 import { BucketRing } from "./ring.ts";
-import type { RateLimit, RateLimitState } from "./types.ts";
+import type { Counted, Outbox } from "./shared.ts";
+import type { CounterRow, RateLimit, RateLimitState } from "./types.ts";
 import { isoTime } from "./window.ts";
 
-export class RateLimiter {
+export class RateLimiter implements Counted {
   readonly limit: RateLimit;
+  readonly counterKey: string;
+  readonly owner: string;
+  outbox: Outbox | null = null;
   private readonly ring = new BucketRing(60, 1000);
 
   constructor(limit: RateLimit) {
     this.limit = limit;
+    this.counterKey = `rate_limit ${JSON.stringify(limit)}`;
+    this.owner = `rate_limit:${limit.id}`;
   }
 
   /** Which limit the minute ending at `now` is already full on, or null when one more request fits. */
@@ -25,12 +31,31 @@ export class RateLimiter {
 
   /** Counts a request let through at `now`. */
   admit(now: number): void {
-    this.ring.add(now, 1, 0, now);
+    const at = this.ring.add(now, 1, 0, now);
+    this.outbox?.add(at, 1, 0);
   }
 
   /** Counts the tokens of an exchange that finished at `now`. */
   addTokens(tokens: number, now: number): void {
-    this.ring.add(now, 0, tokens, now);
+    const at = this.ring.add(now, 0, tokens, now);
+    this.outbox?.add(at, 0, tokens);
+  }
+
+  /** Shared counters: one row per second of the sliding minute. */
+  range(now: number): { since: number; until: number } {
+    this.ring.advance(now);
+    return { since: this.ring.start(), until: Number.MAX_SAFE_INTEGER };
+  }
+
+  expiresAt(bucket: number): number {
+    return bucket + 61_000;
+  }
+
+  refill(rows: readonly CounterRow[], since: number, now: number): void {
+    this.ring.advance(now);
+    this.ring.clearFrom(since);
+    for (const row of rows) this.ring.add(row.at, row.a, row.b, now);
+    if (this.outbox !== null) for (const [at, sum] of this.outbox.entries()) this.ring.add(at, sum[0]!, sum[1]!, now);
   }
 
   /** Milliseconds until one more request fits (rpm) or the tokens drop below the limit (tpm); null: never (0). */

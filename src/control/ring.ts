@@ -49,16 +49,31 @@ export class BucketRing {
     this.head = current;
   }
 
-  /** Adds to the bucket holding `at` (clamped to the newest); dropped when `at` already left the window. */
-  add(at: number, a: number, b: number, now: number): void {
+  /**
+   * Adds to the bucket holding `at` (clamped to the newest); dropped when `at` already left the window. Returns
+   * the bucket's start (epoch ms), or NaN when dropped.
+   */
+  add(at: number, a: number, b: number, now: number): number {
     this.advance(now);
     const i = Math.min(Math.floor(at / this.bucketMs), this.head);
-    if (i <= this.head - this.size) return;
+    if (i <= this.head - this.size) return Number.NaN;
     const slot = i % this.size;
     this.a[slot]! += a;
     this.b[slot]! += b;
     this.sumA += a;
     this.sumB += b;
+    return i * this.bucketMs;
+  }
+
+  /** Empties the buckets from the one holding `at` to the newest (about to be refilled from shared counters). */
+  clearFrom(at: number): void {
+    for (let i = Math.max(Math.floor(at / this.bucketMs), this.head - this.size + 1); i <= this.head; i++) {
+      const slot = i % this.size;
+      this.sumA -= this.a[slot]!;
+      this.sumB -= this.b[slot]!;
+      this.a[slot] = 0;
+      this.b[slot] = 0;
+    }
   }
 
   /** Epoch ms of the oldest bucket's start (the window's start). */

@@ -1,6 +1,7 @@
 /**
  * @module Spend control for a serving process: config-file definitions synced into the store, the ledger rebuilt
- * from it, the alerter started, and definitions reloaded when another process (the CLI) changes them.
+ * from it, the alerter started, and definitions reloaded when another process (the CLI) changes them. On a store
+ * with shared counters (PostgreSQL) spend is also synced with the other instances four times a second.
  */
 import type { AlertsConfig } from "../config.ts";
 import type { Pricer } from "../pricing/pricer.ts";
@@ -8,7 +9,7 @@ import type { Logger } from "../sink/log.ts";
 import type { StoreControl } from "../store/control-store.ts";
 import { type Alerter, createAlerter } from "./alerts/alerter.ts";
 import { createControl } from "./control.ts";
-import type { Budget, Control, RateLimit } from "./types.ts";
+import type { Budget, Control, RateLimit, SharedCounters } from "./types.ts";
 
 export interface ControlSetup {
   control: Control;
@@ -22,6 +23,18 @@ export interface ControlSetup {
 
 /** How often the store's definitions version is compared: a CLI change is live within this (plus a load). */
 const POLL_MS = 1000;
+/**
+ * How often spend is pushed to and read from shared counters. The overshoot across instances is bounded by the
+ * spend admitted in two such intervals (docs/architecture.md §12); a sync is one small transaction, so keep it short.
+ */
+const SYNC_MS = 250;
+/** How often an instance looks for alerts a dead instance leased and did not deliver. */
+const RESUME_MS = 30_000;
+
+/** The PostgreSQL control store has them; its static type (StoreControl) does not say, as the store wraps it. */
+function sharedCounters(store: object): SharedCounters | null {
+  return "exchange" in store && typeof store.exchange === "function" ? store as unknown as SharedCounters : null;
+}
 
 export async function startControl(options: {
   store: StoreControl;
@@ -32,9 +45,13 @@ export async function startControl(options: {
   log: Logger;
   fetch: typeof fetch;
   now(): number;
+  /** Overrides SYNC_MS (tests). */
+  syncEveryMs?: number;
 }): Promise<ControlSetup> {
   const { store, log, now } = options;
+  const shared = sharedCounters(store);
   const alerter = createAlerter({
+    ...(shared !== null ? { resumeEveryMs: RESUME_MS } : {}),
     store,
     fetch: options.fetch,
     log,
@@ -49,12 +66,15 @@ export async function startControl(options: {
     // A request that names no model (listing models, files) has nothing to price: `unpriced: "block"` lets it by.
     isPriced: (provider, model) => model === null || options.pricer.isPriced(provider, model),
     now,
+    shared,
   });
   await store.syncConfig(options.budgets, options.rateLimits);
   let version = await store.definitionsVersion();
   const reload = async () => {
-    version = await store.definitionsVersion();
+    const seen = await store.definitionsVersion();
     await control.load(await store.listBudgets(), await store.listRateLimits());
+    // Only once loaded: a load that failed (the database away for a moment) is retried at the next poll.
+    version = seen;
   };
   await reload();
   await alerter.start();
@@ -71,6 +91,27 @@ export async function startControl(options: {
       polling = false;
     }
   }, POLL_MS);
+
+  // Shared spend: a failed sync keeps this instance's sums for the next one; logged when it starts and ends.
+  let failing = false;
+  let syncing = false;
+  const sync = async () => {
+    if (syncing) return;
+    syncing = true;
+    try {
+      await control.sync?.();
+      if (failing) log.info("Spend sync with the other instances works again");
+      failing = false;
+    } catch (err) {
+      if (!failing) {
+        log.error(`Cannot sync spend with the other instances (retried every second): ${err instanceof Error ? err.message : String(err)}`);
+      }
+      failing = true;
+    } finally {
+      syncing = false;
+    }
+  };
+  const syncTimer = shared !== null ? setInterval(sync, options.syncEveryMs ?? SYNC_MS) : undefined;
   return {
     control,
     alerter,
@@ -81,6 +122,9 @@ export async function startControl(options: {
     },
     async stop() {
       clearInterval(timer);
+      clearInterval(syncTimer);
+      // What this instance settled since the last sync still counts for the others.
+      if (shared !== null) await control.sync?.().catch(() => {});
       await alerter.stop();
     },
   };

@@ -130,6 +130,54 @@ export interface ControlStore {
   markAlertDelivered(key: string, at: number): Promise<void>;
   /** Claimed but not delivered (a restart resumes them), oldest first. */
   undeliveredAlerts(): Promise<{ key: string; payload: string }[]>;
+  /**
+   * Instances sharing the outbox: gives up this instance's hold on the alerts it did not deliver (it is stopping),
+   * so another sends them at once instead of after the hold runs out. Absent where nobody else could.
+   */
+  releaseAlerts?(): Promise<void>;
+}
+
+/** Sums added to one shared counter: `at` is the bucket's start (epoch ms); a = pico-USD or requests, b = tokens. */
+export interface CounterDelta {
+  /** The definition the counter belongs to (its JSON: a changed definition counts afresh). */
+  key: string;
+  /** `budget:ID` or `rate_limit:ID`: whose counters a definition write clears. */
+  owner: string;
+  at: number;
+  a: number;
+  b: number;
+  /** Epoch ms after which the row is never read again (pruned). */
+  expires: number;
+}
+
+/** The buckets of one counter a reader wants: `since` ≤ bucket start < `until`. */
+export interface CounterRange {
+  key: string;
+  since: number;
+  until: number;
+}
+
+export interface CounterRow {
+  key: string;
+  at: number;
+  a: number;
+  b: number;
+}
+
+/**
+ * Spend shared by every instance on one database (PostgreSQL): each instance pushes what it settled and reads the
+ * totals back (docs/architecture.md §12). A store without it (SQLite) keeps spend per process.
+ */
+export interface SharedCounters {
+  /**
+   * Creates a budget's counters once across instances, seeded from finished records (`spend` over `requests`,
+   * one bucket at `sinceMs ?? 0` when `bucketMs` is null). Later calls for the same key do nothing.
+   */
+  openCounters(key: string, owner: string, scope: Scope, sinceMs: number | null, bucketMs: number | null, expires: number): Promise<void>;
+  /** Adds `push` atomically, then reads `read`, in one transaction: the rows include this push. */
+  exchange(push: readonly CounterDelta[], read: readonly CounterRange[]): Promise<CounterRow[]>;
+  /** Deletes counters that expired before `now`. */
+  pruneCounters(now: number): Promise<void>;
 }
 
 /** What the ledger reports as it happens; the alerter turns these into webhooks. Must not throw. */
@@ -152,6 +200,11 @@ export interface Control {
   budgetStates(now: number): BudgetState[];
   /** Current minute of every rate limit (for /api/rate-limits). */
   rateLimitStates(now: number): RateLimitState[];
+  /**
+   * With shared counters: pushes this instance's settled spend and reads every instance's totals back (the
+   * serving process calls it every second). Resolves at once without them; optional so test doubles can omit it.
+   */
+  sync?(): Promise<void>;
   /** Replaces the definitions and rebuilds the spend of new or changed ones from the store. */
   load(budgets: readonly Budget[], rateLimits: readonly RateLimit[]): Promise<void>;
   /** True when any budget or rate limit is defined (the proxy skips attribution work otherwise). */

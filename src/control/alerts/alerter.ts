@@ -29,7 +29,7 @@ export interface AlertWebhook {
 }
 
 export interface AlerterOptions {
-  store: Pick<ControlStore, "spend" | "claimAlert" | "markAlertDelivered" | "undeliveredAlerts">;
+  store: Pick<ControlStore, "spend" | "claimAlert" | "markAlertDelivered" | "undeliveredAlerts" | "releaseAlerts">;
   fetch: typeof fetch;
   log: Pick<Logger, "warn" | "error">;
   now(): number;
@@ -46,6 +46,11 @@ export interface AlerterOptions {
   timeoutMs?: number;
   /** How long `stop()` lets deliveries in flight finish before cutting them (default 2 s). */
   stopGraceMs?: number;
+  /**
+   * Instances sharing one outbox: how often to look for undelivered alerts whose delivering instance let its
+   * lease run out (it died), and send them. Unset: only at start (one instance, nobody to take over from).
+   */
+  resumeEveryMs?: number;
 }
 
 export interface AlertCounts {
@@ -287,15 +292,12 @@ export function createAlerter(options: AlerterOptions): Alerter {
     }
   }
 
-  async function start(): Promise<void> {
-    const at = now();
-    const hour = at - (at % HOUR_MS);
-    try {
-      spike.seed(await store.spend({}, hour - HISTORY_HOURS * HOUR_MS, HOUR_MS), at);
-    } catch (err) {
-      spike.seed([], at);
-      log.error(`Spend history for spike alerts not loaded: ${message(err)}`);
-    }
+  let resumeTimer: ReturnType<typeof setInterval> | undefined;
+  let resuming = false;
+
+  async function resume(): Promise<void> {
+    if (resuming || stopping.signal.aborted) return;
+    resuming = true;
     try {
       for (const row of await store.undeliveredAlerts()) {
         // Raised by this process since it began: already on its way.
@@ -310,11 +312,29 @@ export function createAlerter(options: AlerterOptions): Alerter {
       }
     } catch (err) {
       log.error(`Undelivered alerts not resumed: ${message(err)}`);
+    } finally {
+      resuming = false;
+    }
+  }
+
+  async function start(): Promise<void> {
+    const at = now();
+    const hour = at - (at % HOUR_MS);
+    try {
+      spike.seed(await store.spend({}, hour - HISTORY_HOURS * HOUR_MS, HOUR_MS), at);
+    } catch (err) {
+      spike.seed([], at);
+      log.error(`Spend history for spike alerts not loaded: ${message(err)}`);
+    }
+    await resume();
+    if (options.resumeEveryMs !== undefined && resumeTimer === undefined && !stopping.signal.aborted) {
+      resumeTimer = setInterval(resume, options.resumeEveryMs);
     }
   }
 
   async function stop(): Promise<void> {
     stopping.abort();
+    clearInterval(resumeTimer);
     const settle = (ms: number) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const all = Promise.all([pumping, ...deliveries]).then(() => {});
@@ -325,6 +345,11 @@ export function createAlerter(options: AlerterOptions): Alerter {
     cut.abort();
     // A fetch that ignores its signal cannot hold the stop: one more short wait, then return regardless.
     await settle(1000);
+    try {
+      await store.releaseAlerts?.();
+    } catch (err) {
+      log.error(`Undelivered alerts not handed over: ${message(err)}`);
+    }
   }
 
   return {

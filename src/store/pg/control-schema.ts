@@ -29,4 +29,29 @@ export const PG_CONTROL_MIGRATIONS: readonly string[] = [
     attempts INTEGER NOT NULL DEFAULT 0
   );
   CREATE INDEX alert_outbox_pending ON alert_outbox (claimed_at, key) WHERE delivered_at IS NULL;`,
+  // Spend shared by every instance (docs/architecture.md §12). `spend_counters` holds each budget window's (or
+  // rolling bucket's, or rate-limit second's) sums, a = pico-USD or requests, b = tokens, added to atomically by
+  // every instance; `key` is the definition's JSON, so a changed definition counts afresh. `spend_generations`
+  // records which budget keys were seeded from `requests`, once across instances. `expires` (epoch ms) lets old
+  // rows be pruned. An alert is delivered by the instance holding its lease (epoch ms); another takes it over
+  // once the lease has run out.
+  `CREATE TABLE spend_counters (
+    key TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    bucket BIGINT NOT NULL,
+    a BIGINT NOT NULL,
+    b BIGINT NOT NULL,
+    expires BIGINT NOT NULL,
+    PRIMARY KEY (key, bucket)
+  );
+  CREATE INDEX spend_counters_owner ON spend_counters (owner);
+  CREATE INDEX spend_counters_expires ON spend_counters (expires);
+  CREATE TABLE spend_generations (
+    key TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX spend_generations_owner ON spend_generations (owner);
+  ALTER TABLE alert_outbox ADD COLUMN claimed_by TEXT;
+  ALTER TABLE alert_outbox ADD COLUMN lease_until BIGINT;`,
 ];
