@@ -1,12 +1,12 @@
 /**
- * @module In-process cost per request, no sockets: `bun bench/child/request-cost.ts [SRC_DIR] [N] [json|stream]`.
+ * @module In-process cost per request, no sockets: `bun bench/child/request-cost.ts [SRC_DIR] [N] [json|stream|inject]`.
  * Runs `serve()` from SRC_DIR (default src/; a variant copy from bench/lib/variants.ts works too) behind a fake
  * Runtime that captures the fetch handler, with `globalThis.fetch` answering from memory (the mock's JSON or
  * SSE bytes and headers), a real SQLite store and the real logger writing to /dev/null. Measures CPU µs per
  * request (every thread, records committed included) for Kestrel, for a bare handler (copy headers, fetch,
  * return) and for making the request alone; 64 in flight. Prints one JSON object. Profile with `--cpu-prof-md`.
  */
-import { mkdtempSync, openSync, writeSync } from "node:fs";
+import { mkdtempSync, openSync, write, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chatEvents, chatJson } from "../lib/bodies.ts";
@@ -14,7 +14,8 @@ import { BODY } from "../lib/contenders.ts";
 
 const SRC = resolve(process.argv[2] ?? new URL("../../src", import.meta.url).pathname);
 const N = Number(process.argv[3] ?? 50_000);
-const KIND = (process.argv[4] ?? "json") as "json" | "stream";
+/** `inject`: a stream request that does not ask for usage, so Kestrel adds include_usage and strips the chunk. */
+const KIND = (process.argv[4] ?? "json") as "json" | "stream" | "inject";
 const IN_FLIGHT = 64;
 
 const HEADERS = {
@@ -57,7 +58,8 @@ await serve({
     handler = o.fetch;
     return Promise.resolve({ port: 1, stop() {} });
   },
-  writeOut: (b: Uint8Array) => (writeSync(devnull, b), Promise.resolve()),
+  // Asynchronous like the Bun entry's (fs.write runs on the thread pool): its cost per write is counted.
+  writeOut: (b: Uint8Array) => new Promise<void>((resolve) => write(devnull, b, () => resolve())),
   writeOutSync: () => {},
   warnings: [],
   writeErr: (t: string) => void writeSync(2, t),
@@ -82,7 +84,7 @@ const bare = (req: Request): Promise<Response> => {
   });
 };
 
-const body = KIND === "json" ? BODY.json : BODY.stream;
+const body = KIND === "json" ? BODY.json : KIND === "inject" ? BODY.streamInjected : BODY.stream;
 const reqHeaders = { "authorization": "Bearer sk-bench-0123456789abcdef", "content-type": "application/json" };
 const request = () =>
   new Request("http://127.0.0.1:5501/openai/v1/chat/completions", {
