@@ -14,6 +14,7 @@ import { createSpanExporter } from "./otel/exporter.ts";
 import { traceRequest } from "./otel/span.ts";
 import { createLogger } from "./sink/log.ts";
 import { createStore } from "./store/store.ts";
+import { createWorkerStore } from "./store/worker/client.ts";
 import { COMMIT, PACKAGE_VERSION, VERSION } from "./version.ts";
 
 /** Fetch honours these; a direct TCP probe would then test the wrong path, so the probe stays off. */
@@ -39,12 +40,16 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   } catch (err) {
     throw new StartupError(`Cannot open database ${JSON.stringify(config.db)}: ${(err as Error).message}`);
   }
-  const store = createStore(db, {
+  const reader = createStore(db, {
     onError: (message) => log.error(message),
     retentionDays: config.retentionDays,
     // After a write failure (read-only file, disk full) the store reopens the file to resume.
     reopen: () => rt.openDb(config.db),
   });
+  // Inserts off the event loop when the runtime can start a worker (docs/architecture.md §11).
+  const store = rt.startStoreWorker
+    ? createWorkerStore(reader, rt.startStoreWorker(), { path: config.db, onError: (message) => log.error(message) })
+    : reader;
   let spend;
   try {
     spend = await startControl({
@@ -104,6 +109,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   });
   const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
   for (const warning of rt.warnings) log.warn(warning);
+  if (store !== reader) log.debug("Usage records are written by a worker thread");
   log.debug(`Prices ${pricer.version}; ${config.budgets.length} budgets and ${config.rateLimits.length} rate limits in the config file`);
   log.info(`Kestrel ${VERSION} listening on http://${shown}:${server.port} (${rt.name} ${rt.version}, db ${config.db})`);
 
