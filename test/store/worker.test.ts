@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { createStore } from "../../src/store/store.ts";
+import { until } from "../_helpers/poll.ts";
 import { createWorkerStore } from "../../src/store/worker/client.ts";
 import type { WorkerHandle } from "../../src/store/worker/protocol.ts";
 import { makeRecord, runtimeDriver, withTempDir } from "./helpers.ts";
@@ -35,7 +36,9 @@ test("records added go through the worker: committed, counted, readable on the m
     assert.equal(page.requests.length, 5);
     const one = await store.getRequest(makeRecord(7).id);
     assert.deepEqual(one, makeRecord(7));
+    // Counts reach the main thread without a flush too (/metrics reads them).
     for (let i = 1500; i < 1600; i++) store.add(makeRecord(i));
+    await until("the worker's counts for 1,600 records", () => store.stats().written === 1600, { detail: () => JSON.stringify(store.stats()) });
     await store.close();
     assert.deepEqual(store.stats(), { queued: 0, written: 1600, dropped: 0, write_errors: 0 });
     assert.deepEqual(errors, []);

@@ -21,6 +21,8 @@ export interface WorkerStoreOptions {
 /** Lines are handed over this often, or at once when this many are waiting. */
 const SEND_MS = 5;
 const SEND_AT = 512;
+/** Longest wait for the worker to open the database. */
+const START_MS = 10_000;
 
 export function createWorkerStore(reader: Store, worker: WorkerHandle, options: WorkerStoreOptions): Store {
   const maxQueue = options.maxQueue ?? 100_000;
@@ -49,6 +51,7 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
 
   const fail = (why: string) => {
     if (state === "failed") return;
+    clearTimeout(startTimer);
     const lost = sent - remote.written - remote.dropped;
     state = "failed";
     droppedHere += Math.max(0, lost);
@@ -62,10 +65,14 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
     worker.terminate();
   };
 
+  // A worker that neither starts nor fails would hold every record and stall the shutdown drain.
+  const startTimer = setTimeout(() => state === "starting" && fail(`not ready after ${START_MS} ms`), START_MS);
+
   worker.onmessage = (event: MessageEvent) => {
     const message = event.data as FromWorker;
     remote = message.stats;
     if (message.type === "ready") {
+      clearTimeout(startTimer);
       state = "ready";
       started.resolve();
       if (lines.length > 0) sendNow();

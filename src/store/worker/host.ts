@@ -8,7 +8,7 @@ import { createStore, type Store } from "../store.ts";
 import type { UsageRecord } from "../../usage/record.ts";
 import type { FromWorker, Port, ToWorker } from "./protocol.ts";
 
-/** How often the worker reports its counts while records are queued (the main thread's `stats()`). */
+/** How often the worker reports its counts when they changed (the main thread's `stats()`, /metrics). */
 const STATS_MS = 100;
 
 export function hostStore(port: Port, openDb: (path: string) => Db): void {
@@ -31,8 +31,12 @@ export function hostStore(port: Port, openDb: (path: string) => Db): void {
           // Off the event loop: waiting for a lock held by the main thread's connection stalls nobody.
           busyTimeoutMs: 1000,
         });
+        let reported = "";
         timer = setInterval(() => {
-          if (store!.stats().queued > 0) send({ type: "stats", stats: stats() });
+          const now = stats();
+          const key = `${now.queued} ${now.written} ${now.dropped} ${now.write_errors}`;
+          if (key !== reported) send({ type: "stats", stats: now });
+          reported = key;
         }, STATS_MS);
         send({ type: "ready", stats: stats() });
         return;
