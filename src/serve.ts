@@ -14,7 +14,7 @@ import { createSpanExporter } from "./otel/exporter.ts";
 import { traceRequest } from "./otel/span.ts";
 import { createLogger } from "./sink/log.ts";
 import { createStore } from "./store/store.ts";
-import { createWorkerStore } from "./store/worker/client.ts";
+import { createWorkerStore, sharedFile } from "./store/worker/client.ts";
 import { COMMIT, PACKAGE_VERSION, VERSION } from "./version.ts";
 
 /** Fetch honours these; a direct TCP probe would then test the wrong path, so the probe stays off. */
@@ -47,7 +47,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     reopen: () => rt.openDb(config.db),
   });
   // Inserts off the event loop when the runtime can start a worker (docs/architecture.md §11).
-  const store = rt.startStoreWorker
+  const store = rt.startStoreWorker && sharedFile(config.db)
     ? createWorkerStore(reader, rt.startStoreWorker(), { path: config.db, onError: (message) => log.error(message) })
     : reader;
   let spend;

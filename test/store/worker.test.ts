@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { createStore } from "../../src/store/store.ts";
 import { until } from "../_helpers/poll.ts";
-import { createWorkerStore } from "../../src/store/worker/client.ts";
+import { createWorkerStore, sharedFile } from "../../src/store/worker/client.ts";
 import type { WorkerHandle } from "../../src/store/worker/protocol.ts";
 import { makeRecord, runtimeDriver, withTempDir } from "./helpers.ts";
 
@@ -71,4 +71,10 @@ test("a worker that fails hands its writes to the main thread, and says so", asy
     assert.deepEqual(store.stats(), { queued: 0, written: 20, dropped: 0, write_errors: 0 });
     await store.close();
   });
+});
+
+test("an in-memory database is never handed to a worker (its own connection would be another database)", () => {
+  assert.equal(sharedFile("./kestrel.db"), true);
+  assert.equal(sharedFile("/var/lib/kestrel/usage.db"), true);
+  for (const path of [":memory:", "", "file::memory:?cache=shared", "file:usage.db?mode=memory"]) assert.equal(sharedFile(path), false, path);
 });

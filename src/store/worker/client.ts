@@ -8,6 +8,14 @@ import type { UsageRecord } from "../../usage/record.ts";
 import type { Store, StoreStats } from "../store.ts";
 import type { FromWorker, ToWorker, WorkerHandle } from "./protocol.ts";
 
+/**
+ * Whether a worker can write this database: a second connection to `:memory:` (or a `file:` URI, which may name
+ * one) would be a different, private database, and the records would vanish.
+ */
+export function sharedFile(path: string): boolean {
+  return path !== "" && path !== ":memory:" && !path.startsWith("file:");
+}
+
 export interface WorkerStoreOptions {
   /** The database file the worker opens for writing. */
   path: string;
