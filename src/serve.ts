@@ -46,7 +46,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     // After a write failure (read-only file, disk full) the store reopens the file to resume.
     reopen: () => rt.openDb(config.db),
   });
-  // Inserts off the event loop when the runtime can start a worker (docs/architecture.md §11).
+  // Inserts off the event loop when the runtime can start a worker (docs/architecture.md §8).
   const store = rt.startStoreWorker && sharedFile(config.db)
     ? createWorkerStore(reader, rt.startStoreWorker(), { path: config.db, onError: (message) => log.error(message) })
     : reader;
