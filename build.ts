@@ -79,6 +79,8 @@ function compile(target: string | null, out: string): void {
     `KESTREL_COMMIT=${JSON.stringify(commit)}`,
     ...(target ? [`--target=${target}`] : []),
     "src/entry/bun.ts",
+    // The store worker (src/entry/bun.ts starts it by this file's URL) is embedded as an entry point of its own.
+    "src/entry/store-worker-bun.ts",
     "--outfile",
     out,
   ]);
@@ -107,7 +109,7 @@ if (release) {
   if (hostFile === null) console.log(`no release target for this host (${host}): smoke run skipped`);
   else console.log(`smoke run ok: ${(await smokeRun(hostFile)).version}`);
 } else if (deno) {
-  run(`${bin}/deno`, ["compile", "-A", "--unstable-no-legacy-abort", "--no-check", "--output", outfile, "src/entry/deno.ts"]);
+  run(`${bin}/deno`, ["compile", "-A", "--unstable-no-legacy-abort", "--no-check", "--include", "src/entry/store-worker-deno.ts", "--output", outfile, "src/entry/deno.ts"]);
   console.log(`built ${outfile} (${commit})`);
 } else {
   compile(target, outfile);

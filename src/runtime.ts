@@ -1,5 +1,6 @@
 /** @module What the shared code needs from Bun or Deno; implemented only in src/entry/. */
 import type { Db } from "./store/db.ts";
+import type { WorkerHandle } from "./store/worker/protocol.ts";
 
 export interface ServeOptions {
   hostname: string;
@@ -45,6 +46,8 @@ export interface Runtime {
   /** Things about this runtime's setup the operator should hear at startup (logged as warnings). */
   readonly warnings: readonly string[];
   openDb(path: string, options?: { readonly?: boolean }): Db;
+  /** Starts a Web Worker that hosts the store's writes (src/store/worker/); absent: they run on the event loop. */
+  startStoreWorker?(): WorkerHandle;
   serve(options: ServeOptions): Promise<Server>;
   /** Writes to stdout without blocking the event loop (a stalled reader must not stall the server). */
   writeOut(bytes: Uint8Array): Promise<void>;

@@ -17,6 +17,7 @@ import { traceRequest } from "./otel/span.ts";
 import { createLogger } from "./sink/log.ts";
 import { describeStore } from "./store/location.ts";
 import { openStore } from "./store/open.ts";
+import { createWorkerStore, sharedFile } from "./store/worker/client.ts";
 import { COMMIT, PACKAGE_VERSION, VERSION } from "./version.ts";
 
 /** Fetch honours these; a direct TCP probe would then test the wrong path, so the probe stays off. */
@@ -48,6 +49,11 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     });
   } catch (err) {
     throw new StartupError(`Cannot open database ${JSON.stringify(config.db)}: ${(err as Error).message}`);
+  }
+  // Inserts off the event loop when the runtime can start a worker (docs/architecture.md §8); a SQLite file only.
+  const reader = store;
+  if (config.store.kind === "sqlite" && rt.startStoreWorker && sharedFile(config.store.path)) {
+    store = createWorkerStore(reader, rt.startStoreWorker(), { path: config.store.path, onError: (message) => log.error(message) });
   }
   const controlOptions = {
     store: store.control,
@@ -117,6 +123,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   });
   const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
   for (const warning of rt.warnings) log.warn(warning);
+  if (store !== reader) log.debug("Usage records are written by a worker thread");
   log.debug(`Prices ${pricer.version}; ${config.budgets.length} budgets and ${config.rateLimits.length} rate limits in the config file`);
   log.info(`Kestrel ${VERSION} listening on http://${shown}:${server.port} (${rt.name} ${rt.version}, store ${where})`);
 

@@ -1,12 +1,12 @@
 /**
- * @module In-process cost per request, no sockets: `bun bench/child/request-cost.ts [SRC_DIR] [N] [json|stream]`.
+ * @module In-process cost per request, no sockets: `bun bench/child/request-cost.ts [SRC_DIR] [N] [json|stream|inject]`.
  * Runs `serve()` from SRC_DIR (default src/; a variant copy from bench/lib/variants.ts works too) behind a fake
  * Runtime that captures the fetch handler, with `globalThis.fetch` answering from memory (the mock's JSON or
  * SSE bytes and headers), a real SQLite store and the real logger writing to /dev/null. Measures CPU µs per
  * request (every thread, records committed included) for Kestrel, for a bare handler (copy headers, fetch,
  * return) and for making the request alone; 64 in flight. Prints one JSON object. Profile with `--cpu-prof-md`.
  */
-import { mkdtempSync, openSync, writeSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readFileSync, write, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chatEvents, chatJson } from "../lib/bodies.ts";
@@ -14,7 +14,8 @@ import { BODY } from "../lib/contenders.ts";
 
 const SRC = resolve(process.argv[2] ?? new URL("../../src", import.meta.url).pathname);
 const N = Number(process.argv[3] ?? 50_000);
-const KIND = (process.argv[4] ?? "json") as "json" | "stream";
+/** `inject`: a stream request that does not ask for usage, so Kestrel adds include_usage and strips the chunk. */
+const KIND = (process.argv[4] ?? "json") as "json" | "stream" | "inject";
 const IN_FLIGHT = 64;
 
 const HEADERS = {
@@ -53,11 +54,16 @@ await serve({
   // The connect probe would dial the fake upstream address; an HTTP proxy setting switches it off.
   env: { HTTP_PROXY: "http://127.0.0.1:9" },
   openDb: openSqlite,
+  // As the Bun entry: the store's writes on a worker thread (when SRC has one).
+  ...(existsSync(`${SRC}/entry/store-worker-bun.ts`)
+    ? { startStoreWorker: () => new Worker(new URL(`file://${SRC}/entry/store-worker-bun.ts`).href) }
+    : {}),
   serve: (o: { fetch: typeof handler }) => {
     handler = o.fetch;
     return Promise.resolve({ port: 1, stop() {} });
   },
-  writeOut: (b: Uint8Array) => (writeSync(devnull, b), Promise.resolve()),
+  // Asynchronous like the Bun entry's (fs.write runs on the thread pool): its cost per write is counted.
+  writeOut: (b: Uint8Array) => new Promise<void>((resolve) => write(devnull, b, () => resolve())),
   writeOutSync: () => {},
   warnings: [],
   writeErr: (t: string) => void writeSync(2, t),
@@ -82,7 +88,7 @@ const bare = (req: Request): Promise<Response> => {
   });
 };
 
-const body = KIND === "json" ? BODY.json : BODY.stream;
+const body = KIND === "json" ? BODY.json : KIND === "inject" ? BODY.streamInjected : BODY.stream;
 const reqHeaders = { "authorization": "Bearer sk-bench-0123456789abcdef", "content-type": "application/json" };
 const request = () =>
   new Request("http://127.0.0.1:5501/openai/v1/chat/completions", {
@@ -91,9 +97,21 @@ const request = () =>
     body,
   });
 
-/** CPU µs per request (user + system, every thread), including the records' trip to SQLite afterwards. */
+/** This process's main-thread CPU seconds (/proc, 10 ms ticks). */
+function mainThreadSeconds(): number {
+  const stat = readFileSync(`/proc/${process.pid}/task/${process.pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+let lastMainUs = 0;
+
+/**
+ * CPU µs per request (user + system, every thread), including the records' trip to SQLite afterwards; the main
+ * thread's share is left in `lastMainUs`.
+ */
 async function measure(fn: (req: Request) => Response | Promise<Response>, n: number): Promise<number> {
   let sent = 0;
+  const main0 = mainThreadSeconds();
   const cpu0 = process.cpuUsage();
   const worker = async () => {
     while (sent < n) {
@@ -108,15 +126,19 @@ async function measure(fn: (req: Request) => Response | Promise<Response>, n: nu
   // Records reach SQLite within the flush interval (100 ms): idle time costs no CPU, their writes do.
   await new Promise((resolve) => setTimeout(resolve, 250));
   const cpu = process.cpuUsage(cpu0);
+  lastMainUs = ((mainThreadSeconds() - main0) * 1e6) / n;
   return (cpu.user + cpu.system) / n;
 }
 
 const nothing = async () => new Response("");
 await measure(handler!, Math.min(N, 5000));
 await measure(bare, Math.min(N, 5000));
-const rounds: { kestrel: number; bare: number; request: number }[] = [];
+const rounds: { kestrel: number; kestrelMain: number; bare: number; request: number }[] = [];
 for (let r = 0; r < 3; r++) {
-  rounds.push({ request: await measure(nothing, N), bare: await measure(bare, N), kestrel: await measure(handler!, N) });
+  const request = await measure(nothing, N);
+  const bareUs = await measure(bare, N);
+  const kestrel = await measure(handler!, N);
+  rounds.push({ request, bare: bareUs, kestrel, kestrelMain: lastMainUs });
 }
 console.log(JSON.stringify({ src: SRC, kind: KIND, n: N, rounds }));
 process.exit(0);

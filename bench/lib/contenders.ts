@@ -112,7 +112,7 @@ export async function mockStats(mock: Proc): Promise<{ active: number; maxActive
   return await (await fetch(`${mock.url}/_stats`)).json();
 }
 
-/** Request bodies: non-streaming, and streaming that asks for usage itself (no injection by Kestrel). */
+/** Request bodies: non-streaming, streaming that asks for usage itself (no injection by Kestrel), and one that does not. */
 export const BODY = {
   json: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Name a holiday." }] }),
   stream: JSON.stringify({
@@ -120,5 +120,11 @@ export const BODY = {
     messages: [{ role: "user", content: "Name a holiday." }],
     stream: true,
     stream_options: { include_usage: true },
+  }),
+  /** Streaming without asking for usage: Kestrel adds `include_usage` and takes the usage chunk out again. */
+  streamInjected: JSON.stringify({
+    model: "gpt-4o-mini",
+    messages: [{ role: "user", content: "Name a holiday." }],
+    stream: true,
   }),
 };

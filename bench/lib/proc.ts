@@ -4,7 +4,7 @@
  * Every process started here is stopped at exit, by its own pid.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 
 export const BIN = new URL("../../node_modules/.bin/", import.meta.url).pathname;
@@ -57,6 +57,40 @@ export function rssOf(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/** CPU seconds (user + system) a process has used: its main thread (the event loop) and every other thread. */
+export interface ThreadCpu {
+  main: number;
+  others: number;
+}
+
+/** Clock ticks per second of /proc's utime and stime (USER_HZ, 100 on every Linux build that matters). */
+const TICKS = 100;
+
+/** Per-thread CPU from /proc/PID/task/TID/stat (fields 14 and 15); threads that ended are lost, so sample around a run. */
+export function threadCpu(pid: number): ThreadCpu {
+  const cpu: ThreadCpu = { main: 0, others: 0 };
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return { main: NaN, others: NaN };
+  }
+  for (const tid of tids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    } catch {
+      continue; // ended between the listing and the read
+    }
+    // The command name (field 2) may hold spaces and parentheses: count fields from the last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const seconds = (Number(fields[11]) + Number(fields[12])) / TICKS;
+    if (tid === String(pid)) cpu.main += seconds;
+    else cpu.others += seconds;
+  }
+  return cpu;
 }
 
 export async function start(o: StartOptions): Promise<Proc> {

@@ -40,6 +40,7 @@ const JSON_BUFFER = P(
     }
     const body = meterBody(upstream.body, {`,
 );
+const NO_STORE_WORKER = P("src/serve.ts", "const store = rt.startStoreWorker && sharedFile(config.db)\n", "const store = (false as boolean) && rt.startStoreWorker\n");
 const NO_SINK = P("src/sink/sink.ts", "finish(ex: Exchange): void {", "finish(ex: Exchange): void {\n      if (ex) return;");
 const NO_STORE = P("src/sink/sink.ts", "      store.add(record);\n", "");
 const NO_LOG = P("src/sink/sink.ts", "      log.usage(usageLine(ex.spec, record, breakdown), record);\n", "");
@@ -157,6 +158,7 @@ const FRAME = [NO_REQUEST_READ, ...NO_WATCHDOG, ...NO_ABORT_LISTENER, ...NO_HEAD
 
 export const VARIANTS: Variant[] = [
   { name: "baseline", what: "src/ as it is", patches: [] },
+  { name: "no-store-worker", what: "store writes on the event loop (no worker thread)", patches: [NO_STORE_WORKER] },
   { name: "no-request-read", what: "stream the request body instead of reading + JSON.parse", patches: [NO_REQUEST_READ] },
   { name: "no-watchdog", what: "no watchdog watch/unwatch (setInterval per idle→busy)", patches: NO_WATCHDOG },
   { name: "no-abort-listener", what: "no req.signal abort listener", patches: NO_ABORT_LISTENER },

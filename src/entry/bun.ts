@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import { main } from "../cli.ts";
 import type { Runtime } from "../runtime.ts";
+import type { WorkerHandle } from "../store/worker/protocol.ts";
 import { openSqlite } from "./sqlite-bun.ts";
 
 /** The few Bun APIs used here (Hono's deno.d.ts approach: bun-types' globals clash with Deno's in `deno check`). */
@@ -43,6 +44,8 @@ const runtime: Runtime = {
     ? []
     : ["BUN_CONFIG_MAX_HTTP_REQUESTS is not set: Bun allows 256 concurrent upstream requests and queues the rest; set it (e.g. 4096) before starting"],
   openDb: openSqlite,
+  // Also an entry point of the compiled binary (build.ts), where it is found by this same relative URL.
+  startStoreWorker: () => new Worker(new URL("./store-worker-bun.ts", import.meta.url).href) as unknown as WorkerHandle,
   serve({ hostname, port, fetch, onError }) {
     const server = Bun.serve({
       hostname,

@@ -1,6 +1,7 @@
 /** @module Deno entry: Deno.serve + node:sqlite behind the Runtime seam. Run with `deno run -A --unstable-no-legacy-abort`. */
 import { main } from "../cli.ts";
 import type { Runtime } from "../runtime.ts";
+import type { WorkerHandle } from "../store/worker/protocol.ts";
 import { openSqlite } from "./sqlite-node.ts";
 
 const encoder = new TextEncoder();
@@ -24,6 +25,8 @@ const runtime: Runtime = {
   env: Deno.env.toObject(),
   warnings: [],
   openDb: openSqlite,
+  startStoreWorker: () =>
+    new Worker(new URL("./store-worker-deno.ts", import.meta.url).href, { type: "module" }) as unknown as WorkerHandle,
   serve({ hostname, port, fetch, onError }) {
     return new Promise((resolve) => {
       const server = Deno.serve({

@@ -114,9 +114,28 @@ export function lacksStreamUsage(json: unknown): boolean {
   return (options as { include_usage?: unknown }).include_usage !== true;
 }
 
-/** The same request asking for usage (`stream_options.include_usage: true`), other options kept. */
-export function withStreamUsage(json: Record<string, unknown>): RequestBody {
+/** Appended before a body's closing brace when it has no `stream_options` at all. */
+const ASK_USAGE = encoder.encode(`,"stream_options":{"include_usage":true}`);
+const CLOSE_BRACE = 0x7d;
+
+/**
+ * The same request asking for usage (`stream_options.include_usage: true`), other options kept. Without a
+ * `stream_options` key the client's bytes are kept and the member spliced in before the closing brace: no
+ * stringify, and numbers JSON cannot hold exactly (a 20-digit `seed`) reach the provider as the client wrote them.
+ */
+export function withStreamUsage(json: Record<string, unknown>, bytes?: Uint8Array): RequestBody {
+  if (bytes !== undefined && !Object.hasOwn(json, "stream_options")) {
+    let end = bytes.length - 1;
+    while (end >= 0 && (bytes[end] === 0x20 || bytes[end] === 0x0a || bytes[end] === 0x0d || bytes[end] === 0x09)) end--;
+    if (end > 0 && bytes[end] === CLOSE_BRACE) {
+      const spliced = new Uint8Array(end + ASK_USAGE.length + 1);
+      spliced.set(bytes.subarray(0, end));
+      spliced.set(ASK_USAGE, end);
+      spliced[spliced.length - 1] = CLOSE_BRACE;
+      return { body: spliced, json, length: spliced.byteLength };
+    }
+  }
   const options = typeof json.stream_options === "object" && json.stream_options !== null ? json.stream_options : {};
-  const bytes = encoder.encode(JSON.stringify({ ...json, stream_options: { ...options, include_usage: true } }));
-  return { body: bytes, json, length: bytes.byteLength };
+  const body = encoder.encode(JSON.stringify({ ...json, stream_options: { ...options, include_usage: true } }));
+  return { body, json, length: body.byteLength };
 }

@@ -69,7 +69,7 @@ export async function sendRequest(req: Request, spec: ProviderSpec, facts: Reque
   const endpoint = refusalKey(hostOf(call.url), facts.path, original.json);
   if (options.refused.has(endpoint)) return { upstream: await send(original), injected: false };
 
-  const asked = withStreamUsage(original.json as Record<string, unknown>);
+  const asked = withStreamUsage(original.json as Record<string, unknown>, original.body as Uint8Array);
   headers.set("content-length", String(asked.length));
   const upstream = await send(asked);
   if (upstream.status !== 400 && upstream.status !== 422) return { upstream, injected: true };
