@@ -132,7 +132,9 @@ if (OUT !== null && failures.length === 0) {
   const command = `bun bench/run.ts${argv.length ? " " + argv.join(" ") : ""}`;
   const method = readFileSync(new URL("./method.md", import.meta.url), "utf8").trim();
   const profilePath = new URL("./profile.md", import.meta.url);
-  const profile = existsSync(profilePath) ? readFileSync(profilePath, "utf8").trim() : "";
+  // Figures from runs that are not sections of this bench (the soak, A/B experiments), kept by hand with their commands.
+  const others = readFileSync(new URL("./other-runs.md", import.meta.url), "utf8").trim();
+  const profile = [existsSync(profilePath) ? readFileSync(profilePath, "utf8").trim() : "", others].join("\n\n");
   writeFileSync(OUT, renderDocument({ machine: machineMarkdown(machine, command, gen.version, seconds, busy), method, sections, profile }));
   console.log(`wrote ${OUT}`);
 }
