@@ -3,18 +3,9 @@
 import { html } from "htm/preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { getJson, query, type RequestPage, type RequestRecord } from "./api.ts";
+import { OUTCOMES } from "../store/filter.ts";
 import { count, label, money, ms, time } from "./format.ts";
 
-export const OUTCOMES = [
-  "ok",
-  "upstream_error",
-  "client_aborted",
-  "upstream_aborted",
-  "timeout",
-  "client_timeout",
-  "blocked",
-  "error",
-];
 const FIELDS = ["provider", "model", "user", "project"] as const;
 export type Filters = Record<(typeof FIELDS)[number] | "outcome", string>;
 export const NO_FILTERS: Filters = { provider: "", model: "", user: "", project: "", outcome: "" };

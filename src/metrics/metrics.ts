@@ -10,6 +10,7 @@ import type { Exchange } from "../routes/proxy.ts";
 import type { StoreStats } from "../store/store.ts";
 import type { Outcome, UsageRecord } from "../usage/record.ts";
 import { Family, Histogram, PicoSum, Registry, Value } from "./registry.ts";
+import { OUTCOMES } from "../store/filter.ts";
 
 /** What a scrape reads from the rest of the process. */
 export interface ScrapeSources {
@@ -44,16 +45,6 @@ export const MAX_MODEL_LENGTH = 128;
 export const NO_MODEL = "unknown";
 export const OTHER_MODEL = "other";
 
-const OUTCOMES: readonly Outcome[] = [
-  "ok",
-  "upstream_error",
-  "client_aborted",
-  "upstream_aborted",
-  "timeout",
-  "client_timeout",
-  "blocked",
-  "error",
-];
 const OUTCOME_INDEX = Object.fromEntries(OUTCOMES.map((o, i) => [o, i])) as Record<Outcome, number>;
 
 /** Token kinds, in the order observe() adds the record's `*_tokens` fields. */

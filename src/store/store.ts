@@ -15,6 +15,7 @@ import {
 } from "./queries.ts";
 import type { Grouping } from "./query-params.ts";
 import { configure, migrate } from "./schema.ts";
+import { throttledReport } from "./report.ts";
 
 export interface StoreStats {
   /** Accepted by add(), not yet committed. */
@@ -114,23 +115,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
   let pruneTimer: ReturnType<typeof setTimeout> | null = null;
   const counts = { written: 0, dropped: 0, write_errors: 0 };
 
-  let lastReport = -Infinity;
-  let suppressed = 0;
-  const report = (message: string): void => {
-    const t = now();
-    if (t - lastReport < errorIntervalMs) {
-      suppressed++;
-      return;
-    }
-    lastReport = t;
-    const text = suppressed > 0 ? `${message} (${suppressed} similar messages suppressed)` : message;
-    suppressed = 0;
-    try {
-      options.onError?.(text);
-    } catch {
-      // A failing logger must not stop the flusher.
-    }
-  };
+  const report = throttledReport(options.onError, errorIntervalMs, now);
 
   /** Every read and write goes through the current connection, which a reconnect may replace. */
   const live: Db = {
@@ -309,8 +294,8 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
       const lost = pending();
       if (lost > 0) {
         counts.dropped += lost;
-        lastReport = -Infinity; // the last word at shutdown is never suppressed
-        report(`Closing with ${lost} usage record(s) that could not be written: ${messageOf(lastError)}`);
+        // The last word at shutdown is never suppressed.
+        report(`Closing with ${lost} usage record(s) that could not be written: ${messageOf(lastError)}`, true);
         queue = [];
         head = 0;
       }

@@ -21,6 +21,7 @@ import type { Store, StoreOptions } from "../store.ts";
 import { connectPg, describePg, pgErrorText, positional, type Sql } from "./connect.ts";
 import { createPgControlStore } from "./control-store.ts";
 import { COLUMN_TYPES, migratePg } from "./schema.ts";
+import { throttledReport } from "../report.ts";
 
 export interface PgStoreOptions extends Omit<StoreOptions, "reopen" | "busyTimeoutMs"> {
   /** Connections in the pool (default 10). */
@@ -80,23 +81,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
   let pruneTimer: ReturnType<typeof setTimeout> | null = null;
   const counts = { written: 0, dropped: 0, write_errors: 0 };
 
-  let lastReport = -Infinity;
-  let suppressed = 0;
-  const report = (message: string): void => {
-    const t = now();
-    if (t - lastReport < errorIntervalMs) {
-      suppressed++;
-      return;
-    }
-    lastReport = t;
-    const text = suppressed > 0 ? `${message} (${suppressed} similar messages suppressed)` : message;
-    suppressed = 0;
-    try {
-      options.onError?.(text);
-    } catch {
-      // A failing logger must not stop the flusher.
-    }
-  };
+  const report = throttledReport(options.onError, errorIntervalMs, now);
 
   /** Migrates once per process; concurrent callers share the attempt, a failed one is retried by the next. */
   const ready = (): Promise<void> => {
@@ -312,8 +297,8 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
       const lost = pending();
       if (lost > 0) {
         counts.dropped += lost;
-        lastReport = -Infinity; // the last word at shutdown is never suppressed
-        report(`Closing with ${lost} usage record(s) that could not be written: ${pgErrorText(lastError)}`);
+        // The last word at shutdown is never suppressed.
+        report(`Closing with ${lost} usage record(s) that could not be written: ${pgErrorText(lastError)}`, true);
         queue = [];
         head = 0;
       }
