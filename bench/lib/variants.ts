@@ -40,7 +40,7 @@ const JSON_BUFFER = P(
     }
     const body = meterBody(upstream.body, {`,
 );
-const NO_STORE_WORKER = P("src/serve.ts", "const store = rt.startStoreWorker && sharedFile(config.db)\n", "const store = (false as boolean) && rt.startStoreWorker\n");
+const NO_STORE_WORKER = P("src/serve.ts", "if (config.store.kind === \"sqlite\" && rt.startStoreWorker", "if ((false as boolean) && rt.startStoreWorker");
 const NO_SINK = P("src/sink/sink.ts", "finish(ex: Exchange): void {", "finish(ex: Exchange): void {\n      if (ex) return;");
 const NO_STORE = P("src/sink/sink.ts", "      store.add(record);\n", "");
 const NO_LOG = P("src/sink/sink.ts", "      log.usage(usageLine(ex.spec, record, breakdown), record);\n", "");

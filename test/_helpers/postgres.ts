@@ -68,10 +68,51 @@ export interface Postgres {
 
 export const PG_PASSWORD = "kestrel-test-password";
 
+const PREFIX = "kestrel-pg-";
+/** Written into each cluster's directory: the test process it belongs to. */
+const OWNER = "owner.pid";
+
+/** The command line that runs `cmd` as the server's user: `postgres` through runuser when the tests run as root. */
+function asServerUser(cmd: string, args: string[]): [string, string[]] {
+  return asRoot && systemUser() !== null ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args];
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === "EPERM";
+  }
+}
+
+/**
+ * Stops and deletes clusters whose test process is gone. A runner that exits without running cleanup hooks (a
+ * crash, a killed run, a runtime that skips `exit` handlers) would otherwise leave servers running for good.
+ */
+function sweep(bin: string): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(PREFIX)) continue;
+    const dir = join(tmpdir(), name);
+    let owner: number;
+    try {
+      owner = Number(readFileSync(join(dir, OWNER), "utf8"));
+    } catch {
+      continue; // being set up right now, or not ours
+    }
+    if (!Number.isInteger(owner) || owner <= 0 || alive(owner)) continue;
+    const [cmd, argv] = asServerUser(join(bin, "pg_ctl"), ["-D", join(dir, "data"), "-m", "immediate", "-w", "stop"]);
+    spawnSync(cmd, argv, { timeout: 30_000 });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function startPostgres(): Promise<Postgres> {
   const bin = binDir();
   if (bin === null) throw new Error(pgMissing() ?? "no PostgreSQL");
-  const dir = mkdtempSync(join(tmpdir(), "kestrel-pg-"));
+  sweep(bin);
+  const dir = mkdtempSync(join(tmpdir(), PREFIX));
+  writeFileSync(join(dir, OWNER), String(process.pid));
   const data = join(dir, "data");
   const user = asRoot ? systemUser() : null;
   if (user !== null) {
@@ -79,8 +120,8 @@ export async function startPostgres(): Promise<Postgres> {
     chmodSync(dir, 0o700);
   }
   const run = (cmd: string, args: string[], options: SpawnSyncOptions = {}) => {
-    const argv = user === null ? [join(bin, cmd), ...args] : ["-u", "postgres", "--", join(bin, cmd), ...args];
-    const r = spawnSync(user === null ? argv[0] as string : "runuser", user === null ? argv.slice(1) : argv, {
+    const [command, argv] = asServerUser(join(bin, cmd), args);
+    const r = spawnSync(command, argv, {
       encoding: "utf8",
       cwd: dir,
       timeout: 60_000,
