@@ -22,8 +22,8 @@ export function TotalsPanel(props: { total: Totals }) {
 /** Input and output split into disjoint kinds, so the bars add up to the total. */
 export function TokenKinds(props: { total: Totals }) {
   const t = props.total;
-  const audioIn = t.audio_input_tokens ?? 0;
-  const audioOut = t.audio_output_tokens ?? 0;
+  const audioIn = t.audio_input_tokens;
+  const audioOut = t.audio_output_tokens;
   const kinds: [string, number][] = [
     ["Input, uncached", Math.max(0, t.input_tokens - t.cache_read_tokens - t.cache_write_tokens - audioIn)],
     ["Cache read", t.cache_read_tokens],
@@ -109,17 +109,11 @@ export function RateLimits(props: { limits: RateLimitView[] | null }) {
       : list.length === 0
       ? html`<p class="empty">No rate limits defined.</p>`
       : html`<ul class="plain" data-testid="rate-limits">${list.map((l) => {
-        // No state: the server has not loaded the limit yet (a definition written a moment ago).
-        const rpmUsed = l.state?.requests ?? null;
-        const tpmUsed = l.state?.tokens ?? null;
+        const { requests, tokens, frees_at } = l.state;
         return html`<li class="limit"><strong>${l.id}</strong> <span class="small">${scopeText(l.scope)} · sliding 60 s</span>
-          ${l.rpm !== null && (rpmUsed === null
-          ? html`<div class="small">${count(l.rpm)} requests / min</div>`
-          : html`<${Meter} used=${rpmUsed} limit=${l.rpm} text=${`${count(rpmUsed)} of ${count(l.rpm)} requests / min`} />`)}
-          ${l.tpm !== null && (tpmUsed === null
-          ? html`<div class="small">${count(l.tpm)} tokens / min</div>`
-          : html`<${Meter} used=${tpmUsed} limit=${l.tpm} text=${`${count(tpmUsed)} of ${count(l.tpm)} tokens / min`} />`)}
-          ${l.state?.frees_at && html`<div class="small">full: a request fits again at ${time(l.state.frees_at)} UTC</div>`}
+          ${l.rpm !== null && html`<${Meter} used=${requests} limit=${l.rpm} text=${`${count(requests)} of ${count(l.rpm)} requests / min`} />`}
+          ${l.tpm !== null && html`<${Meter} used=${tokens} limit=${l.tpm} text=${`${count(tokens)} of ${count(l.tpm)} tokens / min`} />`}
+          ${frees_at && html`<div class="small">full: a request fits again at ${time(frees_at)} UTC</div>`}
         </li>`;
       })}</ul>`
   }</section>`;

@@ -98,7 +98,7 @@ const USAGE_ROWS = [
   "audio_output_tokens",
   "total_tokens",
   "web_search_requests",
-];
+] as const;
 
 const cell = (v: unknown) => (v === null || v === undefined ? "—" : typeof v === "number" ? count(v) : String(v));
 

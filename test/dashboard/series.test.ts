@@ -15,6 +15,9 @@ const group = (key: string, name: string | null, cost: string): Group => ({
   cache_read_tokens: 0,
   cache_write_tokens: 0,
   reasoning_tokens: 0,
+  cache_write_1h_tokens: 0,
+  audio_input_tokens: 0,
+  audio_output_tokens: 0,
   unpriced_requests: 0,
 });
 
