@@ -15,7 +15,7 @@ import {
 } from "./queries.ts";
 import type { Grouping } from "./query-params.ts";
 import { configure, migrate } from "./schema.ts";
-import { throttledReport } from "./report.ts";
+import { dailyPrune, drainAtClose, refusalText, retentionCutoff, throttledReport } from "./upkeep.ts";
 
 export interface StoreStats {
   /** Accepted by add(), not yet committed. */
@@ -85,8 +85,6 @@ const INSERT_SQL = `INSERT INTO requests (${COLUMN_SQL}) VALUES (${RECORD_COLUMN
 const UPDATE_COSTS_SQL = `UPDATE requests SET cost_usd = ?, cost_pico = ?, cost_breakdown = ?, priced = ?,
   price_version = ? WHERE id = ?`;
 const PRUNE_CHUNK = 5000;
-const DAY_MS = 86_400_000;
-const CLOSE_ATTEMPTS = 3;
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const tick = (ms = 0) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -112,7 +110,6 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
   let failing = false; // in backoff after a failed write: no early flushes
   let closed = false;
   let lastError: unknown = null;
-  let pruneTimer: ReturnType<typeof setTimeout> | null = null;
   const counts = { written: 0, dropped: 0, write_errors: 0 };
 
   const report = throttledReport(options.onError, errorIntervalMs, now);
@@ -231,7 +228,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
   };
 
   const prune = async (retentionDays: number): Promise<number> => {
-    const cutoff = new Date(now() - retentionDays * DAY_MS).toISOString();
+    const cutoff = retentionCutoff(now(), retentionDays);
     ensureReady();
     const stmt = db.prepare(
       `DELETE FROM requests WHERE id IN (SELECT id FROM requests WHERE ts < $cutoff ORDER BY ts LIMIT ${PRUNE_CHUNK})`,
@@ -245,14 +242,11 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
     }
   };
 
-  const retention = options.retentionDays;
-  if (retention !== null && retention !== undefined && retention > 0) {
-    const runPrune = (): void => {
-      pruneTimer = setTimeout(runPrune, DAY_MS);
-      prune(retention).catch((err) => report(`Could not prune usage records: ${messageOf(err)}`));
-    };
-    pruneTimer = setTimeout(runPrune, 0);
-  }
+  const stopPruning = dailyPrune(
+    options.retentionDays,
+    prune,
+    (err) => report(`Could not prune usage records: ${messageOf(err)}`),
+  );
 
   const read = async <T>(fn: () => T): Promise<T> => {
     if (closed) throw new Error("Usage store is closed");
@@ -265,11 +259,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
       // Hot: called on every proxied request. Only counters and an array push.
       if (closed || pending() >= maxQueue) {
         counts.dropped++;
-        report(
-          closed
-            ? `Usage record dropped: the store is closed (${counts.dropped} dropped so far)`
-            : `Usage queue full (${maxQueue} records): dropping records (${counts.dropped} dropped so far)`,
-        );
+        report(refusalText(closed, maxQueue, counts.dropped));
         return;
       }
       queue.push(record);
@@ -281,16 +271,9 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
       if (closed) return;
       closed = true;
       if (timer !== null) clearTimeout(timer);
-      if (pruneTimer !== null) clearTimeout(pruneTimer);
-      timer = pruneTimer = null;
-      for (let attempt = 1; pending() > 0; attempt++) {
-        try {
-          await flushAll();
-        } catch {
-          if (attempt >= CLOSE_ATTEMPTS) break;
-          await tick(Math.min(retryMs, 1000));
-        }
-      }
+      stopPruning();
+      timer = null;
+      await drainAtClose(flushAll, pending, retryMs);
       const lost = pending();
       if (lost > 0) {
         counts.dropped += lost;

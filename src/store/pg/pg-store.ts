@@ -21,7 +21,7 @@ import type { Store, StoreOptions } from "../store.ts";
 import { connectPg, describePg, pgErrorText, positional, type Sql } from "./connect.ts";
 import { createPgControlStore } from "./control-store.ts";
 import { COLUMN_TYPES, migratePg } from "./schema.ts";
-import { throttledReport } from "../report.ts";
+import { dailyPrune, drainAtClose, refusalText, retentionCutoff, throttledReport } from "../upkeep.ts";
 
 export interface PgStoreOptions extends Omit<StoreOptions, "reopen" | "busyTimeoutMs"> {
   /** Connections in the pool (default 10). */
@@ -34,15 +34,12 @@ export interface PgStoreOptions extends Omit<StoreOptions, "reopen" | "busyTimeo
 
 const COLUMNS = RECORD_COLUMNS.length;
 const PRUNE_CHUNK = 5000;
-const DAY_MS = 86_400_000;
-const CLOSE_ATTEMPTS = 3;
 const UPDATE_CHUNK = 500;
 /** Batches in flight at once: two keep both the encoder and the server busy; more only queue in the server. */
 const MAX_WRITES = 2;
 const UPDATE_SQL = `UPDATE requests SET cost_usd = $1, cost_pico = $2, cost_breakdown = $3, priced = $4,
   price_version = $5 WHERE id = $6`;
 
-const tick = (ms = 0) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * One array per column, unnested into rows: one prepared statement for any batch size, and measurably faster
@@ -78,7 +75,6 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
   let failures = 0; // consecutive failed writes: the backoff grows with them
   let closed = false;
   let lastError: unknown = null;
-  let pruneTimer: ReturnType<typeof setTimeout> | null = null;
   const counts = { written: 0, dropped: 0, write_errors: 0 };
 
   const report = throttledReport(options.onError, errorIntervalMs, now);
@@ -221,7 +217,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
   };
 
   const prune = async (retentionDays: number): Promise<number> => {
-    const cutoff = new Date(now() - retentionDays * DAY_MS).toISOString();
+    const cutoff = retentionCutoff(now(), retentionDays);
     await ready();
     let total = 0;
     for (;;) {
@@ -234,14 +230,11 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     }
   };
 
-  const retention = options.retentionDays;
-  if (retention !== null && retention !== undefined && retention > 0) {
-    const runPrune = (): void => {
-      pruneTimer = setTimeout(runPrune, DAY_MS);
-      prune(retention).catch((err) => report(`Could not prune usage records: ${pgErrorText(err)}`));
-    };
-    pruneTimer = setTimeout(runPrune, 0);
-  }
+  const stopPruning = dailyPrune(
+    options.retentionDays,
+    prune,
+    (err) => report(`Could not prune usage records: ${pgErrorText(err)}`),
+  );
 
   // Connect and migrate now, so an unreachable server is in the log at startup; keep trying with backoff until
   // it answers (a record or a read would also try).
@@ -269,11 +262,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
       // Hot: called on every proxied request. Only counters and an array push.
       if (closed || pending() >= maxQueue) {
         counts.dropped++;
-        report(
-          closed
-            ? `Usage record dropped: the store is closed (${counts.dropped} dropped so far)`
-            : `Usage queue full (${maxQueue} records): dropping records (${counts.dropped} dropped so far)`,
-        );
+        report(refusalText(closed, maxQueue, counts.dropped));
         return;
       }
       queue.push(record);
@@ -284,16 +273,10 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     async close() {
       if (closed) return;
       closed = true;
-      for (const t of [timer, pruneTimer, connectTimer]) if (t !== null) clearTimeout(t);
-      timer = pruneTimer = connectTimer = null;
-      for (let attempt = 1; pending() > 0; attempt++) {
-        try {
-          await flushAll();
-        } catch {
-          if (attempt >= CLOSE_ATTEMPTS) break;
-          await tick(Math.min(retryMs, 1000));
-        }
-      }
+      for (const t of [timer, connectTimer]) if (t !== null) clearTimeout(t);
+      timer = connectTimer = null;
+      stopPruning();
+      await drainAtClose(flushAll, pending, retryMs);
       const lost = pending();
       if (lost > 0) {
         counts.dropped += lost;

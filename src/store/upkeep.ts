@@ -1,0 +1,80 @@
+/**
+ * @module What both stores (SQLite, PostgreSQL) do the same way around their different writers: problem reports
+ * throttled, a full or closed queue refused, daily retention, and the last flush attempts at close.
+ */
+
+/**
+ * `onError` at most once per `intervalMs`; the next message says how many were suppressed. `force` (the last word
+ * at shutdown) is never suppressed. Never throws.
+ */
+export function throttledReport(
+  onError: ((message: string) => void) | undefined,
+  intervalMs: number,
+  now: () => number,
+): (message: string, force?: boolean) => void {
+  let last = -Infinity;
+  let suppressed = 0;
+  return (message, force = false) => {
+    const t = now();
+    if (!force && t - last < intervalMs) {
+      suppressed++;
+      return;
+    }
+    last = t;
+    const text = suppressed > 0 ? `${message} (${suppressed} similar messages suppressed)` : message;
+    suppressed = 0;
+    try {
+      onError?.(text);
+    } catch {
+      // A failing logger must not stop the flusher.
+    }
+  };
+}
+
+/** Why `add()` refused a record. */
+export function refusalText(closed: boolean, maxQueue: number, dropped: number): string {
+  return closed
+    ? `Usage record dropped: the store is closed (${dropped} dropped so far)`
+    : `Usage queue full (${maxQueue} records): dropping records (${dropped} dropped so far)`;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The `ts` before which records are older than `retentionDays` (canonical ISO, as stored). */
+export function retentionCutoff(now: number, retentionDays: number): string {
+  return new Date(now - retentionDays * DAY_MS).toISOString();
+}
+
+/** Prunes now and every 24 h while `retentionDays` is a positive number; the result stops it. */
+export function dailyPrune(
+  retentionDays: number | null | undefined,
+  prune: (days: number) => Promise<number>,
+  onError: (err: unknown) => void,
+): () => void {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  if (retentionDays !== null && retentionDays !== undefined && retentionDays > 0) {
+    const run = (): void => {
+      timer = setTimeout(run, DAY_MS);
+      prune(retentionDays).catch(onError);
+    };
+    timer = setTimeout(run, 0);
+  }
+  return () => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+  };
+}
+
+const CLOSE_ATTEMPTS = 3;
+
+/** Tries `flushAll` up to three times, a short pause between, while records are pending; resolves either way. */
+export async function drainAtClose(flushAll: () => Promise<void>, pending: () => number, retryMs: number): Promise<void> {
+  for (let attempt = 1; pending() > 0; attempt++) {
+    try {
+      await flushAll();
+    } catch {
+      if (attempt >= CLOSE_ATTEMPTS) return;
+      await new Promise<void>((resolve) => setTimeout(resolve, Math.min(retryMs, 1000)));
+    }
+  }
+}
