@@ -2,8 +2,6 @@
 
 export type StoreLocation = { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
 
-export const DEFAULT_STORE = "sqlite:./kestrel.db";
-
 /**
  * Parses a `--store` value. Throws an Error whose message never quotes a PostgreSQL URL back: it may hold a
  * password. A bare path (no scheme) is taken as a SQLite file, like `--db`.
