@@ -63,15 +63,21 @@ for (const v of chosen) {
 /** CPU µs per request in-process, no sockets: median of the child's rounds, for Kestrel and for bare. */
 interface Cost {
   kestrel: number;
+  /** The main thread's share (the event loop). */
+  kestrelMain: number;
   bare: number;
 }
 const costs: Record<string, Record<"json" | "stream", Cost>> = {};
 for (const v of chosen.filter((v) => dirs.has(v.name))) {
-  costs[v.name] = { json: { kestrel: NaN, bare: NaN }, stream: { kestrel: NaN, bare: NaN } };
+  costs[v.name] = { json: { kestrel: NaN, kestrelMain: NaN, bare: NaN }, stream: { kestrel: NaN, kestrelMain: NaN, bare: NaN } };
   for (const kind of ["json", "stream"] as const) {
     const out = await run(CPU.proxy, BUN, ["bench/child/request-cost.ts", `${dirs.get(v.name)}/src`, String(COST_N), kind]);
     const rounds = (JSON.parse(out) as { rounds: Cost[] }).rounds;
-    costs[v.name]![kind] = { kestrel: median(rounds.map((r) => r.kestrel)), bare: median(rounds.map((r) => r.bare)) };
+    costs[v.name]![kind] = {
+      kestrel: median(rounds.map((r) => r.kestrel)),
+      kestrelMain: median(rounds.map((r) => r.kestrelMain)),
+      bare: median(rounds.map((r) => r.bare)),
+    };
   }
 }
 const costRows = chosen.filter((v) => costs[v.name]).map((v) => {
@@ -83,8 +89,10 @@ const costRows = chosen.filter((v) => costs[v.name]).map((v) => {
     v.what,
     fmt(c.json.kestrel, 1),
     delta(c.json.kestrel, b?.json.kestrel),
+    fmt(c.json.kestrelMain, 1),
     fmt(c.stream.kestrel, 1),
     delta(c.stream.kestrel, b?.stream.kestrel),
+    fmt(c.stream.kestrelMain, 1),
   ];
 });
 const bareCost = costs.baseline ?? Object.values(costs)[0];
@@ -94,7 +102,7 @@ const costMd = [
   `SQLite and logged to /dev/null. Bare handler for scale: ${fmt(bareCost?.json.bare ?? NaN, 1)} µs (JSON),`,
   `${fmt(bareCost?.stream.bare ?? NaN, 1)} µs (12-event stream).`,
   "",
-  table(["variant", "what changes", "JSON µs", "Δ vs baseline", "stream µs", "Δ vs baseline"], costRows),
+  table(["variant", "what changes", "JSON µs", "Δ vs baseline", "of which main thread", "stream µs", "Δ vs baseline", "of which main thread"], costRows),
 ].join("\n");
 console.log(costMd);
 if (IN_PROCESS_ONLY) {

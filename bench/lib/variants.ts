@@ -43,7 +43,11 @@ const JSON_BUFFER = P(
 const NO_STORE_WORKER = P("src/serve.ts", "if (config.store.kind === \"sqlite\" && rt.startStoreWorker", "if ((false as boolean) && rt.startStoreWorker");
 const NO_SINK = P("src/sink/sink.ts", "finish(ex: Exchange): void {", "finish(ex: Exchange): void {\n      if (ex) return;");
 const NO_STORE = P("src/sink/sink.ts", "      store.add(record);\n", "");
-const NO_LOG = P("src/sink/sink.ts", "      log.usage(usageLine(ex.spec, record, breakdown), record);\n", "");
+const NO_LOG = P(
+  "src/sink/sink.ts",
+  "      log.usage(() => usageLine(ex.spec, record, breakdown), record, () => genAiAttributes(genAiSource(ex, record)));\n",
+  "",
+);
 const NO_FINGERPRINT = P(
   "src/sink/record.ts",
   "key_id: credential === null ? null : await fingerprint(credential),",
@@ -61,8 +65,8 @@ const NO_PRICING = P(
 );
 const NO_REQUEST_READ = P(
   "src/forward/send.ts",
-  "const original = await readRequestBody(req);",
-  "const original = { body: req.body as BodyInit | null, json: undefined as unknown, length: null as number | null };",
+  "    original = await readRequestBody(req, {",
+  "    original = { body: req.body as BodyInit | null, json: undefined as unknown, length: null as number | null };\n    void ({",
 );
 const NO_WATCHDOG = [
   P("src/routes/proxy.ts", "    watchdog.watch(state);\n", ""),
@@ -80,7 +84,7 @@ const NO_HEADER_COPY = [
       headers.delete("host");
       headers.delete("accept-encoding");`,
   ),
-  P("src/routes/proxy.ts", "const headers = clientResponseHeaders(upstream.headers, strip !== null);", "const headers = upstream.headers;"),
+  P("src/routes/proxy.ts", "const headers = clientResponseHeaders(upstream.headers, strip !== null, deps.traits.fetchDecodesZstd);", "const headers = upstream.headers;"),
 ];
 const NO_PROBE = P("src/serve.ts", "probe: PROXY_VARS.some((v) => rt.env[v]) ? null : createConnectProbe(),", "probe: null,");
 const NO_METER = P(

@@ -31,6 +31,8 @@ export interface BodyWatch {
    * as the upstream's (504). Bodies Kestrel reads itself (small JSON) are watched on both.
    */
   streamed: boolean;
+  /** The idle timeout: it decides which bodies are read in one call (`wholeReadMax`). */
+  idleTimeoutMs: number;
 }
 
 /**
@@ -49,7 +51,7 @@ export async function readRequestBody(req: Request, watch: BodyWatch): Promise<R
     watch.progress(true); // unobserved: its silence counts as the upstream's, as before
     return { body: req.body, json: undefined, length: null };
   }
-  const bytes = await readAll(req.body, watch);
+  const bytes = length <= wholeReadMax(watch.idleTimeoutMs) ? await readWhole(req, watch) : await readAll(req.body, watch);
   let json: unknown;
   try {
     json = JSON.parse(decoder.decode(bytes));
@@ -57,6 +59,38 @@ export async function readRequestBody(req: Request, watch: BodyWatch): Promise<R
     json = undefined; // not our business: the provider answers malformed JSON itself
   }
   return { body: bytes, json, length: null };
+}
+
+/**
+ * Bodies up to this size are read by the runtime in one call, unreported: a chat request is a few KB and
+ * arrives with its headers, and the JS reader loop costs far more than the native read (BENCHMARKS.md). Read so,
+ * a body is timed as a whole: it must arrive within the idle timeout. Hence also the floor of 1 byte per ms
+ * (8 kbit/s): a body that could not arrive in time even at that rate is read chunk by chunk, each chunk
+ * restarting the clock, so a slow but live upload is never cut (with a 1 s timeout: bodies over 1,000 bytes).
+ */
+const WHOLE_READ_BYTES = 64 * 1024;
+
+export function wholeReadMax(idleTimeoutMs: number): number {
+  return Math.min(WHOLE_READ_BYTES, idleTimeoutMs);
+}
+
+/** The whole (small) body in one native read; rejects as soon as the exchange is cut. */
+function readWhole(req: Request, watch: BodyWatch): Promise<Uint8Array<ArrayBuffer>> {
+  return new Promise((resolve, reject) => {
+    const stop = () => reject(new Error("request body read cut short"));
+    watch.signal.addEventListener("abort", stop, { once: true });
+    req.arrayBuffer().then(
+      (buffer) => {
+        watch.signal.removeEventListener("abort", stop);
+        watch.progress(true);
+        resolve(new Uint8Array(buffer));
+      },
+      (err) => {
+        watch.signal.removeEventListener("abort", stop);
+        reject(err);
+      },
+    );
+  });
 }
 
 /** The whole body; throws when the exchange is cut while reading (a stalled client never finishes it). */

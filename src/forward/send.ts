@@ -48,6 +48,7 @@ export async function sendRequest(req: Request, spec: ProviderSpec, facts: Reque
       progress: call.onBodyProgress,
       signal: call.controller.signal,
       streamed: options.watchStreamedUploads,
+      idleTimeoutMs: options.idleTimeoutMs,
     });
   } catch (err) {
     const why = call.cut();
