@@ -1,5 +1,6 @@
 /** @module Finished exchanges → records → the log and the store. Runs after the response, never throws. */
 import { recordAttributes } from "../control/attributes.ts";
+import { setImmediate } from "node:timers";
 import type { Control } from "../control/types.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { Pricer } from "../pricing/pricer.ts";
@@ -28,6 +29,8 @@ export interface SinkDeps {
 export function createSink({ pricer, log, store, control, spans = null, metrics = null }: SinkDeps) {
   let pending = 0;
   const idle: (() => void)[] = [];
+  /** Exchanges finished since the last turn of the event loop. */
+  let batch: Exchange[] = [];
 
   async function sink(ex: Exchange): Promise<void> {
     try {
@@ -56,12 +59,26 @@ export function createSink({ pricer, log, store, control, spans = null, metrics 
     }
   }
 
+  const done = () => {
+    if (--pending === 0) for (const resolve of idle.splice(0)) resolve();
+  };
+  const drain = () => {
+    const exchanges = batch;
+    batch = [];
+    for (const ex of exchanges) sink(ex).finally(done);
+  };
+
   return {
+    /**
+     * Records an exchange once the event loop has turned: the client's response is on its way first, so the
+     * record's work (pricing, ids, log line, store hand-over) never adds to its latency, and exchanges that end
+     * together are recorded together. The spend is settled before the next I/O is read, so a request that
+     * arrives after this one's answer still sees it (docs/architecture.md §11).
+     */
     finish(ex: Exchange): void {
       pending++;
-      sink(ex).finally(() => {
-        if (--pending === 0) for (const resolve of idle.splice(0)) resolve();
-      });
+      batch.push(ex);
+      if (batch.length === 1) setImmediate(drain);
     },
     /** Resolves when every finished exchange has reached the store queue (shutdown). */
     settle(): Promise<void> {
