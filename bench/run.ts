@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { beforeAndNow } from "./before.ts";
 import { type Contender, startContenders, startKestrel, startMock } from "./lib/contenders.ts";
 import { createLoadGen } from "./lib/load.ts";
 import { busyProcesses, describeMachine, machineMarkdown } from "./lib/machine.ts";
@@ -134,7 +135,11 @@ if (OUT !== null && failures.length === 0) {
   const profilePath = new URL("./profile.md", import.meta.url);
   // Figures from runs that are not sections of this bench (the soak, A/B experiments), kept by hand with their commands.
   const others = readFileSync(new URL("./other-runs.md", import.meta.url), "utf8").trim();
-  const profile = [existsSync(profilePath) ? readFileSync(profilePath, "utf8").trim() : "", others].join("\n\n");
+  const profile = [
+    beforeAndNow(sections.flatMap((s) => s.targets)),
+    existsSync(profilePath) ? readFileSync(profilePath, "utf8").trim() : "",
+    others,
+  ].join("\n\n");
   writeFileSync(OUT, renderDocument({ machine: machineMarkdown(machine, command, gen.version, seconds, busy), method, sections, profile }));
   console.log(`wrote ${OUT}`);
 }
