@@ -32,8 +32,10 @@ test("SIGTERM with 200 requests in flight: every one completes and every record 
     res.writeHead(200, { "content-type": "application/json" });
     res.end(USAGE_JSON);
   });
-  const k = await startKestrel(["--upstream", `openai=${mock.url}`]);
+  // Debug level: the store worker says it writes the records, so the drain below is the worker's.
+  const k = await startKestrel(["--upstream", `openai=${mock.url}`, "--log-level", "debug"]);
   try {
+    await k.waitForLine(/Usage records are written by a worker thread/);
     const responses = Array.from({ length: 200 }, () =>
       fetch(`${k.url}/openai/v1/chat/completions`, { method: "POST", body: "{}" }).then(async (r) => {
         await r.arrayBuffer();
@@ -57,7 +59,8 @@ test("kill -9 under load leaves a database that opens and passes integrity_check
     res.writeHead(200, { "content-type": "application/json" });
     res.end(USAGE_JSON);
   });
-  const k = await startKestrel(["--upstream", `openai=${mock.url}`]);
+  const k = await startKestrel(["--upstream", `openai=${mock.url}`, "--log-level", "debug"]);
+  await k.waitForLine(/Usage records are written by a worker thread/);
   let stop = false;
   const load = (async () => {
     while (!stop) {

@@ -85,7 +85,9 @@ testNeeding("a full disk: requests keep being answered, the failure is logged, r
     res.writeHead(200, { "content-type": "application/json" });
     res.end(USAGE);
   });
-  const k = await startKestrel(["--db", db, "--upstream", `openai=${mock.url}`]);
+  // Debug level: the records below go through the store worker (its failures must reach the log too).
+  const k = await startKestrel(["--db", db, "--upstream", `openai=${mock.url}`, "--log-level", "debug"]);
+  await k.waitForLine(/Usage records are written by a worker thread/);
   const call = async () => {
     const r = await fetch(`${k.url}/openai/v1/chat/completions`, { method: "POST", body: "{}" });
     await r.arrayBuffer();
