@@ -70,7 +70,7 @@ export async function readRequestBody(req: Request, watch: BodyWatch): Promise<R
  */
 const WHOLE_READ_BYTES = 64 * 1024;
 
-export function wholeReadMax(idleTimeoutMs: number): number {
+function wholeReadMax(idleTimeoutMs: number): number {
   return Math.min(WHOLE_READ_BYTES, idleTimeoutMs);
 }
 
