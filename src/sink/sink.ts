@@ -72,8 +72,8 @@ export function createSink({ pricer, log, store, control, spans = null, metrics 
     /**
      * Records an exchange once the event loop has turned: the client's response is on its way first, so the
      * record's work (pricing, ids, log line, store hand-over) never adds to its latency, and exchanges that end
-     * together are recorded together. The spend is settled before the next I/O is read, so a request that
-     * arrives after this one's answer still sees it (docs/architecture.md §11).
+     * together are recorded together. The spend is settled in that turn, before a client can have read this
+     * answer and sent another request, so the next check still sees it (docs/architecture.md §11).
      */
     finish(ex: Exchange): void {
       pending++;
