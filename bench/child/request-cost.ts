@@ -30,7 +30,11 @@ const events = chatEvents(12);
 
 /** The upstream, from memory. */
 const upstream = (): Response => {
-  if (KIND === "json") return new Response(json as BodyInit, { headers: { ...HEADERS, "content-type": "application/json" } });
+  if (KIND === "json") {
+    // With its length, as the provider (and the mock) send it: Kestrel reads a small JSON answer whole.
+    const headers = { ...HEADERS, "content-type": "application/json", "content-length": String(json.byteLength) };
+    return new Response(json as BodyInit, { headers });
+  }
   let i = 0;
   const body = new ReadableStream<Uint8Array>({
     pull(c) {
