@@ -6,11 +6,11 @@
  * request (every thread, records committed included) for Kestrel, for a bare handler (copy headers, fetch,
  * return) and for making the request alone; 64 in flight. Prints one JSON object. Profile with `--cpu-prof-md`.
  */
-import { existsSync, mkdtempSync, openSync, readFileSync, write, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { chatEvents, chatJson } from "../lib/bodies.ts";
 import { BODY } from "../lib/contenders.ts";
+import { kestrelInProcess } from "../lib/in-process.ts";
 
 const SRC = resolve(process.argv[2] ?? new URL("../../src", import.meta.url).pathname);
 const N = Number(process.argv[3] ?? 50_000);
@@ -46,38 +46,7 @@ const upstream = (): Response => {
 };
 globalThis.fetch = (async () => upstream()) as unknown as typeof fetch;
 
-const devnull = openSync("/dev/null", "w");
-let handler: ((req: Request) => Response | Promise<Response>) | null = null;
-const { openSqlite } = await import(`${SRC}/entry/sqlite-bun.ts`);
-const { serve } = await import(`${SRC}/serve.ts`);
-const db = join(mkdtempSync(join(tmpdir(), "kestrel-cost-")), "k.db");
-await serve({
-  name: "bun",
-  version: "bench",
-  args: [],
-  // The connect probe would dial the fake upstream address; an HTTP proxy setting switches it off.
-  env: { HTTP_PROXY: "http://127.0.0.1:9" },
-  openDb: openSqlite,
-  // As the Bun entry: the store's writes on a worker thread (when SRC has one).
-  ...(existsSync(`${SRC}/entry/store-worker-bun.ts`)
-    ? { startStoreWorker: () => new Worker(new URL(`file://${SRC}/entry/store-worker-bun.ts`).href) }
-    : {}),
-  serve: (o: { fetch: typeof handler }) => {
-    handler = o.fetch;
-    return Promise.resolve({ port: 1, stop() {} });
-  },
-  // Asynchronous like the Bun entry's (fs.write runs on the thread pool): its cost per write is counted.
-  writeOut: (b: Uint8Array) => new Promise<void>((resolve) => write(devnull, b, () => resolve())),
-  writeOutSync: () => {},
-  warnings: [],
-  writeErr: (t: string) => void writeSync(2, t),
-  readTextFile: () => "",
-  writeTextFile: () => {},
-  onSignal: () => {},
-  exit: () => {
-    throw new Error("exit");
-  },
-} as never, ["--db", db, "--upstream", "openai=http://127.0.0.1:9"]);
+const handler = await kestrelInProcess(SRC);
 
 const bare = (req: Request): Promise<Response> => {
   const headers = new Headers(req.headers);
@@ -135,13 +104,13 @@ async function measure(fn: (req: Request) => Response | Promise<Response>, n: nu
 }
 
 const nothing = async () => new Response("");
-await measure(handler!, Math.min(N, 5000));
+await measure(handler, Math.min(N, 5000));
 await measure(bare, Math.min(N, 5000));
 const rounds: { kestrel: number; kestrelMain: number; bare: number; request: number }[] = [];
 for (let r = 0; r < 3; r++) {
   const request = await measure(nothing, N);
   const bareUs = await measure(bare, N);
-  const kestrel = await measure(handler!, N);
+  const kestrel = await measure(handler, N);
   rounds.push({ request, bare: bareUs, kestrel, kestrelMain: lastMainUs });
 }
 console.log(JSON.stringify({ src: SRC, kind: KIND, n: N, rounds }));
