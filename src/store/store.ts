@@ -15,7 +15,7 @@ import {
 } from "./queries.ts";
 import type { Grouping } from "./query-params.ts";
 import { configure, migrate } from "./schema.ts";
-import { dailyPrune, drainAtClose, refusalText, retentionCutoff, throttledReport } from "./upkeep.ts";
+import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, throttledReport } from "./upkeep.ts";
 
 export interface StoreStats {
   /** Accepted by add(), not yet committed. */
@@ -105,8 +105,6 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
   let insert: Stmt | null = null; // prepared once per connection
   let queue: UsageRecord[] = [];
   let head = 0; // queue[head..] is pending; the prefix was committed (compacted lazily)
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let urgent = false; // the pending timer is a 0 ms one
   let failing = false; // in backoff after a failed write: no early flushes
   let closed = false;
   let lastError: unknown = null;
@@ -199,26 +197,14 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
     return true;
   };
 
-  const schedule = (delay: number): void => {
-    if (closed) return;
-    if (timer !== null) {
-      // Only a 0 ms request may replace a pending interval timer; anything else is already due soon enough.
-      if (urgent || delay > 0) return;
-      clearTimeout(timer);
-    }
-    urgent = delay === 0;
-    timer = setTimeout(onTimer, delay);
-  };
-
-  function onTimer(): void {
-    timer = null;
-    urgent = false;
+  const timer = flushTimer(() => {
     // One batch per timer turn keeps each event-loop stall to a few milliseconds.
     failing = !writeBatch();
     if (failing) schedule(retryMs);
     else if (pending() >= batchSize) schedule(0);
     else if (pending() > 0) schedule(intervalMs);
-  }
+  });
+  const schedule = timer.schedule;
 
   const flushAll = async (): Promise<void> => {
     while (pending() > 0) {
@@ -270,9 +256,8 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
     async close() {
       if (closed) return;
       closed = true;
-      if (timer !== null) clearTimeout(timer);
+      timer.stop();
       stopPruning();
-      timer = null;
       await drainAtClose(flushAll, pending, retryMs);
       const lost = pending();
       if (lost > 0) {

@@ -1,6 +1,7 @@
 /**
  * @module What both stores (SQLite, PostgreSQL) do the same way around their different writers: problem reports
- * throttled, a full or closed queue refused, daily retention, and the last flush attempts at close.
+ * throttled, a full or closed queue refused, the flusher's timer, daily retention, and the last flush attempts at
+ * close.
  */
 
 /**
@@ -77,4 +78,40 @@ export async function drainAtClose(flushAll: () => Promise<void>, pending: () =>
       await new Promise<void>((resolve) => setTimeout(resolve, Math.min(retryMs, 1000)));
     }
   }
+}
+
+/** The flusher's one timer (`onTimer` runs when it fires). */
+export interface FlushTimer {
+  /** Asks for a turn in `delay` ms: a pending turn stays, except that a 0 ms request replaces an interval one. */
+  schedule(delay: number): void;
+  /** No turn from now on (close). */
+  stop(): void;
+}
+
+export function flushTimer(onTimer: () => void): FlushTimer {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let urgent = false; // the pending timer is a 0 ms one
+  let stopped = false;
+  const fire = () => {
+    timer = null;
+    urgent = false;
+    onTimer();
+  };
+  return {
+    schedule(delay) {
+      if (stopped) return;
+      if (timer !== null) {
+        // Anything but a 0 ms request is already due soon enough.
+        if (urgent || delay > 0) return;
+        clearTimeout(timer);
+      }
+      urgent = delay === 0;
+      timer = setTimeout(fire, delay);
+    },
+    stop() {
+      stopped = true;
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+    },
+  };
 }

@@ -21,7 +21,7 @@ import type { Store, StoreOptions } from "../store.ts";
 import { connectPg, describePg, pgErrorText, positional, type Sql } from "./connect.ts";
 import { createPgControlStore } from "./control-store.ts";
 import { COLUMN_TYPES, migratePg } from "./schema.ts";
-import { dailyPrune, drainAtClose, refusalText, retentionCutoff, throttledReport } from "../upkeep.ts";
+import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, throttledReport } from "../upkeep.ts";
 
 export interface PgStoreOptions extends Omit<StoreOptions, "reopen" | "busyTimeoutMs"> {
   /** Connections in the pool (default 10). */
@@ -70,8 +70,6 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
   let migrating: Promise<void> | null = null;
   let queue: UsageRecord[] = [];
   let head = 0;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let urgent = false; // the pending timer is a 0 ms one
   let failures = 0; // consecutive failed writes: the backoff grows with them
   let closed = false;
   let lastError: unknown = null;
@@ -172,29 +170,19 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     return done;
   };
 
-  const schedule = (delay: number): void => {
-    if (closed) return;
-    if (timer !== null) {
-      // Only a 0 ms request may replace a pending interval timer; anything else is already due soon enough.
-      if (urgent || delay > 0) return;
-      clearTimeout(timer);
-    }
-    urgent = delay === 0;
-    timer = setTimeout(onTimer, delay);
-  };
-
   const afterWrite = (ok: boolean): void => {
     if (!ok) return; // the failed write set the retry
     if (waiting() >= batchSize) schedule(0);
     else if (waiting() > 0) schedule(intervalMs);
   };
 
-  function onTimer(): void {
-    timer = null;
-    urgent = false;
+  const timer = flushTimer(() => {
     // While failing, one attempt at a time; else up to MAX_WRITES batches in flight.
     const limit = failures > 0 ? 1 : MAX_WRITES;
     while (running.size < limit && waiting() > 0) void write().then(afterWrite);
+  });
+  function schedule(delay: number): void {
+    timer.schedule(delay);
   }
 
   const flushAll = async (): Promise<void> => {
@@ -273,8 +261,9 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     async close() {
       if (closed) return;
       closed = true;
-      for (const t of [timer, connectTimer]) if (t !== null) clearTimeout(t);
-      timer = connectTimer = null;
+      timer.stop();
+      if (connectTimer !== null) clearTimeout(connectTimer);
+      connectTimer = null;
       stopPruning();
       await drainAtClose(flushAll, pending, retryMs);
       const lost = pending();
