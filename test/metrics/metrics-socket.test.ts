@@ -10,6 +10,7 @@ import { type Mock, startMock } from "../_helpers/mock-upstream.ts";
 import { until } from "../_helpers/poll.ts";
 import { type MetricFamily, parsePrometheusText, samplesOf, sumOf } from "../_helpers/prom-text.ts";
 import { RUNTIME } from "../_helpers/runtime.ts";
+import type { UsageReport } from "../../src/store/queries.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
 
 const TOKEN = "metrics-admin-token";
@@ -86,19 +87,9 @@ async function scrape(): Promise<Map<string, MetricFamily>> {
   return parsePrometheusText(await res.text());
 }
 
-interface Totals {
-  requests: number;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  reasoning_tokens: number;
-  cost_usd: string;
-}
-
-async function usage(groupBy: string): Promise<{ groups: (Totals & { key: string | null })[]; total: Totals }> {
+async function usage(groupBy: string): Promise<UsageReport> {
   const res = await fetch(`${kestrel.url}/api/usage?group_by=${groupBy}`, { headers: AUTH });
-  return await res.json() as { groups: (Totals & { key: string | null })[]; total: Totals };
+  return await res.json() as UsageReport;
 }
 
 test("after known requests the counters equal the store's totals, exactly", async () => {
