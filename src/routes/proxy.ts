@@ -92,7 +92,6 @@ class Live {
   receiving = true;
   /** What the tightest matching USD budget has left (`x-kestrel-budget-remaining-usd`), or null. */
   remainingUsd: string | null = null;
-  addedMs: number | null = null;
   constructor(readonly watchdog: Watchdog) {
     this.last = watchdog.now();
   }
@@ -245,6 +244,9 @@ export function createProxyHandler(deps: ProxyDeps) {
 
     const answeredAt = performance.now();
     const ttfbMs = answeredAt - t0;
+    /** Kestrel's own time so far (arrival → sent); the time to ready the response is added below (§13). */
+    const beforeSend = call.sentAt - t0;
+    let addedMs: number | null = null;
     state.last = watchdog.now();
     if (upstream.status < 200 || upstream.status > 599) {
       // `new Response` refuses such a status: answer for the upstream instead of throwing.
@@ -285,7 +287,7 @@ export function createProxyHandler(deps: ProxyDeps) {
         streaming,
         responseHeaders: upstream.headers,
         meter: metered,
-        addedMs: state.addedMs,
+        addedMs,
         // Usually all null: nothing is joined then.
         error: setupError === null && stripError === null ? why : [why, setupError, stripError].filter(Boolean).join("; "),
       });
@@ -294,7 +296,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     const init = { status: upstream.status, statusText: upstream.statusText, headers };
     if (upstream.body === null || NULL_BODY_STATUS.has(upstream.status)) {
       upstream.body?.cancel().catch(() => {});
-      state.addedMs = call.sentAt - t0 + performance.now() - answeredAt;
+      addedMs = beforeSend + performance.now() - answeredAt;
       done("complete");
       return new Response(null, init);
     }
@@ -331,14 +333,14 @@ export function createProxyHandler(deps: ProxyDeps) {
       if (bytes !== null) {
         const readAt = performance.now(); // the body's transfer is the upstream's time, not Kestrel's
         meter.push(bytes);
-        state.addedMs = call.sentAt - t0 + readFrom - answeredAt + performance.now() - readAt;
+        addedMs = beforeSend + readFrom - answeredAt + performance.now() - readAt;
         done("complete");
         return new Response(bytes as Uint8Array<ArrayBuffer>, init);
       }
     }
     // Waiting on the client is not upstream silence: the idle clock runs only while a read is pending.
     state.last = Infinity;
-    state.addedMs = call.sentAt - t0 + performance.now() - answeredAt;
+    addedMs = beforeSend + performance.now() - answeredAt;
     const body = meterBody(source, {
       read() {
         state.last = watchdog.now();
