@@ -5,7 +5,7 @@
  */
 import type { Rates } from "./types.ts";
 
-export const CORRECTIONS_REVISION = 3;
+export const CORRECTIONS_REVISION = 4;
 
 type UsdPerM = Partial<Record<keyof Rates, string>>;
 
@@ -37,6 +37,14 @@ export const CORRECTIONS: readonly Correction[] = [
       "and older LiteLLM had a wrong $6 1-hour write)",
     source: `${ANTHROPIC_PRICING} (Claude Haiku 3.5); the seed's price from its AnthropicPricingService table`,
   },
+  ...["vertex_ai/claude-3-5-haiku", "vertex_ai/claude-3-5-haiku@20241022"].map((key): Correction => ({
+    kind: "set", provider: "google-vertex-ai", key, rates: { input: "0.8", output: "4" },
+    why: "upstream keeps the $1 / $5 launch price; Anthropic cut Claude 3.5 Haiku to $0.80 / $4 in December 2024 " +
+      "on every platform it sells through (Anthropic API, Bedrock, Vertex AI: the Bedrock rows already have it); " +
+      "the cache rates then follow from the Anthropic-direct row (rule claude-cache-anthropic-row)",
+    source: `${ANTHROPIC_PRICING} (Claude Haiku 3.5: $0.80 / $4); ` +
+      "Bedrock rows of the same model in this table ($0.80 / $4)",
+  })),
   {
     kind: "add", provider: "anthropic", key: "claude-3-5-sonnet-20241022", lp: "anthropic", rates: CLAUDE_35_SONNET,
     why: "upstream dropped the Anthropic-direct row (last in LiteLLM mirror 37a04775, 2026-03-12)",

@@ -86,16 +86,35 @@ test("Claude on Vertex bills cache reads at the cache price", () => {
     ctx("google-vertex-ai", "claude-3-haiku@20240307"),
   );
   assert.deepEqual([r.cost_pico, r.note], [645_000_000, undefined]);
-  // Claude 3.5 Haiku on Vertex (row $1 / $5; no Anthropic-direct row at that price → multipliers 0.1 / 1.25 / 2):
-  // 500 × 1 = 500e6; 1000 read × 0.1 = 100e6; 300 5m × 1.25 = 375e6; 200 1h × 2 = 400e6; 10 × 5 = 50e6 → 1425e6
+  // Claude Opus 4.1 on Vertex ($15 / $75; no Anthropic-direct row names this key → multipliers 0.1 / 1.25 / 2):
+  // 500 × 15 = 7500e6; 1000 read × 1.5 = 1500e6; 300 5m × 18.75 = 5625e6; 200 1h × 30 = 6000e6; 10 × 75 = 750e6
   const v = pricer.price(
     usage({ input_tokens: 2000, cache_read_tokens: 1000, cache_write_tokens: 500, cache_write_1h_tokens: 200, output_tokens: 10 }),
-    ctx("google-vertex-ai", "claude-3-5-haiku@20241022"),
+    ctx("google-vertex-ai", "claude-opus-4-1@20250805"),
   );
-  assert.deepEqual(v.breakdown, { input: 500_000_000, cache_read: 100_000_000, cache_write_5m: 375_000_000, cache_write_1h: 400_000_000, output: 50_000_000 });
-  const described = pricer.describe("google-vertex-ai/claude-3-5-haiku@20241022");
-  assert.match(described, /cache read 0\.1, cache write 5m 1\.25, cache write 1h 2 /);
+  assert.deepEqual(v.breakdown, { input: 7_500_000_000, cache_read: 1_500_000_000, cache_write_5m: 5_625_000_000, cache_write_1h: 6_000_000_000, output: 750_000_000 });
+  const described = pricer.describe("google-vertex-ai/claude-opus-4-1@20250805");
+  assert.match(described, /cache read 1\.5, cache write 5m 18\.75, cache write 1h 30 /);
   assert.match(described, /corrected: Anthropic prices prompt caching as multipliers/);
+});
+
+// 26. Claude 3.5 Haiku costs $0.80 / $4 on every platform since Anthropic's December 2024 cut; upstream kept
+// Vertex at the $1 / $5 launch price.
+test("Claude 3.5 Haiku is billed at $0.80 / $4 on Vertex, Bedrock and Anthropic alike", () => {
+  const u = usage({ input_tokens: 2000, cache_read_tokens: 1000, cache_write_tokens: 500, cache_write_1h_tokens: 200, output_tokens: 10 });
+  // 500 × 0.8 = 400e6; 1000 read × 0.08 = 80e6; 300 5m × 1 = 300e6; 200 1h × 1.6 = 320e6; 10 × 4 = 40e6 → 1140e6
+  const want = { input: 400_000_000, cache_read: 80_000_000, cache_write_5m: 300_000_000, cache_write_1h: 320_000_000, output: 40_000_000 };
+  for (const c of [
+    ctx("google-vertex-ai", "claude-3-5-haiku@20241022"),
+    ctx("google-vertex-ai", "claude-3-5-haiku"),
+    ctx("anthropic", "claude-3-5-haiku-20241022"),
+    ctx("aws-bedrock", "anthropic.claude-3-5-haiku-20241022-v1:0", { geo: "us-east-1" }),
+    ctx("aws-bedrock", "us.anthropic.claude-3-5-haiku-20241022-v1:0", { geo: "us-east-1" }),
+  ]) {
+    const r = pricer.price(u, c);
+    assert.deepEqual([r.breakdown, r.cost_pico], [want, 1_140_000_000], `${c.provider} ${c.model}`);
+  }
+  assert.match(pricer.describe("google-vertex-ai/claude-3-5-haiku@20241022"), /input 0\.8, output 4, cache read 0\.08, cache write 5m 1, cache write 1h 1\.6 /);
 });
 
 test("a cache read without a cache-read rate is billed at the input rate and the record is marked", () => {

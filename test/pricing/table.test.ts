@@ -79,6 +79,8 @@ const CORRECTED: [string, string, (t: ReturnType<typeof createTable>) => void, s
     const p = t.get("google-ai-studio", "gemini/gemini-1.5-flash")?.price;
     assert.deepEqual([p?.mode, p?.output, p?.tiers?.[0]?.output], ["chat", 300_000, 600_000]);
   }, "chat, output 0.3, >128k 0.6"],
+  ["google-vertex-ai", "vertex_ai/claude-3-5-haiku@20241022", (t) => assert.deepEqual(pick(t, "google-vertex-ai", "vertex_ai/claude-3-5-haiku@20241022"), [800_000, 4_000_000, 1_000_000, 1_600_000, 80_000]), "0.8 / 4 (upstream 1 / 5), cache rates of the Anthropic row"],
+  ["google-vertex-ai", "vertex_ai/claude-3-5-haiku", (t) => assert.deepEqual(pick(t, "google-vertex-ai", "vertex_ai/claude-3-5-haiku"), pick(t, "anthropic", "claude-3-5-haiku-20241022")), "same as Anthropic's"],
   ["aws-bedrock", "eu.anthropic.claude-3-5-haiku-20241022-v1:0", (t) => assert.equal(t.get("aws-bedrock", "eu.anthropic.claude-3-5-haiku-20241022-v1:0"), undefined), "dropped"],
   ["aws-bedrock", "anthropic.claude-3-5-haiku-20241022-v1:0", (t) => assert.equal(t.get("aws-bedrock", "anthropic.claude-3-5-haiku-20241022-v1:0")?.price.cache_write_1h, 1_600_000), "rule claude-1h-write: 2 × 0.8"],
   ["anthropic", "claude-sonnet-4-20250514", (t) => assert.equal(t.get("anthropic", "claude-sonnet-4-20250514")?.price.tiers?.[0]?.cache_write_1h, 12_000_000), "rule claude-1h-write above 200k: 2 × 6"],
