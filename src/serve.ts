@@ -98,7 +98,10 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     store,
     pricer,
     probe: PROXY_VARS.some((v) => rt.env[v]) ? null : createConnectProbe(),
-    metrics: createMetrics({ version: PACKAGE_VERSION, commit: COMMIT, runtime: rt.name, priceVersion: pricer.version }),
+    metrics: createMetrics(
+      { version: PACKAGE_VERSION, commit: COMMIT, runtime: rt.name, priceVersion: pricer.version },
+      { isPriced: (provider, model) => pricer.isPriced(provider, model) },
+    ),
   });
   // Runtime error output goes through the log (redacted, one line each), never raw to stderr.
   const onError = (err: unknown): Response => {

@@ -39,6 +39,11 @@ export interface Metrics {
 
 /** Distinct `model` label values kept; later ones are counted as `other` (a client can name any model). */
 export const MAX_MODELS = 200;
+/**
+ * Of those, how many may go to models the upstream never confirmed (priced, but refused, blocked or failed): a
+ * client naming every priced model still leaves the other half to models that upstreams actually serve.
+ */
+const MAX_UNCONFIRMED_SHARE = 0.5;
 /** A longer model name is counted as `other`: no label value is a client-sized string. */
 export const MAX_MODEL_LENGTH = 128;
 /** The label of requests whose model is not known (no body, no model in the answer). */
@@ -72,7 +77,17 @@ interface ProviderSeries {
   other: ModelSeries | null;
 }
 
-export function createMetrics(info: BuildInfo, maxModels = MAX_MODELS): Metrics {
+export interface MetricsOptions {
+  /** Whether the price table (with overrides) prices this model: such a name may get its own label. */
+  isPriced?(provider: string, model: string): boolean;
+  /** Distinct `model` labels (default MAX_MODELS). */
+  maxModels?: number;
+}
+
+export function createMetrics(info: BuildInfo, options: MetricsOptions = {}): Metrics {
+  const maxModels = options.maxModels ?? MAX_MODELS;
+  const maxUnconfirmed = Math.floor(maxModels * MAX_UNCONFIRMED_SHARE);
+  const isPriced = options.isPriced ?? (() => false);
   const r = new Registry();
   const requests = r.counter("kestrel_requests_total", "Finished proxied requests, by how they ended.", ["provider", "model", "outcome"]);
   const tokens = r.counter("kestrel_tokens_total", "Tokens as billed (input includes cache reads and writes; output includes reasoning).", ["provider", "model", "kind"]);
@@ -99,6 +114,8 @@ export function createMetrics(info: BuildInfo, maxModels = MAX_MODELS): Metrics 
 
   const providers = new Map<string, ProviderSeries>();
   const modelNames = new Set<string>();
+  /** Names in modelNames that got their label by being priced, without an upstream confirming them. */
+  let unconfirmed = 0;
 
   const newModel = (provider: string, model: string): ModelSeries => ({
     // Filled up front: V8 reads a packed array faster than one whose holes are filled in later.
@@ -110,9 +127,22 @@ export function createMetrics(info: BuildInfo, maxModels = MAX_MODELS): Metrics 
     model,
   });
 
-  /** First sight of a model for this provider: its own series while the cap allows, else the shared `other`. */
-  function modelSeries(p: ProviderSeries, provider: string, name: string): ModelSeries {
-    if (modelNames.has(name) || (modelNames.size < maxModels && name.length <= MAX_MODEL_LENGTH)) {
+  /**
+   * Whether a name not yet a label becomes one. The client names the model, so first come is not enough: a name
+   * qualifies when an upstream confirmed it (it reported usage or named the model in its answer) or the price
+   * table knows it; anything else (a made-up name the upstream refused) counts as `other`.
+   */
+  function admit(provider: string, name: string, confirmed: boolean): boolean {
+    if (modelNames.size >= maxModels || name.length > MAX_MODEL_LENGTH) return false;
+    if (confirmed || name === NO_MODEL) return true;
+    if (unconfirmed >= maxUnconfirmed || !isPriced(provider, name)) return false;
+    unconfirmed++;
+    return true;
+  }
+
+  /** First sight of a model for this provider: its own series when the name is or becomes a label, else `other`. */
+  function modelSeries(p: ProviderSeries, provider: string, name: string, confirmed: boolean): ModelSeries {
+    if (modelNames.has(name) || admit(provider, name, confirmed)) {
       modelNames.add(name);
       const series = newModel(provider, name);
       p.models.set(name, series);
@@ -142,7 +172,8 @@ export function createMetrics(info: BuildInfo, maxModels = MAX_MODELS): Metrics 
       const provider = record.provider;
       const p = providers.get(provider) ?? providerSeries(provider);
       const name = record.model ?? NO_MODEL;
-      const m = p.models.get(name) ?? modelSeries(p, provider, name);
+      const m = p.models.get(name) ??
+        modelSeries(p, provider, name, record.usage_source !== "none" || ex.meter?.model === name);
       const o = OUTCOME_INDEX[record.outcome];
       (m.requests[o] ??= requests.labels(provider, m.model, record.outcome)).value++;
       if (record.usage_source !== "none") {

@@ -69,7 +69,7 @@ test("one exchange adds its request, tokens by kind, exact cost and its timings"
 });
 
 test("model labels are capped: the rest, and over-long names, count as `other`; no model is `unknown`", () => {
-  const m = createMetrics(INFO, 3);
+  const m = createMetrics(INFO, { maxModels: 3 });
   for (const model of ["a", "b", "c", "d", "e", "a", "x".repeat(MAX_MODEL_LENGTH + 1)]) {
     m.observe(exchange(), record({ model, cost_pico: 10 }));
   }
@@ -98,6 +98,33 @@ test("a flood of made-up models keeps the exposition bounded", () => {
   assert.equal(samplesOf(f, "kestrel_requests_total").length, 201);
   assert.equal(sumOf(f, "kestrel_requests_total"), 5000);
   assert.equal(sumOf(f, "kestrel_requests_total", { model: "other" }), 4800);
+});
+
+// Issue 20 item 25: the client names the model, so first come first served let 200 invented names (each refused
+// by the upstream) take every label and push the models actually served into `other`.
+test("model labels go to models an upstream confirmed or the price table knows, not to names a client invents", () => {
+  const priced = new Set(["gpt-4o", ...Array.from({ length: 150 }, (_, i) => `priced-${i}`)]);
+  const m = createMetrics(INFO, { isPriced: (_provider, model) => priced.has(model) });
+  const refused = (model: string) => record({ model, outcome: "upstream_error", usage_source: "none", priced: false });
+  for (let i = 0; i < 500; i++) m.observe(exchange(), refused(`invented-${i}`));
+  // Priced names without an upstream's word (refused, blocked) get labels, but at most half of them.
+  for (let i = 0; i < 150; i++) m.observe(exchange(), refused(`priced-${i}`));
+  m.observe(exchange(), refused("gpt-4o")); // priced, before its first answer: beyond the half, so `other`
+  m.observe(exchange(), record({ model: "gpt-4o", input_tokens: 10, cost_pico: 5 })); // served: its own label
+  // Unpriced, but the upstream reported usage for it, or named it in its answer.
+  m.observe(exchange(), record({ model: "brand-new", input_tokens: 3, priced: false }));
+  const named = { ...exchange(), meter: { model: "named-by-upstream" } } as unknown as Exchange;
+  m.observe(named, refused("named-by-upstream"));
+  m.observe(exchange(), refused("gpt-4o")); // now a label: counted under it
+  const f = parsePrometheusText(m.render(sources()));
+  const labels = new Set(samplesOf(f, "kestrel_requests_total").map((s) => s.labels.model));
+  assert.equal([...labels].filter((l) => l?.startsWith("invented-")).length, 0);
+  assert.equal([...labels].filter((l) => l?.startsWith("priced-")).length, 100);
+  for (const l of ["gpt-4o", "brand-new", "named-by-upstream", "other"]) assert.ok(labels.has(l), l);
+  assert.equal(sumOf(f, "kestrel_requests_total", { model: "gpt-4o" }), 2);
+  assert.equal(sumOf(f, "kestrel_requests_total", { model: "other" }), 500 + 50 + 1);
+  assert.equal(sumOf(f, "kestrel_unpriced_requests_total", { model: "brand-new" }), 1);
+  assert.equal(sumOf(f, "kestrel_cost_usd_total", { model: "gpt-4o" }), 5e-12);
 });
 
 test("scrape-time values: in flight, queue depth, dropped records, alerts, budgets, build info", () => {
