@@ -7,11 +7,8 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bun = join(root, "node_modules", ".bin", process.platform === "win32" ? "bun.exe" : "bun");
-const child = spawn(bun, [join(root, "src", "entry", "bun.ts"), ...process.argv.slice(2)], {
-  stdio: "inherit",
-  // Read once at Bun's startup (see the "start" script); the caller's own value wins.
-  env: { BUN_CONFIG_MAX_HTTP_REQUESTS: "4096", ...process.env },
-});
+// Bun's fetch limit needs nothing here: the entry sets it itself (src/entry/fetch-limit.ts).
+const child = spawn(bun, [join(root, "src", "entry", "bun.ts"), ...process.argv.slice(2)], { stdio: "inherit" });
 // A signal sent to this launcher's pid alone (kill, systemd, a test) must reach Kestrel to drain or reload it.
 for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(signal, () => child.kill(signal));
 child.on("error", (err) => {

@@ -1,9 +1,14 @@
 /** @module Bun entry (also the `bun build --compile` entry): Bun.serve + bun:sqlite behind the Runtime seam. */
 import fs from "node:fs";
-import { main } from "../cli.ts";
 import type { Runtime } from "../runtime.ts";
 import type { WorkerHandle } from "../store/worker/protocol.ts";
-import { openSqlite } from "./sqlite-bun.ts";
+import { ensureFetchLimit, FETCH_LIMIT_VAR } from "./fetch-limit.ts";
+
+// First, before the app is loaded (hence the dynamic imports): without Bun's fetch limit in its environment the
+// process replaces itself with the limit set, so this line returns only when that is done or impossible.
+const fetchLimitProblem = ensureFetchLimit();
+const { main } = await import("../cli.ts");
+const { openSqlite } = await import("./sqlite-bun.ts");
 
 /** The few Bun APIs used here (Hono's deno.d.ts approach: bun-types' globals clash with Deno's in `deno check`). */
 declare const Bun: {
@@ -39,10 +44,9 @@ const runtime: Runtime = {
   args: Bun.argv.slice(2),
   env: Bun.env,
   // Bun's fetch keeps at most 256 upstream requests open and queues the rest — streams stall behind each other.
-  // The limit is read once at startup, so it can only come from the environment (deploy/ sets it).
-  warnings: Bun.env.BUN_CONFIG_MAX_HTTP_REQUESTS
+  warnings: fetchLimitProblem === null
     ? []
-    : ["BUN_CONFIG_MAX_HTTP_REQUESTS is not set: Bun allows 256 concurrent upstream requests and queues the rest; set it (e.g. 4096) before starting"],
+    : [`${FETCH_LIMIT_VAR} is not set and Kestrel could not restart itself with it (${fetchLimitProblem}): Bun allows 256 concurrent upstream requests and queues the rest; set it (e.g. 4096) before starting`],
   openDb: openSqlite,
   // Also an entry point of the compiled binary (build.ts), where it is found by this same relative URL.
   startStoreWorker: () => new Worker(new URL("./store-worker-bun.ts", import.meta.url).href) as unknown as WorkerHandle,

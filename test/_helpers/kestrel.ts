@@ -22,11 +22,22 @@ export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "kestrel-test-"));
 }
 
-/** `binary`: run that built executable instead of the source entry on the current runtime. */
-export async function startKestrel(args: string[] = [], env: Record<string, string> = {}, options: { binary?: string } = {}): Promise<Kestrel> {
+/**
+ * `binary`: run that built executable instead of the source entry on the current runtime; `command`: run this
+ * program with these leading arguments (e.g. Bun's source entry from a test running on Deno).
+ */
+export async function startKestrel(
+  args: string[] = [],
+  env: Record<string, string> = {},
+  options: { binary?: string; command?: [string, string[]] } = {},
+): Promise<Kestrel> {
   const db = join(tempDir(), "kestrel.db");
   const serveArgs = ["serve", "--port", "0", "--db", db, ...args];
-  const [cmd, argv] = options.binary ? [options.binary, serveArgs] : kestrelCommand(serveArgs);
+  const [cmd, argv]: [string, string[]] = options.command
+    ? [options.command[0], [...options.command[1], ...serveArgs]]
+    : options.binary
+    ? [options.binary, serveArgs]
+    : kestrelCommand(serveArgs);
   const proc = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   const lines: string[] = [];
   let err = "";
