@@ -3,12 +3,36 @@
 // a missing, empty or cut-off report; a report with no test that ran (zero cases, or all skipped); an exit code
 // other than 0 without a reported failure (a file that fails to load). A failed type check is one failure too.
 // So a red run, or one that tested nothing, never prints "0 failed".
+// Every test file runs on both runtimes, so each must register as many tests on one as on the other (a test that
+// cannot run on one is registered there too, skipped with its reason): a file whose counts differ is one failure,
+// named with its counts. Compared only when every report is whole.
 import { existsSync, readFileSync } from "node:fs";
+
+const attr = (attrs, name) => new RegExp(`\\s${name}="([^"]*)"`).exec(attrs)?.[1];
+const isPath = (text) => text !== undefined && /\.[cm]?[jt]sx?$/.test(text);
+
+/** Test cases per test file: Bun names the file on each case (`file`), Deno in `classname` ("./test/…"). */
+function casesByFile(xml) {
+  const counts = new Map();
+  let suite = "";
+  for (const m of xml.matchAll(/<testsuite\b([^>]*)>|<testcase\b([^>]*?)(?:\/>|>[\s\S]*?<\/testcase>)/g)) {
+    if (m[1] !== undefined) {
+      suite = attr(m[1], "file") ?? attr(m[1], "name") ?? "";
+      continue;
+    }
+    const classname = attr(m[2], "classname");
+    const file = (attr(m[2], "file") ?? (isPath(classname) ? classname : suite)).replace(/^\.\//, "");
+    counts.set(file, (counts.get(file) ?? 0) + 1);
+  }
+  return counts;
+}
 
 const [checkRc, ...runs] = process.argv.slice(2);
 let passed = 0;
 let failed = Number(checkRc) === 0 ? 0 : 1;
 let skipped = 0;
+/** Each runner's cases per file, when its report is whole. */
+const registered = [];
 if (failed) console.log("type check failed (deno check)");
 for (const run of runs) {
   const [name, rc, ...rest] = run.split(":");
@@ -32,10 +56,20 @@ for (const run of runs) {
     bad = 1;
     note = ` (exit code ${rc} without a reported failure)`;
   }
+  if (problem === "") registered.push({ name, files: casesByFile(xml) });
   console.log(`${name}: ${problem === "" ? "" : `${problem}: `}${good} passed, ${bad} failed, ${skips} skipped${note}`);
   passed += good;
   failed += bad;
   skipped += skips;
+}
+if (registered.length === runs.length && runs.length > 1) {
+  const files = [...new Set(registered.flatMap((r) => [...r.files.keys()]))].sort();
+  for (const file of files) {
+    const counts = registered.map((r) => r.files.get(file) ?? 0);
+    if (counts.every((n) => n === counts[0])) continue;
+    failed++;
+    console.log(`test counts differ: ${file} registers ${registered.map((r, i) => `${counts[i]} on ${r.name}`).join(", ")}`);
+  }
 }
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed === 0 ? 0 : 1);

@@ -1,10 +1,12 @@
 // Tests depend on the repository, not on the host: a child process is the runtime under test (process.execPath,
 // node_modules/.bin) or a tool whose absence the test probes and turns into a visible skip (test/_helpers/host.ts).
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { test } from "node:test";
-import { ROOT } from "./_helpers/runtime.ts";
+import { tempDir } from "./_helpers/kestrel.ts";
+import { IS_BUN, ROOT } from "./_helpers/runtime.ts";
 import { atLeast } from "./_chunking.ts";
 
 /**
@@ -37,4 +39,29 @@ test("the check itself catches what it should", () => {
   const found = (code: string) => [...code.matchAll(BY_NAME)].map((m) => m[1]);
   assert.deepEqual(found(`spawn("python3", ["-c", s]); spawnSync('curl', []); execSync(\`sqlite3 x\`)`), ["python3", "curl", "sqlite3 x"]);
   assert.deepEqual(found(`spawn(process.execPath, args); spawnSync(binary, []); spawn(cmd, argv); db.exec("COMMIT")`), []);
+});
+
+// .ci/run sets KESTREL_REQUIRE_TOOLS=1 under CI=true: a tool CI installs that is missing must fail its tests, not
+// skip them, or a CI without PostgreSQL or Chromium goes green having run none of them.
+test("KESTREL_REQUIRE_TOOLS=1 turns a missing tool into a failure; other host conditions stay skips", () => {
+  const file = join(tempDir(), "needs.test.ts");
+  writeFileSync(file, [
+    `import { testNeeding, toolMissing } from ${JSON.stringify(join(ROOT, "test/_helpers/host.ts"))};`,
+    `testNeeding("needs a tool", toolMissing("needs /usr/bin/no-such-tool"), () => {});`,
+    `testNeeding("needs root", "needs root to mount a tmpfs", () => {});`,
+    "",
+  ].join("\n"));
+  const run = (require: boolean) => {
+    const env: Record<string, string | undefined> = { ...process.env, KESTREL_REQUIRE_TOOLS: require ? "1" : undefined };
+    const argv = IS_BUN ? ["test", file] : ["test", "-A", "--no-check", file];
+    const r = spawnSync(process.execPath, argv, { cwd: ROOT, encoding: "utf8", env: env as Record<string, string> });
+    return { status: r.status, out: `${r.stdout}${r.stderr}` };
+  };
+  const strict = run(true);
+  assert.notEqual(strict.status, 0, strict.out);
+  assert.match(strict.out, /needs \/usr\/bin\/no-such-tool; KESTREL_REQUIRE_TOOLS=1 makes a missing tool a failure/);
+  assert.match(strict.out, /needs root \[skipped: needs root to mount a tmpfs\]/);
+  const lenient = run(false);
+  assert.equal(lenient.status, 0, lenient.out);
+  assert.match(lenient.out, /needs a tool \[skipped: needs \/usr\/bin\/no-such-tool\]/);
 });

@@ -2,7 +2,7 @@
  * A throwaway PostgreSQL cluster for tests: Debian's server binaries (installed by .ci/run), a fresh data directory
  * in /tmp, listening on 127.0.0.1 at a free port, run as an unprivileged user (the `postgres` system account when
  * the tests run as root, since the server refuses to run as root; else the current user). `pgMissing()` says why
- * it cannot run here, for testNeeding's skip reason.
+ * it cannot run here, for testNeeding (a skip, or a failure under KESTREL_REQUIRE_TOOLS=1).
  */
 import { type SpawnSyncOptions, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -10,6 +10,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { toolMissing } from "./host.ts";
 
 const ROOT_BIN = "/usr/lib/postgresql";
 
@@ -37,8 +38,8 @@ function systemUser(): { uid: number; gid: number } | null {
 
 /** Null when a cluster can be started here, else why not. */
 export function pgMissing(): string | null {
-  if (binDir() === null) return "needs PostgreSQL server binaries (Debian package postgresql; .ci/run installs it)";
-  if (asRoot && systemUser() === null) return "running as root needs the postgres system user (Debian package postgresql)";
+  if (binDir() === null) return toolMissing("needs PostgreSQL server binaries (Debian package postgresql; .ci/run installs it)");
+  if (asRoot && systemUser() === null) return toolMissing("running as root needs the postgres system user (Debian package postgresql)");
   return null;
 }
 

@@ -2,21 +2,20 @@
 // records through the mock upstream; the token prompt, totals equal to /api/usage, range and grouping switches, a
 // filtered request list, one request opened in full, and screenshots at desktop and phone size in test-artifacts/.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { testNeeding } from "../_helpers/host.ts";
+import { CHROMIUM, chromiumMissing, testNeeding } from "../_helpers/host.ts";
 import { type Kestrel, startKestrel } from "../_helpers/kestrel.ts";
 import { type Mock, startMock } from "../_helpers/mock-upstream.ts";
 import { until } from "../_helpers/poll.ts";
 import { ROOT } from "../_helpers/runtime.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "dash-t0ken";
 const ARTIFACTS = join(ROOT, "test-artifacts");
 
-const missing = existsSync(CHROMIUM) ? null : `needs ${CHROMIUM} (Debian's chromium; .ci/run installs it)`;
+const missing = chromiumMissing();
 
 /** What the mock answers for each model: OpenAI or Anthropic shaped usage; "boom" fails upstream. */
 function answer(path: string, model: string, n: number): { status: number; body: unknown } {

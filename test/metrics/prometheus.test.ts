@@ -3,16 +3,15 @@
 // the content type and the auth work for an actual scraper, not only for the test parser.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before } from "node:test";
-import { testNeeding } from "../_helpers/host.ts";
+import { PROMETHEUS, prometheusMissing, testNeeding } from "../_helpers/host.ts";
 import { type Kestrel, startKestrel, tempDir } from "../_helpers/kestrel.ts";
 import { closedPort, type Mock, startMock } from "../_helpers/mock-upstream.ts";
 import { until } from "../_helpers/poll.ts";
 
-const PROMETHEUS = "/usr/bin/prometheus";
-const missing = existsSync(PROMETHEUS) ? null : `needs ${PROMETHEUS} (apt-get install prometheus)`;
+const missing = prometheusMissing();
 const TOKEN = "prometheus-scrape-token";
 
 let mock: Mock | undefined;

@@ -55,7 +55,7 @@ const FILTERS: [name: string, query: string, flags: string[]][] = [
   ["model and project", "model=gpt-4o&project=web", ["--model", "gpt-4o", "--project", "web"]],
 ];
 
-for (const { name: driver, open } of await drivers()) {
+for (const { name: driver, open, test } of await drivers()) {
   for (const [name, query, flags] of FILTERS) {
     test(`${driver}: API and CLI agree (${name})`, async () => {
       await withTempDir(async (dir) => {

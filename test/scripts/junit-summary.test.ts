@@ -49,10 +49,50 @@ test("passes, failures and skips of both runners are totalled in the closing lin
 });
 
 test("a reported failure fails the run", () => {
-  const r = summarize(0, [["bun", 1, report(ok("a"), failed("b"))], ["deno", 0, report(ok("a"))]]);
+  const r = summarize(0, [["bun", 1, report(ok("a"), failed("b"))], ["deno", 0, report(ok("a"), ok("b"))]]);
   assert.equal(r.status, 1);
-  assert.equal(r.last, "2 passed, 1 failed, 0 skipped");
+  assert.equal(r.last, "3 passed, 1 failed, 0 skipped");
   assert.match(r.last!, ciPattern());
+});
+
+/** Reports as the runners write them: Bun names the file on each case, Deno in `classname` with a leading "./". */
+const bunReport = (files: Record<string, string[]>) =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="bun test">\n` +
+  Object.entries(files).map(([file, cases]) =>
+    `  <testsuite name="${file}" file="${file}" tests="${cases.length}">\n` +
+    cases.map((c) => `    <testcase name="${c}" classname="" time="0.001" file="${file}" line="1" />\n`).join("") +
+    "  </testsuite>\n"
+  ).join("") + "</testsuites>\n";
+const denoReport = (files: Record<string, string[]>) =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="deno test">\n` +
+  Object.entries(files).map(([file, cases]) =>
+    `    <testsuite name="./${file}" tests="${cases.length}">\n` +
+    cases.map((c) => `        <testcase name="${c}" classname="./${file}" time="0.001" line="1" col="1">\n        </testcase>\n`).join("") +
+    "    </testsuite>\n"
+  ).join("") + "</testsuites>\n";
+
+test("a test file that registers fewer tests on one runtime fails the run, named with both counts", () => {
+  const r = summarize(0, [
+    ["bun", 0, bunReport({ "test/a.test.ts": ["x", "y", "z"], "test/b.test.ts": ["x"], "test/c.test.ts": ["x"] })],
+    ["deno", 0, denoReport({ "test/a.test.ts": ["x", "y"], "test/b.test.ts": ["x"], "test/d.test.ts": ["x"] })],
+  ]);
+  assert.equal(r.status, 1, r.lines.join("\n"));
+  assert.deepEqual(r.lines, [
+    "bun: 5 passed, 0 failed, 0 skipped",
+    "deno: 4 passed, 0 failed, 0 skipped",
+    "test counts differ: test/a.test.ts registers 3 on bun, 2 on deno",
+    "test counts differ: test/c.test.ts registers 1 on bun, 0 on deno",
+    "test counts differ: test/d.test.ts registers 0 on bun, 1 on deno",
+    "9 passed, 3 failed, 0 skipped",
+  ]);
+  assert.match(r.last!, ciPattern());
+});
+
+test("the same tests per file on both runtimes pass, a skip counting as registered", () => {
+  const deno = denoReport({ "test/a.test.ts": ["x", "y"] }).replace("</testcase>", "<skipped />\n        </testcase>");
+  const r = summarize(0, [["bun", 0, bunReport({ "test/a.test.ts": ["x", "y"] })], ["deno", 0, deno]]);
+  assert.equal(r.status, 0, r.lines.join("\n"));
+  assert.equal(r.last, "3 passed, 0 failed, 1 skipped");
 });
 
 // Each row: a runner's exit code and report, and what the summary must say about that runner.

@@ -42,9 +42,9 @@ export async function backends(): Promise<Backend[]> {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  const list: Backend[] = (await drivers()).map(({ name, open }) => ({
+  const list: Backend[] = (await drivers()).map(({ name, open, missing }) => ({
     name,
-    missing: null,
+    missing,
     database: () => {
       const dir = mkdtempSync(join(tmpdir(), "kestrel-store-"));
       dirs.push(dir);

@@ -33,7 +33,7 @@ function spendRecords(): UsageRecord[] {
   return records;
 }
 
-for (const { name, open } of await drivers()) {
+for (const { name, open, test } of await drivers()) {
   test(`${name}: spend sums by scope, since, bucket; blocked records never count`, async () => {
     const store = createStore(open(":memory:"));
     for (const r of spendRecords()) store.add(r);

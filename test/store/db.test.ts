@@ -6,7 +6,7 @@ import { drivers, withTempDir } from "./helpers.ts";
 
 const BIG = 9007199254740993n; // 2^53 + 1: the first integer a double cannot hold
 
-for (const { name, open } of await drivers()) {
+for (const { name, open, test } of await drivers()) {
   test(`${name}: rows are plain objects and a miss is undefined`, () => {
     const db = open(":memory:");
     db.exec("CREATE TABLE t (a INTEGER, b TEXT, c REAL, d BLOB)");

@@ -4,20 +4,42 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { OpenSqlite } from "../../src/store/db.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
+import { testNeeding } from "../_helpers/host.ts";
+import { IS_BUN } from "../_helpers/runtime.ts";
 
 export interface Driver {
   name: "bun:sqlite" | "node:sqlite";
   open: OpenSqlite;
+  /** Why the running runtime has no such driver (bun:sqlite on Deno), or null. */
+  missing: string | null;
+  /**
+   * node:test's `test` for this driver, or the test registered as skipped with the reason where the driver is
+   * missing: both runners list the same tests per file (scripts/junit-summary.mjs compares them). Loops over
+   * drivers() take it by name, so the `test` inside a loop is this one.
+   */
+  test(name: string, fn: () => void | Promise<void>): void;
 }
 
-/** On Bun: bun:sqlite and node:sqlite. On Deno: node:sqlite. */
+/** `open`, or why this runtime has no such driver. */
+function driver(name: Driver["name"], open: OpenSqlite | string): Driver {
+  const missing = typeof open === "string" ? open : null;
+  return {
+    name,
+    open: typeof open === "string"
+      ? () => {
+        throw new Error(open);
+      }
+      : open,
+    missing,
+    test: (title, fn) => testNeeding(title, missing, fn),
+  };
+}
+
+/** The runtime's own driver first: bun:sqlite then node:sqlite on Bun; on Deno node:sqlite, then bun:sqlite missing. */
 export async function drivers(): Promise<Driver[]> {
-  const list: Driver[] = [];
-  if (typeof (globalThis as { Bun?: unknown }).Bun !== "undefined") {
-    list.push({ name: "bun:sqlite", open: (await import("../../src/entry/sqlite-bun.ts")).openSqlite });
-  }
-  list.push({ name: "node:sqlite", open: (await import("../../src/entry/sqlite-node.ts")).openSqlite });
-  return list;
+  const node = driver("node:sqlite", (await import("../../src/entry/sqlite-node.ts")).openSqlite);
+  const bun = driver("bun:sqlite", IS_BUN ? (await import("../../src/entry/sqlite-bun.ts")).openSqlite : "bun:sqlite exists on Bun only");
+  return IS_BUN ? [bun, node] : [node, bun];
 }
 
 /** The driver the runtime itself would use. */

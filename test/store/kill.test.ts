@@ -33,7 +33,7 @@ async function writeThenKill(
   assert.equal(await exited, "SIGKILL");
 }
 
-for (const { name, open } of await drivers()) {
+for (const { name, open, test } of await drivers()) {
   test(`${name}: after kill -9 mid-write the file is intact and holds only whole batches`, async () => {
     await withTempDir(async (dir) => {
       const path = join(dir, "k.db");

@@ -5,7 +5,7 @@ import { RECORD_COLUMNS } from "../../src/store/columns.ts";
 import { configure, migrate, SCHEMA_VERSION, schemaVersion } from "../../src/store/schema.ts";
 import { drivers, withTempDir } from "./helpers.ts";
 
-for (const { name, open } of await drivers()) {
+for (const { name, open, test } of await drivers()) {
   test(`${name}: migrate is idempotent and records the version`, async () => {
     await withTempDir((dir) => {
       const path = join(dir, "k.db");

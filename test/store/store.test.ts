@@ -45,7 +45,7 @@ async function all(store: Store): Promise<UsageRecord[]> {
   return (await store.listRequests({}, ALL)).requests.reverse();
 }
 
-for (const { name, open } of await drivers()) {
+for (const { name, open, test } of await drivers()) {
   test(`${name}: one transaction per batch of at most batchSize`, async () => {
     const { db, batches } = spy(open(":memory:"));
     const store = createStore(db, { batchSize: 1000 });
