@@ -43,7 +43,7 @@ const mock = await startMock(async (req, res) => {
     res.end(JSON_BODY);
   }
 });
-const k = await startKestrel(["--upstream", `openai=${mock.url}`], { BUN_CONFIG_MAX_HTTP_REQUESTS: "4096" });
+const k = await startKestrel(["--upstream", `openai=${mock.url}`]); // on Bun it sets its own fetch limit (src/entry/fetch-limit.ts)
 const pid = k.proc.pid!;
 
 const rssKiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
