@@ -1,6 +1,7 @@
 /** @module Bun entry (also the `bun build --compile` entry): Bun.serve + bun:sqlite behind the Runtime seam. */
 import fs from "node:fs";
 import { main } from "../cli.ts";
+import { decodingFetch } from "../forward/decode.ts";
 import type { Runtime } from "../runtime.ts";
 import type { WorkerHandle } from "../store/worker/protocol.ts";
 import { openSqlite } from "./sqlite-bun.ts";
@@ -44,6 +45,8 @@ const runtime: Runtime = {
     ? []
     : ["BUN_CONFIG_MAX_HTTP_REQUESTS is not set: Bun allows 256 concurrent upstream requests and queues the rest; set it (e.g. 4096) before starting"],
   openDb: openSqlite,
+  // Bun's own decoder prints `Decompression error: …` to stderr for a corrupt body; Kestrel decodes instead.
+  fetch: decodingFetch((input, init) => fetch(input, { ...init, decompress: false } as unknown as RequestInit), true),
   // Also an entry point of the compiled binary (build.ts), where it is found by this same relative URL.
   startStoreWorker: () => new Worker(new URL("./store-worker-bun.ts", import.meta.url).href) as unknown as WorkerHandle,
   serve({ hostname, port, fetch, onError }) {
