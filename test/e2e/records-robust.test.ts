@@ -195,6 +195,19 @@ before(async () => {
             'data: {"id":"c","model":"gpt-4o-mini","choices":[],"usage":{"prompt_tok',
         );
         return;
+      case "/v1/chat/completions?case=no-done":
+        // Close-delimited and closed cleanly at an event boundary, but before the usage chunk and `data: [DONE]`.
+        socket.end(
+          "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n" +
+            'data: {"id":"c","model":"gpt-4o-mini","choices":[{"delta":{"content":"hi"}}]}\n\n' +
+            'data: {"id":"c","model":"gpt-4o-mini","choices":[{"delta":{"content":" there"}}]}\n\n',
+        );
+        return;
+      case "/v1/messages?case=empty-usage": {
+        const body = '{"id":"m","type":"message","model":"claude-sonnet-4-5-20250929","content":[],"usage":{}}';
+        socket.end(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+        return;
+      }
       case "/v1/messages?case=no-stop":
         // Close-delimited and closed cleanly at an event boundary, but before message_delta / message_stop.
         socket.end(
@@ -314,6 +327,28 @@ test("an SSE stream that ends cleanly without its provider's final event is not 
   assert.match(r.usage_error!, /truncated/);
   assert.equal(r.usage_source, "estimated");
   assert.equal(r.input_tokens, 1200);
+});
+
+test("an OpenAI-style stream that ends cleanly without [DONE] is upstream_aborted with an estimate, not ok", async () => {
+  const res = await send("/together/v1/chat/completions?case=no-done", "t-no-done", { "content-type": "application/json" });
+  assert.equal(res.status, 200);
+  await res.arrayBuffer().catch(() => {});
+  const r = await recordTagged(k.url, "t-no-done");
+  assert.equal(r.status, 200);
+  assert.equal(r.outcome, "upstream_aborted");
+  assert.match(r.usage_error!, /truncated/);
+  assert.equal(r.usage_source, "estimated");
+  assert.equal(r.output_tokens, 2); // one per content chunk
+});
+
+test("an empty usage object is `none` with the reason, not a reported 0 tokens at $0", async () => {
+  const res = await send("/anthropic/v1/messages?case=empty-usage", "t-empty-usage", { "content-type": "application/json" });
+  assert.equal(res.status, 200);
+  await res.arrayBuffer();
+  const r = await recordTagged(k.url, "t-empty-usage");
+  assert.equal(r.outcome, "ok");
+  assert.deepEqual([r.usage_source, r.input_tokens, r.output_tokens, r.cost_pico], ["none", null, null, null]);
+  assert.match(r.usage_error!, /usage reported without any count/);
 });
 
 test("a stream ended by an error event stays an upstream_error", async () => {
