@@ -317,29 +317,25 @@ test("a close-delimited SSE stream truncated mid-event is not ok", async () => {
   await healthy(k.url);
 });
 
-test("an SSE stream that ends cleanly without its provider's final event is not ok", async () => {
-  const res = await send("/anthropic/v1/messages?case=no-stop", "t-no-stop", { "content-type": "application/json" });
-  assert.equal(res.status, 200);
-  await res.arrayBuffer().catch(() => {});
-  const r = await recordTagged(k.url, "t-no-stop");
-  assert.equal(r.status, 200);
-  assert.equal(r.outcome, "upstream_aborted");
-  assert.match(r.usage_error!, /truncated/);
-  assert.equal(r.usage_source, "estimated");
-  assert.equal(r.input_tokens, 1200);
-});
+// Closed cleanly at an event boundary before the provider's final event: upstream_aborted with an estimate.
+const NO_FINAL_EVENT: [name: string, path: string, tag: string, estimated: Partial<UsageRecord>][] = [
+  // Anthropic without message_delta / message_stop: the start's input plus an output estimate.
+  ["Anthropic, no message_delta", "/anthropic/v1/messages?case=no-stop", "t-no-stop", { input_tokens: 1200 }],
+  // OpenAI-style chat without `data: [DONE]` (and so without its usage chunk): one output token per chunk.
+  ["OpenAI-style chat, no [DONE]", "/together/v1/chat/completions?case=no-done", "t-no-done", { output_tokens: 2 }],
+];
 
-test("an OpenAI-style stream that ends cleanly without [DONE] is upstream_aborted with an estimate, not ok", async () => {
-  const res = await send("/together/v1/chat/completions?case=no-done", "t-no-done", { "content-type": "application/json" });
-  assert.equal(res.status, 200);
-  await res.arrayBuffer().catch(() => {});
-  const r = await recordTagged(k.url, "t-no-done");
-  assert.equal(r.status, 200);
-  assert.equal(r.outcome, "upstream_aborted");
-  assert.match(r.usage_error!, /truncated/);
-  assert.equal(r.usage_source, "estimated");
-  assert.equal(r.output_tokens, 2); // one per content chunk
-});
+for (const [name, path, tag, estimated] of NO_FINAL_EVENT) {
+  test(`an SSE stream that ends cleanly without its provider's final event is not ok (${name})`, async () => {
+    const res = await send(path, tag, { "content-type": "application/json" });
+    assert.equal(res.status, 200);
+    await res.arrayBuffer().catch(() => {});
+    const r = await recordTagged(k.url, tag);
+    assert.deepEqual([r.status, r.outcome, r.usage_source], [200, "upstream_aborted", "estimated"]);
+    assert.match(r.usage_error!, /truncated/);
+    for (const [field, value] of Object.entries(estimated)) assert.equal(r[field as keyof UsageRecord], value, field);
+  });
+}
 
 test("an empty usage object is `none` with the reason, not a reported 0 tokens at $0", async () => {
   const res = await send("/anthropic/v1/messages?case=empty-usage", "t-empty-usage", { "content-type": "application/json" });
