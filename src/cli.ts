@@ -46,7 +46,7 @@ function shownDefault(key: string, value: unknown): string {
 
 function commandIo(rt: Runtime): CommandIo {
   return {
-    openDb: (path) => rt.openDb(path),
+    openDb: (path, options) => rt.openDb(path, options),
     out: (text) => rt.writeOutSync(text),
     err: (text) => rt.writeErr(text),
     now: () => Date.now(),

@@ -80,10 +80,38 @@ const port: Parse = (v, where) => {
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const duration: Parse = (v, where) => {
+/**
+ * The longest delay a timer takes (2^31 - 1 ms, about 596 h): both runtimes fire a longer one at once, so a
+ * `--connect-timeout 600h` would time out every upstream immediately.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration in ms, from `min` to MAX_TIMER_MS. */
+const durationFrom = (min: number): Parse => (v, where) => {
   const m = DURATION.exec(v);
   if (!m) throw new ConfigError(`${where} must be a duration like 500ms, 10s or 5m, got ${JSON.stringify(v)}`);
-  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? "s"]!);
+  const ms = Math.round(Number(m[1]) * UNIT_MS[m[2] ?? "s"]!);
+  if (ms < min) throw new ConfigError(`${where} must be at least ${min}ms, got ${JSON.stringify(v)}`);
+  if (!(ms <= MAX_TIMER_MS)) {
+    throw new ConfigError(`${where} must be at most 596h (${MAX_TIMER_MS} ms, the longest timer), got ${JSON.stringify(v)}`);
+  }
+  return ms;
+};
+/** Timeouts: 0 would cut every request at once (there is no "off"). */
+const timeout = durationFrom(1);
+/** The shutdown grace may be 0: cut what runs at once. */
+const duration = durationFrom(0);
+
+/**
+ * The admin token is compared with what follows `Bearer ` in one header value, which holds no whitespace or
+ * control characters: a token with them could never match. The value is never quoted back (it is a secret).
+ */
+const adminToken: Parse = (v, where) => {
+  if (v === "") throw new ConfigError(`${where} must not be empty`);
+  if (/[\s\x00-\x1f\x7f]/.test(v)) {
+    throw new ConfigError(`${where} must not contain whitespace or control characters (no Authorization header could carry it)`);
+  }
+  return v;
 };
 
 /** Never quotes the value back: a PostgreSQL URL may carry a password. */
@@ -107,8 +135,12 @@ const oneOf = (...allowed: string[]): Parse => (v, where) => {
 
 const onOff: Parse = (v, where) => oneOf("on", "off")(v, where) === "on";
 
+/** Beyond this a cut-off date is out of range (about 273 years is more than any retention means anyway). */
+const MAX_DAYS = 100_000;
 const days: Parse = (v, where) => {
-  if (!/^[1-9]\d*$/.test(v)) throw new ConfigError(`${where} must be a whole number of days, got ${JSON.stringify(v)}`);
+  if (!/^[1-9]\d*$/.test(v) || Number(v) > MAX_DAYS) {
+    throw new ConfigError(`${where} must be a whole number of days from 1 to ${MAX_DAYS}, got ${JSON.stringify(v)}`);
+  }
   return Number(v);
 };
 
@@ -137,11 +169,11 @@ export const OPTIONS: readonly Option[] = [
   { key: "pgPoolSize", env: "KESTREL_PG_POOL_SIZE", parse: poolSize, fallback: 10, help: "PostgreSQL connections per instance" },
   { key: "logFormat", env: "KESTREL_LOG_FORMAT", parse: oneOf("text", "json"), fallback: "text", help: "text | json" },
   { key: "logLevel", env: "KESTREL_LOG_LEVEL", parse: oneOf("error", "warn", "info", "debug"), fallback: "info", help: "error | warn | info | debug (usage lines are info)" },
-  { key: "connectTimeoutMs", env: "KESTREL_CONNECT_TIMEOUT", parse: duration, fallback: 10_000, help: "upstream connect timeout → 504" },
-  { key: "idleTimeoutMs", env: "KESTREL_IDLE_TIMEOUT", parse: duration, fallback: 300_000, help: "no upstream bytes this long ends the request" },
+  { key: "connectTimeoutMs", env: "KESTREL_CONNECT_TIMEOUT", parse: timeout, fallback: 10_000, help: "upstream connect timeout → 504" },
+  { key: "idleTimeoutMs", env: "KESTREL_IDLE_TIMEOUT", parse: timeout, fallback: 300_000, help: "no upstream bytes this long ends the request" },
   { key: "injectStreamUsage", env: "KESTREL_INJECT_STREAM_USAGE", parse: onOff, fallback: true, help: "on | off: ask streams for usage, hide it again" },
   { key: "prices", env: "KESTREL_PRICES", parse: text, fallback: null, help: "price overrides file (LiteLLM or native JSON)" },
-  { key: "adminToken", env: "KESTREL_ADMIN_TOKEN", parse: text, fallback: null, help: "bearer token required on /api/*" },
+  { key: "adminToken", env: "KESTREL_ADMIN_TOKEN", parse: adminToken, fallback: null, help: "bearer token required on /api/*" },
   { key: "retentionDays", env: "KESTREL_RETENTION_DAYS", parse: days, fallback: null, help: "delete records older than N days" },
   { key: "shutdownGraceMs", env: "KESTREL_SHUTDOWN_GRACE", parse: duration, fallback: 30_000, help: "time in-flight requests get on SIGTERM" },
   { key: "otlpEndpoint", env: "KESTREL_OTLP_ENDPOINT", parse: otlpEndpoint, fallback: null, help: "export one span per request to this OTLP/HTTP URL" },

@@ -12,19 +12,34 @@ const SECRETS =
   /([?&;](?:[\w.-]*?(?:key|token|secret|password|signature|sig))=)[^&#\s"'\\)]+|(\b(?:Bearer|Basic)[ \t]+)[^\s"'\\,;]+|(\b(?:x-goog-api-key|x-api-key|api-key|api_key|apikey|authorization)["']?[ \t]*[:=][ \t]*["']?)(?!(?:Bearer|Basic)\b)[^\s"'\\,;&]+|(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'\\]+@/gi;
 
 /**
- * Cheap first test, and no looser than SECRETS needs: every record's JSON says `key_id` and `…_tokens`, so a bare
- * `key|token` hint sent each usage line through the full pattern (hot path: once per request).
+ * A query parameter whose name holds a percent escape (`?k%65y=`): providers decode the name, so Gemini reads
+ * `k%65y` as `key`. Whether its value is a secret is decided by the decoded name (SECRET_NAME).
  */
-const HINT = /(?:key|token|secret|password|signature|sig)=|bearer|basic|api[-_]?key|authorization|:\/\/[^\s/?#]*@/i;
+const ENCODED_QUERY = /([?&;])([\w.%-]*%[0-9a-f]{2}[\w.%-]*)=([^&#\s"'\\)]+)/gi;
+/** The names SECRETS redacts in query strings, as a whole decoded name. */
+const SECRET_NAME = /(?:key|token|secret|password|signature|sig)$/i;
+
+/**
+ * Cheap first test, and no looser than SECRETS needs: every record's JSON says `key_id` and `…_tokens`, so a bare
+ * `key|token` hint sent each usage line through the full pattern (hot path: once per request). An escaped
+ * parameter name is rare (a Bedrock ARN in a path has escapes but no `=` after them).
+ */
+const HINT = /(?:key|token|secret|password|signature|sig)=|bearer|basic|api[-_]?key|authorization|:\/\/[^\s/?#]*@|%[0-9a-f]{2}[\w.%-]*=/i;
+
+/** `%XX` → its character; a malformed escape stays as written (never throws, unlike decodeURIComponent). */
+const decodeName = (name: string) => name.replace(/%([0-9a-f]{2})/gi, (_all, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 
 export function redact(text: string): string {
   if (!HINT.test(text)) return text;
-  return text.replace(SECRETS, (_all, query?: string, bearer?: string, header?: string, scheme?: string) => {
+  const out = text.replace(SECRETS, (_all, query?: string, bearer?: string, header?: string, scheme?: string) => {
     if (query !== undefined) return `${query}[redacted]`;
     if (bearer !== undefined) return `${bearer}[redacted]`;
     if (header !== undefined) return `${header}[redacted]`;
     return `${scheme}[redacted]@`;
   });
+  // A second pass, so a value it keeps has already had its userinfo and bearer tokens taken out above.
+  return out.replace(ENCODED_QUERY, (all, lead: string, name: string) =>
+    SECRET_NAME.test(decodeName(name)) ? `${lead}${name}=[redacted]` : all);
 }
 
 /**

@@ -1,5 +1,5 @@
 /** @module What the shared code needs from Bun or Deno; implemented only in src/entry/. */
-import type { Db } from "./store/db.ts";
+import type { Db, OpenOptions } from "./store/db.ts";
 import type { WorkerHandle } from "./store/worker/protocol.ts";
 
 export interface ServeOptions {
@@ -45,7 +45,13 @@ export interface Runtime {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Things about this runtime's setup the operator should hear at startup (logged as warnings). */
   readonly warnings: readonly string[];
-  openDb(path: string, options?: { readonly?: boolean }): Db;
+  openDb(path: string, options?: OpenOptions): Db;
+  /**
+   * The fetch for every outgoing request (upstreams, webhooks, OTLP) when the global one must not be used as is.
+   * Bun's prints decode errors to stderr, so the Bun entry turns its decoding off and decodes in Kestrel
+   * (src/forward/decode.ts); absent: `globalThis.fetch`.
+   */
+  fetch?: typeof fetch;
   /** Starts a Web Worker that hosts the store's writes (src/store/worker/); absent: they run on the event loop. */
   startStoreWorker?(): WorkerHandle;
   serve(options: ServeOptions): Promise<Server>;

@@ -55,6 +55,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   if (config.store.kind === "sqlite" && rt.startStoreWorker && sharedFile(config.store.path)) {
     store = createWorkerStore(reader, rt.startStoreWorker(), { path: config.store.path, onError: (message) => log.error(message) });
   }
+  const upstreamFetch = rt.fetch ?? globalThis.fetch;
   const controlOptions = {
     store: store.control,
     budgets: config.budgets,
@@ -62,7 +63,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     alerts: config.alerts,
     pricer,
     log,
-    fetch: globalThis.fetch,
+    fetch: upstreamFetch,
     now: Date.now,
   };
   let spend;
@@ -83,7 +84,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   const spans = config.otlpEndpoint === null ? null : createSpanExporter({
     url: config.otlpEndpoint,
     headers: config.otlpHeaders ?? {},
-    fetch: globalThis.fetch,
+    fetch: upstreamFetch,
     encode: (batch) => traceRequest(batch, VERSION),
     warn: (message) => log.warn(message),
   });
@@ -92,7 +93,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     traits: rt.traits,
     control: spend,
     config,
-    fetch: globalThis.fetch,
+    fetch: upstreamFetch,
     now: Date.now,
     log,
     store,

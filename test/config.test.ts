@@ -48,6 +48,19 @@ test("upstream overrides from all three sources, flag wins", () => {
   });
 });
 
+test("the admin token is never quoted back in its error", () => {
+  assert.throws(() => parse(["--admin-token", "s3cret value"]), (err: unknown) => err instanceof ConfigError && !err.message.includes("s3cret"));
+});
+
+test("timeout bounds: 1 ms and 596 h are taken; the shutdown grace may be 0", () => {
+  const c = parse(["--connect-timeout", "1ms", "--idle-timeout", "2147483647ms", "--shutdown-grace", "0", "--admin-token", "tok-en_1.~"]);
+  assert.equal(c.connectTimeoutMs, 1);
+  assert.equal(c.idleTimeoutMs, 2 ** 31 - 1);
+  assert.equal(c.shutdownGraceMs, 0);
+  assert.equal(c.adminToken, "tok-en_1.~");
+  assert.equal(parse(["--retention-days", "100000"]).retentionDays, 100_000);
+});
+
 test("durations and switches", () => {
   const c = parse(["--connect-timeout", "500ms", "--idle-timeout", "2m", "--inject-stream-usage", "off", "--shutdown-grace", "1.5"]);
   assert.equal(c.connectTimeoutMs, 500);
@@ -69,6 +82,20 @@ const BAD: [args: string[], env: Record<string, string>, message: RegExp][] = [
   [[], { KESTREL_UPSTREAM_OPENAI: "not a url" }, /KESTREL_UPSTREAM_OPENAI must be a URL/],
   [["--idle-timeout", "soon"], {}, /--idle-timeout must be a duration/],
   [["--retention-days", "0"], {}, /whole number of days/],
+  // A cut-off that far back is no date at all: pruning would throw every day.
+  [["--retention-days", "99999999999"], {}, /--retention-days must be a whole number of days from 1 to 100000/],
+  // Timers fire at once beyond 2^31 - 1 ms: every upstream would time out (504) immediately.
+  [["--connect-timeout", "600h"], {}, /--connect-timeout must be at most 596h \(2147483647 ms/],
+  [["--idle-timeout", "2147483648ms"], {}, /--idle-timeout must be at most 596h/],
+  [[], { KESTREL_SHUTDOWN_GRACE: "1000h" }, /KESTREL_SHUTDOWN_GRACE must be at most 596h/],
+  // A zero timeout is no "off": it would cut every request at once.
+  [["--connect-timeout", "0"], {}, /--connect-timeout must be at least 1ms, got "0"/],
+  [["--idle-timeout", "0ms"], {}, /--idle-timeout must be at least 1ms, got "0ms"/],
+  [[], { KESTREL_IDLE_TIMEOUT: "0.4ms" }, /KESTREL_IDLE_TIMEOUT must be at least 1ms/], // rounds to 0
+  // No Authorization header can carry a token with whitespace: it could never match.
+  [["--admin-token", "two words"], {}, /--admin-token must not contain whitespace or control characters/],
+  [[], { KESTREL_ADMIN_TOKEN: "trailing-newline\n" }, /KESTREL_ADMIN_TOKEN must not contain whitespace/],
+  [[], { KESTREL_ADMIN_TOKEN: "\ttab" }, /KESTREL_ADMIN_TOKEN must not contain whitespace/],
   [["--colour", "red"], {}, /Unknown option --colour/],
   [["--port"], {}, /Option --port needs a value/],
   [["extra"], {}, /Unexpected argument "extra"/],

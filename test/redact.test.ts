@@ -18,6 +18,17 @@ const REDACT: [input: string, output: string][] = [
   ['"url":"x?key=SECRET\\"y"', '"url":"x?key=[redacted]\\"y"'],
   ["Tokens: Prompt=15/Completion=87/Total=102", "Tokens: Prompt=15/Completion=87/Total=102"],
   ["http://host/path@x and a monkey", "http://host/path@x and a monkey"],
+  // Providers decode a parameter's name: `k%65y` is Gemini's `key`, so it is redacted by its decoded name.
+  ["GET http://h/v1?alt=sse&k%65y=AIzaSECRET&b=1", "GET http://h/v1?alt=sse&k%65y=[redacted]&b=1"],
+  ["url (http://h/x?%6B%65%79=AIzaSECRET): error", "url (http://h/x?%6B%65%79=[redacted]): error"],
+  ["https://h/x?api%5Fkey=SECRET", "https://h/x?api%5Fkey=[redacted]"],
+  ["https://h/x?access%5ftok%65n=SECRET&x=1", "https://h/x?access%5ftok%65n=[redacted]&x=1"],
+  ['"u":"x?K%45Y=SECRET\\"y"', '"u":"x?K%45Y=[redacted]\\"y"'],
+  // An escaped name that is no secret keeps its value; a malformed escape never throws.
+  ["https://h/x?n%61me=kept&q=%41", "https://h/x?n%61me=kept&q=%41"],
+  ["https://h/x?bad%E0%A4%A=v", "https://h/x?bad%E0%A4%A=v"],
+  // A Bedrock ARN in a path has escapes, and no parameter.
+  ["/aws-bedrock/model/arn%3Aaws%3Abedrock%3Aus-east-1/invoke", "/aws-bedrock/model/arn%3Aaws%3Abedrock%3Aus-east-1/invoke"],
 ];
 
 for (const [input, output] of REDACT) {

@@ -9,17 +9,19 @@ import { openForCommand } from "./report-open.ts";
 export const BUDGETS_HELP = `Usage: kestrel budgets list [--format table|json] [--db PATH | --store URL]
        kestrel budgets set ID --window month --limit-usd 50 [--scope project=team-a] [--limit-tokens N]
                               [--action block|alert] [--alert-at 0.5,0.8,1] [--timezone Europe/Paris]
-                              [--unpriced allow|block] [--db PATH | --store URL]
+                              [--unpriced allow|block] [--db PATH | --store URL] [--create]
        kestrel budgets rm ID [--db PATH | --store URL]
   set replaces the whole definition (flags not given take their defaults); a running server picks it up within 2 s.
+  --create   start a new store when none is there yet (otherwise a wrong --db or --store is refused)
   --scope    KEY=VALUE[,KEY=VALUE] (repeatable): key_id, user, project, provider, model, tag; none = everything
   --window   day | week | month | total | a rolling length: 90m, 24h, 7d
 `;
 
 export const RATE_LIMITS_HELP = `Usage: kestrel rate-limits list [--format table|json] [--db PATH | --store URL]
-       kestrel rate-limits set ID [--scope user=alice] [--rpm N] [--tpm N] [--db PATH | --store URL]
+       kestrel rate-limits set ID [--scope user=alice] [--rpm N] [--tpm N] [--db PATH | --store URL] [--create]
        kestrel rate-limits rm ID [--db PATH | --store URL]
   Requests (rpm) and tokens (tpm) per minute, sliding; set replaces the whole definition.
+  --create   start a new store when none is there yet (otherwise a wrong --db or --store is refused)
   --scope    KEY=VALUE[,KEY=VALUE] (repeatable): key_id, user, project, provider, model, tag; none = everything
 `;
 
@@ -188,7 +190,7 @@ async function run<T extends { id: string; scope: Scope }>(kind: Kind<T>, args: 
     }
   }
   const spec: Record<string, FlagKind> = { db: "value", store: "value", ...(sub === "list" ? { format: "value" } : {}) };
-  const flags = parseFlags(flagArgs, sub === "set" ? { ...spec, ...kind.setFlags } : spec);
+  const flags = parseFlags(flagArgs, sub === "set" ? { ...spec, ...kind.setFlags, create: "switch" } : spec);
   if (!flags.ok) return fail(flags.message);
   if (flags.value.help) return (io.out(kind.help), EXIT_OK);
   const format = flags.value.values.get("format") ?? "table";
@@ -204,8 +206,11 @@ async function run<T extends { id: string; scope: Scope }>(kind: Kind<T>, args: 
     }
   }
 
-  // `set` may create the store (definitions can be written before the server first starts).
-  const opened = await openForCommand(flags.value, io, kind.command, sub === "set");
+  // `set --create` may start the store (definitions written before the server first starts); without it a wrong
+  // --db or --store is refused rather than "saved" where no server reads.
+  const creatable = sub === "set";
+  const create = creatable && flags.value.switches.has("create");
+  const opened = await openForCommand(flags.value, io, kind.command, { create, creatable });
   if (!opened.ok) return (io.err(`${prefix}: ${opened.message}\n`), EXIT_FAILED);
   const { store, path } = opened;
   try {

@@ -1,9 +1,12 @@
 /** @module What a CLI command may touch: the caller (cli.ts / entry) supplies the runtime-specific parts. */
-import type { Db } from "../store/db.ts";
+import type { Db, OpenOptions } from "../store/db.ts";
 
 export interface CommandIo {
-  /** Opens the SQLite file (read-write; WAL and a busy timeout let it run beside a live server). */
-  openDb(path: string): Db;
+  /**
+   * Opens the SQLite file (read-write; WAL and a busy timeout let it run beside a live server). Commands pass
+   * `create: false` unless told to create one (`--create`).
+   */
+  openDb(path: string, options?: OpenOptions): Db;
   /** Writes `text` to stdout verbatim; commands supply their own line ends. */
   out(text: string): void;
   /** Writes `text` to stderr verbatim; commands supply their own line ends. */

@@ -3,6 +3,7 @@ import { describeStore, parseStoreLocation, type StoreLocation } from "../store/
 import { createPgStore } from "../store/pg/pg-store.ts";
 import { pgSchemaVersion } from "../store/pg/schema.ts";
 import { connectPg, pgErrorText } from "../store/pg/connect.ts";
+import { NoDatabaseFile } from "../store/db.ts";
 import { schemaVersion } from "../store/schema.ts";
 import { createStore, type Store } from "../store/store.ts";
 import { type CommandIo, DEFAULT_DB } from "./io.ts";
@@ -23,11 +24,22 @@ export function storeLocation(flags: Flags, io: CommandIo): StoreLocation {
   return { kind: "sqlite", path: io.defaultDb ?? DEFAULT_DB };
 }
 
+/** How a command may open the store. */
+export interface OpenMode {
+  /** `--create` was given: a missing file (or a database Kestrel never wrote) becomes a new Kestrel store. */
+  create: boolean;
+  /** The command takes `--create` (`budgets set`): the refusal says so. */
+  creatable: boolean;
+}
+
+const READ: OpenMode = { create: false, creatable: false };
+
 /**
- * The store for a command. The CLI waits on a busy server for up to 5 s instead of failing. `create` (budgets set)
- * accepts a database Kestrel has not written yet; otherwise one without Kestrel's schema is refused.
+ * The store for a command: an existing Kestrel store only, unless `mode.create` (a wrong `--db` must neither
+ * "succeed" into a new empty file the server never reads nor leave a 0-byte file behind). The CLI waits on a busy
+ * server for up to 5 s instead of failing.
  */
-export async function openForCommand(flags: Flags, io: CommandIo, command: string, create = false): Promise<Opened> {
+export async function openForCommand(flags: Flags, io: CommandIo, command: string, mode: OpenMode = READ): Promise<Opened> {
   let location: StoreLocation;
   try {
     location = storeLocation(flags, io);
@@ -35,14 +47,16 @@ export async function openForCommand(flags: Flags, io: CommandIo, command: strin
     return { ok: false, message: `Invalid --store: ${messageOf(err)}` };
   }
   const path = location.kind === "sqlite" ? location.path : describeStore(location);
+  const flag = location.kind === "sqlite" ? "--db" : "--store";
+  const noData = `No Kestrel usage data in ${location.kind === "sqlite" ? JSON.stringify(path) : path} (check ${flag}${
+    mode.creatable ? ", or add --create to start a new store there" : ""
+  })`;
   const onError = (m: string) => io.err(`kestrel ${command}: ${m}\n`);
   if (location.kind === "postgres") {
-    if (!create) {
+    if (!mode.create) {
       const probe = connectPg(location.url, { poolSize: 1 });
       try {
-        if ((await pgSchemaVersion(probe)) === 0) {
-          return { ok: false, message: `No Kestrel usage data in ${path} (check --store)` };
-        }
+        if ((await pgSchemaVersion(probe)) === 0) return { ok: false, message: noData };
       } catch (err) {
         return { ok: false, message: `Cannot open ${path}: ${pgErrorText(err)}` };
       } finally {
@@ -54,13 +68,14 @@ export async function openForCommand(flags: Flags, io: CommandIo, command: strin
   }
   let db = null;
   try {
-    db = io.openDb(location.path);
-    if (!create && schemaVersion(db) === 0) {
+    db = io.openDb(location.path, { create: mode.create });
+    if (!mode.create && schemaVersion(db) === 0) {
       db.close();
-      return { ok: false, message: `No Kestrel usage data in ${JSON.stringify(path)} (check --db)` };
+      return { ok: false, message: noData };
     }
     return { ok: true, store: createStore(db, { busyTimeoutMs: 5000, onError }), path };
   } catch (err) {
+    if (err instanceof NoDatabaseFile) return { ok: false, message: noData };
     try {
       db?.close();
     } catch {

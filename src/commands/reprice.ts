@@ -1,6 +1,7 @@
 /** @module `kestrel reprice`: recompute stored costs with the current price table, recording its version. */
 import { createPricer, type Pricer } from "../pricing/pricer.ts";
 import type { CostUpdate } from "../store/store.ts";
+import { isUnpriced } from "../usage/record.ts";
 import { type CommandIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "./io.ts";
 import { COMMON_FLAGS, filterFromFlags, parseFlags } from "./report-flags.ts";
 import { openForCommand } from "./report-open.ts";
@@ -9,7 +10,7 @@ import { repriceRecord } from "./report-reprice.ts";
 export const REPRICE_HELP =
   `Usage: kestrel reprice [--since 30d] [--until DATE] [--unpriced-only] [--dry-run] [--db PATH | --store URL]
   Recomputes the cost of stored records from their token counts with the current prices.
-  --unpriced-only   only records that had no price (e.g. after adding a price for a custom model)
+  --unpriced-only   only records that had usage but no price (e.g. after adding a price for a custom model)
   --dry-run         count what would change, write nothing
   --since, --until, --provider, --model, --key-id, --user, --project, --outcome   as for kestrel usage
   Kept as they are: records with a provider-reported cost, and records the current table cannot price.
@@ -36,7 +37,7 @@ export async function runReprice(args: string[], io: CommandIo, pricer?: Pricer)
     for await (const page of store.exportRows(filter.value)) {
       const updates: CostUpdate[] = [];
       for (const record of page) {
-        if (unpricedOnly && record.priced) continue;
+        if (unpricedOnly && !isUnpriced(record)) continue;
         n.examined++;
         const outcome = repriceRecord(record, prices);
         if (outcome.kind === "reported") n.reported++;

@@ -64,7 +64,7 @@ export function Unpriced(props: { groups: Group[] }) {
   return html`<section class="panel" aria-labelledby="unpriced-h"><h2 id="unpriced-h">Unpriced models seen</h2>
     ${
     seen.length === 0
-      ? html`<p class="empty">None: every request in this range has a price.</p>`
+      ? html`<p class="empty">None: every request with usage in this range has a price.</p>`
       : html`<ul class="plain" data-testid="unpriced">${seen.map((g) =>
         html`<li><code>${label(g.key)}</code> — ${count(g.unpriced_requests)} request${g.unpriced_requests === 1 ? "" : "s"}</li>`
       )}</ul><p class="small">Their cost is unknown (never counted as $0). Add a price with <code>--prices</code>.</p>`

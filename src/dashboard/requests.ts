@@ -4,6 +4,7 @@ import { html } from "htm/preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { getJson, query, type RequestPage, type RequestRecord } from "./api.ts";
 import { OUTCOMES } from "../store/filter.ts";
+import { isUnpriced } from "../usage/record.ts";
 import { count, label, money, ms, time } from "./format.ts";
 
 const FIELDS = ["provider", "model", "user", "project"] as const;
@@ -75,7 +76,7 @@ export function RequestList(props: {
           <td>${r.provider}</td><td>${label(r.model)}</td><td>${label(r.user)}</td><td>${label(r.project)}</td>
           <td><span class=${`outcome ${r.outcome}`}>${r.outcome}</span> <span class="small">${r.status}</span></td>
           <td class="num">${count(tokens(r))}</td>
-          <td class="num">${r.priced ? money(r.cost_usd) : html`<span class="small">unpriced</span>`}</td>
+          <td class="num">${r.priced ? money(r.cost_usd) : isUnpriced(r) ? html`<span class="small">unpriced</span>` : "—"}</td>
           <td class="num">${ms(r.duration_ms)}</td></tr>`
       )}</tbody></table></div>`
   }
@@ -136,7 +137,7 @@ export function RequestDetail(props: { id: string; onClose(): void; onError(err:
       html`<tr><th scope="row">${f.replace(/_/g, " ")}</th><td class="num">${cell(r[f])}</td></tr>`
     )}</tbody></table></div>
       <div><h3>Cost</h3><dl><dt>Total</dt><dd data-testid="detail-cost">${
-      r.priced ? `${r.cost_usd} USD` : "unpriced (no price for this model)"
+      r.priced ? `${r.cost_usd} USD` : isUnpriced(r) ? "unpriced (no price for this model)" : "none (no usage to price)"
     }</dd><dt>Price table</dt><dd>${cell(r.price_version)}</dd></dl>
         ${
       breakdown && html`<table class="kv"><caption>Breakdown (USD)</caption><tbody>${

@@ -8,6 +8,7 @@ import { ensureFetchLimit, FETCH_LIMIT_VAR } from "./fetch-limit.ts";
 // process replaces itself with the limit set, so this line returns only when that is done or impossible.
 const fetchLimitProblem = ensureFetchLimit();
 const { main } = await import("../cli.ts");
+const { decodingFetch } = await import("../forward/decode.ts");
 const { openSqlite } = await import("./sqlite-bun.ts");
 
 /** The few Bun APIs used here (Hono's deno.d.ts approach: bun-types' globals clash with Deno's in `deno check`). */
@@ -48,6 +49,8 @@ const runtime: Runtime = {
     ? []
     : [`${FETCH_LIMIT_VAR} is not set and Kestrel could not restart itself with it (${fetchLimitProblem}): Bun allows 256 concurrent upstream requests and queues the rest; set it (e.g. 4096) before starting`],
   openDb: openSqlite,
+  // Bun's own decoder prints `Decompression error: …` to stderr for a corrupt body; Kestrel decodes instead.
+  fetch: decodingFetch((input, init) => fetch(input, { ...init, decompress: false } as unknown as RequestInit), true),
   // Also an entry point of the compiled binary (build.ts), where it is found by this same relative URL.
   startStoreWorker: () => new Worker(new URL("./store-worker-bun.ts", import.meta.url).href) as unknown as WorkerHandle,
   serve({ hostname, port, fetch, onError }) {

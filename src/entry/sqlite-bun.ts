@@ -1,9 +1,11 @@
 /** @module The `Db` adapter over bun:sqlite: the only file that imports `bun:sqlite`. */
 import { Database, type SQLQueryBindings } from "bun:sqlite";
+import { existsSync } from "node:fs";
 import {
   createTransaction,
   type Db,
   DEFAULT_BUSY_TIMEOUT_MS,
+  NoDatabaseFile,
   type OpenOptions,
   type Row,
   type Stmt,
@@ -12,8 +14,9 @@ import {
 
 type Raw = Record<string, unknown>;
 
-/** Opens (creating unless read-only) a SQLite file with bun:sqlite. */
+/** Opens (creating unless read-only or `create: false`) a SQLite file with bun:sqlite. */
 export function openSqlite(path: string, options: OpenOptions = {}): Db {
+  if (options.create === false && !existsSync(path)) throw new NoDatabaseFile(path);
   const readonly = options.readonly === true;
   // strict: `{name}` binds `$name` and a missing parameter throws; safeIntegers: nothing is rounded (db.ts).
   const db = readonly

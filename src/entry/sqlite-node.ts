@@ -1,10 +1,12 @@
 /** @module The `Db` adapter over node:sqlite (`DatabaseSync`): used on Deno, works on Bun too. */
 // @ts-ignore: @types/node 20 has no node:sqlite types; the shapes used are declared below.
 import { DatabaseSync as NodeDatabaseSync } from "node:sqlite";
+import { existsSync } from "node:fs";
 import {
   createTransaction,
   type Db,
   DEFAULT_BUSY_TIMEOUT_MS,
+  NoDatabaseFile,
   type OpenOptions,
   type Row,
   type Stmt,
@@ -29,8 +31,10 @@ interface NodeDatabase {
 
 const DatabaseSync = NodeDatabaseSync as new (path: string, options?: { readOnly?: boolean }) => NodeDatabase;
 
-/** Opens (creating unless read-only) a SQLite file with node:sqlite. */
+/** Opens (creating unless read-only or `create: false`) a SQLite file with node:sqlite. */
 export function openSqlite(path: string, options: OpenOptions = {}): Db {
+  // node:sqlite has no open flag for this: a missing file would be created.
+  if (options.create === false && !existsSync(path)) throw new NoDatabaseFile(path);
   const db = new DatabaseSync(path, { readOnly: options.readonly === true });
   db.exec(`PRAGMA busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
   const exec = (sql: string): void => {

@@ -36,7 +36,9 @@ export function meterBody(source: ReadableStream<Uint8Array>, observer: BodyObse
       observer.attach?.((reason) => {
         if (ended) return;
         end("failed", reason);
-        controller.error(reason);
+        // Without a reason, as in pull below: the runtimes print what a served body errors with (Bun an 11-line
+        // trace with source, Deno through onError); the observer has recorded it already.
+        controller.error(undefined);
         reader.cancel(reason).catch(() => {});
       });
     },

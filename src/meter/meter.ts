@@ -165,23 +165,27 @@ export function createMeter(framing: Framing, acc: UsageAccumulator, options: Me
 }
 
 /**
- * The result as it may be stored: usage with any count that is not a whole number in range is unknown (never a
- * reported 0), a reported cost likewise, and a native object too deep or too large is replaced by a marker.
+ * The result as it may be stored: usage with any count that is not a whole number in range, or reported without
+ * any count, is unknown (never a reported 0), a reported cost likewise, and a native object too deep or too large
+ * is replaced by a marker.
  */
 function checked(result: MeterResult, problems: string[]): MeterResult {
   const check = checkNative(result.native);
   const usage = result.usage;
   const bad = check.badCount ?? (usage === null ? null : badUsageField(usage));
+  // A reported usage object holding no number at all (`"usage": {}`) would be recorded as 0 tokens at $0.
+  const emptyReport = bad === null && result.source === "reported" && check.empty;
   if (check.truncated !== null) problems.push(check.truncated);
+  if (emptyReport) problems.push("usage reported without any count: unknown, not zero");
   if (bad !== null) problems.push(`unreadable usage: ${bad}`);
   const cost = result.reportedCostPico;
   const costOk = cost === null || (Number.isSafeInteger(cost) && cost >= 0);
   if (!costOk) problems.push(`unreadable reported cost: ${cost}`);
-  if (check.native === result.native && bad === null && costOk) return result;
+  if (check.native === result.native && bad === null && !emptyReport && costOk) return result;
   return {
     ...result,
     native: check.native,
-    ...(bad === null ? {} : { usage: null, source: "none" as const }),
+    ...(bad === null && !emptyReport ? {} : { usage: null, source: "none" as const }),
     reportedCostPico: costOk ? cost : null,
   };
 }

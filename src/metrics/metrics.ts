@@ -8,7 +8,7 @@ import type { Control } from "../control/types.ts";
 import { decimalToScaled } from "../pricing/decimal.ts";
 import type { Exchange } from "../routes/proxy.ts";
 import type { StoreStats } from "../store/store.ts";
-import type { Outcome, UsageRecord } from "../usage/record.ts";
+import { isUnpriced, type Outcome, type UsageRecord } from "../usage/record.ts";
 import { Family, Histogram, PicoSum, Registry, Value } from "./registry.ts";
 import { OUTCOMES } from "../store/filter.ts";
 
@@ -185,8 +185,8 @@ export function createMetrics(info: BuildInfo, options: MetricsOptions = {}): Me
         if (record.reasoning_tokens) addTokens(m, 4, record.reasoning_tokens);
         if (record.audio_input_tokens) addTokens(m, 5, record.audio_input_tokens);
         if (record.audio_output_tokens) addTokens(m, 6, record.audio_output_tokens);
-        if (!record.priced) (m.unpriced ??= unpriced.labels(m.model)).value++;
       }
+      if (isUnpriced(record)) (m.unpriced ??= unpriced.labels(m.model)).value++;
       if (record.cost_pico !== null && record.cost_pico > 0) (m.cost ??= cost.labels(provider, m.model)).add(record.cost_pico);
       p.duration.observe(ex.durationMs / 1000);
       if (ex.ttfbMs !== null) p.ttfb.observe(ex.ttfbMs / 1000);

@@ -29,6 +29,7 @@ const SERVICE_TIER = keyPattern("service_tier");
 const ERROR = keyPattern("error");
 const OBJECT = keyPattern("object");
 const ERROR_VALUE = new TextEncoder().encode('"error"');
+const DONE = new TextEncoder().encode("[DONE]");
 
 /** Chunks probed for a model before giving up on streams that never name one. */
 const MODEL_TRIES = 16;
@@ -52,6 +53,12 @@ export function createChatAccumulator(facts: RequestFacts, options: ChatOptions)
   let upstreamError: string | null = null;
   /** Chunks without usage: one output token each for a cut stream's estimate. */
   let contentChunks = 0;
+  /**
+   * A stream was read, and whether its `data: [DONE]` came: OpenAI-style streams always end with it, so a stream
+   * that ends without it was dropped (a close-delimited stream's lost connection reads as a clean end).
+   */
+  let streamed = false;
+  let done = false;
 
   /** Model and tier of the first chunk that names a model (Azure's filter chunk names "", skipped). */
   function readModel(data: Uint8Array): void {
@@ -83,7 +90,11 @@ export function createChatAccumulator(facts: RequestFacts, options: ChatOptions)
     },
     onEvent(event: SseEvent) {
       const data = event.data;
-      if (!isObjectData(data)) return;
+      streamed = true;
+      if (!isObjectData(data)) {
+        if (equalsAt(data, 0, data.length, DONE)) done = true;
+        return;
+      }
       if (model === null && modelTries < MODEL_TRIES) readModel(data);
       let found = false;
       for (let at = findKey(data, USAGE); at !== -1;) {
@@ -117,7 +128,7 @@ export function createChatAccumulator(facts: RequestFacts, options: ChatOptions)
     },
     finish(complete): MeterResult {
       return settle({
-        complete,
+        complete: complete && (!streamed || done),
         status,
         model,
         native: usage,

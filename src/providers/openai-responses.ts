@@ -69,6 +69,9 @@ export function createResponsesAccumulator(facts: RequestFacts, flavor: OpenAiFl
   let upstreamError: string | null = null;
   /** Delta events: one output token each for a cut stream's estimate. */
   let deltas = 0;
+  /** A stream was read, and whether a terminal event came: a stream always ends with one, else it was dropped. */
+  let streamed = false;
+  let terminal = false;
 
   /** A whole response object: a terminal event's `response`, or a JSON body. */
   function takeResponse(response: JsonObject): void {
@@ -87,6 +90,7 @@ export function createResponsesAccumulator(facts: RequestFacts, flavor: OpenAiFl
       status = code;
     },
     onEvent(event: SseEvent) {
+      streamed = true;
       const kind = kindOf(event, classify);
       if (kind === OTHER) return;
       if (kind === DELTA) {
@@ -110,7 +114,10 @@ export function createResponsesAccumulator(facts: RequestFacts, flavor: OpenAiFl
         return;
       }
       const response = asObject(o.response);
-      if (response !== undefined) takeResponse(response);
+      if (response !== undefined) {
+        takeResponse(response);
+        terminal = true;
+      }
     },
     onJson(body) {
       const o = asObject(body);
@@ -124,7 +131,7 @@ export function createResponsesAccumulator(facts: RequestFacts, flavor: OpenAiFl
         reported = { ...reported, web_search_requests: webSearch };
       }
       return settle({
-        complete,
+        complete: complete && (!streamed || terminal),
         status,
         model,
         native: usage,

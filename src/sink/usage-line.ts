@@ -5,7 +5,7 @@
  */
 import { usdFixed } from "../pricing/money.ts";
 import type { ProviderSpec } from "../providers/types.ts";
-import type { UsageRecord } from "../usage/record.ts";
+import { isUnpriced, type UsageRecord } from "../usage/record.ts";
 
 /** Pico-USD per cost class, as the pricer reports it. */
 export type Breakdown = Readonly<Record<string, number>> | null;
@@ -44,13 +44,17 @@ function anthropicCost(breakdown: Readonly<Record<string, number>>, total: numbe
   return `Cost: ${parts.join("/")}, Total: ${money(total)}`;
 }
 
+/** A refused request names what refused it: the refusal's message, which the record keeps as `usage_error`. */
+const blockedBy = (r: UsageRecord) => r.outcome === "blocked" && r.usage_error !== null ? ` (${r.usage_error})` : "";
+
 export function usageLine(spec: ProviderSpec, r: UsageRecord, breakdown: Breakdown): string {
   const usage = r.usage_source === "none"
     ? "unknown"
     : `${tokens(spec.logStyle, r)}${r.usage_source === "estimated" ? " (estimated)" : ""}`;
   const head = `${spec.label} API Usage - Request: ${r.request_id}, Model: ${r.model ?? "unknown"}, Tokens: ${usage}`;
-  const cost = r.cost_pico === null ? "Cost: unpriced" : `Cost: ${money(r.cost_pico)}`;
-  const tail = r.outcome === "ok" ? "" : `, Status: ${r.status}, Outcome: ${r.outcome}`;
+  // Without usage there is nothing to price: "unpriced" is kept for usage that has no price (isUnpriced).
+  const cost = r.cost_pico !== null ? `Cost: ${money(r.cost_pico)}` : isUnpriced(r) ? "Cost: unpriced" : "Cost: none";
+  const tail = r.outcome === "ok" ? "" : `, Status: ${r.status}, Outcome: ${r.outcome}${blockedBy(r)}`;
   if (spec.logStyle === "anthropic") {
     const parts = r.cost_pico === null || breakdown === null ? cost : anthropicCost(breakdown, r.cost_pico);
     return `${head}, ${parts}, Streaming: ${r.streaming}${tail}`;

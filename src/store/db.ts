@@ -37,6 +37,19 @@ export interface Db {
 export interface OpenOptions {
   /** Open without write access (fails when the file does not exist). */
   readonly?: boolean;
+  /**
+   * False: a missing file is a `NoDatabaseFile` error instead of a new empty database (CLI commands; a wrong
+   * `--db` must not leave a file behind). Default true: `serve` creates its database.
+   */
+  create?: boolean;
+}
+
+/** Thrown by an adapter asked to open, not create, a file that does not exist. */
+export class NoDatabaseFile extends Error {
+  override name = "NoDatabaseFile";
+  constructor(readonly path: string) {
+    super(`No database file ${JSON.stringify(path)}`);
+  }
 }
 
 /** What each driver entry exports. */

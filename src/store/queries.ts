@@ -109,6 +109,12 @@ const TOKEN_FIELDS = [
 
 type Counts = Omit<UsageTotals, "cost_usd">;
 
+/**
+ * The SQL form of `isUnpriced` (src/usage/record.ts): usage known, no price. Every SQL view counts unpriced
+ * requests with this, so a blocked request or an upstream error (no usage) is never reported as unpriced.
+ */
+export const UNPRICED_SQL = "(priced = 0 AND usage_source <> 'none')";
+
 // cost_pico is summed in two parts (millions and remainder) so that no SQL SUM can overflow 64 bits; the
 // exact total is rebuilt as bigint: hi * 1e6 + lo.
 const SPLIT = 1_000_000n;
@@ -118,7 +124,7 @@ const USAGE_SELECT = [
   ...TOKEN_FIELDS.map((f) => `COALESCE(SUM(${f}), 0) AS ${f}`),
   `COALESCE(SUM(cost_pico / ${SPLIT}), 0) AS cost_hi`,
   `COALESCE(SUM(cost_pico % ${SPLIT}), 0) AS cost_lo`,
-  "SUM(CASE WHEN priced = 0 THEN 1 ELSE 0 END) AS unpriced_requests",
+  `SUM(CASE WHEN ${UNPRICED_SQL} THEN 1 ELSE 0 END) AS unpriced_requests`,
 ].join(", ");
 
 interface Acc {

@@ -65,3 +65,12 @@ export interface UsageRecord {
   /** Why metering could not read this response fully, or null. */
   usage_error: string | null;
 }
+
+/**
+ * Unpriced: the request had usage (reported or estimated) and no price. A record without usage — blocked, an
+ * upstream error, a body without usage — has nothing to price and is not unpriced. Every view asks this (the
+ * SQL views through `UNPRICED_SQL`, src/store/queries.ts, which says the same thing in SQL).
+ */
+export function isUnpriced(r: Pick<UsageRecord, "priced" | "usage_source">): boolean {
+  return !r.priced && r.usage_source !== "none";
+}

@@ -26,6 +26,8 @@ export interface NativeCheck {
   truncated: string | null;
   /** The first count that is not a whole number in range, as `path is value`, or null. */
   badCount: string | null;
+  /** An object without a single number in it (`"usage": {}`): nothing was reported, not zero. */
+  empty: boolean;
 }
 
 /** One object or array on the walk; keys are joined into a path only when a bad count is reported. */
@@ -47,8 +49,9 @@ function pathOf(frame: Frame, key: string): string {
  * limit it crosses. Cheap on real usage: a few dozen nodes, no string built unless something is wrong.
  */
 export function checkNative(native: unknown): NativeCheck {
-  if (typeof native !== "object" || native === null) return { native, truncated: null, badCount: null };
+  if (typeof native !== "object" || native === null) return { native, truncated: null, badCount: null, empty: false };
   let badCount: string | null = null;
+  let numbers = 0;
   let bytes = 0;
   const stack: Frame[] = [{ value: native, depth: 1, key: "", parent: null }];
   while (stack.length > 0) {
@@ -60,6 +63,7 @@ export function checkNative(native: unknown): NativeCheck {
         const v: unknown = value[i];
         bytes += typeof v === "string" ? v.length + 8 : 8;
         if (typeof v === "object" && v !== null) stack.push({ value: v, depth: depth + 1, key: String(i), parent: frame });
+        else if (typeof v === "number") numbers++;
         if (bytes > MAX_NATIVE_BYTES) return truncate(`larger than ${MAX_NATIVE_BYTES} bytes`, badCount);
       }
       continue;
@@ -72,15 +76,17 @@ export function checkNative(native: unknown): NativeCheck {
       else if (badCount === null && v !== null && COUNT_KEY.test(key) && !isCount(v)) {
         badCount = `${pathOf(frame, key)} is ${String(JSON.stringify(v)).slice(0, 40)}`;
       }
+      if (typeof v === "number") numbers++;
       if (bytes > MAX_NATIVE_BYTES) return truncate(`larger than ${MAX_NATIVE_BYTES} bytes`, badCount);
     }
   }
-  return { native, truncated: null, badCount };
+  return { native, truncated: null, badCount, empty: numbers === 0 };
 }
 
+/** Too deep or too large to look through: whether it holds a number is not known, so it is not called empty. */
 function truncate(why: string, badCount: string | null): NativeCheck {
   const message = `usage_native ${why}: not stored`;
-  return { native: { kestrel_truncated: message }, truncated: message, badCount };
+  return { native: { kestrel_truncated: message }, truncated: message, badCount, empty: false };
 }
 
 /** The first field of a normalized Usage that is not a count in range, or null. */

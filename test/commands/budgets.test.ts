@@ -9,13 +9,13 @@ import { fakeIo } from "./cli-io.ts";
 const { open } = (await drivers())[0]!;
 const NOW = Date.parse("2026-11-21T00:00:00.000Z");
 
-test("budgets set (creating the file) → list → set again replaces → rm → list is empty", async () => {
+test("budgets set --create (creating the file) → list → set again replaces → rm → list is empty", async () => {
   await withTempDir(async (dir) => {
     const db = join(dir, "k.db");
     const set = fakeIo(open, NOW);
     const args = ["set", "team-a-month", "--scope", "project=team-a", "--scope=tag=batch", "--window", "month"];
     assert.equal(
-      await runBudgets([...args, "--limit-usd", "50", "--alert-at", "0.5,0.8,1", "--timezone", "Asia/Kolkata", "--db", db], set.io),
+      await runBudgets([...args, "--limit-usd", "50", "--alert-at", "0.5,0.8,1", "--timezone", "Asia/Kolkata", "--db", db, "--create"], set.io),
       0,
       set.err(),
     );
@@ -81,11 +81,11 @@ test("budgets set (creating the file) → list → set again replaces → rm →
   });
 });
 
-test("rate-limits set → list → rm", async () => {
+test("rate-limits set --create → list → rm", async () => {
   await withTempDir(async (dir) => {
     const db = join(dir, "k.db");
     const set = fakeIo(open, NOW);
-    assert.equal(await runRateLimits(["set", "alice", "--scope", "user=alice,provider=openai", "--rpm", "60", "--tpm", "100000", "--db", db], set.io), 0, set.err());
+    assert.equal(await runRateLimits(["set", "alice", "--scope", "user=alice,provider=openai", "--rpm", "60", "--tpm", "100000", "--db", db, "--create"], set.io), 0, set.err());
     const list = fakeIo(open, NOW);
     assert.equal(await runRateLimits(["list", "--format", "json", "--db", db], list.io), 0);
     assert.deepEqual(JSON.parse(list.out()), {

@@ -14,7 +14,7 @@ export function fakeIo(open: OpenSqlite, now: number, options: { files?: boolean
   let err = "";
   const files = new Map<string, string>();
   const io: CommandIo = {
-    openDb: (path) => open(path),
+    openDb: (path, options) => open(path, options),
     out: (text) => {
       out += text;
     },

@@ -195,6 +195,19 @@ before(async () => {
             'data: {"id":"c","model":"gpt-4o-mini","choices":[],"usage":{"prompt_tok',
         );
         return;
+      case "/v1/chat/completions?case=no-done":
+        // Close-delimited and closed cleanly at an event boundary, but before the usage chunk and `data: [DONE]`.
+        socket.end(
+          "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n" +
+            'data: {"id":"c","model":"gpt-4o-mini","choices":[{"delta":{"content":"hi"}}]}\n\n' +
+            'data: {"id":"c","model":"gpt-4o-mini","choices":[{"delta":{"content":" there"}}]}\n\n',
+        );
+        return;
+      case "/v1/messages?case=empty-usage": {
+        const body = '{"id":"m","type":"message","model":"claude-sonnet-4-5-20250929","content":[],"usage":{}}';
+        socket.end(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+        return;
+      }
       case "/v1/messages?case=no-stop":
         // Close-delimited and closed cleanly at an event boundary, but before message_delta / message_stop.
         socket.end(
@@ -304,16 +317,34 @@ test("a close-delimited SSE stream truncated mid-event is not ok", async () => {
   await healthy(k.url);
 });
 
-test("an SSE stream that ends cleanly without its provider's final event is not ok", async () => {
-  const res = await send("/anthropic/v1/messages?case=no-stop", "t-no-stop", { "content-type": "application/json" });
+// Closed cleanly at an event boundary before the provider's final event: upstream_aborted with an estimate.
+const NO_FINAL_EVENT: [name: string, path: string, tag: string, estimated: Partial<UsageRecord>][] = [
+  // Anthropic without message_delta / message_stop: the start's input plus an output estimate.
+  ["Anthropic, no message_delta", "/anthropic/v1/messages?case=no-stop", "t-no-stop", { input_tokens: 1200 }],
+  // OpenAI-style chat without `data: [DONE]` (and so without its usage chunk): one output token per chunk.
+  ["OpenAI-style chat, no [DONE]", "/together/v1/chat/completions?case=no-done", "t-no-done", { output_tokens: 2 }],
+];
+
+for (const [name, path, tag, estimated] of NO_FINAL_EVENT) {
+  test(`an SSE stream that ends cleanly without its provider's final event is not ok (${name})`, async () => {
+    const res = await send(path, tag, { "content-type": "application/json" });
+    assert.equal(res.status, 200);
+    await res.arrayBuffer().catch(() => {});
+    const r = await recordTagged(k.url, tag);
+    assert.deepEqual([r.status, r.outcome, r.usage_source], [200, "upstream_aborted", "estimated"]);
+    assert.match(r.usage_error!, /truncated/);
+    for (const [field, value] of Object.entries(estimated)) assert.equal(r[field as keyof UsageRecord], value, field);
+  });
+}
+
+test("an empty usage object is `none` with the reason, not a reported 0 tokens at $0", async () => {
+  const res = await send("/anthropic/v1/messages?case=empty-usage", "t-empty-usage", { "content-type": "application/json" });
   assert.equal(res.status, 200);
-  await res.arrayBuffer().catch(() => {});
-  const r = await recordTagged(k.url, "t-no-stop");
-  assert.equal(r.status, 200);
-  assert.equal(r.outcome, "upstream_aborted");
-  assert.match(r.usage_error!, /truncated/);
-  assert.equal(r.usage_source, "estimated");
-  assert.equal(r.input_tokens, 1200);
+  await res.arrayBuffer();
+  const r = await recordTagged(k.url, "t-empty-usage");
+  assert.equal(r.outcome, "ok");
+  assert.deepEqual([r.usage_source, r.input_tokens, r.output_tokens, r.cost_pico], ["none", null, null, null]);
+  assert.match(r.usage_error!, /usage reported without any count/);
 });
 
 test("a stream ended by an error event stays an upstream_error", async () => {

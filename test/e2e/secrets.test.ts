@@ -10,7 +10,13 @@ const SECRETS = ["sk-SECRETKEY-one", "SECRETKEY-two", "AIzaSECRETKEY-three", "AI
 
 for (const format of ["text", "json"]) {
   test(`keys never appear in the DB, the ${format} log or any export`, async () => {
-    const mock = await startMock((_req, res) => {
+    const mock = await startMock((req, res) => {
+      if (req.url!.includes("echo")) {
+        // An upstream error that quotes the request back, `?k%65y=` (a percent-encoded `key`) included.
+        res.writeHead(400, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { code: 400, message: `Bad request ${req.url}`, status: "INVALID_ARGUMENT" } }));
+        return;
+      }
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ model: "gpt-4o-mini", usageMetadata: { promptTokenCount: 1 }, usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
     });
@@ -22,10 +28,12 @@ for (const format of ["text", "json"]) {
       await send("/google-ai-studio/v1beta/models/gemini-2.5-flash:generateContent", { "x-goog-api-key": SECRETS[2]! });
       await send(`/google-ai-studio/v1beta/models/gemini-2.5-flash:generateContent?key=${SECRETS[3]}`, {});
       await send(`/groq/openai/v1/chat/completions?key=${SECRETS[3]}`, { authorization: `Bearer ${SECRETS[0]}` }); // 502 path
+      // The provider decodes the parameter's name: `k%65y` is `key`, a credential like any other.
+      await send(`/google-ai-studio/v1beta/models/echo:generateContent?alt=sse&k%65y=${SECRETS[3]}`, {});
       let listed = "";
       for (let i = 0; i < 200; i++) {
         listed = await (await fetch(`${k.url}/api/requests`)).text();
-        if ((JSON.parse(listed) as { requests: unknown[] }).requests.length === 5) break;
+        if ((JSON.parse(listed) as { requests: unknown[] }).requests.length === 6) break;
         await sleep(25);
       }
       const exports = await Promise.all(["csv", "json", "ndjson"].map(async (f) => (await fetch(`${k.url}/api/export?format=${f}`)).text()));
@@ -37,12 +45,16 @@ for (const format of ["text", "json"]) {
         assert.ok(!text.includes("SECRETKEY"), `a key fragment leaked into the ${where}`);
       }
       const rows = (JSON.parse(listed) as { requests: { key_id: string | null; usage_error: string | null }[] }).requests;
+      // The upstream's echo is kept, its key redacted by the parameter's decoded name.
+      assert.match(rows[0]!.usage_error ?? "", /Bad request \/v1beta\/models\/echo:generateContent\?alt=sse&k%65y=\[redacted\]/);
       // The connect error itself was met (and its cause kept), not a refusal before connecting.
-      assert.match(rows[0]!.usage_error ?? "", /refused|ECONNREFUSED/i);
+      assert.match(rows[1]!.usage_error ?? "", /refused|ECONNREFUSED/i);
       const ids = rows.map((r) => r.key_id);
-      assert.equal(ids.length, 5);
+      assert.equal(ids.length, 6);
       for (const id of ids) assert.match(id!, /^[0-9a-f]{12}$/);
-      assert.equal(ids[0], ids[4], "the same key gives the same fingerprint"); // newest first: groq, then the first
+      // Newest first: echo, groq, key=, x-goog-api-key, x-api-key, Bearer.
+      assert.equal(ids[1], ids[5], "the same key gives the same fingerprint");
+      assert.equal(ids[0], ids[2], "`k%65y=` is fingerprinted as the same key as `key=`");
     } finally {
       await k.stop();
       await mock.close();

@@ -294,3 +294,15 @@ test("a JSON error body sets upstreamError", () => {
   assert.equal(r.upstreamError, "invalid_request_error: max_tokens: Field required");
   assert.equal(r.source, "none");
 });
+
+test("an empty usage object is unknown (`none`, with the reason), not a reported 0 tokens at $0", () => {
+  const json = meterJson(facts("anthropic", "/v1/messages"), {
+    id: "msg_1", type: "message", model: "claude-sonnet-4-5-20250929", content: [], usage: {},
+  });
+  assert.deepEqual([json.source, json.usage, json.usageError], ["none", null, "usage reported without any count: unknown, not zero"]);
+  const stream = meterSse(MESSAGES, sse(start({}), text("Hi"), delta({}), STOP));
+  assert.deepEqual([stream.source, stream.usage, stream.usageError], ["none", null, "usage reported without any count: unknown, not zero"]);
+  // A count of 0 is a count: reported.
+  const zero = meterJson(facts("anthropic", "/v1/messages"), { id: "m", type: "message", model: "m", content: [], usage: { input_tokens: 0, output_tokens: 0 } });
+  assert.equal(zero.source, "reported");
+});

@@ -267,3 +267,34 @@ test("Responses endpoints: counting and list paths have no accumulator", () => {
   assert.equal(spec("/v1/images/generations"), null); // image tokens are priced apart
   assert.equal(spec("/v1/models", "GET"), null);
 });
+
+test("a chat stream that ends without [DONE] was dropped: estimated, even when the connection closed cleanly", () => {
+  const body = { model: "gpt-4o", stream: true, messages: [{ role: "user", content: "x".repeat(100) }] };
+  const f = facts("openai", "/v1/chat/completions", { body });
+  // Complete as far as fetch could tell (a close-delimited stream), every event whole, but no [DONE] and no usage.
+  const dropped = feed(accumulatorFor(f), "sse", [bytes(sse([null, chunk("a")], [null, chunk("b")]))]);
+  assert.equal(dropped.source, "estimated");
+  assert.deepEqual(dropped.usage, u(44, 2, 46));
+  // With [DONE] the stream ended as sent: no usage is unknown usage, not an estimate.
+  const ended = feed(accumulatorFor(f), "sse", [bytes(sse([null, chunk("a")], [null, chunk("b")], DONE))]);
+  assert.equal(ended.source, "none");
+  // The usage arrived before the drop: it is what was billed.
+  const late = feed(accumulatorFor(f), "sse", [bytes(sse([null, chunk("a")], [null, { ...chunk(""), choices: [], usage: USAGE }]))]);
+  assert.equal(late.source, "reported");
+});
+
+test("a Responses stream that ends without a terminal event was dropped: estimated", () => {
+  const text = sse(
+    ["response.created", { type: "response.created", response: response("in_progress", null) }],
+    ["response.output_text.delta", { type: "response.output_text.delta", delta: "a" }],
+  );
+  const r = feed(accumulatorFor(RESPONSES), "sse", [bytes(text)]);
+  assert.equal(r.source, "estimated");
+  assert.deepEqual(r.usage, u(8, 1, 9));
+});
+
+test("a usage object without any count is unknown usage, never 0 tokens at $0", () => {
+  const r = meterJson(facts("openai", "/v1/chat/completions"), { id: "c", model: "gpt-4o", choices: [], usage: {} });
+  assert.equal(r.source, "none");
+  assert.equal(r.usage, null);
+});

@@ -3,7 +3,7 @@ import { usd } from "../../src/pricing/money.ts";
 import type { RequestFilter } from "../../src/store/filter.ts";
 import { GROUP_BYS } from "../../src/store/query-params.ts";
 import type { Store } from "../../src/store/store.ts";
-import type { UsageRecord } from "../../src/usage/record.ts";
+import { isUnpriced, type UsageRecord } from "../../src/usage/record.ts";
 import { testNeeding } from "../_helpers/host.ts";
 import { backends, type OpenStore } from "./backends.ts";
 import { makeRecord } from "./helpers.ts";
@@ -95,7 +95,7 @@ for (const { name, missing, database } of await backends()) {
           audio_input_tokens: sum("audio_input_tokens"),
           audio_output_tokens: sum("audio_output_tokens"),
           cost_usd: usd(BigInt(sum("cost_pico"))),
-          unpriced_requests: rs.filter((r) => !r.priced).length,
+          unpriced_requests: rs.filter(isUnpriced).length,
         });
       }
       assert.equal(report.total.requests, N);
@@ -114,6 +114,21 @@ for (const { name, missing, database } of await backends()) {
     assert.deepEqual((await store.usage({}, "model")).groups.map((g) => g.key), [null, "dear", "cheap", "free"]);
     assert.deepEqual((await store.usage({}, "day")).groups.map((g) => g.key), ["2026-01-01", "2026-11-20"]);
     assert.equal((await store.usage({}, "model")).total.unpriced_requests, 1);
+    await store.close();
+  });
+
+  test(`${name}: unpriced counts usage without a price, never a record without usage (UNPRICED_SQL)`, async () => {
+    const store = (await database())();
+    const noUsage = {
+      cost_pico: null, priced: false, usage_source: "none", input_tokens: null, output_tokens: null, total_tokens: null,
+    } as const;
+    store.add(makeRecord(1, { model: "m", cost_pico: null, priced: false })); // usage, no price: unpriced
+    store.add(makeRecord(2, { model: "m", ...noUsage, outcome: "blocked", status: 429 })); // refused: no usage
+    store.add(makeRecord(3, { model: "m", ...noUsage, outcome: "upstream_error", status: 500 })); // error: no usage
+    store.add(makeRecord(4, { model: "m", cost_pico: null, priced: false, usage_source: "estimated" })); // cut: unpriced
+    await store.flush();
+    const report = await store.usage({}, "model");
+    assert.deepEqual([report.groups[0]?.requests, report.groups[0]?.unpriced_requests, report.total.unpriced_requests], [4, 2, 2]);
     await store.close();
   });
 
