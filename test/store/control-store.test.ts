@@ -140,26 +140,4 @@ for (const { name, open } of await drivers()) {
       await server.close();
     });
   });
-
-  test(`${name}: alerts are claimed once, across connections; undelivered ones come back oldest first`, async () => {
-    await withTempDir(async (dir) => {
-      const path = join(dir, "k.db");
-      const a = createStore(open(path));
-      assert.equal(await a.control.claimAlert("threshold:b:2026-11-01:0.5", '{"n":1}', T0 + 1000), true);
-      assert.equal(await a.control.claimAlert("threshold:b:2026-11-01:0.5", '{"n":2}', T0 + 2000), false);
-      assert.equal(await a.control.claimAlert("blocked:b:2026-11-01", '{"n":3}', T0), true);
-      assert.equal(await a.control.claimAlert("threshold:b:2026-11-01:0.8", '{"n":4}', T0 + 3000), true);
-      await a.control.markAlertDelivered("threshold:b:2026-11-01:0.5", T0 + 5000);
-      await a.close();
-
-      // A restart: the same file, a new connection.
-      const b = createStore(open(path));
-      assert.equal(await b.control.claimAlert("threshold:b:2026-11-01:0.5", '{"n":5}', T0 + 9000), false);
-      assert.deepEqual(await b.control.undeliveredAlerts(), [
-        { key: "blocked:b:2026-11-01", payload: '{"n":3}' },
-        { key: "threshold:b:2026-11-01:0.8", payload: '{"n":4}' },
-      ]);
-      await b.close();
-    });
-  });
 }
