@@ -158,8 +158,13 @@ export interface ExpiredDelivery {
 export interface DeliveryBatch {
   due: AlertDelivery[];
   expired: ExpiredDelivery[];
-  /** Ms until the next pending delivery to these webhooks is due or its lease runs out; null when none is pending. */
-  nextInMs: number | null;
+  /** Ms until the next pending delivery to these webhooks that nobody holds is due; null when there is none. */
+  nextDueInMs: number | null;
+  /**
+   * Ms until the first lease on a delivery to these webhooks runs out; null when none is held. Its attempt
+   * usually ends far sooner (then it is done, or due again), so a caller looks again before.
+   */
+  leaseEndsInMs: number | null;
 }
 
 /** The result of one attempt: taken, or retried after `retryInMs` (the store's clock). */

@@ -85,11 +85,15 @@ export function createAlertOutbox(withDb: WithDb, now: () => number, instance: s
             }
           }
 
-          const ids = hooks.map(() => "?").join(", ");
-          const free = "MAX(next_at, COALESCE(lease_until, 0))";
+          const ids: Record<string, SqlValue> = { at };
+          hooks.forEach((h, i) => ids[`h${i}`] = h.id);
           const next = hooks.length === 0 ? undefined : db.prepare(
-            `SELECT MIN(${free}) AS at FROM alert_deliveries WHERE done_at IS NULL AND hook IN (${ids}) AND ${free} > ?`,
-          ).get([...hooks.map((h) => h.id), at])?.at;
+            `SELECT MIN(CASE WHEN lease_until > $at THEN NULL ELSE next_at END) AS due,
+                    MIN(CASE WHEN lease_until > $at THEN lease_until END) AS lease
+             FROM alert_deliveries WHERE done_at IS NULL AND hook IN (${hooks.map((_, i) => `$h${i}`).join(", ")})
+               AND (next_at > $at OR lease_until > $at)`,
+          ).get(ids);
+          const inMs = (v: SqlValue | undefined) => (v === null || v === undefined ? null : num(v) - at);
           return {
             due,
             expired: expired.map((r): ExpiredDelivery => ({
@@ -99,7 +103,8 @@ export function createAlertOutbox(withDb: WithDb, now: () => number, instance: s
               attempts: num(r.attempts),
               error: r.last_error === null ? null : String(r.last_error),
             })),
-            nextInMs: next === null || next === undefined ? null : num(next) - at,
+            nextDueInMs: inMs(next?.due),
+            leaseEndsInMs: inMs(next?.lease),
           };
         })
       ),

@@ -46,7 +46,7 @@ export function fakeStore(records: StoredRecord[] = []): ControlStore & { record
     definitionsVersion: () => Promise.resolve(0),
     claimAlert: () => Promise.resolve(true),
     requeueAlerts: () => Promise.resolve(),
-    takeAlertDeliveries: () => Promise.resolve({ due: [], expired: [], nextInMs: null }),
+    takeAlertDeliveries: () => Promise.resolve({ due: [], expired: [], nextDueInMs: null, leaseEndsInMs: null }),
     recordAlertAttempt: () => Promise.resolve(),
     releaseAlerts: () => Promise.resolve(),
   };

@@ -45,8 +45,9 @@ const scenarios: [string, (p: Pair) => Promise<void>][] = [
     const first = await a.takeAlertDeliveries([{ id: "h1", limit: 1 }, { id: "h2", limit: 5 }], 60_000, LONG);
     assert.deepEqual(keys(first), ["k1@h1#0", "k1@h2#0"]);
     assert.equal(first.due[0]!.payload, '{"n":1}');
-    // k2 is due but over the limit: not a wait. The leases are: they run out in a minute.
-    assert.ok(first.nextInMs! > 55_000 && first.nextInMs! <= 60_000, String(first.nextInMs));
+    // k2 is due but over the limit: nothing to wait for. The leases run out in a minute.
+    assert.equal(first.nextDueInMs, null);
+    assert.ok(first.leaseEndsInMs! > 55_000 && first.leaseEndsInMs! <= 60_000, String(first.leaseEndsInMs));
     assert.deepEqual(keys(await b.takeAlertDeliveries(BOTH, 60_000, LONG)), ["k2@h1#0"]);
     assert.deepEqual(keys(await b.takeAlertDeliveries(BOTH, 60_000, LONG)), []);
     await a.releaseAlerts();
@@ -58,15 +59,16 @@ const scenarios: [string, (p: Pair) => Promise<void>][] = [
     await a.recordAlertAttempt("k1", "h1", { ok: false, error: "HTTP 500", retryInMs: 300 });
     const waiting = await b.takeAlertDeliveries(BOTH, 60_000, LONG);
     assert.deepEqual(keys(waiting), []);
-    assert.ok(waiting.nextInMs! > 0 && waiting.nextInMs! <= 300, String(waiting.nextInMs));
+    assert.ok(waiting.nextDueInMs! > 0 && waiting.nextDueInMs! <= 300, String(waiting.nextDueInMs));
+    assert.equal(waiting.leaseEndsInMs, null);
     assert.deepEqual(await delivered(), []);
-    await sleep(waiting.nextInMs! + 20);
+    await sleep(waiting.nextDueInMs! + 20);
     assert.deepEqual(keys(await b.takeAlertDeliveries(BOTH, 60_000, LONG)), ["k1@h1#1"]);
     await b.recordAlertAttempt("k1", "h1", { ok: true });
     // A late duplicate report changes nothing.
     await a.recordAlertAttempt("k1", "h1", { ok: false, error: "late", retryInMs: 0 });
     const done = await a.takeAlertDeliveries(BOTH, 60_000, LONG);
-    assert.deepEqual([keys(done), done.nextInMs], [[], null]);
+    assert.deepEqual([keys(done), done.nextDueInMs, done.leaseEndsInMs], [[], null, null]);
     assert.deepEqual(await deliveries(), [["k1", "h1", 2, "delivered"]]);
     assert.deepEqual(await delivered(), ["k1"]);
   }],
@@ -75,7 +77,8 @@ const scenarios: [string, (p: Pair) => Promise<void>][] = [
     assert.deepEqual(keys(await a.takeAlertDeliveries(BOTH, 300, LONG)), ["k1@h1#0"]);
     const held = await b.takeAlertDeliveries(BOTH, 300, LONG);
     assert.deepEqual(keys(held), []);
-    await sleep(held.nextInMs! + 20);
+    assert.equal(held.nextDueInMs, null);
+    await sleep(held.leaseEndsInMs! + 20);
     assert.deepEqual(keys(await b.takeAlertDeliveries(BOTH, 300, LONG)), ["k1@h1#0"]);
   }],
   ["past the maximum age a delivery is given up, reported to one taker once; one in flight is left to finish", async ({ a, b, deliveries }) => {

@@ -43,6 +43,11 @@ export interface Dispatcher {
 
 /** How soon an outbox that could not be read is tried again. */
 const ERROR_RETRY_MS = 5000;
+/**
+ * While an attempt holds a lease (here or in another instance), how often to look again: it usually ends within
+ * milliseconds (a failing webhook answers at once) and sets its next due time, which this instance then waits for.
+ */
+const LEASE_RECHECK_MS = 1000;
 /** setTimeout's limit. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -73,9 +78,9 @@ export function createDispatcher(o: DispatchOptions): Dispatcher {
 
   const backoff = (failed: number) => Math.min(o.retryBaseMs * 2 ** failed, o.retryMaxMs);
 
-  function arm(ms: number | null): void {
+  function arm(ms: number): void {
     clearTimeout(timer);
-    const wait = Math.min(ms ?? Infinity, o.pollMs ?? Infinity);
+    const wait = Math.min(ms, o.pollMs ?? Infinity);
     if (Number.isFinite(wait) && !stopping.signal.aborted) timer = setTimeout(wake, Math.min(Math.max(0, wait), MAX_TIMER_MS));
   }
 
@@ -94,7 +99,7 @@ export function createDispatcher(o: DispatchOptions): Dispatcher {
   }
 
   async function take(): Promise<void> {
-    let next: number | null;
+    let next: number;
     try {
       const hooks = await o.hooks;
       byId = new Map(hooks.map((h) => [h.id, h]));
@@ -103,7 +108,8 @@ export function createDispatcher(o: DispatchOptions): Dispatcher {
       failing = false;
       for (const gone of batch.expired) gaveUp(gone);
       for (const d of batch.due) attempt(d);
-      next = batch.nextInMs;
+      const lease = batch.leaseEndsInMs === null ? null : Math.min(batch.leaseEndsInMs, LEASE_RECHECK_MS);
+      next = Math.min(batch.nextDueInMs ?? Infinity, lease ?? Infinity);
     } catch (err) {
       if (!failing) o.log.error(`Alert deliveries not read (tried again every ${span(ERROR_RETRY_MS)}): ${message(err)}`);
       failing = true;

@@ -84,13 +84,14 @@ export function createPgAlertOutbox(sql: Sql, instance: string): AlertOutbox {
         }
       }
       due.sort((a, b) => a.created - b.created || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      const free = "GREATEST(next_at, COALESCE(lease_until, 0))";
       const next = await sql.unsafe(
-        `SELECT MIN(${free}) - ${NOW_MS} AS wait FROM alert_deliveries
-         WHERE done_at IS NULL AND hook = ANY($1::text[]) AND ${free} > ${NOW_MS}`,
+        `SELECT MIN(CASE WHEN lease_until > n THEN NULL ELSE next_at - n END) AS due,
+                MIN(CASE WHEN lease_until > n THEN lease_until - n END) AS lease
+         FROM alert_deliveries, (SELECT ${NOW_MS} AS n) AS clock
+         WHERE done_at IS NULL AND hook = ANY($1::text[]) AND (next_at > n OR lease_until > n)`,
         [hooks.map((h) => h.id)],
       );
-      const wait = next[0]?.wait;
+      const inMs = (v: unknown) => (v === null || v === undefined ? null : num(v));
       return {
         due,
         expired: [...expired]
@@ -102,7 +103,8 @@ export function createPgAlertOutbox(sql: Sql, instance: string): AlertOutbox {
             attempts: num(r.attempts),
             error: r.last_error === null ? null : String(r.last_error),
           })),
-        nextInMs: wait === null || wait === undefined ? null : num(wait),
+        nextDueInMs: inMs(next[0]?.due),
+        leaseEndsInMs: inMs(next[0]?.lease),
       };
     },
 
