@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { Budget, RateLimit } from "../../src/control/types.ts";
+import type { RateLimit } from "../../src/control/types.ts";
 import { createStore } from "../../src/store/store.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
 import { drivers, makeRecord, withTempDir } from "./helpers.ts";

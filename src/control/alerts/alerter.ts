@@ -12,6 +12,7 @@ import { fingerprint } from "../../sink/attribution.ts";
 import type { AlertOutbox, BudgetState, BudgetWindow, ControlEvents, ControlStore, Refusal, Settled } from "../types.ts";
 import { hostOf } from "./deliver.ts";
 import { createDispatcher, type Hook, settle } from "./dispatch.ts";
+import { limitKey, windowKey } from "./keys.ts";
 import { ALERT_TYPES, type AlertPayload, type AlertType, alertLine, isoSeconds, payload, type WebhookFormat } from "./payload.ts";
 import { createSpikeMeter, HISTORY_HOURS, HOUR_MS } from "./spike.ts";
 
@@ -73,31 +74,9 @@ export interface Alerter extends ControlEvents {
 
 /** Keys raised in this process, so a repeated event costs a Set lookup, not a store round trip; cleared past this. */
 const MAX_SEEN = 10_000;
-const ROLLING = /^(\d+)([mhd])$/;
-const UNIT_MS: Record<string, number> = { m: 60_000, h: HOUR_MS, d: 24 * HOUR_MS };
 const DAY_MS = 24 * HOUR_MS;
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
-/**
- * The window part of a budget alert's key. A rolling window's start moves with the clock, so the key uses the
- * start rounded down to a multiple of the window's length: every instance and restart names the same period, and
- * an alert goes out at most once per such period.
- */
-function windowKey(window: BudgetWindow, windowStart: string | null): string {
-  if (windowStart === null) return "total";
-  const m = ROLLING.exec(window);
-  const start = Date.parse(windowStart);
-  if (m === null || Number.isNaN(start)) return windowStart;
-  const length = Number(m[1]) * UNIT_MS[m[2]!]!;
-  return length > 0 ? isoSeconds(start - (start % length)) : windowStart;
-}
-
-/** The limits a budget alert is relative to, in its key: a limit changed mid-window arms its alerts again. */
-function limitKey(limitUsd: string | null, limitTokens: number | null): string {
-  return [limitUsd === null ? "" : `usd=${limitUsd}`, limitTokens === null ? "" : `tokens=${limitTokens}`]
-    .filter(Boolean).join(",");
-}
 
 export function createAlerter(options: AlerterOptions): Alerter {
   const { store, log, now } = options;

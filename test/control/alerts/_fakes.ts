@@ -107,6 +107,15 @@ export async function healable(): Promise<Mock & { failing: boolean; taken: Reco
   return out;
 }
 
+/** Runs `fn`, then closes the receivers, whatever happened. */
+export async function withReceivers(mocks: Mock[], fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } finally {
+    for (const m of mocks) await m.close();
+  }
+}
+
 /** The bodies a receiver got, parsed. */
 export const bodies = (mock: Mock) => mock.received.map((r) => JSON.parse(r.body.toString("utf8")) as Record<string, unknown>);
 

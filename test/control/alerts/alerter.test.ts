@@ -7,7 +7,7 @@ import { type Alerter, type AlerterOptions, createAlerter } from "../../../src/c
 import type { Budget, Refusal } from "../../../src/control/types.ts";
 import type { Mock } from "../../_helpers/mock-upstream.ts";
 import { until } from "../../_helpers/poll.ts";
-import { allDelivered, BUDGET, bodies, fakeLog, type FakeStore, fakeStore, receiver, settled, state, USD } from "./_fakes.ts";
+import { allDelivered, BUDGET, bodies, fakeLog, type FakeStore, fakeStore, receiver, settled, state, USD, withReceivers } from "./_fakes.ts";
 
 const NOV = "2026-11-01T00:00:00Z";
 const DEC = "2026-12-01T00:00:00Z";
@@ -30,14 +30,6 @@ async function drained(alerter: Alerter, store: FakeStore): Promise<void> {
 
 /** What a receiver got, less the sentinels `drained` raised. */
 const real = (mock: Mock) => bodies(mock).filter((b) => b.provider !== "sentinel" && !String(b.text).includes("(sentinel)"));
-
-async function withReceivers(mocks: Mock[], fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } finally {
-    for (const m of mocks) await m.close();
-  }
-}
 
 test("an event only queues: nothing reaches the store on the caller's stack", async () => {
   const store = fakeStore();

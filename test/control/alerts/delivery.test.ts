@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type AlerterOptions, createAlerter } from "../../../src/control/alerts/alerter.ts";
-import { type Mock, sleep, startMock } from "../../_helpers/mock-upstream.ts";
+import { sleep, startMock } from "../../_helpers/mock-upstream.ts";
 import { until } from "../../_helpers/poll.ts";
-import { allDelivered, fakeLog, type FakeStore, fakeStore, healable, receiver, settled, state, USD } from "./_fakes.ts";
+import { allDelivered, fakeLog, type FakeStore, fakeStore, healable, receiver, settled, state, USD, withReceivers } from "./_fakes.ts";
 
 const NOV = "2026-11-01T00:00:00Z";
 const DEC = "2026-12-01T00:00:00Z";
@@ -19,14 +19,6 @@ function setup(store: FakeStore, hooks: AlerterOptions["webhooks"], extra: Parti
   const log = fakeLog();
   const alerter = createAlerter({ store, fetch, log, now: Date.now, webhooks: hooks, retryBaseMs: 1, retryMaxMs: 20, ...extra });
   return { alerter, log };
-}
-
-async function withReceivers(mocks: Mock[], fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } finally {
-    for (const m of mocks) await m.close();
-  }
 }
 
 test("retries with backoff until the webhook takes it", async () => {
