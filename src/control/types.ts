@@ -158,11 +158,14 @@ export interface ExpiredDelivery {
 export interface DeliveryBatch {
   due: AlertDelivery[];
   expired: ExpiredDelivery[];
-  /** Ms until the next pending delivery to these webhooks that nobody holds is due; null when there is none. */
+  /**
+   * Ms until the next pending delivery to these webhooks is due for this caller (its due time, or the end of a
+   * lease this caller holds); null when there is none.
+   */
   nextDueInMs: number | null;
   /**
-   * Ms until the first lease on a delivery to these webhooks runs out; null when none is held. Its attempt
-   * usually ends far sooner (then it is done, or due again), so a caller looks again before.
+   * Ms until the first lease another instance holds on a delivery to these webhooks runs out; null when none.
+   * Its attempt usually ends far sooner (then it is done, or due again), so a caller looks again before.
    */
   leaseEndsInMs: number | null;
 }

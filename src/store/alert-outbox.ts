@@ -85,11 +85,12 @@ export function createAlertOutbox(withDb: WithDb, now: () => number, instance: s
             }
           }
 
-          const ids: Record<string, SqlValue> = { at };
+          const ids: Record<string, SqlValue> = { at, me: instance };
           hooks.forEach((h, i) => ids[`h${i}`] = h.id);
           const next = hooks.length === 0 ? undefined : db.prepare(
-            `SELECT MIN(CASE WHEN lease_until > $at THEN NULL ELSE next_at END) AS due,
-                    MIN(CASE WHEN lease_until > $at THEN lease_until END) AS lease
+            `SELECT MIN(CASE WHEN lease_until <= $at OR lease_until IS NULL THEN next_at
+                             WHEN claimed_by = $me THEN lease_until END) AS due,
+                    MIN(CASE WHEN lease_until > $at AND claimed_by <> $me THEN lease_until END) AS lease
              FROM alert_deliveries WHERE done_at IS NULL AND hook IN (${hooks.map((_, i) => `$h${i}`).join(", ")})
                AND (next_at > $at OR lease_until > $at)`,
           ).get(ids);

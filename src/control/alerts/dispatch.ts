@@ -44,8 +44,8 @@ export interface Dispatcher {
 /** How soon an outbox that could not be read is tried again. */
 const ERROR_RETRY_MS = 5000;
 /**
- * While an attempt holds a lease (here or in another instance), how often to look again: it usually ends within
- * milliseconds (a failing webhook answers at once) and sets its next due time, which this instance then waits for.
+ * While another instance holds a lease, how often to look again: its attempt usually ends within milliseconds (a
+ * failing webhook answers at once) and sets the next due time, which this instance then waits for.
  */
 const LEASE_RECHECK_MS = 1000;
 /** setTimeout's limit. */

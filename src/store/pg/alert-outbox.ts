@@ -85,11 +85,12 @@ export function createPgAlertOutbox(sql: Sql, instance: string): AlertOutbox {
       }
       due.sort((a, b) => a.created - b.created || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       const next = await sql.unsafe(
-        `SELECT MIN(CASE WHEN lease_until > n THEN NULL ELSE next_at - n END) AS due,
-                MIN(CASE WHEN lease_until > n THEN lease_until - n END) AS lease
+        `SELECT MIN(CASE WHEN lease_until <= n OR lease_until IS NULL THEN next_at - n
+                         WHEN claimed_by = $2 THEN lease_until - n END) AS due,
+                MIN(CASE WHEN lease_until > n AND claimed_by <> $2 THEN lease_until - n END) AS lease
          FROM alert_deliveries, (SELECT ${NOW_MS} AS n) AS clock
          WHERE done_at IS NULL AND hook = ANY($1::text[]) AND (next_at > n OR lease_until > n)`,
-        [hooks.map((h) => h.id)],
+        [hooks.map((h) => h.id), instance],
       );
       const inMs = (v: unknown) => (v === null || v === undefined ? null : num(v));
       return {
