@@ -151,7 +151,7 @@ export interface ExpiredDelivery {
   host: string;
   payload: string;
   attempts: number;
-  /** The last attempt's failure, or null when none was made (its webhook left the configuration). */
+  /** The last attempt's failure, or null when none was made (its webhook left the configuration, or nobody ran). */
   error: string | null;
 }
 

@@ -107,7 +107,8 @@ export function createDispatcher(o: DispatchOptions): Dispatcher {
       const batch = await o.outbox.takeAlertDeliveries(limits, o.leaseMs, o.maxAgeMs);
       failing = false;
       for (const gone of batch.expired) gaveUp(gone);
-      for (const d of batch.due) attempt(d);
+      // Taken while a stop began: left to the lease release at its end.
+      if (!stopping.signal.aborted) for (const d of batch.due) attempt(d);
       const lease = batch.leaseEndsInMs === null ? null : Math.min(batch.leaseEndsInMs, LEASE_RECHECK_MS);
       next = Math.min(batch.nextDueInMs ?? Infinity, lease ?? Infinity);
     } catch (err) {
@@ -121,7 +122,7 @@ export function createDispatcher(o: DispatchOptions): Dispatcher {
   function gaveUp(gone: ExpiredDelivery): void {
     const type = parsePayload(gone.payload)?.type;
     if (type !== undefined) o.count(type, "failed");
-    const why = gone.error ?? "never attempted (the webhook is no longer configured)";
+    const why = gone.error ?? "no attempt was made (the webhook left the configuration, or Kestrel was down)";
     o.log.error(`Alert ${type ?? gone.key} to ${gone.host} given up after ${gone.attempts} attempts in ${span(o.maxAgeMs)}: ${why}`);
   }
 
