@@ -91,7 +91,7 @@ class SpendControl implements Control {
     const windowStart = ledger !== null ? ledger.state(now).window_start :
       isoTime(now - (now % 86_400_000));
     try {
-      this.options.events.blocked(refusal, windowStart);
+      this.options.events.blocked(refusal, windowStart, ledger?.budget.window ?? null);
     } catch { /* events must not throw; a faulty sink must not turn a 429 into a 500 */ }
     return { refusal, remainingUsd: null };
   }

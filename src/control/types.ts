@@ -113,7 +113,7 @@ export interface SpendBucket {
 }
 
 /** What the control plane needs from the store (async: PostgreSQL will implement it too). */
-export interface ControlStore {
+export interface ControlStore extends AlertOutbox {
   /** Sums of finished records matching `scope` since `sinceMs` (null: all time), per `bucketMs` (null: one sum). */
   spend(scope: Scope, sinceMs: number | null, bucketMs: number | null): Promise<SpendBucket[]>;
   listBudgets(): Promise<Budget[]>;
@@ -125,16 +125,76 @@ export interface ControlStore {
   deleteRateLimit(id: string): Promise<boolean>;
   /** Changes whenever any definition is written, by this process or another (the CLI): polled to reload. */
   definitionsVersion(): Promise<number>;
-  /** Records an alert under a unique key; false when that key was claimed before (sent once, across restarts). */
-  claimAlert(key: string, payload: string, at: number): Promise<boolean>;
-  markAlertDelivered(key: string, at: number): Promise<void>;
-  /** Claimed but not delivered (a restart resumes them), oldest first. */
-  undeliveredAlerts(): Promise<{ key: string; payload: string }[]>;
+}
+
+/** A webhook as the alert outbox knows it: `id` fingerprints its format and URL (a URL's path can be a secret). */
+export interface AlertHook {
+  id: string;
+  /** For log lines: where it goes, without the path. */
+  host: string;
+}
+
+/** One alert to one webhook, leased to the instance that took it until it records the attempt. */
+export interface AlertDelivery {
+  key: string;
+  hook: string;
+  payload: string;
+  /** Failed attempts before this one (the backoff doubles with each). */
+  attempts: number;
+  /** Epoch ms on the store's clock when it was queued; given up `maxAgeMs` after. */
+  created: number;
+}
+
+/** A delivery given up past the maximum age: reported to the one instance that gave it up. */
+export interface ExpiredDelivery {
+  key: string;
+  host: string;
+  payload: string;
+  attempts: number;
+  /** The last attempt's failure, or null when none was made (its webhook left the configuration, or nobody ran). */
+  error: string | null;
+}
+
+export interface DeliveryBatch {
+  due: AlertDelivery[];
+  expired: ExpiredDelivery[];
   /**
-   * Instances sharing the outbox: gives up this instance's hold on the alerts it did not deliver (it is stopping),
-   * so another sends them at once instead of after the hold runs out. Absent where nobody else could.
+   * Ms until the next pending delivery to these webhooks is due for this caller (its due time, or the end of a
+   * lease this caller holds); null when there is none.
    */
-  releaseAlerts?(): Promise<void>;
+  nextDueInMs: number | null;
+  /**
+   * Ms until the first lease another instance holds on a delivery to these webhooks runs out; null when none.
+   * Its attempt usually ends far sooner (then it is done, or due again), so a caller looks again before.
+   */
+  leaseEndsInMs: number | null;
+}
+
+/** The result of one attempt: taken, or retried after `retryInMs` (the store's clock). */
+export type AttemptResult = { ok: true } | { ok: false; error: string; retryInMs: number };
+
+/**
+ * The alert outbox (docs/architecture.md §12): one row per alert key, claimed once across restarts and instances,
+ * and one delivery per (alert, webhook) that stays pending until that webhook took it or it grew too old. Leases
+ * and due times are on the store's clock (PostgreSQL's `now()`), never compared across instances' clocks.
+ */
+export interface AlertOutbox {
+  /**
+   * Records an alert under a unique key with a pending delivery per webhook, in one transaction; false when the key
+   * was claimed before (nothing changes). With no webhook the alert counts as delivered (its log line was all).
+   */
+  claimAlert(key: string, payload: string, hooks: readonly AlertHook[], at: number): Promise<boolean>;
+  /** At start: alerts claimed within `maxAgeMs` that no webhook took yet get a pending delivery per webhook. */
+  requeueAlerts(hooks: readonly AlertHook[], maxAgeMs: number): Promise<void>;
+  /**
+   * Gives up pending deliveries older than `maxAgeMs` (returned once, to this caller), then leases up to `limit`
+   * due ones per webhook for `leaseMs`, oldest first; two callers never get the same one.
+   */
+  takeAlertDeliveries(hooks: readonly { id: string; limit: number }[], leaseMs: number, maxAgeMs: number): Promise<DeliveryBatch>;
+  /** Ends the lease: a taken delivery is done for good; a failed one is due again after `retryInMs`. */
+  recordAlertAttempt(key: string, hook: string, result: AttemptResult): Promise<void>;
+  /** Stopping: gives up this instance's leases, so another (or the next start) may attempt them at once. */
+  releaseAlerts(): Promise<void>;
 }
 
 /** Sums added to one shared counter: `at` is the bucket's start (epoch ms); a = pico-USD or requests, b = tokens. */
@@ -184,8 +244,11 @@ export interface SharedCounters {
 export interface ControlEvents {
   /** A budget's spend crossed `threshold` (one of its `alert_at`) in the window starting at `state.window_start`. */
   threshold(state: BudgetState, threshold: number): void;
-  /** A request was refused. */
-  blocked(refusal: Refusal, windowStart: string | null): void;
+  /**
+   * A request was refused. `window` is the refusing budget's (null for a rate limit): a rolling window's start
+   * moves with the clock, so the alerter keys its first-refusal alert by a stable period of that length.
+   */
+  blocked(refusal: Refusal, windowStart: string | null, window: BudgetWindow | null): void;
   /** Every finished exchange (spike detection, `model.unpriced`). */
   settled(settled: Settled): void;
 }

@@ -1,5 +1,6 @@
 /** @module The control plane's tables on SQLite: budget and rate-limit definitions, spend sums, the alert outbox. */
 import type { Budget, ControlStore, RateLimit, Scope, SpendBucket } from "../control/types.ts";
+import { createAlertOutbox } from "./alert-outbox.ts";
 import type { Db, SqlValue } from "./db.ts";
 
 /** Where a definition came from: config-file ones are upserted at every start, API/CLI ones stay until removed. */
@@ -141,22 +142,6 @@ export function createControlStore(withDb: WithDb, now: () => number = Date.now)
       withDb((db) =>
         toNumber(db.prepare("SELECT version FROM definitions_version WHERE id = 1").get()?.version)
       ),
-    claimAlert: (key, payload, at) =>
-      withDb((db) =>
-        db.prepare(
-          "INSERT INTO alert_outbox (key, payload, claimed_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
-        ).run([key, payload, new Date(at).toISOString()]).changes === 1
-      ),
-    markAlertDelivered: (key, at) =>
-      withDb((db) => {
-        db.prepare("UPDATE alert_outbox SET delivered_at = ?, attempts = attempts + 1 WHERE key = ?")
-          .run([new Date(at).toISOString(), key]);
-      }),
-    undeliveredAlerts: () =>
-      withDb((db) =>
-        db.prepare<{ key: string; payload: string }>(
-          "SELECT key, payload FROM alert_outbox WHERE delivered_at IS NULL ORDER BY claimed_at, key",
-        ).all().map((r) => ({ key: r.key, payload: r.payload }))
-      ),
+    ...createAlertOutbox(withDb, now),
   };
 }

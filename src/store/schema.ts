@@ -76,6 +76,27 @@ export const MIGRATIONS: readonly string[] = [
     attempts INTEGER NOT NULL DEFAULT 0
   );
   CREATE INDEX alert_outbox_pending ON alert_outbox (claimed_at, key) WHERE delivered_at IS NULL;`,
+  // Alert delivery per (alert, webhook), so a restart resumes exactly what is left (src/store/alert-outbox.ts):
+  // `hook` is a fingerprint of the webhook's format and URL, times are epoch ms, `next_at` is when the next
+  // attempt is due, `lease_until` holds it for the instance attempting it, `done_at` ends it (`outcome`
+  // delivered or expired). From here `alert_outbox.delivered_at` is set when the first webhook took the alert;
+  // `alert_outbox.attempts` is no longer written.
+  `CREATE TABLE alert_deliveries (
+    alert_key TEXT NOT NULL,
+    hook TEXT NOT NULL,
+    host TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    lease_until INTEGER,
+    claimed_by TEXT,
+    last_error TEXT,
+    done_at INTEGER,
+    outcome TEXT,
+    PRIMARY KEY (alert_key, hook)
+  );
+  CREATE INDEX alert_deliveries_due ON alert_deliveries (hook, created_ms, alert_key) WHERE done_at IS NULL;
+  CREATE INDEX alert_deliveries_age ON alert_deliveries (created_ms) WHERE done_at IS NULL;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -45,8 +45,10 @@ export function fakeStore(records: StoredRecord[] = []): ControlStore & { record
     deleteRateLimit: () => Promise.resolve(false),
     definitionsVersion: () => Promise.resolve(0),
     claimAlert: () => Promise.resolve(true),
-    markAlertDelivered: () => Promise.resolve(),
-    undeliveredAlerts: () => Promise.resolve([]),
+    requeueAlerts: () => Promise.resolve(),
+    takeAlertDeliveries: () => Promise.resolve({ due: [], expired: [], nextDueInMs: null, leaseEndsInMs: null }),
+    recordAlertAttempt: () => Promise.resolve(),
+    releaseAlerts: () => Promise.resolve(),
   };
   return store;
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { Budget, RateLimit } from "../../src/control/types.ts";
+import type { RateLimit } from "../../src/control/types.ts";
 import { createStore } from "../../src/store/store.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
 import { drivers, makeRecord, withTempDir } from "./helpers.ts";
@@ -138,28 +138,6 @@ for (const { name, open, test } of await drivers()) {
       assert.ok((await server.control.definitionsVersion()) > after);
       await cli.close();
       await server.close();
-    });
-  });
-
-  test(`${name}: alerts are claimed once, across connections; undelivered ones come back oldest first`, async () => {
-    await withTempDir(async (dir) => {
-      const path = join(dir, "k.db");
-      const a = createStore(open(path));
-      assert.equal(await a.control.claimAlert("threshold:b:2026-11-01:0.5", '{"n":1}', T0 + 1000), true);
-      assert.equal(await a.control.claimAlert("threshold:b:2026-11-01:0.5", '{"n":2}', T0 + 2000), false);
-      assert.equal(await a.control.claimAlert("blocked:b:2026-11-01", '{"n":3}', T0), true);
-      assert.equal(await a.control.claimAlert("threshold:b:2026-11-01:0.8", '{"n":4}', T0 + 3000), true);
-      await a.control.markAlertDelivered("threshold:b:2026-11-01:0.5", T0 + 5000);
-      await a.close();
-
-      // A restart: the same file, a new connection.
-      const b = createStore(open(path));
-      assert.equal(await b.control.claimAlert("threshold:b:2026-11-01:0.5", '{"n":5}', T0 + 9000), false);
-      assert.deepEqual(await b.control.undeliveredAlerts(), [
-        { key: "blocked:b:2026-11-01", payload: '{"n":3}' },
-        { key: "threshold:b:2026-11-01:0.8", payload: '{"n":4}' },
-      ]);
-      await b.close();
     });
   });
 }

@@ -106,53 +106,6 @@ testNeeding("pg: syncConfig from two instances at once changes the version once 
   }
 });
 
-testNeeding("pg: an alert key is claimed once across instances racing for it", PG_MISSING, async () => {
-  const db = await freshDb();
-  try {
-    const stores = [createPgControlStore(db.sql), createPgControlStore(db.connect()), createPgControlStore(db.connect())];
-    const claims = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => stores[i % 3]!.claimAlert("threshold:b:2026-11-01T00:00:00Z:0.5", "{}", T0)),
-    );
-    assert.equal(claims.filter(Boolean).length, 1);
-    assert.equal(await stores[0]!.claimAlert("threshold:b:2026-11-01T00:00:00Z:0.8", "{}", T0), true);
-  } finally {
-    await db.close();
-  }
-});
-
-testNeeding("pg: a claimed alert is leased to its instance; another takes it over only once the lease ran out", PG_MISSING, async () => {
-  const db = await freshDb();
-  try {
-    const clock = { now: T0 };
-    const now = () => clock.now;
-    const a = createPgControlStore(db.sql, now, { instance: "a", leaseMs: 10_000 });
-    const b = createPgControlStore(db.connect(), now, { instance: "b", leaseMs: 10_000 });
-    assert.equal(await a.claimAlert("k1", '{"n":1}', T0), true);
-    clock.now = T0 + 1000;
-    assert.equal(await a.claimAlert("k2", '{"n":2}', clock.now), true);
-    // a is alive and delivering: nobody else sends them.
-    assert.deepEqual(await b.undeliveredAlerts(), []);
-    assert.deepEqual(await a.undeliveredAlerts(), []);
-    // a died: its leases run out, and b takes both, oldest first, exactly once.
-    clock.now = T0 + 12_000;
-    const [first, second] = await Promise.all([b.undeliveredAlerts(), b.undeliveredAlerts()]);
-    assert.deepEqual([...first!, ...second!], [{ key: "k1", payload: '{"n":1}' }, { key: "k2", payload: '{"n":2}' }]);
-    assert.deepEqual(await a.undeliveredAlerts(), []);
-    await b.markAlertDelivered("k1", clock.now);
-    clock.now = T0 + 30_000;
-    // b's lease on k2 ran out too (it failed to deliver): a retries it; the delivered one is done for good.
-    assert.deepEqual(await a.undeliveredAlerts(), [{ key: "k2", payload: '{"n":2}' }]);
-    const rows = await db.sql`SELECT key, claimed_by, delivered_at IS NOT NULL AS done FROM alert_outbox ORDER BY key`;
-    assert.deepEqual(rows.map((r) => [r.key, r.claimed_by, r.done]), [["k1", "b", true], ["k2", "a", false]]);
-    // a stops before delivering k2: it lets go, and b may send it at once.
-    assert.equal(await a.claimAlert("k3", '{"n":3}', clock.now), true);
-    await a.releaseAlerts!();
-    assert.deepEqual(await b.undeliveredAlerts(), [{ key: "k2", payload: '{"n":2}' }, { key: "k3", payload: '{"n":3}' }]);
-  } finally {
-    await db.close();
-  }
-});
-
 testNeeding("pg: counters are seeded from records once, added to atomically, and dropped when their definition changes", PG_MISSING, async () => {
   const db = await freshDb();
   try {

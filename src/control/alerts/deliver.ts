@@ -1,40 +1,41 @@
-/** @module One webhook POST with retries: exponential backoff, a per-attempt timeout, and a stop that ends it early. */
+/**
+ * @module One webhook POST: a time limit, a cut that ends it early, and no redirects followed. A 3xx answer is a
+ * failed attempt (`redirect: "manual"`): a webhook URL that moved is fixed in the configuration, and a redirect
+ * loop costs the receiver one request per attempt, not a fetch's default twenty per attempt.
+ */
 
 export interface PostOptions {
   fetch: typeof fetch;
-  /** Attempts in all (the issue: 5). */
-  attempts: number;
-  /** Wait before the 2nd attempt; doubled before each further one. */
-  baseDelayMs: number;
-  /** One attempt's limit, so a receiver that never answers cannot hold an alert forever. */
+  /** One attempt's limit, so a receiver that never answers cannot hold a delivery forever. */
   timeoutMs: number;
-  /** Aborted when stopping begins: no further attempt is made and a backoff wait ends. */
-  stop: AbortSignal;
   /** Aborted when stopping has waited long enough: the attempt in flight is cut. */
   cut: AbortSignal;
-  onRetry(): void;
 }
 
-/** `ok`; `stopped` (the alert stays undelivered in the outbox, resumed at the next start); or why it failed. */
-export type PostResult = { ok: true } | { ok: false; stopped: boolean; reason: string };
-
-const STOPPED: PostResult = { ok: false, stopped: true, reason: "stopped" };
-
-export async function postWithRetries(url: string, body: string, options: PostOptions): Promise<PostResult> {
-  let reason = "";
-  for (let attempt = 1; attempt <= options.attempts; attempt++) {
-    if (attempt > 1) await pause(options.baseDelayMs * 2 ** (attempt - 2), options.stop);
-    if (options.stop.aborted) return STOPPED;
-    if (attempt > 1) options.onRetry();
-    reason = await postOnce(url, body, options);
-    if (reason === "") return { ok: true };
-    if (options.stop.aborted) return STOPPED;
+/** Where a webhook goes, without its path: a Slack webhook URL's path is its secret. */
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "an invalid URL";
   }
-  return { ok: false, stopped: false, reason };
 }
 
-/** "" on a 2xx answer, else the reason. */
-async function postOnce(url: string, body: string, options: PostOptions): Promise<string> {
+/** A fetch error's text without the webhook's URL (Deno's quotes it whole), its path being a secret. */
+export function scrub(reason: string, url: string): string {
+  let path = "";
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    // An unparsable URL is replaced whole below.
+  }
+  let text = reason.split(url).join(hostOf(url));
+  if (path.length > 1) text = text.split(path).join("/…");
+  return text;
+}
+
+/** "" on a 2xx answer, else why not (scrubbed of the URL's path). */
+export async function postOnce(url: string, body: string, options: PostOptions): Promise<string> {
   const controller = new AbortController();
   const abort = () => controller.abort();
   const timer = setTimeout(abort, options.timeoutMs);
@@ -45,31 +46,19 @@ async function postOnce(url: string, body: string, options: PostOptions): Promis
       method: "POST",
       headers: { "content-type": "application/json" },
       body,
+      redirect: "manual",
       signal: controller.signal,
     });
     // The answer's body is not needed; releasing it frees the connection.
     await res.body?.cancel().catch(() => {});
-    return res.ok ? "" : `HTTP ${res.status}`;
+    if (res.ok) return "";
+    return res.status >= 300 && res.status < 400 ? `HTTP ${res.status}, a redirect (not followed)` : `HTTP ${res.status}`;
   } catch (err) {
     return controller.signal.aborted && !options.cut.aborted
       ? `no answer within ${options.timeoutMs} ms`
-      : err instanceof Error ? err.message : String(err);
+      : scrub(err instanceof Error ? err.message : String(err), url);
   } finally {
     clearTimeout(timer);
     options.cut.removeEventListener("abort", abort);
   }
-}
-
-/** Waits `ms`, or less when `stop` aborts. */
-function pause(ms: number, stop: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (stop.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      stop.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    stop.addEventListener("abort", done, { once: true });
-  });
 }

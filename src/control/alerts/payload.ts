@@ -4,20 +4,34 @@
  * an alert resumed from the outbox after a restart renders exactly as it would have before.
  */
 
-export type AlertType = "budget.threshold" | "budget.blocked" | "model.unpriced" | "spend.spike";
-export const ALERT_TYPES: readonly AlertType[] = ["budget.threshold", "budget.blocked", "model.unpriced", "spend.spike"];
+export type AlertType = "budget.threshold" | "budget.blocked" | "rate_limit.blocked" | "model.unpriced" | "spend.spike";
+export const ALERT_TYPES: readonly AlertType[] = [
+  "budget.threshold",
+  "budget.blocked",
+  "rate_limit.blocked",
+  "model.unpriced",
+  "spend.spike",
+];
 
 export interface AlertPayload {
   type: AlertType;
   /** ISO-8601 UTC, when the alert was raised. */
   at: string;
-  /** The budget (or rate-limit) id. */
+  /** The budget id. */
   budget?: string;
+  /** The rate-limit id (`rate_limit.blocked`). */
+  rate_limit?: string;
   /** The `alert_at` fraction crossed. */
   threshold?: number;
   spent_usd?: string;
   /** The budget's limit; for `spend.spike`, the hourly spend the alert fired above. */
   limit_usd?: string;
+  /** A budget with a token limit: tokens used in the window, and the limit. */
+  spent_tokens?: number;
+  limit_tokens?: number;
+  /** A rate limit's requests and tokens per minute (the ones it sets). */
+  rpm?: number;
+  tpm?: number;
   window_start?: string;
   resets_at?: string;
   model?: string;
@@ -54,18 +68,30 @@ export function parsePayload(text: string): AlertPayload | null {
 
 const percent = (fraction: number) => `${Math.round(fraction * 10000) / 100}%`;
 
+/** What was used of which limit: `$40.01 of $50 spent`, `1200 of 1000 tokens used`, or both. */
+function used(p: AlertPayload): string {
+  const parts: string[] = [];
+  if (p.limit_usd !== undefined) parts.push(`$${p.spent_usd ?? "0"} of $${p.limit_usd} spent`);
+  if (p.limit_tokens !== undefined) parts.push(`${p.spent_tokens ?? 0} of ${p.limit_tokens} tokens used`);
+  return parts.join(", ");
+}
+
 /** One human line, no trailing period: `Budget "team-a-month" reached 80% of $50: $40.01 spent, resets …`. */
 export function alertLine(p: AlertPayload): string {
   const resets = p.resets_at ? `, resets ${p.resets_at}` : "";
   switch (p.type) {
     case "budget.threshold": {
       const what = p.threshold === 1 ? "is exhausted" : `reached ${percent(p.threshold ?? 0)} of its limit`;
-      const spent = p.limit_usd ? `$${p.spent_usd ?? "0"} of $${p.limit_usd} spent` : `$${p.spent_usd ?? "0"} spent`;
-      return `Budget "${p.budget}" ${what}: ${spent}${resets}`;
+      return `Budget "${p.budget}" ${what}: ${used(p) || `$${p.spent_usd ?? "0"} spent`}${resets}`;
     }
     case "budget.blocked": {
-      const spent = p.limit_usd ? `: $${p.spent_usd ?? "0"} of $${p.limit_usd} spent` : "";
-      return `"${p.budget}" refused a request${spent}${resets}`;
+      if (p.model !== undefined) return `"${p.budget}" refused model "${p.model}" (${p.provider}): it has no price`;
+      const spent = used(p);
+      return `"${p.budget}" refused a request${spent ? `: ${spent}` : ""}${resets}`;
+    }
+    case "rate_limit.blocked": {
+      const limits = [p.rpm !== undefined ? `${p.rpm} requests` : "", p.tpm !== undefined ? `${p.tpm} tokens` : ""];
+      return `Rate limit "${p.rate_limit}" refused a request: ${limits.filter(Boolean).join(" and ")} per minute`;
     }
     case "model.unpriced":
       return `Model "${p.model}" (${p.provider}) has usage but no price: its cost is not counted`;

@@ -54,4 +54,23 @@ export const PG_CONTROL_MIGRATIONS: readonly string[] = [
   CREATE INDEX spend_generations_owner ON spend_generations (owner);
   ALTER TABLE alert_outbox ADD COLUMN claimed_by TEXT;
   ALTER TABLE alert_outbox ADD COLUMN lease_until BIGINT;`,
+  // SQLite's migration 3 (src/store/schema.ts): alert delivery per (alert, webhook), leased on the database's
+  // clock (src/store/pg/alert-outbox.ts). `alert_outbox.claimed_by`, `lease_until` and `attempts` are no longer
+  // written; `delivered_at` is set when the first webhook took the alert.
+  `CREATE TABLE alert_deliveries (
+    alert_key TEXT NOT NULL,
+    hook TEXT NOT NULL,
+    host TEXT NOT NULL,
+    created_ms BIGINT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at BIGINT NOT NULL,
+    lease_until BIGINT,
+    claimed_by TEXT,
+    last_error TEXT,
+    done_at BIGINT,
+    outcome TEXT,
+    PRIMARY KEY (alert_key, hook)
+  );
+  CREATE INDEX alert_deliveries_due ON alert_deliveries (hook, created_ms, alert_key) WHERE done_at IS NULL;
+  CREATE INDEX alert_deliveries_age ON alert_deliveries (created_ms) WHERE done_at IS NULL;`,
 ];

@@ -1,11 +1,12 @@
 /**
  * @module The control plane's tables on PostgreSQL (src/store/pg/control-schema.ts): definitions, spend sums over
- * `requests`, the alert outbox with a delivery lease per instance, and the spend counters every instance adds to
+ * `requests`, the alert outbox (src/store/pg/alert-outbox.ts), and the spend counters every instance adds to
  * (docs/architecture.md §12). The same answers as src/store/control-store.ts on SQLite.
  */
 import type postgres from "postgres";
 import type { Budget, CounterRow, RateLimit, Scope, SharedCounters, SpendBucket } from "../../control/types.ts";
 import type { DefinitionSource, StoreControl } from "../control-store.ts";
+import { createPgAlertOutbox } from "./alert-outbox.ts";
 
 type Sql = postgres.Sql;
 type Tx = postgres.TransactionSql;
@@ -16,13 +17,8 @@ type Param = string | number;
 export type PgControlStore = StoreControl & SharedCounters;
 
 export interface PgControlOptions {
-  /** This instance's name in `alert_outbox.claimed_by` (default: random). */
+  /** This instance's name in `alert_deliveries.claimed_by` (default: random). */
   instance?: string;
-  /**
-   * How long an instance holds an alert it claimed before another may deliver it: longer than a delivery with
-   * every retry takes (5 attempts of up to 10 s plus 15 s of backoff), so a live instance is not doubled.
-   */
-  leaseMs?: number;
 }
 
 /** Serialises definition writers (two instances syncing the same config file at once): one constant lock. */
@@ -80,7 +76,6 @@ const ownerOf = (table: Table, id: string) => `${table === "budgets" ? "budget" 
 
 export function createPgControlStore(sql: Sql, now: () => number = Date.now, options: PgControlOptions = {}): PgControlStore {
   const instance = options.instance ?? crypto.randomUUID();
-  const leaseMs = options.leaseMs ?? 120_000;
 
   const list = async <T>(table: Table): Promise<T[]> => {
     const rows = await sql.unsafe(`SELECT definition FROM ${table} ORDER BY id COLLATE "C"`);
@@ -157,37 +152,7 @@ export function createPgControlStore(sql: Sql, now: () => number = Date.now, opt
       const rows = await sql`SELECT version FROM definitions_version WHERE id = 1`;
       return num(rows[0]?.version);
     },
-    async claimAlert(key, payload, at) {
-      const result = await sql`
-        INSERT INTO alert_outbox (key, payload, claimed_at, claimed_by, lease_until)
-        VALUES (${key}, ${payload}, ${iso(at)}, ${instance}, ${at + leaseMs})
-        ON CONFLICT (key) DO NOTHING`;
-      return result.count === 1;
-    },
-    async markAlertDelivered(key, at) {
-      await sql`
-        UPDATE alert_outbox SET delivered_at = ${iso(at)}, attempts = attempts + 1, lease_until = NULL
-        WHERE key = ${key}`;
-    },
-    async undeliveredAlerts() {
-      // Takes the lease of every undelivered alert no live instance holds; SKIP LOCKED: two instances asking
-      // at once split the rows instead of both taking them.
-      const at = now();
-      const rows = await sql`
-        UPDATE alert_outbox SET claimed_by = ${instance}, lease_until = ${at + leaseMs}
-        WHERE key IN (
-          SELECT key FROM alert_outbox
-          WHERE delivered_at IS NULL AND (lease_until IS NULL OR lease_until < ${at})
-          FOR UPDATE SKIP LOCKED)
-        RETURNING key, payload, claimed_at`;
-      return rows
-        .map((r) => ({ key: String(r.key), payload: String(r.payload), claimed: String(r.claimed_at) }))
-        .sort((a, b) => (a.claimed < b.claimed ? -1 : a.claimed > b.claimed ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-        .map(({ key, payload }) => ({ key, payload }));
-    },
-    async releaseAlerts() {
-      await sql`UPDATE alert_outbox SET lease_until = NULL WHERE claimed_by = ${instance} AND delivered_at IS NULL`;
-    },
+    ...createPgAlertOutbox(sql, instance),
     async openCounters(key, owner, scope, sinceMs, bucketMs, expires) {
       await sql.begin(async (tx) => {
         // The first instance to open a key seeds it; the others wait on the row here, then find it taken.

@@ -14,11 +14,12 @@ test("a payload leaves out what does not apply and keeps the issue's field order
 test("human lines, one per alert type", () => {
   const at = "2026-11-20T10:00:00Z";
   const rows: [Parameters<typeof alertLine>[0], string][] = [
-    // A token-only budget has no USD limit to show.
-    [{ type: "budget.threshold", at, budget: "tokens", threshold: 0.5, spent_usd: "0.2" }, 'Budget "tokens" reached 50% of its limit: $0.2 spent'],
+    // A token-only budget shows its tokens, a budget with both limits both.
+    [{ type: "budget.threshold", at, budget: "tokens", threshold: 0.5, spent_usd: "0.2", spent_tokens: 500, limit_tokens: 1000 }, 'Budget "tokens" reached 50% of its limit: 500 of 1000 tokens used'],
     [{ type: "budget.threshold", at, budget: "b", threshold: 0.333, spent_usd: "1", limit_usd: "3" }, 'Budget "b" reached 33.3% of its limit: $1 of $3 spent'],
-    // A rate limit's refusal carries no money.
-    [{ type: "budget.blocked", at, budget: "rpm-10", window_start: at }, '"rpm-10" refused a request'],
+    [{ type: "budget.blocked", at, budget: "b", spent_usd: "3", limit_usd: "3", spent_tokens: 9, limit_tokens: 10 }, '"b" refused a request: $3 of $3 spent, 9 of 10 tokens used'],
+    [{ type: "budget.blocked", at, budget: "b", limit_usd: "3", model: "m", provider: "p" }, '"b" refused model "m" (p): it has no price'],
+    [{ type: "rate_limit.blocked", at, rate_limit: "rpm-10", rpm: 10, tpm: 5000, window_start: at }, 'Rate limit "rpm-10" refused a request: 10 requests and 5000 tokens per minute'],
     [{ type: "model.unpriced", at, model: "m", provider: "p" }, 'Model "m" (p) has usage but no price: its cost is not counted'],
   ];
   for (const [p, line] of rows) assert.equal(alertLine(p), line);
@@ -47,11 +48,11 @@ test("outbox keys: a total budget's window is 'total', a rolling window's start 
   alerter.threshold(state(40 * USD, "2026-11-20T00:00:00Z", null, rolling), 0.8);
   await allDelivered(store, 3);
   assert.deepEqual([...store.outbox.keys()], [
-    "threshold:all-time:total:0.8",
-    "threshold:day-rolling:2026-11-19T00:00:00Z:0.8",
-    "threshold:day-rolling:2026-11-20T00:00:00Z:0.8",
+    "threshold:all-time:total:usd=50:0.8",
+    "threshold:day-rolling:2026-11-19T00:00:00Z:usd=50:0.8",
+    "threshold:day-rolling:2026-11-20T00:00:00Z:usd=50:0.8",
   ]);
-  assert.deepEqual(JSON.parse(store.outbox.get("threshold:all-time:total:0.8")!.payload), {
+  assert.deepEqual(JSON.parse(store.outbox.get("threshold:all-time:total:usd=50:0.8")!.payload), {
     type: "budget.threshold",
     at: "2026-11-20T10:00:00Z",
     budget: "all-time",
@@ -60,6 +61,6 @@ test("outbox keys: a total budget's window is 'total', a rolling window's start 
     limit_usd: "50",
   });
   // The payload keeps the window start the ledger reported.
-  assert.equal(JSON.parse(store.outbox.get("threshold:day-rolling:2026-11-19T00:00:00Z:0.8")!.payload).window_start, "2026-11-19T10:00:00.123Z");
+  assert.equal(JSON.parse(store.outbox.get("threshold:day-rolling:2026-11-19T00:00:00Z:usd=50:0.8")!.payload).window_start, "2026-11-19T10:00:00.123Z");
   await alerter.stop();
 });
