@@ -104,7 +104,7 @@ const scenarios: [string, (p: Pair) => Promise<void>][] = [
   }],
 ];
 
-for (const { name, open } of await drivers()) {
+for (const { name, open, test } of await drivers()) {
   for (const [what, run] of scenarios) {
     test(`${name}: ${what}`, async () => {
       await withTempDir(async (dir) => {
