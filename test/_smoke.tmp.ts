@@ -1,0 +1,25 @@
+import { startWsMock } from "./_helpers/ws-mock.ts";
+import { startKestrel } from "./_helpers/kestrel.ts";
+const mock = await startWsMock(async (s) => {
+  s.send(JSON.stringify({ type: "session.created", event_id: "e1", session: { model: "gpt-realtime", id: "sess_1" } }));
+  await s.waitFor(1);
+  s.send(JSON.stringify({ type: "response.created", event_id: "e2", response: { id: "resp_1" } }));
+  s.send(new Uint8Array([1, 2, 3]));
+  s.send(JSON.stringify({ type: "response.done", event_id: "e3", response: { id: "resp_1", status: "completed", usage: { total_tokens: 30, input_tokens: 10, output_tokens: 20, input_token_details: { cached_tokens: 0, text_tokens: 10, audio_tokens: 0 }, output_token_details: { text_tokens: 5, audio_tokens: 15 } } } }), { fragments: 3 });
+});
+const k = await startKestrel(["--upstream", `openai=${mock.url}`]);
+const ws = new WebSocket(`${k.url.replace("http", "ws")}/openai/v1/realtime?model=gpt-realtime`, ["realtime", "openai-insecure-api-key.sk-secret-123"]);
+ws.binaryType = "arraybuffer";
+const got: unknown[] = [];
+ws.onopen = () => { console.log("open", ws.protocol); ws.send(JSON.stringify({ type: "session.update" })); };
+ws.onmessage = (e) => { got.push(typeof e.data === "string" ? e.data.slice(0, 40) : new Uint8Array(e.data)); if (got.length === 4) ws.close(1000, "bye"); };
+ws.onerror = (e) => console.log("error", (e as ErrorEvent).message);
+await new Promise((r) => (ws.onclose = (e) => { console.log("closed", e.code, e.reason); r(null); }));
+console.log(got);
+await new Promise((r) => setTimeout(r, 500));
+const res = await fetch(`${k.url}/api/requests?limit=10`);
+console.log(JSON.stringify((await res.json()).requests.map((r: any) => [r.status, r.outcome, r.model, r.input_tokens, r.output_tokens, r.cost_usd, r.session_id, r.response_id, r.close_code, r.bytes_up, r.bytes_down, r.frames_up, r.frames_down, r.key_id, r.usage_error]), null, 0));
+await k.stop();
+await mock.close();
+console.log(k.lines.join("\n"));
+console.log(k.stderr());
