@@ -3,6 +3,7 @@
  * response and one for the session at its close. The ONE place that maps a session onto the record path, so a
  * change to `Exchange` (its attributes, computed once at admission) is made here alone.
  */
+import { checkResult } from "../meter/meter.ts";
 import type { Exchange } from "../routes/proxy.ts";
 import type { ProviderSpec, RequestFacts } from "../providers/types.ts";
 import type { Outcome } from "../usage/record.ts";
@@ -30,7 +31,7 @@ export type SessionPart =
   /** One metered response, turn or transcription. */
   | { kind: "response"; metered: Metered }
   /** The session record at close. */
-  | { kind: "closed"; ending: Ending; stats: SessionStats; problem: string | null }
+  | { kind: "closed"; ending: Ending; stats: SessionStats; model: string | null; problem: string | null }
   /** The upgrade never became a session: refused by the upstream, unreachable, timed out, or blocked. */
   | { kind: "failed"; status: number; outcome: Outcome; error: string };
 
@@ -73,7 +74,8 @@ export function sessionExchange(s: Session, part: SessionPart): Exchange {
     status: 101,
     outcome,
     streaming: true,
-    meter: null,
+    // No usage (the responses have it), only the session's model, so the record names it.
+    meter: part.model === null ? null : checkResult({ ...NO_USAGE, model: part.model }),
     error: [why, part.problem].filter(Boolean).join("; ") || null,
     realtime: {
       ...columns,
@@ -85,6 +87,18 @@ export function sessionExchange(s: Session, part: SessionPart): Exchange {
     },
   };
 }
+
+const NO_USAGE = {
+  model: null,
+  native: null,
+  usage: null,
+  source: "none" as const,
+  serviceTier: null,
+  geo: null,
+  reportedCostPico: null,
+  upstreamError: null,
+  responseId: null,
+};
 
 /**
  * The session record's outcome: a close by either side with a code it may send is a normal end (`ok`), except an

@@ -75,6 +75,9 @@ export function createGeminiLiveMeter(ctx: MeterContext, rule: "per-turn" | "cum
   }
 
   return {
+    get model() {
+      return model;
+    },
     fromUpstream(payload) {
       let us = -1;
       let ue = -1;

@@ -176,7 +176,8 @@ export function createRealtimeHandler(deps: RealtimeDeps) {
         } catch (err) {
           noteProblem("meter", err);
         }
-        deps.finish(sessionExchange(session, { kind: "closed", ending, stats, problem }));
+        const model = meter?.model ?? urlModel(query);
+        deps.finish(sessionExchange(session, { kind: "closed", ending, stats, model, problem }));
       },
     }, deps.watchdog.now);
     live.add(relay);

@@ -18,6 +18,8 @@ export interface Metered {
 }
 
 export interface RealtimeMeter {
+  /** The session's model as last learned (the session record names it), or null. */
+  readonly model: string | null;
   /** Every upstream message. HOT: a byte probe; only messages that carry usage or the model are parsed. */
   fromUpstream(payload: Uint8Array): void;
   /** Every client message. HOT: only read until the session names its model (Gemini's `setup`). */

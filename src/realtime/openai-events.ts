@@ -129,6 +129,9 @@ export function createOpenAiEventMeter(ctx: MeterContext): RealtimeMeter {
   }
 
   return {
+    get model() {
+      return model;
+    },
     fromUpstream(payload) {
       const kind = eventKind(payload);
       if (kind === 0) return;
