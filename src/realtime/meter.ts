@@ -39,14 +39,15 @@ export interface MeterContext {
 /**
  * The realtime protocol behind an upstream path, or null (passed through, recorded as a session only):
  * OpenAI Realtime (`…/realtime`, Azure's too) and the Responses API over WebSocket (`…/responses`) share one
- * accumulator; Gemini Live is `…BidiGenerateContent` on AI Studio and Vertex AI.
+ * accumulator; Gemini Live is `…BidiGenerateContent` (and `…Constrained`, for ephemeral tokens) on AI Studio and
+ * Vertex AI.
  */
 export function familyOf(provider: string, upstreamPath: string): RealtimeFamily | null {
   if (provider === "openai" || provider === "azure-openai") {
     return /\/(realtime|responses)\/?$/.test(upstreamPath) ? "openai" : null;
   }
   if (provider === "google-ai-studio" || provider === "google-vertex-ai") {
-    return upstreamPath.endsWith("BidiGenerateContent") ? "gemini-live" : null;
+    return upstreamPath.includes("BidiGenerateContent") ? "gemini-live" : null;
   }
   return null;
 }
