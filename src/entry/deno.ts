@@ -78,6 +78,8 @@ const runtime: Runtime = {
       // service restart: clients reconnect), as its shutdown() would cut them anyway (docs/architecture.md §18).
       reloadTls: tls === null ? undefined : async (files) => {
         for (const socket of sessions) socket.close(1012, "Kestrel is reloading its TLS certificate");
+        // Their close frames go out first: shutdown() would send its own (1001) in their place.
+        for (let waited = 0; sessions.size > 0 && waited < 1000; waited += 20) await sleep(20);
         const old = server;
         void old.shutdown();
         for (let attempt = 0; ; attempt++) {
