@@ -9,6 +9,7 @@ import { createGeminiLiveMeter } from "../../src/realtime/gemini-live.ts";
 import { createRealtimeMeter, familyOf, type Metered, urlModel } from "../../src/realtime/meter.ts";
 import { eventKind } from "../../src/realtime/openai-events.ts";
 import { buildRecord } from "../../src/sink/record.ts";
+import { repriceRecord } from "../../src/commands/report-reprice.ts";
 import { isUnpriced } from "../../src/usage/record.ts";
 import {
   type Expected,
@@ -91,6 +92,11 @@ test("OpenAI Realtime: every response.done and every transcription is a record, 
   assert.match(records[4]!.usage_error ?? "", /billed by duration \(3 s\)/);
   assert.equal(isUnpriced(records[4]!), false);
   assert.deepEqual(records[4]!.usage_native, { type: "duration", seconds: 3 });
+});
+
+test("kestrel reprice gives a realtime record the same cost: cached audio and images are read back from usage_native", async () => {
+  const { records } = await play("openai", "/v1/realtime", "?model=gpt-realtime", OPENAI_SESSION, OPENAI_CLIENT);
+  for (const r of records.filter((r) => r.priced)) assert.deepEqual(repriceRecord(r, pricer), { kind: "same" }, String(r.response_id));
 });
 
 test("Azure OpenAI Realtime (deployment in the URL, model from the session) is metered the same way", async () => {
