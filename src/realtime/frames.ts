@@ -5,6 +5,8 @@
  * copies only a frame or message that spans chunks.
  */
 
+import { concatBytes } from "../sse/bytes.ts";
+
 export const OP_CONTINUATION = 0x0;
 export const OP_TEXT = 0x1;
 export const OP_BINARY = 0x2;
@@ -38,17 +40,8 @@ export interface FrameEvents {
 const EMPTY = new Uint8Array(0);
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** Joins views into one new array. */
-function join(parts: Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
+/** Joins views into one new array (a single view is passed as it is). */
+const join = (parts: Uint8Array[], size: number): Uint8Array => parts.length === 1 ? parts[0]! : concatBytes(parts, size);
 
 /** Reads the frames of one server → client byte stream. */
 export class FrameReader {

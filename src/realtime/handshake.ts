@@ -4,6 +4,8 @@
  * client can be given exactly what the upstream answered.
  */
 
+import { concatBytes } from "../sse/bytes.ts";
+
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const encoder = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
@@ -117,7 +119,7 @@ export class RefusalBody {
       this.done = this.remaining === 0;
       return this.done;
     }
-    const buf = this.pending.byteLength === 0 ? bytes : concat(this.pending, bytes);
+    const buf = this.pending.byteLength === 0 ? bytes : concatBytes([this.pending], this.pending.byteLength + bytes.byteLength, bytes);
     let at = 0;
     for (;;) {
       const lineEnd = indexOfCrlf(buf, at);
@@ -143,13 +145,7 @@ export class RefusalBody {
 
   /** The body so far (at end of stream, all of it). */
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.kept);
-    let at = 0;
-    for (const p of this.parts) {
-      out.set(p, at);
-      at += p.byteLength;
-    }
-    return out;
+    return concatBytes(this.parts, this.kept);
   }
 
   private keep(bytes: Uint8Array): void {
@@ -163,11 +159,4 @@ export class RefusalBody {
 function indexOfCrlf(buf: Uint8Array, from: number): number {
   for (let i = buf.indexOf(13, from); i !== -1; i = buf.indexOf(13, i + 1)) if (buf[i + 1] === 10) return i;
   return -1;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
 }

@@ -17,6 +17,7 @@ import {
 } from "./frames.ts";
 import { checkUpgrade, newKey, parseHead, RefusalBody, requestHead, type ResponseHead } from "./handshake.ts";
 import type { ByteStream, Dial, SocketEvents, UpstreamSide } from "./types.ts";
+import { concatBytes } from "../sse/bytes.ts";
 
 export type Upstream =
   | { kind: "open"; socket: UpstreamSide; head: ResponseHead }
@@ -77,7 +78,7 @@ export async function connectUpstream(dial: Dial, url: string, headers: Headers,
     const head = await Promise.race([
       new Promise<ResponseHead>((resolve, reject) => {
         onBytes = (chunk) => {
-          received = received.byteLength === 0 ? chunk : concat(received, chunk);
+          received = received.byteLength === 0 ? chunk : concatBytes([received], received.byteLength + chunk.byteLength, chunk);
           const h = parseHead(received);
           if (h === null) return;
           onBytes = null;
@@ -226,11 +227,4 @@ class UpstreamSocket implements UpstreamSide {
 function headerLength(frame: Uint8Array): number {
   const size = frame[1]! & 0x7f;
   return size === 126 ? 8 : size === 127 ? 14 : 6;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
 }

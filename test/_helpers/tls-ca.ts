@@ -6,6 +6,7 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { concatBytes } from "../../src/sse/bytes.ts";
 import { tempDir } from "./kestrel.ts";
 
 function length(n: number): number[] {
@@ -18,15 +19,7 @@ const der = (tag: number, ...parts: Uint8Array[]): Uint8Array => {
   const body = concat(parts);
   return concat([new Uint8Array([tag, ...length(body.byteLength)]), body]);
 };
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
+const concat = (parts: Uint8Array[]) => concatBytes(parts, parts.reduce((a, p) => a + p.byteLength, 0));
 const seq = (...parts: Uint8Array[]) => der(0x30, ...parts);
 const set = (...parts: Uint8Array[]) => der(0x31, ...parts);
 const int = (bytes: number[]) => der(0x02, new Uint8Array(bytes[0]! & 0x80 ? [0, ...bytes] : bytes));

@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import { concatBytes } from "../../src/sse/bytes.ts";
 
 export interface Message {
   data: Uint8Array;
@@ -143,7 +144,7 @@ function newSession(req: IncomingMessage, socket: Socket): MockSession {
   const closed = new Promise<{ code: number; reason: string }>((r) => (resolveClosed = r));
   let closeSent = false;
   let closeCode: { code: number; reason: string } | null = null;
-  let buf = new Uint8Array(0);
+  let buf: Uint8Array = new Uint8Array(0);
   let parts: Uint8Array[] = [];
   let partOp = 0;
   const deliver = (m: Message) => {
@@ -154,10 +155,7 @@ function newSession(req: IncomingMessage, socket: Socket): MockSession {
     }
   };
   socket.on("data", (chunk: Buffer) => {
-    const next = new Uint8Array(buf.byteLength + chunk.byteLength);
-    next.set(buf);
-    next.set(chunk, buf.byteLength);
-    buf = next;
+    buf = concatBytes([buf], buf.byteLength + chunk.byteLength, chunk);
     for (;;) {
       if (buf.byteLength < 2) return;
       const fin = (buf[0]! & 0x80) !== 0;
@@ -200,14 +198,7 @@ function newSession(req: IncomingMessage, socket: Socket): MockSession {
       } else if (op === 0) {
         parts.push(payload);
         if (fin) {
-          const size = parts.reduce((a, p) => a + p.byteLength, 0);
-          const whole = new Uint8Array(size);
-          let o = 0;
-          for (const p of parts) {
-            whole.set(p, o);
-            o += p.byteLength;
-          }
-          deliver({ data: whole, text: partOp === 1 });
+          deliver({ data: concatBytes(parts, parts.reduce((a, p) => a + p.byteLength, 0)), text: partOp === 1 });
         }
       }
     }

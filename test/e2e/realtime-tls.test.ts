@@ -12,6 +12,7 @@ import { type Kestrel, startKestrel, tempDir } from "../_helpers/kestrel.ts";
 import { until } from "../_helpers/poll.ts";
 import { IS_BUN, kestrelCommand, ROOT } from "../_helpers/runtime.ts";
 import { encodeFrame, OP_BINARY } from "../../src/realtime/frames.ts";
+import { concatBytes } from "../../src/sse/bytes.ts";
 import { makeCa, type TestCa } from "../_helpers/tls-ca.ts";
 import { startWsMock, type MockWsUpstream } from "../_helpers/ws-mock.ts";
 import { OPENAI_EXPECTED, OPENAI_SESSION, wire } from "../realtime/_sequences.ts";
@@ -126,7 +127,7 @@ function wssSession(): Promise<{ socket: tls.TLSSocket; bytes: () => Uint8Array 
     const socket = tls.connect({ host: "127.0.0.1", port: Number(port), ca: ca.cert }, () =>
       socket.write("GET /elevenlabs/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
-    let received = new Uint8Array(0);
+    let received: Uint8Array = new Uint8Array(0);
     let opened = false;
     socket.on("data", (d: Buffer) => {
       if (!opened) {
@@ -135,10 +136,7 @@ function wssSession(): Promise<{ socket: tls.TLSSocket; bytes: () => Uint8Array 
         opened = true;
         d = d.subarray(text.indexOf("\r\n\r\n") + 4);
       }
-      const next = new Uint8Array(received.byteLength + d.byteLength);
-      next.set(received);
-      next.set(d, received.byteLength);
-      received = next;
+      received = concatBytes([received], received.byteLength + d.byteLength, d);
       if (opened) resolve({ socket, bytes: () => received });
     });
     socket.on("error", reject);

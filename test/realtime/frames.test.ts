@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { closePayload, encodeFrame, FrameReader, OP_BINARY, OP_CLOSE, OP_TEXT, relayCloseCode } from "../../src/realtime/frames.ts";
+import { concatBytes } from "../../src/sse/bytes.ts";
 import { serverFrame } from "../_helpers/ws-mock.ts";
 
 type Seen = [string, ...unknown[]];
@@ -21,12 +22,7 @@ function read(chunks: Uint8Array[], max = 1 << 20): Seen[] {
 }
 
 const enc = (s: string) => new TextEncoder().encode(s);
-const join = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) (out.set(p, at), at += p.byteLength);
-  return out;
-};
+const join = (parts: Uint8Array[]) => concatBytes(parts, parts.reduce((a, p) => a + p.byteLength, 0));
 
 const STREAM = join([
   serverFrame(OP_TEXT, enc('{"type":"session.created"}')),
