@@ -9,6 +9,8 @@ import type { Control } from "./control/types.ts";
 import type { SpanExporter } from "./otel/exporter.ts";
 import type { Metrics } from "./metrics/metrics.ts";
 import type { Pricer } from "./pricing/pricer.ts";
+import { createRealtimeHandler, isUpgrade } from "./realtime/handler.ts";
+import type { WebSocketRuntime } from "./realtime/types.ts";
 import { PLAIN_TRAITS, type Traits } from "./runtime.ts";
 import { createResolver } from "./resolve/resolve.ts";
 import { ROUTES } from "./resolve/routes.ts";
@@ -40,6 +42,8 @@ export interface Deps {
   metrics?: Metrics | null;
   /** The OTLP span exporter (`--otlp-endpoint`), or null. */
   spans?: SpanExporter | null;
+  /** The runtime's WebSocket sides for realtime sessions; absent: upgrades are answered 501. */
+  websockets?: WebSocketRuntime | null;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
@@ -68,6 +72,15 @@ export function createApp(deps: Deps) {
     finish: sink.finish,
     warn: (message) => log.warn(message),
   });
+  const realtime = createRealtimeHandler({
+    config,
+    websockets: deps.websockets ?? null,
+    resolve: createResolver(config.upstreams),
+    watchdog,
+    now: deps.now,
+    finish: sink.finish,
+  });
+  const inFlight = () => proxy.inFlight + realtime.inFlight;
 
   // Hono's own path parser drops the first segment of a bare request target (`/openai/api/requests` → /api/…).
   const app = new Hono({ getPath: (req) => splitUrl(req.url).path });
@@ -111,23 +124,32 @@ export function createApp(deps: Deps) {
   app.onError(internalError);
 
   return {
-    // Hot path: provider routes skip Hono's routing and context; everything else is Hono's.
+    // Hot path: provider routes skip Hono's routing and context; everything else is Hono's. A WebSocket upgrade
+    // on a provider route is a realtime session (src/realtime/); `conn` is the runtime's, handed back to it.
     // Hono's onError does not cover the fast path, hence the catch (the exchange is already recorded).
-    fetch: (req: Request) => (isProviderPath(req.url) ? proxy.handle(req).catch(internalError) : app.fetch(req)),
+    fetch: (req: Request, conn?: unknown) =>
+      isProviderPath(req.url)
+        ? (isUpgrade(req) ? realtime.handle(req, conn) : proxy.handle(req)).catch(internalError)
+        : app.fetch(req),
     get inFlight() {
-      return proxy.inFlight;
+      return inFlight();
     },
-    /** Waits up to `graceMs` for running exchanges, cuts the rest, and resolves once every record is queued. */
+    /**
+     * Waits up to `graceMs` for running exchanges and realtime sessions, cuts the rest (sessions close with 1001),
+     * and resolves once every record is queued.
+     */
     async drain(graceMs: number): Promise<void> {
       const deadline = performance.now() + graceMs;
-      while (proxy.inFlight > 0 && performance.now() < deadline) await sleep(20);
-      if (proxy.inFlight > 0) {
-        log.warn(`Shutdown grace period over: cutting ${proxy.inFlight} requests still running`);
+      while (inFlight() > 0 && performance.now() < deadline) await sleep(20);
+      if (inFlight() > 0) {
+        log.warn(`Shutdown grace period over: cutting ${proxy.inFlight} requests and ${realtime.inFlight} realtime sessions still running`);
         proxy.cutAll();
+        realtime.cutAll();
         // A cut records at once (a streaming body is ended even when its client stopped reading); a request still
-        // between the cut and its record (an upstream call settling) gets a moment, not forever.
+        // between the cut and its record (an upstream call settling) gets a moment, not forever. A session records
+        // once both sides closed (its upstream gets a few seconds to answer the close).
         const cutDeadline = performance.now() + 2000;
-        while (proxy.inFlight > 0 && performance.now() < cutDeadline) await sleep(10);
+        while (inFlight() > 0 && performance.now() < cutDeadline) await sleep(10);
       }
       watchdog.stop();
       await sink.settle();

@@ -29,6 +29,9 @@ export interface Config {
   otlpEndpoint: string | null;
   /** Headers sent with every OTLP export (`k=v,k2=v2`); may hold credentials. */
   otlpHeaders: Readonly<Record<string, string>> | null;
+  /** PEM files of the certificate chain and key to serve HTTPS and WSS with; both or neither. */
+  tlsCert: string | null;
+  tlsKey: string | null;
   /** From the config file; upserted into the store at startup. */
   budgets: readonly Budget[];
   rateLimits: readonly RateLimit[];
@@ -178,6 +181,8 @@ export const OPTIONS: readonly Option[] = [
   { key: "shutdownGraceMs", env: "KESTREL_SHUTDOWN_GRACE", parse: duration, fallback: 30_000, help: "time in-flight requests get on SIGTERM" },
   { key: "otlpEndpoint", env: "KESTREL_OTLP_ENDPOINT", parse: otlpEndpoint, fallback: null, help: "export one span per request to this OTLP/HTTP URL" },
   { key: "otlpHeaders", env: "KESTREL_OTLP_HEADERS", parse: otlpHeaders, fallback: null, help: "k=v,k2=v2: headers for the OTLP export (never logged)" },
+  { key: "tlsCert", env: "KESTREL_TLS_CERT", parse: text, fallback: null, help: "PEM certificate chain: serve HTTPS and WSS (with --tls-key; re-read on SIGHUP)" },
+  { key: "tlsKey", env: "KESTREL_TLS_KEY", parse: text, fallback: null, help: "PEM private key of --tls-cert" },
 ];
 
 /** `logFormat` → `log-format`. */
@@ -304,6 +309,9 @@ export function parseConfig({ args, env, readFile }: ConfigSources, origins: Con
   origins.rateLimits = file.rate_limits !== undefined ? "config file" : "default";
   origins.config = configPath === null ? "none" : configPath;
   out.alerts = Object.freeze({ ...alerts, webhooks: Object.freeze(alerts.webhooks) });
+  if ((out.tlsCert === null) !== (out.tlsKey === null)) {
+    throw new ConfigError(`--tls-cert and --tls-key go together: ${out.tlsCert === null ? "--tls-cert" : "--tls-key"} is missing`);
+  }
   return Object.freeze(out) as unknown as Config;
 }
 

@@ -18,6 +18,7 @@ import { createLogger } from "./sink/log.ts";
 import { describeStore } from "./store/location.ts";
 import { openStore } from "./store/open.ts";
 import { createWorkerStore, sharedFile } from "./store/worker/client.ts";
+import { loadTls } from "./tls.ts";
 import { COMMIT, PACKAGE_VERSION, VERSION } from "./version.ts";
 
 /** Fetch honours these; a direct TCP probe would then test the wrong path, so the probe stays off. */
@@ -25,6 +26,12 @@ const PROXY_VARS = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "A
 
 export async function serve(rt: Runtime, args: readonly string[]): Promise<void> {
   const config = parseConfig({ args, env: rt.env, readFile: (p) => rt.readTextFile(p) });
+  let tls = null;
+  try {
+    tls = config.tlsCert === null || config.tlsKey === null ? null : loadTls(config.tlsCert, config.tlsKey, (p) => rt.readTextFile(p));
+  } catch (err) {
+    throw new StartupError(`Cannot serve TLS: ${(err as Error).message}`);
+  }
   const log = createLogger({
     format: config.logFormat,
     level: config.logLevel,
@@ -91,6 +98,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   const app = createApp({
     spans,
     traits: rt.traits,
+    websockets: rt.websockets,
     control: spend,
     config,
     fetch: upstreamFetch,
@@ -112,7 +120,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   };
   let server;
   try {
-    server = await rt.serve({ hostname: config.host, port: config.port, fetch: app.fetch, onError });
+    server = await rt.serve({ hostname: config.host, port: config.port, tls, fetch: app.fetch, onError });
   } catch (err) {
     await spend.stop();
     await store.close();
@@ -129,7 +137,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   for (const warning of rt.warnings) log.warn(warning);
   if (store !== reader) log.debug("Usage records are written by a worker thread");
   log.debug(`Prices ${pricer.version}; ${config.budgets.length} budgets and ${config.rateLimits.length} rate limits in the config file`);
-  log.info(`Kestrel ${VERSION} listening on http://${shown}:${server.port} (${rt.name} ${rt.version}, store ${where})`);
+  log.info(`Kestrel ${VERSION} listening on ${tls ? "https" : "http"}://${shown}:${server.port} (${rt.name} ${rt.version}, store ${where})`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -149,7 +157,18 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   };
   rt.onSignal("SIGTERM", () => void shutdown("SIGTERM"));
   rt.onSignal("SIGINT", () => void shutdown("SIGINT"));
-  const reload = createReloader({ args, env: rt.env, readFile: (p) => rt.readTextFile(p), config, pricer, onUnpriced, log, spend });
+  const listener = server;
+  const reload = createReloader({
+    args,
+    env: rt.env,
+    readFile: (p) => rt.readTextFile(p),
+    config,
+    pricer,
+    onUnpriced,
+    log,
+    spend,
+    reloadTls: listener.reloadTls ? (files) => listener.reloadTls!(files) : null,
+  });
   rt.onSignal("SIGHUP", () => void (stopping ? undefined : reload()));
 }
 

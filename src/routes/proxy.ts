@@ -43,6 +43,19 @@ export interface Exchange {
   meter: MeterOutcome | null;
   /** Why Kestrel itself failed or cut the exchange, or null. */
   error: string | null;
+  /** A realtime session's record (src/realtime/exchange.ts builds these); absent for HTTP exchanges. */
+  realtime?: RealtimeColumns;
+}
+
+/** The record's realtime columns (src/usage/record.ts): the session, and for the session record its traffic. */
+export interface RealtimeColumns {
+  sessionId: string;
+  responseId: string | null;
+  closeCode: number | null;
+  bytesUp: number | null;
+  bytesDown: number | null;
+  framesUp: number | null;
+  framesDown: number | null;
 }
 
 export interface ProxyDeps {

@@ -30,6 +30,13 @@ export const RECORD_COLUMNS = [
   "project",
   "tags",
   "usage_error",
+  "session_id",
+  "response_id",
+  "close_code",
+  "bytes_up",
+  "bytes_down",
+  "frames_up",
+  "frames_down",
 ] as const satisfies readonly (keyof UsageRecord)[];
 
 export type RecordColumn = (typeof RECORD_COLUMNS)[number];
@@ -97,6 +104,13 @@ export function recordToParams(r: UsageRecord): SqlValue[] {
     textOrNull(r.project),
     JSON.stringify(r.tags ?? []),
     textOrNull(r.usage_error),
+    textOrNull(r.session_id),
+    textOrNull(r.response_id),
+    int(r.close_code ?? null),
+    count(r.bytes_up ?? null),
+    count(r.bytes_down ?? null),
+    count(r.frames_up ?? null),
+    count(r.frames_down ?? null),
   ];
 }
 
@@ -142,5 +156,12 @@ export function rowToRecord(row: Row): UsageRecord {
     project: str(row.project),
     tags: (parse(row.tags) as string[] | null) ?? [],
     usage_error: str(row.usage_error),
+    session_id: str(row.session_id),
+    response_id: str(row.response_id),
+    close_code: num(row.close_code),
+    bytes_up: num(row.bytes_up),
+    bytes_down: num(row.bytes_down),
+    frames_up: num(row.frames_up),
+    frames_down: num(row.frames_down),
   };
 }

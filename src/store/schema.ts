@@ -97,6 +97,16 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX alert_deliveries_due ON alert_deliveries (hook, created_ms, alert_key) WHERE done_at IS NULL;
   CREATE INDEX alert_deliveries_age ON alert_deliveries (created_ms) WHERE done_at IS NULL;`,
+  // Realtime sessions (docs/architecture.md §18): the session a record belongs to, and the session record's close
+  // code and traffic both ways. Null for HTTP requests.
+  `ALTER TABLE requests ADD COLUMN session_id TEXT;
+  ALTER TABLE requests ADD COLUMN response_id TEXT;
+  ALTER TABLE requests ADD COLUMN close_code INTEGER;
+  ALTER TABLE requests ADD COLUMN bytes_up INTEGER;
+  ALTER TABLE requests ADD COLUMN bytes_down INTEGER;
+  ALTER TABLE requests ADD COLUMN frames_up INTEGER;
+  ALTER TABLE requests ADD COLUMN frames_down INTEGER;
+  CREATE INDEX requests_session ON requests (session_id) WHERE session_id IS NOT NULL;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

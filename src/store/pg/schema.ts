@@ -89,10 +89,27 @@ export const COLUMN_TYPES: Readonly<Record<RecordColumn, string>> = {
   project: "text",
   tags: "text",
   usage_error: "text",
+  session_id: "text",
+  response_id: "text",
+  close_code: "int4",
+  bytes_up: "int8",
+  bytes_down: "int8",
+  frames_up: "int8",
+  frames_down: "int8",
 };
 
+/** Realtime sessions' columns (docs/architecture.md §18), as SQLite's migration of the same name. */
+const REALTIME = `ALTER TABLE requests ADD COLUMN session_id TEXT;
+  ALTER TABLE requests ADD COLUMN response_id TEXT;
+  ALTER TABLE requests ADD COLUMN close_code INTEGER;
+  ALTER TABLE requests ADD COLUMN bytes_up BIGINT;
+  ALTER TABLE requests ADD COLUMN bytes_down BIGINT;
+  ALTER TABLE requests ADD COLUMN frames_up BIGINT;
+  ALTER TABLE requests ADD COLUMN frames_down BIGINT;
+  CREATE INDEX requests_session ON requests (session_id) WHERE session_id IS NOT NULL;`;
+
 /** Migration N brings the version from N-1 to N. Append only. */
-export const PG_MIGRATIONS: readonly string[] = [REQUESTS, ...PG_CONTROL_MIGRATIONS];
+export const PG_MIGRATIONS: readonly string[] = [REQUESTS, ...PG_CONTROL_MIGRATIONS, REALTIME];
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 
 /** Any constant works; this one spells "kestrel" so it is recognisable in pg_locks. */
