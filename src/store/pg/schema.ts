@@ -5,6 +5,7 @@
 import type { RecordColumn } from "../columns.ts";
 import type { Sql } from "./connect.ts";
 import { PG_CONTROL_MIGRATIONS } from "./control-schema.ts";
+import { PG_RECONCILE_MIGRATIONS } from "./reconcile-schema.ts";
 
 /**
  * `ts` and `id` compare bytewise (COLLATE "C") as in SQLite: keyset cursors and their indexes agree whatever the
@@ -92,7 +93,7 @@ export const COLUMN_TYPES: Readonly<Record<RecordColumn, string>> = {
 };
 
 /** Migration N brings the version from N-1 to N. Append only. */
-export const PG_MIGRATIONS: readonly string[] = [REQUESTS, ...PG_CONTROL_MIGRATIONS];
+export const PG_MIGRATIONS: readonly string[] = [REQUESTS, ...PG_CONTROL_MIGRATIONS, ...PG_RECONCILE_MIGRATIONS];
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 
 /** Any constant works; this one spells "kestrel" so it is recognisable in pg_locks. */
