@@ -12,10 +12,11 @@ export function renderJson(report: Report): string {
   return JSON.stringify(report, null, 2) + "\n";
 }
 
-function table(header: readonly string[], rows: readonly (readonly string[])[], leftColumns: number): string {
+/** Text columns (`left`) padded at the end, numbers at the start. */
+function table(header: readonly string[], rows: readonly (readonly string[])[], left: readonly number[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join("  ").trimEnd() + "\n";
+    cells.map((c, i) => (left.includes(i) ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join("  ").trimEnd() + "\n";
   return line(header) + widths.map((w) => "-".repeat(w)).join("  ") + "\n" + rows.map(line).join("");
 }
 
@@ -29,6 +30,10 @@ export function renderTable(report: Report): string {
     for (const d of p.days) {
       if (d.pulled_at === null) {
         out += `\n${d.date}  not pulled from the provider  Kestrel ${money(d.kestrel_usd)}\n`;
+        continue;
+      }
+      if (d.rows.length === 0 && d.unattributed.length === 0) {
+        out += `\n${d.date}  no usage on either side\n`;
         continue;
       }
       out += `\n${d.date}  coverage ${pct(d.coverage)}  Kestrel ${money(d.kestrel_usd)}  billed ${money(d.provider_usd)}` +
@@ -47,7 +52,7 @@ export function renderTable(report: Report): string {
             pair(r.tokens.output_tokens.kestrel, r.tokens.output_tokens.provider),
             clean(r.detail ?? ""),
           ]),
-          3,
+          [0, 1, 2, 8],
         ).replace(/^(?=.)/gm, "  ");
       }
       for (const u of d.unattributed) out += `  unattributed: ${clean(u.line)} ${money(u.provider_usd)}\n`;
