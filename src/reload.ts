@@ -9,7 +9,10 @@ import type { ControlSetup } from "./control/setup.ts";
 import type { SwitchablePricer } from "./pricing/switchable.ts";
 import type { Logger } from "./sink/log.ts";
 
-/** Read once at startup (listener, database, upstreams, timeouts, token, alert senders): a change waits for a restart. */
+/**
+ * Read once at startup (listener, database, upstreams, timeouts, token, alert senders, reconciliation): a change
+ * waits for a restart.
+ */
 const RESTART_KEYS = [
   "host",
   "port",
@@ -22,6 +25,12 @@ const RESTART_KEYS = [
   "retentionDays",
   "shutdownGraceMs",
   "alerts",
+  "reconcileIntervalMs",
+  "reconcileWindow",
+  "reconcileToleranceUsd",
+  "reconcileTolerancePct",
+  "reconcileDriftUsd",
+  "reconcileUncoveredUsd",
 ] as const;
 
 export interface ReloadDeps {

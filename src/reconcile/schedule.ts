@@ -4,7 +4,7 @@
  * §18) for complete days over their thresholds: once per day and provider, across restarts and instances.
  */
 import type { Alerter } from "../control/alerts/alerter.ts";
-import { isoSeconds, payload } from "../control/alerts/payload.ts";
+import { type AlertPayload, isoSeconds, payload } from "../control/alerts/payload.ts";
 import { decimalToScaled } from "../pricing/decimal.ts";
 import type { Pricer } from "../pricing/pricer.ts";
 import { describeError } from "../redact.ts";
@@ -64,34 +64,23 @@ export function startReconciler(o: ReconcilerOptions): Reconciler {
   let running: Promise<void> | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
 
+  /** One alert per type, provider and day: the outbox key names exactly that, so a re-pull raises nothing new. */
   function alerts(p: ProviderReport): void {
-    if (o.alerter === null) return;
+    const alerter = o.alerter;
+    if (alerter === null) return;
     for (const d of p.days) {
       if (!d.complete) continue;
+      const raise = (type: "reconcile.drift" | "reconcile.uncovered", amount: string, fields: Partial<AlertPayload>) =>
+        alerter.notify(`${type.replace(".", "_")}:${p.provider}:${d.date}`, payload({
+          type, at: isoSeconds(o.now()), provider: p.provider, day: d.date, amount_usd: amount, ...fields,
+        }));
       const drift = pico(d.drift_usd) ?? 0n;
-      const uncovered = pico(d.uncovered_usd) ?? 0n;
       if (drift > 0n && drift >= driftMin) {
         const largest = largestDrift(d.rows);
-        o.alerter.notify(`reconcile_drift:${p.provider}:${d.date}`, payload({
-          type: "reconcile.drift",
-          at: isoSeconds(o.now()),
-          provider: p.provider,
-          day: d.date,
-          amount_usd: d.drift_usd,
-          model: largest?.model ?? null,
-          detail: largest?.detail ?? null,
-        }));
+        raise("reconcile.drift", d.drift_usd, { ...(largest ? { model: largest.model } : {}), ...(largest?.detail ? { detail: largest.detail } : {}) });
       }
-      if (uncovered > 0n && uncovered >= uncoveredMin) {
-        o.alerter.notify(`reconcile_uncovered:${p.provider}:${d.date}`, payload({
-          type: "reconcile.uncovered",
-          at: isoSeconds(o.now()),
-          provider: p.provider,
-          day: d.date,
-          amount_usd: d.uncovered_usd,
-          coverage: d.coverage,
-        }));
-      }
+      const uncovered = pico(d.uncovered_usd) ?? 0n;
+      if (uncovered > 0n && uncovered >= uncoveredMin) raise("reconcile.uncovered", d.uncovered_usd, d.coverage === null ? {} : { coverage: d.coverage });
     }
   }
 
