@@ -5,6 +5,7 @@
  * is stored. OpenAI lists a `redacted_value` per project key (`sk-abc...def` in its documentation); it links when its
  * visible ends fit inside the hint.
  */
+import { setTimeout } from "node:timers";
 
 const HEAD = 16;
 const TAIL = 4;
@@ -14,6 +15,8 @@ const MIN_KEY = 32;
 const MIN_SUFFIX = 3;
 /** Fingerprints remembered as recorded; past this the set restarts (recording again is harmless: insert-once). */
 const MAX_SEEN = 10_000;
+/** A failed write (database away) is retried by the key's next exchange after this, not by every one of them. */
+const RETRY_MS = 60_000;
 
 /** Anthropic's hint form of a key, or null for a credential too short to hint at safely. */
 export function keyHint(credential: string): string | null {
@@ -46,11 +49,12 @@ export interface KeyHints {
   see(provider: string, fingerprint: string | null, credential: () => string | null): void;
 }
 
-/** `persist` stores one mapping (insert-once); a failed one is forgotten here, so the next exchange retries it. */
+/** `persist` stores one mapping (insert-once); a failed one is forgotten after a minute, so a later exchange retries it. */
 export function createKeyHints(
   persist: (fingerprint: string, provider: string, hint: string) => Promise<void>,
   onError: (message: string) => void,
   providers: readonly string[],
+  retryMs = RETRY_MS,
 ): KeyHints {
   const seen = new Set<string>();
   return {
@@ -62,7 +66,7 @@ export function createKeyHints(
       if (seen.size >= MAX_SEEN) seen.clear();
       seen.add(id);
       const failed = (err: unknown) => {
-        seen.delete(id);
+        setTimeout(() => seen.delete(id), retryMs).unref();
         onError(`Key hint for ${provider} key ${fingerprint} not stored: ${err instanceof Error ? err.message : String(err)}`);
       };
       try {

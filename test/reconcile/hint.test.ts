@@ -26,7 +26,7 @@ for (const [masked, fits] of CASES) {
   test(`hintFits(${JSON.stringify(masked)}) is ${fits}`, () => assert.equal(hintFits(masked, keyHint(KEY)!), fits));
 }
 
-test("the recorder stores a key's hint once per process, only for reconciled providers, retrying after a failure", async () => {
+test("the recorder stores a key's hint once per process, only for reconciled providers, retrying a while after a failure", async () => {
   const stored: string[] = [];
   let fail = true;
   const errors: string[] = [];
@@ -37,11 +37,14 @@ test("the recorder stores a key's hint once per process, only for reconciled pro
       throw new Error("database busy");
     }
     stored.push(`${provider} ${fp} ${hint}`);
-  }, (m) => errors.push(m), ["anthropic"]);
+  }, (m) => errors.push(m), ["anthropic"], 30);
   const credential = () => (asked++, KEY);
   hints.see("anthropic", "fp1", credential);
   await new Promise((r) => setTimeout(r, 0));
   assert.deepEqual(errors, ["Key hint for anthropic key fp1 not stored: database busy"]);
+  hints.see("anthropic", "fp1", credential); // within the minute: not asked again
+  assert.equal(asked, 1);
+  await new Promise((r) => setTimeout(r, 60));
   hints.see("anthropic", "fp1", credential);
   hints.see("anthropic", "fp1", credential);
   hints.see("openai", "fp2", credential);
