@@ -22,6 +22,9 @@ import { createProxyHandler, splitUrl } from "./routes/proxy.ts";
 import type { Logger } from "./sink/log.ts";
 import { createSink } from "./sink/sink.ts";
 import type { Store } from "./store/store.ts";
+import { createKeyHints } from "./reconcile/hint.ts";
+import { DEFAULT_TOLERANCE, parseTolerance, type Tolerance } from "./reconcile/report.ts";
+import { RECONCILED, type ReconciledProvider } from "./reconcile/types.ts";
 
 /** The one seam between Kestrel and the world. */
 export interface Deps {
@@ -44,6 +47,8 @@ export interface Deps {
   spans?: SpanExporter | null;
   /** The runtime's WebSocket sides for realtime sessions; absent: upgrades are answered 501. */
   websockets?: WebSocketRuntime | null;
+  /** What the scheduled reconciliation's last pull could not read (`serve --reconcile-interval`), for /api/reconcile. */
+  reconcileNotes?: () => Partial<Record<ReconciledProvider, string[]>>;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
@@ -51,6 +56,7 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
 export function createApp(deps: Deps) {
   const { config, log } = deps;
   const control = deps.control?.control ?? null;
+  const reconcile = deps.store.reconcile;
   const sink = createSink({
     pricer: deps.pricer,
     log,
@@ -58,6 +64,10 @@ export function createApp(deps: Deps) {
     control,
     spans: deps.spans ?? null,
     metrics: deps.metrics ?? null,
+    // Key hints link Kestrel's key fingerprints to the providers' key ids (docs/architecture.md §19).
+    keyHints: reconcile
+      ? createKeyHints((fp, provider, hint) => reconcile.putKeyHint(fp, provider, hint, deps.now()), (m) => log.error(m), RECONCILED)
+      : null,
   });
   const watchdog = createWatchdog(config.idleTimeoutMs);
   const proxy = createProxyHandler({
@@ -113,6 +123,7 @@ export function createApp(deps: Deps) {
       loopbackOnly: LOOPBACK.test(config.host),
       now: deps.now,
       control: deps.control ? { control: deps.control.control, onChange: deps.control.reload } : null,
+      reconcile: { pricer: deps.pricer, tolerance: toleranceOf(config), notes: deps.reconcileNotes ?? (() => ({})) },
     }),
   );
   app.all("*", (c) => proxy.handle(c.req.raw));
@@ -169,6 +180,13 @@ function isProviderPath(url: string): boolean {
     end++;
   }
   return Object.hasOwn(ROUTES, url.slice(start, end).toLowerCase());
+}
+
+/** The configured match tolerance (its parts are validated by the config parser). */
+function toleranceOf(config: Config): Tolerance {
+  const parsed = parseTolerance(config.reconcileToleranceUsd ?? DEFAULT_TOLERANCE.usd, config.reconcileTolerancePct ?? DEFAULT_TOLERANCE.percent);
+  if (typeof parsed === "string") throw new RangeError(parsed);
+  return parsed;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

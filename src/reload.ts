@@ -11,7 +11,10 @@ import type { TlsFiles } from "./runtime.ts";
 import type { Logger } from "./sink/log.ts";
 import { loadTls, TlsError } from "./tls.ts";
 
-/** Read once at startup (listener, database, upstreams, timeouts, token, alert senders): a change waits for a restart. */
+/**
+ * Read once at startup (listener, database, upstreams, timeouts, token, alert senders, reconciliation): a change
+ * waits for a restart.
+ */
 const RESTART_KEYS = [
   "host",
   "port",
@@ -24,6 +27,12 @@ const RESTART_KEYS = [
   "retentionDays",
   "shutdownGraceMs",
   "alerts",
+  "reconcileIntervalMs",
+  "reconcileWindow",
+  "reconcileToleranceUsd",
+  "reconcileTolerancePct",
+  "reconcileDriftUsd",
+  "reconcileUncoveredUsd",
 ] as const;
 
 export interface ReloadDeps {

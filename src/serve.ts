@@ -14,6 +14,7 @@ import { createReloader } from "./reload.ts";
 import type { Runtime } from "./runtime.ts";
 import { createSpanExporter } from "./otel/exporter.ts";
 import { traceRequest } from "./otel/span.ts";
+import { startScheduledReconcile } from "./reconcile/serve.ts";
 import { createLogger } from "./sink/log.ts";
 import { describeStore } from "./store/location.ts";
 import { openStore } from "./store/open.ts";
@@ -95,7 +96,9 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     encode: (batch) => traceRequest(batch, VERSION),
     warn: (message) => log.warn(message),
   });
+  const reconciler = startScheduledReconcile(config, rt.env, { store, pricer, log, fetch: upstreamFetch, alerter: spend.alerter });
   const app = createApp({
+    reconcileNotes: reconciler ? () => reconciler.notes() : () => ({}),
     spans,
     traits: rt.traits,
     websockets: rt.websockets,
@@ -122,6 +125,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   try {
     server = await rt.serve({ hostname: config.host, port: config.port, tls, fetch: app.fetch, onError });
   } catch (err) {
+    reconciler?.stop();
     await spend.stop();
     await store.close();
     throw new StartupError(`Cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
@@ -145,6 +149,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     stopping = true;
     log.info(`${signal}: no new connections; waiting up to ${config.shutdownGraceMs} ms for ${app.inFlight} requests`);
     server.stop();
+    reconciler?.stop();
     await app.drain(config.shutdownGraceMs);
     await spend.stop();
     await spans?.flush();

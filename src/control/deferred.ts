@@ -3,7 +3,7 @@
  * Kestrel from serving (docs/architecture.md §17). Until then every request is allowed and nothing is enforced;
  * once started, the ledger is rebuilt from the records in the store, so what was proxied meanwhile counts.
  */
-import type { AlertCounts } from "./alerts/alerter.ts";
+import type { AlertCounts, Alerter } from "./alerts/alerter.ts";
 import type { ControlSetup } from "./setup.ts";
 import type { Control, Verdict } from "./types.ts";
 
@@ -11,7 +11,7 @@ const ALLOW: Verdict = { refusal: null, remainingUsd: null };
 
 export interface DeferredControl {
   control: Control;
-  alerter: { stats(): Record<string, AlertCounts> };
+  alerter: Pick<Alerter, "notify"> & { stats(): Record<string, AlertCounts> };
   reload(): Promise<void>;
   syncConfig: ControlSetup["syncConfig"];
   stop(): Promise<void>;
@@ -62,7 +62,8 @@ export function deferControl(
   };
   return {
     control,
-    alerter: { stats: () => inner?.alerter.stats() ?? {} },
+    // Before the store answers nothing can be claimed; reconciliation runs again and raises it then.
+    alerter: { stats: () => inner?.alerter.stats() ?? {}, notify: (key, alert) => inner?.alerter.notify(key, alert) },
     reload: () => (inner === null ? notYet() : inner.reload()),
     // SIGHUP before the store answered: refused (one log line); the start, when it comes, loads the config it was given.
     syncConfig: (budgets, rateLimits) => (inner === null ? notYet() : inner.syncConfig(budgets, rateLimits)),

@@ -107,6 +107,62 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE requests ADD COLUMN frames_up INTEGER;
   ALTER TABLE requests ADD COLUMN frames_down INTEGER;
   CREATE INDEX requests_session ON requests (session_id) WHERE session_id IS NOT NULL;`,
+  // Reconciliation (docs/architecture.md §19): what the providers' admin APIs reported, per day, replaced whole
+  // at every re-pull (restatements); the providers' key lists; and each Kestrel key fingerprint's hint (first 16
+  // and last 4 characters, never the key). '' stands for "none" in key columns. Money is integer pico-USD.
+  `CREATE TABLE reconcile_days (
+    provider TEXT NOT NULL,
+    day TEXT NOT NULL,
+    pulled_at TEXT NOT NULL,
+    costs INTEGER NOT NULL,
+    PRIMARY KEY (provider, day)
+  );
+  CREATE TABLE reconcile_usage (
+    provider TEXT NOT NULL,
+    day TEXT NOT NULL,
+    model TEXT NOT NULL,
+    api_key_id TEXT NOT NULL,
+    project TEXT NOT NULL,
+    service_tier TEXT NOT NULL,
+    context_window TEXT NOT NULL,
+    requests INTEGER,
+    input_tokens INTEGER NOT NULL,
+    cache_read_tokens INTEGER NOT NULL,
+    cache_write_tokens INTEGER NOT NULL,
+    cache_write_1h_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    audio_input_tokens INTEGER NOT NULL,
+    audio_output_tokens INTEGER NOT NULL,
+    web_search_requests INTEGER NOT NULL,
+    units TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (provider, day, model, api_key_id, project, service_tier, context_window)
+  );
+  CREATE TABLE reconcile_costs (
+    provider TEXT NOT NULL,
+    day TEXT NOT NULL,
+    line TEXT NOT NULL,
+    model TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    service_tier TEXT NOT NULL,
+    project TEXT NOT NULL,
+    amount_pico INTEGER NOT NULL,
+    PRIMARY KEY (provider, day, line, model, kind, service_tier, project)
+  );
+  CREATE TABLE reconcile_keys (
+    provider TEXT NOT NULL,
+    api_key_id TEXT NOT NULL,
+    hint TEXT NOT NULL,
+    name TEXT,
+    project TEXT NOT NULL,
+    PRIMARY KEY (provider, api_key_id)
+  );
+  CREATE TABLE reconcile_key_hints (
+    provider TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    hint TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (provider, fingerprint)
+  );`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

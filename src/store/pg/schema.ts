@@ -5,6 +5,7 @@
 import type { RecordColumn } from "../columns.ts";
 import type { Sql } from "./connect.ts";
 import { PG_CONTROL_MIGRATIONS } from "./control-schema.ts";
+import { PG_RECONCILE_MIGRATIONS } from "./reconcile-schema.ts";
 
 /**
  * `ts` and `id` compare bytewise (COLLATE "C") as in SQLite: keyset cursors and their indexes agree whatever the
@@ -109,7 +110,7 @@ const REALTIME = `ALTER TABLE requests ADD COLUMN session_id TEXT;
   CREATE INDEX requests_session ON requests (session_id) WHERE session_id IS NOT NULL;`;
 
 /** Migration N brings the version from N-1 to N. Append only. */
-export const PG_MIGRATIONS: readonly string[] = [REQUESTS, ...PG_CONTROL_MIGRATIONS, REALTIME];
+export const PG_MIGRATIONS: readonly string[] = [REQUESTS, ...PG_CONTROL_MIGRATIONS, REALTIME, ...PG_RECONCILE_MIGRATIONS];
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 
 /** Any constant works; this one spells "kestrel" so it is recognisable in pg_locks. */
