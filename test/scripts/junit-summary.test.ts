@@ -33,7 +33,7 @@ function summarize(checkRc: number, runs: [name: string, rc: number, xml: string
 
 /** The closing-line pattern .ci/run greps for, taken from the script itself so the two cannot drift apart. */
 function ciPattern(): RegExp {
-  const m = /grep -E '([^']+)'/.exec(readFileSync(join(ROOT, ".ci", "run"), "utf8"));
+  const m = /grep -a?E '([^']+)'/.exec(readFileSync(join(ROOT, ".ci", "run"), "utf8"));
   assert.ok(m, ".ci/run greps for the summary line");
   return new RegExp(m[1]!);
 }
