@@ -34,8 +34,12 @@ export interface Deps {
   probe: ConnectProbe | null;
   /** What the runtime's fetch and server do differently; default: neither trait (src/runtime.ts). */
   traits?: Traits;
-  /** Budgets and rate limits, and how to reload their definitions after an API write; absent in most tests. */
-  control?: { control: Control; reload(): Promise<void>; alerter?: { stats(): Record<string, AlertCounts> } } | null;
+  /** Budgets and rate limits, and how to apply a definition after an API write; absent in most tests. */
+  control?: {
+    control: Control;
+    changed(kind: "budget" | "rate_limit", id: string): Promise<void>;
+    alerter?: { stats(): Record<string, AlertCounts> };
+  } | null;
   /** Prometheus metrics, served at /metrics; absent: no /metrics and nothing counted. */
   metrics?: Metrics | null;
   /** The OTLP span exporter (`--otlp-endpoint`), or null. */
@@ -60,6 +64,7 @@ export function createApp(deps: Deps) {
     config,
     traits: deps.traits ?? PLAIN_TRAITS,
     control,
+    pricer: deps.pricer,
     fetch: deps.fetch,
     now: deps.now,
     resolve: createResolver(config.upstreams),
@@ -99,7 +104,7 @@ export function createApp(deps: Deps) {
       adminToken: config.adminToken,
       loopbackOnly: LOOPBACK.test(config.host),
       now: deps.now,
-      control: deps.control ? { control: deps.control.control, onChange: deps.control.reload } : null,
+      control: deps.control ? { control: deps.control.control, onChange: deps.control.changed } : null,
     }),
   );
   app.all("*", (c) => proxy.handle(c.req.raw));
@@ -130,7 +135,7 @@ export function createApp(deps: Deps) {
         while (proxy.inFlight > 0 && performance.now() < cutDeadline) await sleep(10);
       }
       watchdog.stop();
-      await sink.settle();
+      await sink.drained();
     },
   };
 }

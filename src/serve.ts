@@ -61,10 +61,11 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     budgets: config.budgets,
     rateLimits: config.rateLimits,
     alerts: config.alerts,
-    pricer,
     log,
     fetch: upstreamFetch,
     now: Date.now,
+    // Records queued while the database was away are written before budgets read it (src/control/deferred.ts).
+    beforeLoad: () => store.flush(),
   };
   let spend;
   try {
@@ -79,6 +80,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     spend = deferControl(() => startControl(controlOptions), {
       retryMs: 2000,
       onError: (e) => log.error(`Budgets and rate limits not loaded yet (${where}): ${describeError(e)}`),
+      onDropped: (n) => log.warn(`${n} settlements made before budgets were loaded were not kept (the oldest): their spend is missing`),
     });
   }
   const spans = config.otlpEndpoint === null ? null : createSpanExporter({

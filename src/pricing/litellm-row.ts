@@ -78,6 +78,10 @@ export function convertLiteLLMRow(node: JsonNode, defaultMode?: PriceMode): RowR
     if (field === "litellm_provider" && v.kind === "string") lp = v.value;
     else if (field === "mode" && v.kind === "string") mode = v.value;
     else if (field === "deprecation_date" && v.kind === "string") extra.deprecated = v.value;
+    else if (field === "max_output_tokens" && v.kind === "number") {
+      const n = Number(v.text);
+      if (Number.isSafeInteger(n) && n > 0) extra.max_output = n;
+    }
     else if (field === "search_context_cost_per_query") {
       const medium = v.kind === "object" ? v.entries.find(([k]) => k === "search_context_size_medium") : undefined;
       const p = medium ? pico(`${field}.search_context_size_medium`, medium[1]) : null;

@@ -1,5 +1,6 @@
 /** @module The pricing engine the proxy calls once per response. Never throws; never prices silently wrong. */
 import { COST_CLASSES, cost, type Cost, PriceGap } from "./cost.ts";
+import { type RateBound, rateBound } from "./bound.ts";
 import { describePrices } from "./describe.ts";
 import { lookupModel, type Match } from "./lookup.ts";
 import { createTable } from "./table.ts";
@@ -43,6 +44,8 @@ export interface Pricer {
   describe(model?: string): string;
   /** Whether the table prices this model (budgets with `unpriced: "block"` ask before forwarding). No warning. */
   isPriced(provider: string, model: string): boolean;
+  /** Upper bounds of the model's rates (src/pricing/bound.ts), or null when it has no price. No warning. */
+  bound(provider: string, model: string): RateBound | null;
 }
 
 const MEMO_LIMIT = 4096;
@@ -59,6 +62,7 @@ export function createPricer(opts?: {
   const warned = new Set<string>();
   // Hot path: one Map lookup per response once a (provider, model, geo) has been seen.
   const memo = new Map<string, Match | null>();
+  const bounds = new WeakMap<object, RateBound>();
   let unpriced = 0;
 
   const find = (provider: string, model: string, geo: string | null): Match | null => {
@@ -83,6 +87,13 @@ export function createPricer(opts?: {
     },
     describe: (model) => describePrices(table, version, overrides, model),
     isPriced: (provider, model) => find(provider, model, null) !== null,
+    bound(provider, model) {
+      const match = find(provider, model, null);
+      if (match === null) return null;
+      let b = bounds.get(match.entry);
+      if (b === undefined) bounds.set(match.entry, b = rateBound(match.entry.price));
+      return b;
+    },
     price(usage, ctx) {
       if (usage === null) return none(null);
       const match = ctx.model ? find(ctx.provider, ctx.model, ctx.geo) : null;

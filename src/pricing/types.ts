@@ -50,6 +50,8 @@ export interface ModelPrice extends RateSet {
   /** Thresholds are inclusive (input ≥ above) rather than input > above (xAI). */
   tier_inclusive?: true;
   deprecated?: string;
+  /** The most output tokens one request can produce (LiteLLM `max_output_tokens`): bounds reservations. */
+  max_output?: number;
 }
 
 /** Where the price of a table entry comes from. */

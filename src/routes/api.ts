@@ -20,7 +20,7 @@ export interface ApiRouteOptions {
    * Spend control for /api/budgets and /api/rate-limits (definitions from `store.control`); those routes are
    * absent without it. `onChange` runs after every definition write (see BudgetRouteOptions).
    */
-  control?: { control: Control; onChange(): void | Promise<void> } | null;
+  control?: { control: Control; onChange(kind: "budget" | "rate_limit", id: string): void | Promise<void> } | null;
 }
 
 /** Thrown by `need` so each handler reads as a straight line; turned into a 400 below. */

@@ -30,6 +30,8 @@ export const RECORD_COLUMNS = [
   "project",
   "tags",
   "usage_error",
+  // Added after the first release: last, as its migration adds it (src/store/schema.ts).
+  "requested_model",
 ] as const satisfies readonly (keyof UsageRecord)[];
 
 export type RecordColumn = (typeof RECORD_COLUMNS)[number];
@@ -97,6 +99,7 @@ export function recordToParams(r: UsageRecord): SqlValue[] {
     textOrNull(r.project),
     JSON.stringify(r.tags ?? []),
     textOrNull(r.usage_error),
+    textOrNull(r.requested_model),
   ];
 }
 
@@ -113,6 +116,7 @@ export function rowToRecord(row: Row): UsageRecord {
     request_id: String(row.request_id),
     provider: String(row.provider),
     model: str(row.model),
+    requested_model: str(row.requested_model),
     method: String(row.method),
     path: String(row.path),
     status: num(row.status) ?? 0,

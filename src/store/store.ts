@@ -1,11 +1,12 @@
 /** @module The usage store: bounded queue + background batch flusher on the write side, async reads. */
 import type { UsageRecord } from "../usage/record.ts";
-import { COLUMN_SQL, RECORD_COLUMNS, recordToParams } from "./columns.ts";
+import { COLUMN_SQL, RECORD_COLUMNS, recordToParams, rowToRecord } from "./columns.ts";
 import { createControlStore, type StoreControl } from "./control-store.ts";
 import { type Db, isBusyError, type Stmt } from "./db.ts";
 import type { RequestFilter } from "./filter.ts";
 import {
   exportPages,
+  GET_SQL,
   type ListOptions,
   getRequest,
   listRequests,
@@ -14,6 +15,7 @@ import {
   usageReport,
 } from "./queries.ts";
 import type { Grouping } from "./query-params.ts";
+import { addToRollup, repriceRollup, ROLLUP_INSERT_SQL, type RollupRow, rollupParams, sortedRollup } from "./rollup.ts";
 import { configure, migrate } from "./schema.ts";
 import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, throttledReport } from "./upkeep.ts";
 
@@ -103,6 +105,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
   let ready = false; // schema known to be current on this connection
   let reconnect = false; // the last failure may be cured by a fresh connection
   let insert: Stmt | null = null; // prepared once per connection
+  let rollup: Stmt | null = null;
   let queue: UsageRecord[] = [];
   let head = 0; // queue[head..] is pending; the prefix was committed (compacted lazily)
   let failing = false; // in backoff after a failed write: no early flushes
@@ -134,6 +137,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
       reconnect = false;
       ready = false;
       insert = null;
+      rollup = null;
     }
     if (!ready) {
       configure(db, busyTimeoutMs);
@@ -161,18 +165,24 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
     try {
       ensureReady();
       const stmt = (insert ??= db.prepare(INSERT_SQL));
+      const sums = (rollup ??= db.prepare(ROLLUP_INSERT_SQL));
       db.transaction(() => {
+        // The rollup gets only the rows this transaction inserted: a record written before (a retried batch) is not
+        // counted twice.
+        const rows = new Map<string, RollupRow>();
         for (let i = head; i < end; i++) {
+          const record = queue[i] as UsageRecord;
           let params;
           try {
-            params = recordToParams(queue[i] as UsageRecord);
+            params = recordToParams(record);
           } catch (err) {
             bad++;
             badMessage = messageOf(err);
             continue;
           }
-          stmt.run(params);
+          if (stmt.run(params).changes > 0) addToRollup(rows, record);
         }
+        for (const row of sortedRollup(rows)) sums.run(rollupParams(row));
       });
     } catch (err) {
       lastError = err;
@@ -281,12 +291,18 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
     updateCosts: (updates) =>
       read(() => {
         const stmt = db.prepare(UPDATE_COSTS_SQL);
+        const get = db.prepare(GET_SQL);
+        const sums = db.prepare(ROLLUP_INSERT_SQL);
         return db.transaction(() => {
           let changed = 0;
+          const old: UsageRecord[] = [];
           for (const u of updates) {
+            const row = get.get({ id: u.id });
+            if (row !== undefined) old.push(rowToRecord(row));
             const breakdown = u.cost_breakdown === null ? null : JSON.stringify(u.cost_breakdown);
             changed += stmt.run([u.cost_usd, u.cost_pico, breakdown, u.priced ? 1 : 0, u.price_version, u.id]).changes;
           }
+          for (const row of repriceRollup(old, updates)) sums.run(rollupParams(row));
           return changed;
         });
       }),

@@ -7,10 +7,13 @@ import type { ControlSetup } from "../../src/control/setup.ts";
 import type { Attributes, Verdict } from "../../src/control/types.ts";
 import { until } from "../_helpers/poll.ts";
 
-const ATTRS: Attributes = { key_id: null, user: "alice", project: null, provider: "openai", model: "gpt-4o", tags: [] };
+const ATTRS: Attributes = {
+  key_id: null, user: "alice", project: null, provider: "openai", requested_model: "gpt-4o", tags: [], model_known: true,
+};
 const REFUSED: Verdict = {
   refusal: { code: "budget_exceeded", id: "b", message: "over", retryAfterSeconds: null, details: {} },
   remainingUsd: null,
+  reservation: null,
 };
 
 function fakeSetup(stopped: { n: number }): ControlSetup {
@@ -19,12 +22,17 @@ function fakeSetup(stopped: { n: number }): ControlSetup {
       check: () => REFUSED,
       settle: () => {},
       budgetStates: () => [],
+      budgetState: () => null,
       rateLimitStates: () => [],
+      rateLimitState: () => null,
       load: () => Promise.resolve(),
+      put: () => Promise.resolve(),
+      remove: () => {},
       active: true,
     },
     alerter: { stats: () => ({}) } as unknown as ControlSetup["alerter"],
     reload: () => Promise.resolve(),
+    changed: () => Promise.resolve(),
     syncConfig: () => Promise.resolve(),
     stop: () => {
       stopped.n++;
@@ -42,7 +50,7 @@ test("before the store answers: every request allowed, nothing active, reload re
     return fakeSetup(stopped);
   }, { retryMs: 5, onError: (err) => errors.push(err) });
   assert.equal(deferred.control.active, false);
-  assert.deepEqual(deferred.control.check(ATTRS, 0), { refusal: null, remainingUsd: null });
+  assert.deepEqual(deferred.control.check(ATTRS, 0), { refusal: null, remainingUsd: null, reservation: null });
   assert.deepEqual(deferred.control.budgetStates(0), []);
   await assert.rejects(deferred.reload(), /not loaded yet/);
   await deferred.started;

@@ -25,9 +25,9 @@ test("rate limits: tpm counts tokens when exchanges finish", async () => {
   const h = await harness([], [{ id: "t", tpm: 1000 }], { start: T0 });
   h.spend(pico(0.01), 600);
   h.clock.now = T0 + 20_000;
-  assert.equal(h.control.check(attrs(), h.clock.now).refusal, null);
+  assert.equal(h.check(attrs()).refusal, null);
   h.spend(pico(0.01), 500);
-  const r = h.control.check(attrs(), h.clock.now).refusal!;
+  const r = h.check(attrs()).refusal!;
   assert.equal(r.message, 'Rate limit "t" reached: 1000 tokens per minute');
   assert.equal(r.retryAfterSeconds, 40); // the 600 tokens leave at T0 + 60 s: 500 < 1000
   assert.equal(h.control.check(attrs(), T0 + 60_000).refusal, null);

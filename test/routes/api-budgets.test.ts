@@ -14,19 +14,32 @@ function fakeControl(spent: Record<string, { pico: number; tokens: number }>) {
   const seen: number[] = [];
   let budgets: Budget[] = [];
   let limits: RateLimit[] = [];
+  const stateOf = (budget: Budget): BudgetState => ({
+    budget,
+    spent_pico: BigInt(spent[budget.id]?.pico ?? 0),
+    spent_tokens: spent[budget.id]?.tokens ?? 0,
+    reserved_pico: 0n,
+    reserved_tokens: 0,
+    window_start: "2026-11-01T00:00:00.000Z",
+    resets_at: "2026-12-01T00:00:00.000Z",
+  });
   const control: Control = {
-    check: () => ({ refusal: null, remainingUsd: null }),
+    check: () => ({ refusal: null, remainingUsd: null, reservation: null }),
     settle: () => {},
     budgetStates(now): BudgetState[] {
       seen.push(now);
-      return budgets.map((budget) => ({
-        budget,
-        spent_pico: spent[budget.id]?.pico ?? 0,
-        spent_tokens: spent[budget.id]?.tokens ?? 0,
-        window_start: "2026-11-01T00:00:00.000Z",
-        resets_at: "2026-12-01T00:00:00.000Z",
-      }));
+      return budgets.map((budget) => stateOf(budget));
     },
+    budgetState(id, now) {
+      seen.push(now);
+      const budget = budgets.find((b) => b.id === id);
+      return budget === undefined ? null : stateOf(budget);
+    },
+    rateLimitState(id, now) {
+      return control.rateLimitStates(now).find((s) => s.limit.id === id) ?? null;
+    },
+    put: () => Promise.resolve(),
+    remove: () => {},
     rateLimitStates(now): RateLimitState[] {
       seen.push(now);
       // Every loaded limit is full on requests and frees up 12 s after the API's clock.

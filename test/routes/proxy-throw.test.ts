@@ -24,7 +24,7 @@ function appWith(fetch: typeof globalThis.fetch, control: Control | null = null)
     store: { add: (r: UsageRecord) => void records.push(r) } as unknown as Store,
     pricer: createPricer(),
     probe: null,
-    control: control === null ? null : { control, reload: () => Promise.resolve() },
+    control: control === null ? null : { control, changed: () => Promise.resolve() },
   });
   return { app, records, logged };
 }
@@ -57,7 +57,11 @@ test("a fault in the budget check lets the request through (fail open) and says 
     },
     settle: () => {},
     budgetStates: () => [],
+    budgetState: () => null,
     rateLimitStates: () => [],
+    rateLimitState: () => null,
+    put: () => Promise.resolve(),
+    remove: () => {},
     load: () => Promise.resolve(),
   };
   const { app, records, logged } = appWith(() => Promise.resolve(Response.json({ ok: true })), broken);

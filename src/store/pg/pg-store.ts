@@ -5,7 +5,7 @@
  */
 import type { UsageRecord } from "../../usage/record.ts";
 import { COLUMN_SQL, RECORD_COLUMNS, recordToParams, rowToRecord } from "../columns.ts";
-import type { StoreControl } from "../control-store.ts";
+import type { StoreControl } from "../definitions.ts";
 import type { Row, SqlValue } from "../db.ts";
 import type { RequestFilter } from "../filter.ts";
 import {
@@ -18,8 +18,10 @@ import {
   usageQuery,
 } from "../queries.ts";
 import type { Store, StoreOptions } from "../store.ts";
-import { connectPg, describePg, pgErrorText, positional, type Sql } from "./connect.ts";
+import { clean, connectPg, describePg, pgErrorText, positional, type Sql } from "./connect.ts";
 import { createPgControlStore } from "./control-store.ts";
+import { writeRollup } from "./rollup-write.ts";
+import { addToRollup, repriceRollup, type RollupRow, sortedRollup } from "../rollup.ts";
 import { COLUMN_TYPES, migratePg } from "./schema.ts";
 import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, throttledReport } from "../upkeep.ts";
 
@@ -37,6 +39,7 @@ const PRUNE_CHUNK = 5000;
 const UPDATE_CHUNK = 500;
 /** Batches in flight at once: two keep both the encoder and the server busy; more only queue in the server. */
 const MAX_WRITES = 2;
+const OLD_SQL = `SELECT ${COLUMN_SQL} FROM requests WHERE id = ANY($1::text[]) FOR UPDATE`;
 const UPDATE_SQL = `UPDATE requests SET cost_usd = $1, cost_pico = $2, cost_breakdown = $3, priced = $4,
   price_version = $5 WHERE id = $6`;
 
@@ -48,11 +51,8 @@ const UPDATE_SQL = `UPDATE requests SET cost_usd = $1, cost_pico = $2, cost_brea
  */
 const INSERT_SQL = `INSERT INTO requests (${COLUMN_SQL}) SELECT * FROM unnest(${
   RECORD_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c]}[]`).join(", ")
-}) ON CONFLICT (id) DO NOTHING`;
+}) ON CONFLICT (id) DO NOTHING RETURNING id`;
 
-/** PostgreSQL text cannot hold NUL (SQLite can): one such value would fail its batch on every retry. */
-const NUL = "\u0000";
-const clean = (v: SqlValue): SqlValue => (typeof v === "string" && v.includes(NUL) ? v.replaceAll(NUL, "\uFFFD") : v);
 
 export function createPgStore(url: string, options: PgStoreOptions = {}): Store {
   const batchSize = Math.max(1, options.batchSize ?? 1000);
@@ -122,7 +122,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     }
     inFlight += batch.length;
     const columns: SqlValue[][] = RECORD_COLUMNS.map(() => []);
-    let rows = 0;
+    const good: UsageRecord[] = [];
     let bad = 0;
     let badMessage = "";
     for (const record of batch) {
@@ -135,11 +135,21 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
         continue;
       }
       for (let c = 0; c < COLUMNS; c++) (columns[c] as SqlValue[]).push(clean(params[c] as SqlValue));
-      rows++;
+      good.push(record);
     }
+    const rows = good.length;
     try {
       await ready();
-      if (rows > 0) await sql.unsafe(INSERT_SQL, columns as never[], { prepare: true });
+      if (rows > 0) {
+        await sql.begin(async (tx) => {
+          // The rollup gets only the rows this transaction inserted: a batch retried after a commit whose
+          // acknowledgement was lost counts once.
+          const inserted = new Set((await tx.unsafe(INSERT_SQL, columns as never[], { prepare: true })).map((r) => String(r.id)));
+          const sums = new Map<string, RollupRow>();
+          for (const record of good) if (inserted.has(record.id)) addToRollup(sums, record);
+          await writeRollup(tx, sortedRollup(sums));
+        });
+      }
     } catch (err) {
       inFlight -= batch.length;
       queue = batch.concat(queue.slice(head));
@@ -290,8 +300,10 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
       return await sql.begin(async (tx) => {
         let changed = 0;
         for (let i = 0; i < updates.length; i += UPDATE_CHUNK) {
+          const chunk = updates.slice(i, i + UPDATE_CHUNK);
+          const old = (await tx.unsafe(OLD_SQL, [chunk.map((u) => u.id)] as never[])) as unknown as Row[];
           // Pipelined: one round trip per chunk, not per record.
-          const results = await Promise.all(updates.slice(i, i + UPDATE_CHUNK).map((u) =>
+          const results = await Promise.all(chunk.map((u) =>
             tx.unsafe(UPDATE_SQL, [
               u.cost_usd,
               u.cost_pico,
@@ -302,6 +314,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
             ] as never[])
           ));
           for (const r of results) changed += r.count;
+          await writeRollup(tx, repriceRollup(old.map(rowToRecord), chunk));
         }
         return changed;
       });
