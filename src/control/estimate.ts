@@ -28,7 +28,7 @@ export function estimate(size: RequestSize, pricer: Pick<Pricer, "bound">): Esti
   if (!size.modelKnown) return UNKNOWN;
   // A request that names no model (a listing, a file download) is assumed free, as its record will be.
   if (size.model === null) return FREE;
-  const bound = pricer.bound(size.provider, size.model);
+  const bound = pricer.bound(size.provider, size.model, serviceTierOf(size.body));
   const allowed = outputAllowed(size.body);
   const output = allowed ?? bound?.maxOutput ?? null;
   const tokens = size.bytes === null || output === null ? null : size.bytes + output;
@@ -55,4 +55,10 @@ export function outputAllowed(body: unknown): number | null {
     count(gen?.maxOutputTokens) ?? count(inference?.maxTokens);
   if (limit === null) return null;
   return limit * (count(b.n) ?? count(gen?.candidateCount) ?? 1);
+}
+
+/** The service tier the request asks for (`service_tier`), or null. */
+function serviceTierOf(body: unknown): string | null {
+  const tier = typeof body === "object" && body !== null ? (body as { service_tier?: unknown }).service_tier : undefined;
+  return typeof tier === "string" ? tier : null;
 }

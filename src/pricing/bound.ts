@@ -1,7 +1,9 @@
 /**
  * @module Upper bounds of a model's per-token rates, for reservations (src/control/estimate.ts): the highest rate
- * any input-side class and any output-side class can be billed at — every long-context tier, service tier, geo and
- * fast-mode multiplier included — so that tokens × these rates is never below what the request will cost.
+ * any input-side class and any output-side class can be billed at — every long-context tier, geo and fast-mode
+ * multiplier included, and the service tier the request asks for (`service_tier`: priority costs more) — so that
+ * tokens × these rates is never below what the request will cost. A project whose default tier is priority, without
+ * asking in the request, is not covered (its requests then reserve the standard rates).
  */
 import { RATE_CLASSES } from "./litellm-row.ts";
 import type { ModelPrice, RateSet, Rates } from "./types.ts";
@@ -17,9 +19,10 @@ export interface RateBound {
 
 const INPUT_SIDE: readonly (keyof Rates)[] = ["input", "cache_read", "cache_write_5m", "cache_write_1h", "audio_input", "cache_read_audio"];
 
-export function rateBound(price: ModelPrice): RateBound {
+export function rateBound(price: ModelPrice, serviceTier: string | null): RateBound {
   const sets: Rates[] = [];
-  for (const set of [price, price.flex, price.priority, price.batch] as (RateSet | undefined)[]) {
+  const asked = serviceTier === "flex" || serviceTier === "priority" ? price[serviceTier] : undefined;
+  for (const set of [price, asked] as (RateSet | undefined)[]) {
     if (set === undefined) continue;
     sets.push(set, ...(set.tiers ?? []));
   }

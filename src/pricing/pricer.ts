@@ -44,8 +44,11 @@ export interface Pricer {
   describe(model?: string): string;
   /** Whether the table prices this model (budgets with `unpriced: "block"` ask before forwarding). No warning. */
   isPriced(provider: string, model: string): boolean;
-  /** Upper bounds of the model's rates (src/pricing/bound.ts), or null when it has no price. No warning. */
-  bound(provider: string, model: string): RateBound | null;
+  /**
+   * Upper bounds of the model's rates at the service tier a request asks for (src/pricing/bound.ts), or null when
+   * it has no price. No warning.
+   */
+  bound(provider: string, model: string, serviceTier: string | null): RateBound | null;
 }
 
 const MEMO_LIMIT = 4096;
@@ -62,7 +65,7 @@ export function createPricer(opts?: {
   const warned = new Set<string>();
   // Hot path: one Map lookup per response once a (provider, model, geo) has been seen.
   const memo = new Map<string, Match | null>();
-  const bounds = new WeakMap<object, RateBound>();
+  const bounds = new WeakMap<object, Map<string, RateBound>>();
   let unpriced = 0;
 
   const find = (provider: string, model: string, geo: string | null): Match | null => {
@@ -87,11 +90,14 @@ export function createPricer(opts?: {
     },
     describe: (model) => describePrices(table, version, overrides, model),
     isPriced: (provider, model) => find(provider, model, null) !== null,
-    bound(provider, model) {
+    bound(provider, model, serviceTier) {
       const match = find(provider, model, null);
       if (match === null) return null;
-      let b = bounds.get(match.entry);
-      if (b === undefined) bounds.set(match.entry, b = rateBound(match.entry.price));
+      const tier = serviceTier === "flex" || serviceTier === "priority" ? serviceTier : "standard";
+      let byTier = bounds.get(match.entry);
+      if (byTier === undefined) bounds.set(match.entry, byTier = new Map());
+      let b = byTier.get(tier);
+      if (b === undefined) byTier.set(tier, b = rateBound(match.entry.price, serviceTier));
       return b;
     },
     price(usage, ctx) {
