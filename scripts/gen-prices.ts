@@ -4,7 +4,7 @@
  *   node_modules/.bin/bun scripts/gen-prices.ts INPUT [--out FILE] [--date YYYY-MM-DD]
  *                                               [--upstream-date YYYY-MM-DD --upstream TEXT]
  *
- * Keeps the chat / completion / responses / embedding rows of the LiteLLM providers Kestrel serves
+ * Keeps the chat / completion / responses / embedding / realtime / audio_transcription rows of the LiteLLM providers Kestrel serves
  * (src/pricing/providers.ts), converts every price to integer pico-USD from the number's decimal TEXT (never a
  * float multiply) and refuses to write anything when a value is not exact. Corrections are NOT applied here:
  * they live in src/pricing/corrections.ts and are applied when the table loads, so this file stays upstream's.

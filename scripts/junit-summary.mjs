@@ -3,26 +3,20 @@
 // a missing, empty or cut-off report; a report with no test that ran (zero cases, or all skipped); an exit code
 // other than 0 without a reported failure (a file that fails to load). A failed type check is one failure too.
 // So a red run, or one that tested nothing, never prints "0 failed".
-// Every test file runs on both runtimes, so each must register as many tests on one as on the other (a test that
-// cannot run on one is registered there too, skipped with its reason): a file whose counts differ is one failure,
-// named with its counts. Compared only when every report is whole.
+// Every test file runs on both runtimes, so each test must be registered on one as often as on the other (a test
+// that cannot run on one is registered there too, skipped with its reason): a test name whose counts differ is one
+// failure, named with its counts. Compared by name, not by file: Deno's report names the file that called test()
+// (a helper such as test/_helpers/host.ts), Bun's the file that ran. Compared only when every report is whole.
 import { existsSync, readFileSync } from "node:fs";
 
 const attr = (attrs, name) => new RegExp(`\\s${name}="([^"]*)"`).exec(attrs)?.[1];
-const isPath = (text) => text !== undefined && /\.[cm]?[jt]sx?$/.test(text);
 
-/** Test cases per test file: Bun names the file on each case (`file`), Deno in `classname` ("./test/…"). */
-function casesByFile(xml) {
+/** Test cases per name (XML entities left as they are: both runners escape alike). */
+function casesByName(xml) {
   const counts = new Map();
-  let suite = "";
-  for (const m of xml.matchAll(/<testsuite\b([^>]*)>|<testcase\b([^>]*?)(?:\/>|>[\s\S]*?<\/testcase>)/g)) {
-    if (m[1] !== undefined) {
-      suite = attr(m[1], "file") ?? attr(m[1], "name") ?? "";
-      continue;
-    }
-    const classname = attr(m[2], "classname");
-    const file = (attr(m[2], "file") ?? (isPath(classname) ? classname : suite)).replace(/^\.\//, "");
-    counts.set(file, (counts.get(file) ?? 0) + 1);
+  for (const m of xml.matchAll(/<testcase\b([^>]*?)(?:\/>|>[\s\S]*?<\/testcase>)/g)) {
+    const name = attr(m[1], "name") ?? "";
+    counts.set(name, (counts.get(name) ?? 0) + 1);
   }
   return counts;
 }
@@ -56,19 +50,19 @@ for (const run of runs) {
     bad = 1;
     note = ` (exit code ${rc} without a reported failure)`;
   }
-  if (problem === "") registered.push({ name, files: casesByFile(xml) });
+  if (problem === "") registered.push({ name, tests: casesByName(xml) });
   console.log(`${name}: ${problem === "" ? "" : `${problem}: `}${good} passed, ${bad} failed, ${skips} skipped${note}`);
   passed += good;
   failed += bad;
   skipped += skips;
 }
 if (registered.length === runs.length && runs.length > 1) {
-  const files = [...new Set(registered.flatMap((r) => [...r.files.keys()]))].sort();
-  for (const file of files) {
-    const counts = registered.map((r) => r.files.get(file) ?? 0);
+  const names = [...new Set(registered.flatMap((r) => [...r.tests.keys()]))].sort();
+  for (const test of names) {
+    const counts = registered.map((r) => r.tests.get(test) ?? 0);
     if (counts.every((n) => n === counts[0])) continue;
     failed++;
-    console.log(`test counts differ: ${file} registers ${registered.map((r, i) => `${counts[i]} on ${r.name}`).join(", ")}`);
+    console.log(`test counts differ: "${test}" is registered ${registered.map((r, i) => `${counts[i]} on ${r.name}`).join(", ")}`);
   }
 }
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);

@@ -9,6 +9,8 @@ import type { Control } from "./control/types.ts";
 import type { SpanExporter } from "./otel/exporter.ts";
 import type { Metrics } from "./metrics/metrics.ts";
 import type { Pricer } from "./pricing/pricer.ts";
+import { createRealtimeHandler, isUpgrade } from "./realtime/handler.ts";
+import type { WebSocketRuntime } from "./realtime/types.ts";
 import { PLAIN_TRAITS, type Traits } from "./runtime.ts";
 import { createResolver } from "./resolve/resolve.ts";
 import { ROUTES } from "./resolve/routes.ts";
@@ -20,6 +22,9 @@ import { createProxyHandler, splitUrl } from "./routes/proxy.ts";
 import type { Logger } from "./sink/log.ts";
 import { createSink } from "./sink/sink.ts";
 import type { Store } from "./store/store.ts";
+import { createKeyHints } from "./reconcile/hint.ts";
+import { DEFAULT_TOLERANCE, parseTolerance, type Tolerance } from "./reconcile/report.ts";
+import { RECONCILED, type ReconciledProvider } from "./reconcile/types.ts";
 
 /** The one seam between Kestrel and the world. */
 export interface Deps {
@@ -44,6 +49,10 @@ export interface Deps {
   metrics?: Metrics | null;
   /** The OTLP span exporter (`--otlp-endpoint`), or null. */
   spans?: SpanExporter | null;
+  /** The runtime's WebSocket sides for realtime sessions; absent: upgrades are answered 501. */
+  websockets?: WebSocketRuntime | null;
+  /** What the scheduled reconciliation's last pull could not read (`serve --reconcile-interval`), for /api/reconcile. */
+  reconcileNotes?: () => Partial<Record<ReconciledProvider, string[]>>;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
@@ -51,6 +60,7 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
 export function createApp(deps: Deps) {
   const { config, log } = deps;
   const control = deps.control?.control ?? null;
+  const reconcile = deps.store.reconcile;
   const sink = createSink({
     pricer: deps.pricer,
     log,
@@ -58,6 +68,10 @@ export function createApp(deps: Deps) {
     control,
     spans: deps.spans ?? null,
     metrics: deps.metrics ?? null,
+    // Key hints link Kestrel's key fingerprints to the providers' key ids (docs/architecture.md §19).
+    keyHints: reconcile
+      ? createKeyHints((fp, provider, hint) => reconcile.putKeyHint(fp, provider, hint, deps.now()), (m) => log.error(m), RECONCILED)
+      : null,
   });
   const watchdog = createWatchdog(config.idleTimeoutMs);
   const proxy = createProxyHandler({
@@ -73,6 +87,15 @@ export function createApp(deps: Deps) {
     finish: sink.finish,
     warn: (message) => log.warn(message),
   });
+  const realtime = createRealtimeHandler({
+    config,
+    websockets: deps.websockets ?? null,
+    resolve: createResolver(config.upstreams),
+    watchdog,
+    now: deps.now,
+    finish: sink.finish,
+  });
+  const inFlight = () => proxy.inFlight + realtime.inFlight;
 
   // Hono's own path parser drops the first segment of a bare request target (`/openai/api/requests` → /api/…).
   const app = new Hono({ getPath: (req) => splitUrl(req.url).path });
@@ -105,6 +128,7 @@ export function createApp(deps: Deps) {
       loopbackOnly: LOOPBACK.test(config.host),
       now: deps.now,
       control: deps.control ? { control: deps.control.control, onChange: deps.control.changed } : null,
+      reconcile: { pricer: deps.pricer, tolerance: toleranceOf(config), notes: deps.reconcileNotes ?? (() => ({})) },
     }),
   );
   app.all("*", (c) => proxy.handle(c.req.raw));
@@ -116,23 +140,32 @@ export function createApp(deps: Deps) {
   app.onError(internalError);
 
   return {
-    // Hot path: provider routes skip Hono's routing and context; everything else is Hono's.
+    // Hot path: provider routes skip Hono's routing and context; everything else is Hono's. A WebSocket upgrade
+    // on a provider route is a realtime session (src/realtime/); `conn` is the runtime's, handed back to it.
     // Hono's onError does not cover the fast path, hence the catch (the exchange is already recorded).
-    fetch: (req: Request) => (isProviderPath(req.url) ? proxy.handle(req).catch(internalError) : app.fetch(req)),
+    fetch: (req: Request, conn?: unknown) =>
+      isProviderPath(req.url)
+        ? (isUpgrade(req) ? realtime.handle(req, conn) : proxy.handle(req)).catch(internalError)
+        : app.fetch(req),
     get inFlight() {
-      return proxy.inFlight;
+      return inFlight();
     },
-    /** Waits up to `graceMs` for running exchanges, cuts the rest, and resolves once every record is queued. */
+    /**
+     * Waits up to `graceMs` for running exchanges and realtime sessions, cuts the rest (sessions close with 1001),
+     * and resolves once every record is queued.
+     */
     async drain(graceMs: number): Promise<void> {
       const deadline = performance.now() + graceMs;
-      while (proxy.inFlight > 0 && performance.now() < deadline) await sleep(20);
-      if (proxy.inFlight > 0) {
-        log.warn(`Shutdown grace period over: cutting ${proxy.inFlight} requests still running`);
+      while (inFlight() > 0 && performance.now() < deadline) await sleep(20);
+      if (inFlight() > 0) {
+        log.warn(`Shutdown grace period over: cutting ${proxy.inFlight} requests and ${realtime.inFlight} realtime sessions still running`);
         proxy.cutAll();
+        realtime.cutAll();
         // A cut records at once (a streaming body is ended even when its client stopped reading); a request still
-        // between the cut and its record (an upstream call settling) gets a moment, not forever.
+        // between the cut and its record (an upstream call settling) gets a moment, not forever. A session records
+        // once both sides closed (its upstream gets a few seconds to answer the close).
         const cutDeadline = performance.now() + 2000;
-        while (proxy.inFlight > 0 && performance.now() < cutDeadline) await sleep(10);
+        while (inFlight() > 0 && performance.now() < cutDeadline) await sleep(10);
       }
       watchdog.stop();
       await sink.drained();
@@ -152,6 +185,13 @@ function isProviderPath(url: string): boolean {
     end++;
   }
   return Object.hasOwn(ROUTES, url.slice(start, end).toLowerCase());
+}
+
+/** The configured match tolerance (its parts are validated by the config parser). */
+function toleranceOf(config: Config): Tolerance {
+  const parsed = parseTolerance(config.reconcileToleranceUsd ?? DEFAULT_TOLERANCE.usd, config.reconcileTolerancePct ?? DEFAULT_TOLERANCE.percent);
+  if (typeof parsed === "string") throw new RangeError(parsed);
+  return parsed;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

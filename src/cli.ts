@@ -1,10 +1,11 @@
-/** @module argv → serve | usage | export | reprice | prices | budgets | rate-limits | check-config | health | --help | --version. Runtime calls go through `Runtime`. */
+/** @module argv → serve | usage | export | reprice | reconcile | prices | budgets | rate-limits | check-config | health | --help | --version. Runtime calls go through `Runtime`. */
 import { ConfigError, flagName, OPTIONS, StartupError } from "./config.ts";
 import { runBudgets, runRateLimits } from "./commands/budgets.ts";
 import { runCheckConfig } from "./commands/check-config.ts";
 import { runHealth } from "./commands/health.ts";
 import { runExport } from "./commands/export.ts";
 import type { CommandIo } from "./commands/io.ts";
+import { runReconcile } from "./commands/reconcile.ts";
 import { runReprice } from "./commands/reprice.ts";
 import { runUsage } from "./commands/usage.ts";
 import { loadPricer, runPrices, takePricesFlag } from "./commands/prices.ts";
@@ -22,6 +23,7 @@ Usage:
   kestrel export [options]      export records (--format csv|json|ndjson --since 30d --out FILE)
   kestrel reprice [options]     recompute stored costs with the current price table (--since …)
   kestrel prices [MODEL]        effective prices and where each came from (--prices FILE)
+  kestrel reconcile [options]   compare with the providers' own usage and cost reports (--provider openai --since 7d)
   kestrel budgets …             spend budgets: list | set ID --window month --limit-usd 50 --scope project=a | rm ID
   kestrel rate-limits …         rate limits: list | set ID --scope user=alice --rpm 60 --tpm 100000 | rm ID
   kestrel check-config [options] the configuration serve would use, where each value came from (secrets masked)
@@ -79,6 +81,10 @@ export async function main(rt: Runtime): Promise<void> {
         const { file, rest: args } = takePricesFlag(rest, rt.env);
         return rt.exit(await runReprice(args, commandIo(rt), loadPricer(file, (p) => rt.readTextFile(p))));
       }
+      case "reconcile":
+        return rt.exit(
+          await runReconcile(rest, commandIo(rt), { env: rt.env, readFile: (p) => rt.readTextFile(p), fetch: rt.fetch ?? globalThis.fetch }),
+        );
       case "prices":
         return rt.exit(await runPrices(rest, commandIo(rt), (path) => rt.readTextFile(path), rt.env));
       case "budgets":

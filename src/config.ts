@@ -29,6 +29,20 @@ export interface Config {
   otlpEndpoint: string | null;
   /** Headers sent with every OTLP export (`k=v,k2=v2`); may hold credentials. */
   otlpHeaders: Readonly<Record<string, string>> | null;
+  /** PEM files of the certificate chain and key to serve HTTPS and WSS with; both or neither. */
+  tlsCert: string | null;
+  tlsKey: string | null;
+  /** Pull the providers' usage and cost reports and compare them this often; null: never (docs/architecture.md §19). */
+  reconcileIntervalMs: number | null;
+  /** Days re-pulled at every run, today included. */
+  reconcileWindow: number;
+  /** A row matches when money differs by at most this many USD… */
+  reconcileToleranceUsd: string;
+  /** …or this percent (tokens: this percent). */
+  reconcileTolerancePct: string;
+  /** `reconcile.drift` when a complete day's drift reaches this many USD; `reconcile.uncovered` likewise. */
+  reconcileDriftUsd: string;
+  reconcileUncoveredUsd: string;
   /** From the config file; upserted into the store at startup. */
   budgets: readonly Budget[];
   rateLimits: readonly RateLimit[];
@@ -161,6 +175,24 @@ const otlpHeaders: Parse = (v, where) => {
   }
 };
 
+/** A non-negative decimal of USD or percent, as text (exact). */
+const decimalText: Parse = (v, where) => {
+  if (!/^\d{1,9}(\.\d{1,12})?$/.test(v)) throw new ConfigError(`${where} must be a decimal number like 0.01, got ${JSON.stringify(v)}`);
+  return v;
+};
+
+const percent: Parse = (v, where) => {
+  if (!/^\d{1,3}(\.\d{1,2})?$/.test(v) || Number(v) > 100) {
+    throw new ConfigError(`${where} must be a percent from 0 to 100 with at most 2 decimals, got ${JSON.stringify(v)}`);
+  }
+  return v;
+};
+
+const windowDays: Parse = (v, where) => {
+  if (!/^[1-9]\d{0,2}$/.test(v)) throw new ConfigError(`${where} must be a whole number of days from 1 to 999, got ${JSON.stringify(v)}`);
+  return Number(v);
+};
+
 export const OPTIONS: readonly Option[] = [
   { key: "host", env: "KESTREL_HOST", parse: text, fallback: "127.0.0.1", help: "address to listen on" },
   { key: "port", env: "KESTREL_PORT", parse: port, fallback: 5501, help: "port to listen on (0 picks a free one)" },
@@ -178,6 +210,14 @@ export const OPTIONS: readonly Option[] = [
   { key: "shutdownGraceMs", env: "KESTREL_SHUTDOWN_GRACE", parse: duration, fallback: 30_000, help: "time in-flight requests get on SIGTERM" },
   { key: "otlpEndpoint", env: "KESTREL_OTLP_ENDPOINT", parse: otlpEndpoint, fallback: null, help: "export one span per request to this OTLP/HTTP URL" },
   { key: "otlpHeaders", env: "KESTREL_OTLP_HEADERS", parse: otlpHeaders, fallback: null, help: "k=v,k2=v2: headers for the OTLP export (never logged)" },
+  { key: "tlsCert", env: "KESTREL_TLS_CERT", parse: text, fallback: null, help: "PEM certificate chain: serve HTTPS and WSS (with --tls-key; re-read on SIGHUP)" },
+  { key: "tlsKey", env: "KESTREL_TLS_KEY", parse: text, fallback: null, help: "PEM private key of --tls-cert" },
+  { key: "reconcileIntervalMs", env: "KESTREL_RECONCILE_INTERVAL", parse: durationFrom(60_000), fallback: null, help: "compare with the providers' bills this often (OPENAI_ADMIN_KEY, ANTHROPIC_ADMIN_KEY)" },
+  { key: "reconcileWindow", env: "KESTREL_RECONCILE_WINDOW", parse: windowDays, fallback: 3, help: "days re-pulled from the providers at every run" },
+  { key: "reconcileToleranceUsd", env: "KESTREL_RECONCILE_TOLERANCE_USD", parse: decimalText, fallback: "0.01", help: "a reconciled row matches within this many USD…" },
+  { key: "reconcileTolerancePct", env: "KESTREL_RECONCILE_TOLERANCE_PCT", parse: percent, fallback: "0.1", help: "…or this percent" },
+  { key: "reconcileDriftUsd", env: "KESTREL_RECONCILE_DRIFT_USD", parse: decimalText, fallback: "1", help: "alert reconcile.drift when a day's drift reaches this" },
+  { key: "reconcileUncoveredUsd", env: "KESTREL_RECONCILE_UNCOVERED_USD", parse: decimalText, fallback: "1", help: "alert reconcile.uncovered when a day's spend outside Kestrel reaches this" },
 ];
 
 /** `logFormat` → `log-format`. */
@@ -304,6 +344,9 @@ export function parseConfig({ args, env, readFile }: ConfigSources, origins: Con
   origins.rateLimits = file.rate_limits !== undefined ? "config file" : "default";
   origins.config = configPath === null ? "none" : configPath;
   out.alerts = Object.freeze({ ...alerts, webhooks: Object.freeze(alerts.webhooks) });
+  if ((out.tlsCert === null) !== (out.tlsKey === null)) {
+    throw new ConfigError(`--tls-cert and --tls-key go together: ${out.tlsCert === null ? "--tls-cert" : "--tls-key"} is missing`);
+  }
   return Object.freeze(out) as unknown as Config;
 }
 

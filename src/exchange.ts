@@ -35,4 +35,17 @@ export interface Exchange {
   attributes: Attributes | null;
   /** What admission reserved against budgets: the sink releases it as it settles the spend. */
   reservation: Reservation | null;
+  /** A realtime session's record (src/realtime/exchange.ts builds these); absent for HTTP exchanges. */
+  realtime?: RealtimeColumns;
+}
+
+/** The record's realtime columns (src/usage/record.ts): the session, and for the session record its traffic. */
+export interface RealtimeColumns {
+  sessionId: string;
+  responseId: string | null;
+  closeCode: number | null;
+  bytesUp: number | null;
+  bytesDown: number | null;
+  framesUp: number | null;
+  framesDown: number | null;
 }

@@ -4,12 +4,13 @@
  */
 
 /**
- * Query parameters that carry credentials (`key=` is Gemini's; the rest are common spellings), `Bearer …` / `Basic …`,
+ * Query parameters that carry credentials (`key=` is Gemini's; the rest are common spellings), the key in OpenAI's
+ * realtime subprotocol (`openai-insecure-api-key.<key>`), `Bearer …` / `Basic …`,
  * API-key and Authorization header values written as `name: value` or `"name":"value"`, and URL userinfo (`scheme://user:pass@`).
  * The value stops at a quote or a backslash so text that is already JSON-escaped keeps its escapes.
  */
 const SECRETS =
-  /([?&;](?:[\w.-]*?(?:key|token|secret|password|signature|sig))=)[^&#\s"'\\)]+|(\b(?:Bearer|Basic)[ \t]+)[^\s"'\\,;]+|(\b(?:x-goog-api-key|x-api-key|api-key|api_key|apikey|authorization)["']?[ \t]*[:=][ \t]*["']?)(?!(?:Bearer|Basic)\b)[^\s"'\\,;&]+|(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'\\]+@/gi;
+  /([?&;](?:[\w.-]*?(?:key|token|secret|password|signature|sig))=)[^&#\s"'\\)]+|(\b(?:Bearer|Basic)[ \t]+)[^\s"'\\,;]+|(\b(?:x-goog-api-key|x-api-key|api-key|api_key|apikey|authorization)["']?[ \t]*[:=][ \t]*["']?)(?!(?:Bearer|Basic)\b)[^\s"'\\,;&]+|(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'\\]+@|(insecure-api-key\.)[^\s"'\\,;]+/gi;
 
 /**
  * A query parameter whose name holds a percent escape (`?k%65y=`): providers decode the name, so Gemini reads
@@ -24,15 +25,16 @@ const SECRET_NAME = /(?:key|token|secret|password|signature|sig)$/i;
  * `key|token` hint sent each usage line through the full pattern (hot path: once per request). An escaped
  * parameter name is rare (a Bedrock ARN in a path has escapes but no `=` after them).
  */
-const HINT = /(?:key|token|secret|password|signature|sig)=|bearer|basic|api[-_]?key|authorization|:\/\/[^\s/?#]*@|%[0-9a-f]{2}[\w.%-]*=/i;
+const HINT = /(?:key|token|secret|password|signature|sig)=|insecure-api-key\.|bearer|basic|api[-_]?key|authorization|:\/\/[^\s/?#]*@|%[0-9a-f]{2}[\w.%-]*=/i;
 
 /** `%XX` → its character; a malformed escape stays as written (never throws, unlike decodeURIComponent). */
 const decodeName = (name: string) => name.replace(/%([0-9a-f]{2})/gi, (_all, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 
 export function redact(text: string): string {
   if (!HINT.test(text)) return text;
-  const out = text.replace(SECRETS, (_all, query?: string, bearer?: string, header?: string, scheme?: string) => {
+  const out = text.replace(SECRETS, (_all, query?: string, bearer?: string, header?: string, scheme?: string, protocol?: string) => {
     if (query !== undefined) return `${query}[redacted]`;
+    if (protocol !== undefined) return `${protocol}[redacted]`;
     if (bearer !== undefined) return `${bearer}[redacted]`;
     if (header !== undefined) return `${header}[redacted]`;
     return `${scheme}[redacted]@`;

@@ -7,9 +7,14 @@ import { type Config, ConfigError, parseConfig } from "./config.ts";
 import { loadPricer } from "./commands/prices.ts";
 import type { ControlSetup } from "./control/setup.ts";
 import type { SwitchablePricer } from "./pricing/switchable.ts";
+import type { TlsFiles } from "./runtime.ts";
 import type { Logger } from "./sink/log.ts";
+import { loadTls, TlsError } from "./tls.ts";
 
-/** Read once at startup (listener, database, upstreams, timeouts, token, alert senders): a change waits for a restart. */
+/**
+ * Read once at startup (listener, database, upstreams, timeouts, token, alert senders, reconciliation): a change
+ * waits for a restart.
+ */
 const RESTART_KEYS = [
   "host",
   "port",
@@ -22,6 +27,12 @@ const RESTART_KEYS = [
   "retentionDays",
   "shutdownGraceMs",
   "alerts",
+  "reconcileIntervalMs",
+  "reconcileWindow",
+  "reconcileToleranceUsd",
+  "reconcileTolerancePct",
+  "reconcileDriftUsd",
+  "reconcileUncoveredUsd",
 ] as const;
 
 export interface ReloadDeps {
@@ -33,6 +44,8 @@ export interface ReloadDeps {
   onUnpriced(provider: string, model: string): void;
   log: Logger;
   spend: Pick<ControlSetup, "syncConfig">;
+  /** Serves new connections with a new certificate; null when the listener is not TLS. */
+  reloadTls?: ((files: TlsFiles) => Promise<void>) | null;
 }
 
 /** Returns the SIGHUP handler; overlapping signals run one after the other. */
@@ -42,13 +55,16 @@ export function createReloader(deps: ReloadDeps): () => Promise<void> {
   const once = async () => {
     let next: Config;
     let pricer;
+    let tls: TlsFiles | null = null;
     log.debug("SIGHUP: re-reading the config file and the price overrides file");
     try {
       next = parseConfig({ args: deps.args, env: deps.env, readFile: deps.readFile });
       pricer = loadPricer(next.prices, deps.readFile, deps.onUnpriced);
+      // The certificate is re-read (renewed certificates keep their paths); a bad pair changes nothing.
+      if (deps.reloadTls && next.tlsCert !== null && next.tlsKey !== null) tls = loadTls(next.tlsCert, next.tlsKey, deps.readFile);
     } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      log.error(`SIGHUP: new configuration rejected, the running one stays: ${err.message}`);
+      if (!(err instanceof ConfigError) && !(err instanceof TlsError)) throw err;
+      log.error(`SIGHUP: new configuration rejected, the running one stays: ${(err as Error).message}`);
       return;
     }
     try {
@@ -59,11 +75,20 @@ export function createReloader(deps: ReloadDeps): () => Promise<void> {
     }
     deps.pricer.set(pricer);
     log.configure({ format: next.logFormat, level: next.logLevel });
-    const waiting = RESTART_KEYS.filter((key) => JSON.stringify(next[key]) !== JSON.stringify(deps.config[key]));
+    if (tls !== null) {
+      try {
+        await deps.reloadTls!(tls);
+      } catch (err) {
+        log.error(`SIGHUP: cannot serve the new certificate, the running one stays: ${(err as Error).message}`);
+      }
+    }
+    const waiting: string[] = RESTART_KEYS.filter((key) => JSON.stringify(next[key]) !== JSON.stringify(deps.config[key]));
+    // Turning TLS on or off changes the listener's scheme: that takes a restart (a new certificate does not).
+    if ((next.tlsCert === null) !== (deps.config.tlsCert === null)) waiting.push("tls");
     if (waiting.length > 0) log.warn(`SIGHUP: ${waiting.join(", ")} changed; that takes a restart`);
     log.info(
       `SIGHUP: reloaded prices ${pricer.version}, ${next.budgets.length} budgets and ${next.rateLimits.length} rate limits ` +
-        `from the config file, log ${next.logFormat} at ${next.logLevel}`,
+        `from the config file, log ${next.logFormat} at ${next.logLevel}${tls !== null ? ", the TLS certificate" : ""}`,
     );
   };
   return () => (running = running.then(once, once));

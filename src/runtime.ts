@@ -1,11 +1,21 @@
 /** @module What the shared code needs from Bun or Deno; implemented only in src/entry/. */
 import type { Db, OpenOptions } from "./store/db.ts";
 import type { WorkerHandle } from "./store/worker/protocol.ts";
+import type { WebSocketRuntime } from "./realtime/types.ts";
+
+/** A certificate chain and its private key, PEM text (`--tls-cert`, `--tls-key`). */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
 
 export interface ServeOptions {
   hostname: string;
   port: number;
-  fetch(req: Request): Response | Promise<Response>;
+  /** Serve HTTPS (and WSS) with this certificate; null: plain HTTP. */
+  tls: TlsFiles | null;
+  /** `conn` is runtime-specific and only handed back to `websockets.accept` (src/realtime/types.ts). */
+  fetch(req: Request, conn?: unknown): Response | Promise<Response>;
   /**
    * Whatever `fetch` throws, and (Deno) whatever a response body errors with: the runtime would print it raw to
    * stderr, past the log's redaction. Returns the response for a throw.
@@ -16,8 +26,16 @@ export interface ServeOptions {
 export interface Server {
   /** The port actually bound (useful with port 0). */
   readonly port: number;
-  /** Stops accepting connections; requests in flight continue. */
+  /**
+   * Stops accepting connections; requests in flight continue, and so do realtime sessions (on Deno, whose
+   * listener cannot stop without closing upgraded sockets, new requests are refused until they are gone).
+   */
   stop(): void;
+  /**
+   * A TLS server only: serve new connections with this certificate (SIGHUP). The listener is replaced; open
+   * connections keep theirs (on Deno, realtime sessions on the old listener are closed: docs/architecture.md §18).
+   */
+  reloadTls?: ((tls: TlsFiles) => Promise<void>) | undefined;
 }
 
 /**
@@ -52,6 +70,8 @@ export interface Runtime {
    * (src/forward/decode.ts); absent: `globalThis.fetch`.
    */
   fetch?: typeof fetch;
+  /** WebSocket upgrades and upstream sockets for realtime sessions (src/realtime/). */
+  websockets: WebSocketRuntime;
   /** Starts a Web Worker that hosts the store's writes (src/store/worker/); absent: they run on the event loop. */
   startStoreWorker?(): WorkerHandle;
   serve(options: ServeOptions): Promise<Server>;

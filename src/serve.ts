@@ -14,10 +14,12 @@ import { createReloader } from "./reload.ts";
 import type { Runtime } from "./runtime.ts";
 import { createSpanExporter } from "./otel/exporter.ts";
 import { traceRequest } from "./otel/span.ts";
+import { startScheduledReconcile } from "./reconcile/serve.ts";
 import { createLogger } from "./sink/log.ts";
 import { describeStore } from "./store/location.ts";
 import { openStore } from "./store/open.ts";
 import { createWorkerStore, sharedFile } from "./store/worker/client.ts";
+import { loadTls } from "./tls.ts";
 import { COMMIT, PACKAGE_VERSION, VERSION } from "./version.ts";
 
 /** Fetch honours these; a direct TCP probe would then test the wrong path, so the probe stays off. */
@@ -25,6 +27,12 @@ const PROXY_VARS = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "A
 
 export async function serve(rt: Runtime, args: readonly string[]): Promise<void> {
   const config = parseConfig({ args, env: rt.env, readFile: (p) => rt.readTextFile(p) });
+  let tls = null;
+  try {
+    tls = config.tlsCert === null || config.tlsKey === null ? null : loadTls(config.tlsCert, config.tlsKey, (p) => rt.readTextFile(p));
+  } catch (err) {
+    throw new StartupError(`Cannot serve TLS: ${(err as Error).message}`);
+  }
   const log = createLogger({
     format: config.logFormat,
     level: config.logLevel,
@@ -90,9 +98,12 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     encode: (batch) => traceRequest(batch, VERSION),
     warn: (message) => log.warn(message),
   });
+  const reconciler = startScheduledReconcile(config, rt.env, { store, pricer, log, fetch: upstreamFetch, alerter: spend.alerter });
   const app = createApp({
+    reconcileNotes: reconciler ? () => reconciler.notes() : () => ({}),
     spans,
     traits: rt.traits,
+    websockets: rt.websockets,
     control: spend,
     config,
     fetch: upstreamFetch,
@@ -114,8 +125,9 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   };
   let server;
   try {
-    server = await rt.serve({ hostname: config.host, port: config.port, fetch: app.fetch, onError });
+    server = await rt.serve({ hostname: config.host, port: config.port, tls, fetch: app.fetch, onError });
   } catch (err) {
+    reconciler?.stop();
     await spend.stop();
     await store.close();
     throw new StartupError(`Cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
@@ -131,7 +143,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   for (const warning of rt.warnings) log.warn(warning);
   if (store !== reader) log.debug("Usage records are written by a worker thread");
   log.debug(`Prices ${pricer.version}; ${config.budgets.length} budgets and ${config.rateLimits.length} rate limits in the config file`);
-  log.info(`Kestrel ${VERSION} listening on http://${shown}:${server.port} (${rt.name} ${rt.version}, store ${where})`);
+  log.info(`Kestrel ${VERSION} listening on ${tls ? "https" : "http"}://${shown}:${server.port} (${rt.name} ${rt.version}, store ${where})`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -139,6 +151,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     stopping = true;
     log.info(`${signal}: no new connections; waiting up to ${config.shutdownGraceMs} ms for ${app.inFlight} requests`);
     server.stop();
+    reconciler?.stop();
     await app.drain(config.shutdownGraceMs);
     await spend.stop();
     await spans?.flush();
@@ -151,7 +164,18 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   };
   rt.onSignal("SIGTERM", () => void shutdown("SIGTERM"));
   rt.onSignal("SIGINT", () => void shutdown("SIGINT"));
-  const reload = createReloader({ args, env: rt.env, readFile: (p) => rt.readTextFile(p), config, pricer, onUnpriced, log, spend });
+  const listener = server;
+  const reload = createReloader({
+    args,
+    env: rt.env,
+    readFile: (p) => rt.readTextFile(p),
+    config,
+    pricer,
+    onUnpriced,
+    log,
+    spend,
+    reloadTls: listener.reloadTls ? (files) => listener.reloadTls!(files) : null,
+  });
   rt.onSignal("SIGHUP", () => void (stopping ? undefined : reload()));
 }
 

@@ -27,6 +27,16 @@ test("defaults", () => {
   assert.ok(Object.isFrozen(c));
 });
 
+test("TLS: --tls-cert and --tls-key, their variables and config keys, always as a pair", () => {
+  assert.deepEqual([parse([]).tlsCert, parse([]).tlsKey], [null, null]);
+  const c = parse(["--tls-cert", "c.pem"], { KESTREL_TLS_KEY: "k.pem" });
+  assert.deepEqual([c.tlsCert, c.tlsKey], ["c.pem", "k.pem"]);
+  assert.throws(() => parse(["--tls-cert", "c.pem"]), (e: unknown) => e instanceof ConfigError && /--tls-cert and --tls-key go together: --tls-key is missing/.test(e.message));
+  assert.throws(() => parse([], { KESTREL_TLS_KEY: "k.pem" }), /--tls-cert is missing/);
+  files["tls.json"] = JSON.stringify({ "tls-cert": "/etc/kestrel/cert.pem", "tls-key": "/etc/kestrel/key.pem" });
+  assert.equal(parse(["--config", "tls.json"]).tlsKey, "/etc/kestrel/key.pem");
+});
+
 test("precedence: flag > env > config file > default", () => {
   const env = { KESTREL_PORT: "6000", KESTREL_CONFIG: "k.json" };
   assert.equal(parse([], {}).port, 5501);

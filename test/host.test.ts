@@ -52,7 +52,8 @@ test("KESTREL_REQUIRE_TOOLS=1 turns a missing tool into a failure; other host co
     "",
   ].join("\n"));
   const run = (require: boolean) => {
-    const env: Record<string, string | undefined> = { ...process.env, KESTREL_REQUIRE_TOOLS: require ? "1" : undefined };
+    // "0", not left out: Deno's spawn adds to the inherited environment, and CI runs the suite with it set.
+    const env: Record<string, string | undefined> = { ...process.env, KESTREL_REQUIRE_TOOLS: require ? "1" : "0" };
     const argv = IS_BUN ? ["test", file] : ["test", "-A", "--no-check", file];
     const r = spawnSync(process.execPath, argv, { cwd: ROOT, encoding: "utf8", env: env as Record<string, string> });
     return { status: r.status, out: `${r.stdout}${r.stderr}` };

@@ -27,6 +27,8 @@ const REDACT: [input: string, output: string][] = [
   // An escaped name that is no secret keeps its value; a malformed escape never throws.
   ["https://h/x?n%61me=kept&q=%41", "https://h/x?n%61me=kept&q=%41"],
   ["https://h/x?bad%E0%A4%A=v", "https://h/x?bad%E0%A4%A=v"],
+  // The key in OpenAI's realtime subprotocol (`Sec-WebSocket-Protocol: realtime, openai-insecure-api-key.<key>`).
+  ["protocols: realtime, openai-insecure-api-key.sk-proj-SECRET, x", "protocols: realtime, openai-insecure-api-key.[redacted], x"],
   // A Bedrock ARN in a path has escapes, and no parameter.
   ["/aws-bedrock/model/arn%3Aaws%3Abedrock%3Aus-east-1/invoke", "/aws-bedrock/model/arn%3Aaws%3Abedrock%3Aus-east-1/invoke"],
 ];

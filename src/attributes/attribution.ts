@@ -9,6 +9,9 @@ const MAX_LABEL = 200;
 const MAX_TAGS = 32;
 const encoder = new TextEncoder();
 
+/** OpenAI's browser form of a realtime API key: `Sec-WebSocket-Protocol: realtime, openai-insecure-api-key.<key>`. */
+const INSECURE_KEY_PROTOCOL = "openai-insecure-api-key.";
+
 /** The credential the client sent, in the order providers use them; for SigV4 the access key id. */
 export function credentialOf(headers: Headers, query: string): string | null {
   const auth = headers.get("authorization");
@@ -22,6 +25,14 @@ export function credentialOf(headers: Headers, query: string): string | null {
   for (const name of ["x-api-key", "api-key", "x-goog-api-key"]) {
     const value = headers.get(name);
     if (value) return value.trim();
+  }
+  // A browser WebSocket cannot set headers: OpenAI's realtime clients send the key as a subprotocol.
+  const offered = headers.get("sec-websocket-protocol");
+  if (offered !== null) {
+    for (const protocol of offered.split(",")) {
+      const p = protocol.trim();
+      if (p.startsWith(INSECURE_KEY_PROTOCOL) && p.length > INSECURE_KEY_PROTOCOL.length) return p.slice(INSECURE_KEY_PROTOCOL.length);
+    }
   }
   const key = query ? new URLSearchParams(query).get("key") : null;
   return key || null;

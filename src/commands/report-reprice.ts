@@ -3,6 +3,7 @@ import { usd } from "../pricing/money.ts";
 import type { Pricer } from "../pricing/pricer.ts";
 import { getProvider } from "../providers/registry.ts";
 import { cachedAudio } from "../usage/normalize-gemini.ts";
+import { pricedOnlyParts } from "../usage/normalize-openai.ts";
 import type { CostUpdate } from "../store/store.ts";
 import type { UsageRecord } from "../usage/record.ts";
 import type { Usage } from "../usage/types.ts";
@@ -68,9 +69,11 @@ export function repriceRecord(r: UsageRecord, pricer: Pricer): RepriceOutcome {
   if (usage === null) return { kind: "no_usage" };
   const native = objectOf(r.usage_native);
   if (hasReportedCost(native)) return { kind: "reported" };
-  // Cached audio has no column; Gemini's usage_native says how much of the cache was audio.
-  const audio = native === null ? 0 : Math.min(cachedAudio(native), usage.cache_read_tokens, usage.audio_input_tokens);
+  // Cached audio and images have no column; Gemini's and OpenAI Realtime's usage_native say how much there was.
+  const parts = native === null ? { cacheReadAudio: 0, imageIn: 0 } : pricedOnlyParts(native);
+  const audio = native === null ? 0 : Math.min(cachedAudio(native) || parts.cacheReadAudio, usage.cache_read_tokens, usage.audio_input_tokens);
   if (audio > 0) usage.cache_read_audio_tokens = audio;
+  if (parts.imageIn > 0) usage.image_input_tokens = parts.imageIn;
   const billed = getProvider(r.provider)?.billedBy?.(r.path);
   const result = pricer.price(usage, {
     provider: r.provider,

@@ -5,7 +5,7 @@
  * counters it creates is seeded with them), then replays the kept settlements into the budgets whose counters
  * already existed: the spend proxied meanwhile is counted once, either way.
  */
-import type { AlertCounts } from "./alerts/alerter.ts";
+import type { AlertCounts, Alerter } from "./alerts/alerter.ts";
 import type { ControlSetup } from "./setup.ts";
 import type { Control, Settled, Verdict } from "./types.ts";
 
@@ -15,7 +15,7 @@ const MAX_KEPT = 100_000;
 
 export interface DeferredControl {
   control: Control;
-  alerter: { stats(): Record<string, AlertCounts> };
+  alerter: Pick<Alerter, "notify"> & { stats(): Record<string, AlertCounts> };
   reload(): Promise<void>;
   changed: ControlSetup["changed"];
   syncConfig: ControlSetup["syncConfig"];
@@ -85,7 +85,8 @@ export function deferControl(
   };
   return {
     control,
-    alerter: { stats: () => inner?.alerter.stats() ?? {} },
+    // Before the store answers nothing can be claimed; reconciliation runs again and raises it then.
+    alerter: { stats: () => inner?.alerter.stats() ?? {}, notify: (key, alert) => inner?.alerter.notify(key, alert) },
     reload: () => (inner === null ? notYet() : inner.reload()),
     changed: (kind, id) => (inner === null ? notYet() : inner.changed(kind, id)),
     // SIGHUP before the store answered: refused (one log line); the start, when it comes, loads the config it was given.

@@ -51,3 +51,4 @@ export function query(params: Record<string, string | null | undefined>): string
 export type { RequestPage, UsageGroup as Group, UsageReport as Usage, UsageTotals as Totals } from "../store/queries.ts";
 export type { UsageRecord as RequestRecord } from "../usage/record.ts";
 export type { BudgetView, RateLimitView } from "../routes/api-budgets.ts";
+export type { Report as ReconcileReport, ReportRow as ReconcileRow } from "../reconcile/report.ts";

@@ -2,10 +2,11 @@
 /** @module The dashboard (docs/architecture.md §14): range and grouping controls, then every panel, from /api. */
 import { html, render } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
-import { type BudgetView, getJson, query, type RateLimitView, setToken, Unauthorized, type Usage } from "./api.ts";
+import { type BudgetView, getJson, query, type RateLimitView, type ReconcileReport, setToken, Unauthorized, type Usage } from "./api.ts";
 import { SpendChart } from "./chart.ts";
 import { stack, type Stack } from "./series.ts";
 import { Budgets, RateLimits, TokenKinds, TopTable, TotalsPanel, Unpriced } from "./panels.ts";
+import { Reconciliation } from "./reconcile.ts";
 import { RequestDetail, RequestList } from "./requests.ts";
 
 const PRESETS = [["24h", "24 h"], ["7d", "7 days"], ["30d", "30 days"], ["custom", "Custom"]] as const;
@@ -48,6 +49,7 @@ interface Data {
   bucket: "hour" | "day";
   budgets: BudgetView[] | null;
   limits: RateLimitView[] | null;
+  reconcile: ReconcileReport | null;
 }
 
 /** Spend control's routes are absent (404) on a server without it: shown as "not available", not as an error. */
@@ -100,7 +102,11 @@ function App() {
       usage(`${win.bucket},${dimension}`),
       optional<BudgetView>("/api/budgets", (b) => b.budgets ?? []),
       optional<RateLimitView>("/api/rate-limits", (b) => b.rate_limits ?? []),
-    ]).then(([byGroup, byModel, series, budgets, limits]) => {
+      getJson<ReconcileReport>(`/api/reconcile${query(params)}`).catch((err) => {
+        if (err instanceof Unauthorized) throw err;
+        return null; // a server without it: shown as not available
+      }),
+    ]).then(([byGroup, byModel, series, budgets, limits, reconcile]) => {
       if (!live) return;
       setNeedToken("no");
       setData({
@@ -110,6 +116,7 @@ function App() {
         bucket: win.bucket,
         budgets,
         limits,
+        reconcile,
       });
     }, (err) => live && fail(err));
     return () => void (live = false);
@@ -162,6 +169,7 @@ function App() {
         <${Budgets} budgets=${data.budgets} />
         <${RateLimits} limits=${data.limits} />
       </div>
+      <${Reconciliation} report=${data.reconcile} />
       ${open && html`<${RequestDetail} id=${open} onClose=${() => setOpen(null)} onError=${fail} />`}
       <${RequestList} range=${win.params} refresh=${reload} known=${known} onError=${fail} onOpen=${setOpen} />`
   }

@@ -10,6 +10,8 @@ const fetchLimitProblem = ensureFetchLimit();
 const { main } = await import("../cli.ts");
 const { decodingFetch } = await import("../forward/decode.ts");
 const { openSqlite } = await import("./sqlite-bun.ts");
+const { acceptBun, BUN_WEBSOCKET } = await import("./bun-websocket.ts");
+const { dial } = await import("./dial.ts");
 
 /** The few Bun APIs used here (Hono's deno.d.ts approach: bun-types' globals clash with Deno's in `deno check`). */
 declare const Bun: {
@@ -19,9 +21,11 @@ declare const Bun: {
   serve(options: {
     hostname: string;
     port: number;
+    tls?: { cert: string; key: string };
     maxRequestBodySize?: number;
     fetch(req: Request, server: { timeout(req: Request, seconds: number): void }): Response | Promise<Response>;
     error(err: unknown): Response;
+    websocket: typeof BUN_WEBSOCKET;
   }): { port?: number; stop(closeActiveConnections?: boolean): Promise<void> };
 };
 
@@ -53,21 +57,45 @@ const runtime: Runtime = {
   fetch: decodingFetch((input, init) => fetch(input, { ...init, decompress: false } as unknown as RequestInit), true),
   // Also an entry point of the compiled binary (build.ts), where it is found by this same relative URL.
   startStoreWorker: () => new Worker(new URL("./store-worker-bun.ts", import.meta.url).href) as unknown as WorkerHandle,
-  serve({ hostname, port, fetch, onError }) {
-    const server = Bun.serve({
-      hostname,
-      port,
-      // Uploads are streamed to the provider, never buffered: no reason for Bun's 128 MiB cap.
-      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-      fetch(req, srv) {
-        // LLM streams go silent for long stretches; Kestrel has its own upstream idle timer.
-        srv.timeout(req, 0);
-        return fetch(req);
+  websockets: { accept: acceptBun, dial },
+  serve({ hostname, port, tls, fetch, onError }) {
+    const listen = (at: number, files: typeof tls) =>
+      Bun.serve({
+        hostname,
+        port: at,
+        ...(files ? { tls: files } : {}),
+        // Uploads are streamed to the provider, never buffered: no reason for Bun's 128 MiB cap.
+        maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+        fetch(req, srv) {
+          // LLM streams go silent for long stretches; Kestrel has its own upstream idle timer.
+          srv.timeout(req, 0);
+          // The server goes along: a realtime upgrade must be answered by the server the request came to.
+          return fetch(req, srv);
+        },
+        // Instead of Bun's HTML debug page (source lines) to the client and the raw error to stderr.
+        error: onError,
+        websocket: BUN_WEBSOCKET,
+      });
+    let server = listen(port, tls);
+    const bound = server.port ?? port;
+    return Promise.resolve({
+      port: bound,
+      stop: () => void server.stop(),
+      // Bun's reload() keeps the old certificate, so the listener is replaced: the old one stops accepting (its
+      // connections and sessions go on) and a new one binds the same port at once.
+      reloadTls: tls === null ? undefined : (files) => {
+        const old = server;
+        void old.stop();
+        try {
+          server = listen(bound, files);
+        } catch (err) {
+          server = listen(bound, tls);
+          return Promise.reject(err);
+        }
+        tls = files;
+        return Promise.resolve();
       },
-      // Instead of Bun's HTML debug page (source lines) to the client and the raw error to stderr.
-      error: onError,
     });
-    return Promise.resolve({ port: server.port ?? port, stop: () => void server.stop() });
   },
   // fs.write runs off the event loop on Bun: a stalled stdout reader does not stall requests.
   writeOut: (bytes) => writeAll(1, bytes),

@@ -165,6 +165,15 @@ export function createMeter(framing: Framing, acc: UsageAccumulator, options: Me
 }
 
 /**
+ * A result read outside a response body (a realtime session's response, src/realtime/) checked as one read here
+ * is: the same rules for what may be stored, with its own problems (`notes`) joined in.
+ */
+export function checkResult(result: MeterResult, notes: readonly string[] = []): MeterOutcome {
+  const problems = [...notes];
+  return { ...checked(result, problems), usageError: problems.length > 0 ? problems.join("; ") : null, truncated: false };
+}
+
+/**
  * The result as it may be stored: usage with any count that is not a whole number in range, or reported without
  * any count, is unknown (never a reported 0), a reported cost likewise, and a native object too deep or too large
  * is replaced by a marker.

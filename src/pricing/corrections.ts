@@ -5,7 +5,7 @@
  */
 import type { Rates } from "./types.ts";
 
-export const CORRECTIONS_REVISION = 4;
+export const CORRECTIONS_REVISION = 5;
 
 type UsdPerM = Partial<Record<keyof Rates, string>>;
 
@@ -17,6 +17,9 @@ export type Correction =
   | { kind: "drop"; provider: string; key: string; why: string; source: string };
 
 const ANTHROPIC_PRICING = "Anthropic pricing page (platform.claude.com/docs/en/about-claude/pricing)";
+const OPENAI_REALTIME_PRICING = "OpenAI pricing page (platform.openai.com/docs/pricing, Realtime API: text, audio and image tokens)";
+const REALTIME_IMAGE_WHY = "Realtime prices image input apart from text; upstream keeps it as input_cost_per_image, " +
+  "a field Kestrel cannot read in general (on other rows it is a price per image, not per token)";
 const CLAUDE_35_SONNET = { input: "3", output: "15", cache_write_5m: "3.75", cache_write_1h: "6", cache_read: "0.3" };
 
 export const CORRECTIONS: readonly Correction[] = [
@@ -82,6 +85,40 @@ export const CORRECTIONS: readonly Correction[] = [
     why: "upstream re-tagged the chat model as mode embedding with output $0; restored the chat prices",
     source: "LiteLLM price file (re-tagged mode embedding, output $0); the row's earlier prices 0.075/0.3, >128k 0.15/0.6",
   },
+  ...[
+    ["openai", "gpt-realtime", "5"],
+    ["openai", "gpt-realtime-2025-08-28", "5"],
+    ["openai", "gpt-realtime-1.5", "5"],
+    ["openai", "gpt-realtime-2", "5"],
+    ["openai", "gpt-realtime-2.1", "5"],
+    ["openai", "gpt-realtime-mini", "0.8"],
+    ["openai", "gpt-realtime-mini-2025-10-06", "0.8"],
+    ["openai", "gpt-realtime-mini-2025-12-15", "0.8"],
+    ["openai", "gpt-realtime-2.1-mini", "0.8"],
+    ["azure-openai", "azure/gpt-realtime-2025-08-28", "5"],
+    ["azure-openai", "azure/gpt-realtime-1.5-2026-02-23", "5"],
+    ["azure-openai", "azure/gpt-realtime-mini-2025-10-06", "0.8"],
+  ].map(([provider, key, image]): Correction => ({
+    kind: "set", provider: provider!, key: key!, rates: { image_input: image! },
+    why: REALTIME_IMAGE_WHY,
+    source: `${OPENAI_REALTIME_PRICING} (gpt-realtime image input $5, gpt-realtime-mini $0.80); the row's input_cost_per_image`,
+  })),
+  {
+    kind: "set", provider: "openai", key: "gpt-realtime-mini", rates: { cache_read: "0.06" },
+    why: "upstream has no cached-text rate on the undated row (its dated snapshots have $0.06), so cached text " +
+      "would be billed at the full $0.60 input rate",
+    source: `${OPENAI_REALTIME_PRICING} (gpt-realtime-mini cached input $0.06); gpt-realtime-mini-2025-10-06 in this table`,
+  },
+  ...[
+    ["openai", "gpt-4o-realtime-preview"],
+    ["openai", "gpt-4o-realtime-preview-2024-12-17"],
+    ["openai", "gpt-4o-realtime-preview-2025-06-03"],
+    ["azure-openai", "azure/gpt-4o-realtime-preview-2024-12-17"],
+  ].map(([provider, key]): Correction => ({
+    kind: "set", provider: provider!, key: key!, rates: { cache_read_audio: "2.5" },
+    why: "upstream has no cached-audio rate, so cached audio would be billed at the $40 audio input rate",
+    source: `${OPENAI_REALTIME_PRICING} (gpt-4o-realtime-preview cached audio input $2.50); azure/eu/gpt-4o-realtime-preview-2024-12-17 in this table`,
+  })),
   {
     kind: "drop", provider: "aws-bedrock", key: "eu.anthropic.claude-3-5-haiku-20241022-v1:0",
     why: "priced exactly as Claude 3 Haiku (0.25/1.25), a copy error (Claude 3.5 Haiku had no EU inference " +

@@ -8,7 +8,8 @@
  *   cache_write_5m = (cache_write − cache_write_1h) at the 5-minute write rate
  *   cache_write_1h = cache_write_1h_tokens at the 1-hour write rate
  *   output         = output − audio_output, reasoning included (at the reasoning rate where one differs)
- *   audio_input (uncached audio) / audio_output at the audio rates; web_search = requests × per-call price
+ *   audio_input (uncached audio) / audio_output at the audio rates; image_input (uncached images, OpenAI
+ *   Realtime) at the image rate, else the input rate; web_search = requests × per-call price
  *
  * Rate selection, field by field:
  *   service tier (flex | priority | batch) → that set's rate, else the standard rate of the same class. A row
@@ -44,6 +45,7 @@ export const COST_CLASSES = [
   "output",
   "audio_input",
   "audio_output",
+  "image_input",
   "web_search",
 ] as const;
 export type CostClass = (typeof COST_CLASSES)[number];
@@ -100,6 +102,9 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
   const cachedAudio = usage.cache_read_audio_tokens === undefined
     ? 0
     : Math.min(count(usage, "cache_read_audio_tokens"), cacheRead, audioIn);
+  const image = usage.image_input_tokens === undefined
+    ? 0
+    : Math.min(count(usage, "image_input_tokens"), Math.max(0, input - cacheRead - cacheWrite - (audioIn - cachedAudio)));
   const output = count(usage, "output_tokens");
   const audioOut = Math.min(count(usage, "audio_output_tokens"), output);
   const searches = count(usage, "web_search_requests");
@@ -144,6 +149,7 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
     reasoning: rate("reasoning") ?? outRate,
     audio_input: rate("audio_input") ?? inRate,
     audio_output: rate("audio_output") ?? outRate,
+    image_input: rate("image_input") ?? inRate,
   };
   // Multipliers in thousandths; the generator checked every table rate × multiplier is whole.
   const mult = (ctx.geo ? (price.geo?.[ctx.geo.toLowerCase()] ?? 1000) : 1000) * (fast ? (price.fast ?? 1000) : 1000);
@@ -155,13 +161,14 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
   const billedReasoning = rates.reasoning === rates.output ? 0 : reasoning;
   if (searches > 0 && price.web_search === undefined) throw new RangeError("No per-call web search price");
   const parts: Record<CostClass, bigint | number> = {
-    input: times(Math.max(0, input - cacheRead - cacheWrite - (audioIn - cachedAudio)), rates.input),
+    input: times(Math.max(0, input - cacheRead - cacheWrite - (audioIn - cachedAudio) - image), rates.input),
     cache_read: add(times(cacheRead - cachedAudio, rates.cache_read), times(cachedAudio, rates.cache_read_audio)),
     cache_write_5m: times(cacheWrite - write1h, rates.cache_write_5m),
     cache_write_1h: times(write1h, rates.cache_write_1h),
     output: add(times(output - audioOut - billedReasoning, rates.output), times(billedReasoning, rates.reasoning)),
     audio_input: times(audioIn - cachedAudio, rates.audio_input),
     audio_output: times(audioOut, rates.audio_output),
+    image_input: times(image, rates.image_input),
     web_search: times(searches, price.web_search ?? 0),
   };
   const result = { tier: service ? set : null, above: tier?.above ?? null, note } as Cost;

@@ -17,6 +17,11 @@ const FIELD: Readonly<Record<string, keyof Rates>> = {
   output_cost_per_reasoning_token: "reasoning",
   input_cost_per_audio_token: "audio_input",
   output_cost_per_audio_token: "audio_output",
+  cache_read_input_audio_token_cost: "cache_read_audio",
+  // LiteLLM's OpenAI realtime rows put the cached-audio READ price under this name (OpenAI charges no cache
+  // writes): gpt-4o-realtime-preview-2024-10-01 has $20/M here, which is OpenAI's cached audio input price, and
+  // rows that have both names give them the same value.
+  cache_creation_input_audio_token_cost: "cache_read_audio",
 };
 
 /** Price fields in units a token count cannot express: ignored (images, video seconds, sessions…). */
@@ -34,11 +39,13 @@ export const RATE_CLASSES = [
   "audio_input",
   "audio_output",
   "cache_read_audio",
+  "image_input",
 ] as const satisfies readonly (keyof Rates)[];
 
 const SERVICE = /_(flex|priority|batches)(?=$|_above_\d+k?_tokens$)/;
 const TIER = /_above_(\d+)(k?)_tokens$/;
-const MODES: ReadonlySet<string> = new Set(["chat", "completion", "responses", "embedding"]);
+/** Realtime (WebSocket sessions) and token-priced transcription are metered too (docs/architecture.md §18). */
+const MODES: ReadonlySet<string> = new Set(["chat", "completion", "responses", "embedding", "realtime", "audio_transcription"]);
 
 export interface RowProblem {
   /** Top-level field of the row at fault. */

@@ -19,7 +19,7 @@ const NATIVE_RATE: Readonly<Record<string, keyof Rates>> = {
   ...Object.fromEntries(RATE_CLASSES.map((c) => [c, c])),
   cache_write: "cache_write_5m",
 };
-const MODES: ReadonlySet<string> = new Set(["chat", "completion", "responses", "embedding"]);
+const MODES: ReadonlySet<string> = new Set(["chat", "completion", "responses", "embedding", "realtime", "audio_transcription"]);
 
 class FieldError extends Error {
   constructor(readonly line: number, message: string) {

@@ -17,6 +17,8 @@ export interface Rates {
   audio_output?: number;
   /** Audio read from a context cache (Gemini prices it apart from text; derived in corrections.ts). */
   cache_read_audio?: number;
+  /** Image input tokens (OpenAI Realtime prices them apart from text; set in corrections.ts). */
+  image_input?: number;
 }
 
 /** Rates that replace the base ones for the whole request when its input crosses `above` tokens. */
@@ -30,7 +32,7 @@ export interface RateSet extends Rates {
   tiers?: TierRates[];
 }
 
-export type PriceMode = "chat" | "completion" | "responses" | "embedding";
+export type PriceMode = "chat" | "completion" | "responses" | "embedding" | "realtime" | "audio_transcription";
 
 export interface ModelPrice extends RateSet {
   input: number;

@@ -37,10 +37,16 @@ function take(rest: string, count: number): { segs: string[]; tail: string } | n
   return { segs, tail: rest.slice(at) };
 }
 
+/**
+ * `/{resource}/{deployment}/…` maps to the deployment's path; `/{resource}/openai/…` passes Azure's own path on
+ * (the v1 API and Realtime, `/openai/realtime?deployment=…`, live outside `/deployments/`). A deployment that is
+ * itself named `openai` is reached as `/{resource}/openai/deployments/openai/…`.
+ */
 function azure(rest: string): TemplateMatch | string {
   const m = take(rest, 2);
-  if (!m) return "Azure OpenAI paths look like /azure-openai/{resource}/{deployment}/…";
+  if (!m) return "Azure OpenAI paths look like /azure-openai/{resource}/{deployment}/… or /azure-openai/{resource}/openai/…";
   const [resource, deployment] = m.segs as [string, string];
+  if (deployment === "openai") return { labels: { resource }, path: `/openai${m.tail}` };
   return { labels: { resource }, path: `/openai/deployments/${deployment}${m.tail}` };
 }
 
@@ -67,9 +73,20 @@ const VERSION = /^v\d+(?:(?:alpha|beta)\d*)?$/;
 const GCP_REGION = /^[a-z]+-[a-z]+\d{1,2}$/;
 
 function vertex(rest: string): TemplateMatch | string {
-  const usage = "Vertex AI paths look like /google-vertex-ai/[v1beta1/]projects/{project}/locations/{location}/…";
+  const usage = "Vertex AI paths look like /google-vertex-ai/[v1beta1/]projects/{project}/locations/{location}/… " +
+    "or /google-vertex-ai/locations/{location}/ws/… (Live API)";
   const first = take(rest, 1);
   if (!first) return usage;
+  // The Live API's WebSocket path names no project (the session's setup does): the location picks the host.
+  if (first.segs[0] === "locations") {
+    const live = take(rest, 3);
+    if (!live || live.segs[2] !== "ws") return usage;
+    const location = live.segs[1]!;
+    if (location !== "global" && !GCP_REGION.test(location)) {
+      return `Invalid location ${JSON.stringify(location)}: use a Google Cloud region such as us-central1, or global`;
+    }
+    return { labels: { location }, path: `/ws${live.tail}` };
+  }
   let version = "v1";
   let after = rest;
   if (VERSION.test(first.segs[0]!)) {

@@ -7,6 +7,7 @@ import type { Store } from "../store/store.ts";
 import type { Control } from "../control/types.ts";
 import { apiAuth } from "./api-auth.ts";
 import { createBudgetRoutes } from "./api-budgets.ts";
+import { createReconcileRoutes, type ReconcileRouteOptions } from "./api-reconcile.ts";
 import { textStream } from "./api-stream.ts";
 
 export interface ApiRouteOptions {
@@ -21,6 +22,8 @@ export interface ApiRouteOptions {
    * absent without it. `onChange` runs after every definition write (see BudgetRouteOptions).
    */
   control?: { control: Control; onChange(kind: "budget" | "rate_limit", id: string): void | Promise<void> } | null;
+  /** /api/reconcile (docs/architecture.md §19); absent without it. */
+  reconcile?: Omit<ReconcileRouteOptions, "store" | "now"> | null;
 }
 
 /** Thrown by `need` so each handler reads as a straight line; turned into a 400 below. */
@@ -109,6 +112,8 @@ export function createApiRoutes(opts: ApiRouteOptions): Hono {
       createBudgetRoutes({ store: store.control, ...opts.control, now: opts.now }),
     );
   }
+
+  if (opts.reconcile) app.route("/", createReconcileRoutes({ ...opts.reconcile, store, now: opts.now }));
 
   // A catch-all route rather than notFound(): a mounted sub-app's notFound is not used by the parent.
   app.all(

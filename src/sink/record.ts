@@ -85,6 +85,13 @@ export async function buildRecord(ex: Exchange, pricer: Pricer): Promise<Built> 
     tags: [...attributes.tags],
     // Error texts can quote the upstream URL (`?key=`) or an upstream's echo of a header: stored only redacted.
     usage_error: problems.length > 0 ? redact(problems.join("; ")) : null,
+    session_id: ex.realtime?.sessionId ?? null,
+    response_id: ex.realtime?.responseId ?? null,
+    close_code: ex.realtime?.closeCode ?? null,
+    bytes_up: ex.realtime?.bytesUp ?? null,
+    bytes_down: ex.realtime?.bytesDown ?? null,
+    frames_up: ex.realtime?.framesUp ?? null,
+    frames_down: ex.realtime?.framesDown ?? null,
   };
   return { record, breakdown: price.breakdown };
 }

@@ -11,6 +11,8 @@ import { genAiAttributes, type GenAiSource } from "../otel/attributes.ts";
 import type { SpanExporter } from "../otel/exporter.ts";
 import { encodeSpan } from "../otel/span.ts";
 import type { Logger } from "./log.ts";
+import type { KeyHints } from "../reconcile/hint.ts";
+import { credentialOf } from "../attributes/attribution.ts";
 import { buildRecord } from "./record.ts";
 import { usageLine } from "./usage-line.ts";
 
@@ -24,9 +26,11 @@ export interface SinkDeps {
   spans?: SpanExporter | null;
   /** Counters for /metrics, or null. */
   metrics?: Metrics | null;
+  /** Records each new key's hint for reconciliation, or null. */
+  keyHints?: KeyHints | null;
 }
 
-export function createSink({ pricer, log, store, control, spans = null, metrics = null }: SinkDeps) {
+export function createSink({ pricer, log, store, control, spans = null, metrics = null, keyHints = null }: SinkDeps) {
   let pending = 0;
   const idle: (() => void)[] = [];
   /** Exchanges finished since the last turn of the event loop. */
@@ -48,6 +52,7 @@ export function createSink({ pricer, log, store, control, spans = null, metrics 
         reservation: ex.reservation,
       });
       store.add(record);
+      keyHints?.see(record.provider, record.key_id, () => credentialOf(ex.facts.headers, ex.facts.query));
       metrics?.observe(ex, record);
       log.usage(() => usageLine(ex.spec, record, breakdown), record, () => genAiAttributes(genAiSource(ex, record)));
       if (spans !== null) {

@@ -6,7 +6,9 @@
  */
 import { canonicalModel } from "../attributes/model.ts";
 import type { UsageRecord } from "../usage/record.ts";
+import type { Query } from "./queries.ts";
 import { addToRollup, type RollupRow, sortedRollup } from "./rollup.ts";
+import { USAGE_FIELDS } from "../usage/types.ts";
 
 /** Records summed before the increments are written out, so memory stays bounded on any table. */
 const FLUSH_EVERY = 50_000;
@@ -37,4 +39,18 @@ export class RollupBackfill {
     }
     return { write, next: last === undefined ? null : { ts: last.ts, id: last.id } };
   }
+}
+
+/**
+ * The next page of what the rollup sums, oldest first, by keyset on (ts, id). Only the columns the sums read: a
+ * migration written later that adds a column runs after this one on an old database.
+ */
+export function backfillPage(after: { ts: string; id: string } | null, size: number): Query {
+  const columns = ["id", "ts", "provider", "model", "requested_model", "key_id", `"user"`, "project", "tags", "outcome",
+    "usage_source", "priced", "cost_pico", ...USAGE_FIELDS];
+  return {
+    sql: `SELECT ${columns.join(", ")} FROM requests ${after === null ? "" : "WHERE (ts, id) > ($ats, $aid)"}
+      ORDER BY ts, id LIMIT $limit`,
+    params: after === null ? { limit: size } : { ats: after.ts, aid: after.id, limit: size },
+  };
 }

@@ -30,7 +30,14 @@ export const RECORD_COLUMNS = [
   "project",
   "tags",
   "usage_error",
-  // Added after the first release: last, as its migration adds it (src/store/schema.ts).
+  "session_id",
+  "response_id",
+  "close_code",
+  "bytes_up",
+  "bytes_down",
+  "frames_up",
+  "frames_down",
+  // In the order the migrations add them (src/store/schema.ts): the table's own column order.
   "requested_model",
 ] as const satisfies readonly (keyof UsageRecord)[];
 
@@ -99,6 +106,13 @@ export function recordToParams(r: UsageRecord): SqlValue[] {
     textOrNull(r.project),
     JSON.stringify(r.tags ?? []),
     textOrNull(r.usage_error),
+    textOrNull(r.session_id),
+    textOrNull(r.response_id),
+    int(r.close_code ?? null),
+    count(r.bytes_up ?? null),
+    count(r.bytes_down ?? null),
+    count(r.frames_up ?? null),
+    count(r.frames_down ?? null),
     textOrNull(r.requested_model),
   ];
 }
@@ -146,5 +160,12 @@ export function rowToRecord(row: Row): UsageRecord {
     project: str(row.project),
     tags: (parse(row.tags) as string[] | null) ?? [],
     usage_error: str(row.usage_error),
+    session_id: str(row.session_id),
+    response_id: str(row.response_id),
+    close_code: num(row.close_code),
+    bytes_up: num(row.bytes_up),
+    bytes_down: num(row.bytes_down),
+    frames_up: num(row.frames_up),
+    frames_down: num(row.frames_down),
   };
 }

@@ -1,8 +1,7 @@
 /** @module The `requests` schema, versioned by `PRAGMA user_version`, and connection settings. */
-import { BACKFILL_PAGE, RollupBackfill } from "./backfill.ts";
+import { BACKFILL_PAGE, backfillPage, RollupBackfill } from "./backfill.ts";
 import { rowToRecord } from "./columns.ts";
 import type { Db } from "./db.ts";
-import { exportPageQuery } from "./queries.ts";
 import { ROLLUP_INSERT_SQL, rollupDdl, rollupParams } from "./rollup.ts";
 
 /** A migration: its SQL, and for some a step in TypeScript run right after it, in the same transaction. */
@@ -104,6 +103,72 @@ export const MIGRATIONS: readonly Migration[] = [
   );
   CREATE INDEX alert_deliveries_due ON alert_deliveries (hook, created_ms, alert_key) WHERE done_at IS NULL;
   CREATE INDEX alert_deliveries_age ON alert_deliveries (created_ms) WHERE done_at IS NULL;`,
+  // Realtime sessions (docs/architecture.md §18): the session a record belongs to, and the session record's close
+  // code and traffic both ways. Null for HTTP requests.
+  `ALTER TABLE requests ADD COLUMN session_id TEXT;
+  ALTER TABLE requests ADD COLUMN response_id TEXT;
+  ALTER TABLE requests ADD COLUMN close_code INTEGER;
+  ALTER TABLE requests ADD COLUMN bytes_up INTEGER;
+  ALTER TABLE requests ADD COLUMN bytes_down INTEGER;
+  ALTER TABLE requests ADD COLUMN frames_up INTEGER;
+  ALTER TABLE requests ADD COLUMN frames_down INTEGER;
+  CREATE INDEX requests_session ON requests (session_id) WHERE session_id IS NOT NULL;`,
+  // Reconciliation (docs/architecture.md §19): what the providers' admin APIs reported, per day, replaced whole
+  // at every re-pull (restatements); the providers' key lists; and each Kestrel key fingerprint's hint (first 16
+  // and last 4 characters, never the key). '' stands for "none" in key columns. Money is integer pico-USD.
+  `CREATE TABLE reconcile_days (
+    provider TEXT NOT NULL,
+    day TEXT NOT NULL,
+    pulled_at TEXT NOT NULL,
+    costs INTEGER NOT NULL,
+    PRIMARY KEY (provider, day)
+  );
+  CREATE TABLE reconcile_usage (
+    provider TEXT NOT NULL,
+    day TEXT NOT NULL,
+    model TEXT NOT NULL,
+    api_key_id TEXT NOT NULL,
+    project TEXT NOT NULL,
+    service_tier TEXT NOT NULL,
+    context_window TEXT NOT NULL,
+    requests INTEGER,
+    input_tokens INTEGER NOT NULL,
+    cache_read_tokens INTEGER NOT NULL,
+    cache_write_tokens INTEGER NOT NULL,
+    cache_write_1h_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    audio_input_tokens INTEGER NOT NULL,
+    audio_output_tokens INTEGER NOT NULL,
+    web_search_requests INTEGER NOT NULL,
+    units TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (provider, day, model, api_key_id, project, service_tier, context_window)
+  );
+  CREATE TABLE reconcile_costs (
+    provider TEXT NOT NULL,
+    day TEXT NOT NULL,
+    line TEXT NOT NULL,
+    model TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    service_tier TEXT NOT NULL,
+    project TEXT NOT NULL,
+    amount_pico INTEGER NOT NULL,
+    PRIMARY KEY (provider, day, line, model, kind, service_tier, project)
+  );
+  CREATE TABLE reconcile_keys (
+    provider TEXT NOT NULL,
+    api_key_id TEXT NOT NULL,
+    hint TEXT NOT NULL,
+    name TEXT,
+    project TEXT NOT NULL,
+    PRIMARY KEY (provider, api_key_id)
+  );
+  CREATE TABLE reconcile_key_hints (
+    provider TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    hint TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (provider, fingerprint)
+  );`,
   // A request's attributes are stored as computed at admission (`requested_model` beside the billed `model`), and
   // the rollup that spend control rebuilds from, filled from the rows already there (src/store/backfill.ts).
   {
@@ -121,7 +186,7 @@ function backfill(db: Db): void {
   const insert = db.prepare(ROLLUP_INSERT_SQL);
   const sums = new RollupBackfill();
   for (let after: { ts: string; id: string } | null = null;;) {
-    const q = exportPageQuery({}, after, BACKFILL_PAGE);
+    const q = backfillPage(after, BACKFILL_PAGE);
     const { write, next } = sums.fold(db.prepare(q.sql).all(q.params).map(rowToRecord));
     for (const row of write) insert.run(rollupParams(row));
     if (next === null) return;

@@ -2,6 +2,8 @@
 import type { UsageRecord } from "../usage/record.ts";
 import { COLUMN_SQL, RECORD_COLUMNS, recordToParams, rowToRecord } from "./columns.ts";
 import { createControlStore, type StoreControl } from "./control-store.ts";
+import { sqliteExec } from "../reconcile/exec.ts";
+import { createReconcileStore, type ReconcileStore } from "../reconcile/store.ts";
 import { type Db, isBusyError, type Stmt } from "./db.ts";
 import type { RequestFilter } from "./filter.ts";
 import {
@@ -74,6 +76,8 @@ export interface Store {
   updateCosts(updates: readonly CostUpdate[]): Promise<number>;
   /** Spend control's definitions, spend sums and alert outbox on the same connection. */
   readonly control: StoreControl;
+  /** Reconciliation's provider rows and key hints (docs/architecture.md §19). */
+  readonly reconcile: ReconcileStore;
 }
 
 /** The cost fields of one record, as `kestrel reprice` recomputes them. */
@@ -307,6 +311,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
         });
       }),
     control: createControlStore((fn) => read(() => fn(live)), now),
+    reconcile: createReconcileStore(sqliteExec((fn) => read(() => fn(live)))),
     async *exportRows(filter) {
       if (closed) throw new Error("Usage store is closed");
       ensureReady();

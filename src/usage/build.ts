@@ -11,8 +11,10 @@ export interface UsageParts {
   reasoning?: number | undefined;
   audioIn?: number | undefined;
   audioOut?: number | undefined;
-  /** Audio within the cache reads (Gemini `cacheTokensDetails`). */
+  /** Audio within the cache reads (Gemini `cacheTokensDetails`, OpenAI Realtime `cached_tokens_details`). */
   cacheReadAudio?: number | undefined;
+  /** Image input not read from a cache (OpenAI Realtime). */
+  imageIn?: number | undefined;
   webSearch?: number | undefined;
 }
 
@@ -42,5 +44,8 @@ export function buildUsage(p: UsageParts): Usage {
   // Set only when there is some, so every other provider's Usage keeps its ten fields.
   const cachedAudio = Math.min(p.cacheReadAudio ?? 0, cacheRead, audioIn);
   if (cachedAudio > 0) usage.cache_read_audio_tokens = cachedAudio;
+  // Uncached images are what remains of the input once the cache and the uncached audio are taken out.
+  const image = Math.min(p.imageIn ?? 0, Math.max(0, input - cacheRead - cacheWrite - (audioIn - cachedAudio)));
+  if (image > 0) usage.image_input_tokens = image;
   return usage;
 }

@@ -5,15 +5,17 @@
  * prompt tokens are billed as input. So input = prompt + toolUsePrompt, output = candidates + thoughts.
  * promptTokensDetails split the prompt by modality INCLUDING cached tokens, and cacheTokensDetails split the
  * cached tokens: cached audio is a subset of both the cache reads and the audio, and is priced once, at the
- * audio cache rate (counting it as cached and again as audio billed it twice).
+ * audio cache rate (counting it as cached and again as audio billed it twice). Gemini Live names the output
+ * `responseTokenCount` / `responseTokensDetails` where generateContent says `candidates…`.
  */
 import { buildUsage } from "./build.ts";
-import { asObject, count, countOf, type JsonObject } from "./fields.ts";
+import { asObject, count, countOf, firstCount, type JsonObject } from "./fields.ts";
 import type { Usage } from "./types.ts";
 
 const COUNT_FIELDS = [
   "promptTokenCount",
   "candidatesTokenCount",
+  "responseTokenCount",
   "totalTokenCount",
   "thoughtsTokenCount",
   "toolUsePromptTokenCount",
@@ -48,11 +50,11 @@ export function normalizeGemini(u: JsonObject): Usage | null {
   const thoughts = count(u.thoughtsTokenCount);
   return buildUsage({
     input: count(u.promptTokenCount) + count(u.toolUsePromptTokenCount),
-    output: count(u.candidatesTokenCount) + thoughts,
+    output: (firstCount(u.candidatesTokenCount, u.responseTokenCount) ?? 0) + thoughts,
     cacheRead: count(u.cachedContentTokenCount),
     reasoning: thoughts,
     audioIn: modality(u.promptTokensDetails, "AUDIO") + modality(u.toolUsePromptTokensDetails, "AUDIO"),
-    audioOut: modality(u.candidatesTokensDetails, "AUDIO"),
+    audioOut: modality(u.candidatesTokensDetails ?? u.responseTokensDetails, "AUDIO"),
     cacheReadAudio: cachedAudio(u),
   });
 }

@@ -55,7 +55,10 @@ export function normalizeOpenAi(u: JsonObject, flavor: OpenAiFlavor = OPENAI): U
     // Responses spells the details `input_tokens_details`; transcription and Realtime `input_token_details`.
     const inDetails = asObject(u.input_tokens_details) ?? asObject(u.input_token_details);
     const outDetails = asObject(u.output_tokens_details) ?? asObject(u.output_token_details);
+    const { cacheReadAudio, imageIn } = pricedOnlyParts(u);
     return buildUsage({
+      cacheReadAudio,
+      imageIn,
       input: count(u.input_tokens),
       output: count(u.output_tokens),
       cacheRead: firstCount(inDetails?.cached_tokens),
@@ -68,6 +71,21 @@ export function normalizeOpenAi(u: JsonObject, flavor: OpenAiFlavor = OPENAI): U
   }
   const total = countOf(u.total_tokens);
   return total === undefined ? null : buildUsage({ input: total, output: 0, webSearch });
+}
+
+/**
+ * What a Realtime usage reports that has its own price but no column (src/usage/types.ts): cached audio
+ * (`input_token_details.cached_tokens_details.audio_tokens`) and uncached image input (`image_tokens` less the
+ * cached ones). Also read by `kestrel reprice` from a stored `usage_native`. Zero for every other shape.
+ */
+export function pricedOnlyParts(u: JsonObject): { cacheReadAudio: number; imageIn: number } {
+  const details = asObject(u.input_token_details);
+  if (details === undefined) return { cacheReadAudio: 0, imageIn: 0 };
+  const cached = asObject(details.cached_tokens_details);
+  return {
+    cacheReadAudio: count(cached?.audio_tokens),
+    imageIn: Math.max(0, count(details.image_tokens) - count(cached?.image_tokens)),
+  };
 }
 
 function searches(u: JsonObject, flavor: OpenAiFlavor): number {

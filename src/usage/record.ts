@@ -71,6 +71,19 @@ export interface UsageRecord {
   tags: string[];
   /** Why metering could not read this response fully, or null. */
   usage_error: string | null;
+  /**
+   * Realtime (WebSocket) sessions, null for HTTP requests. Every record of one session has its `session_id`:
+   * one per metered response (with `response_id`: the response's id, a transcription's item id, or a Gemini Live
+   * turn `turn-N`), and one session record written at close (no usage; `close_code` and the traffic both ways:
+   * `up` is client → upstream, `down` upstream → client; frames count whole messages).
+   */
+  session_id: string | null;
+  response_id: string | null;
+  close_code: number | null;
+  bytes_up: number | null;
+  bytes_down: number | null;
+  frames_up: number | null;
+  frames_down: number | null;
 }
 
 /**

@@ -27,6 +27,11 @@ export interface Usage {
    * it (`cacheTokensDetails`), and only there is it set; it is priced, not stored as a column.
    */
   cache_read_audio_tokens?: number;
+  /**
+   * Subset of input_tokens: image input not read from a cache. Only OpenAI Realtime reports it
+   * (`input_token_details.image_tokens` less the cached ones); like cached audio it is priced, not a column.
+   */
+  image_input_tokens?: number;
 }
 
 /** Where the numbers of a record come from. */

@@ -74,8 +74,8 @@ export async function startKestrel(
     });
   };
 
-  const listening = await waitForLine(/listening on (http:\/\/\S+)/);
-  const url = /listening on (http:\/\/\S+)/.exec(listening)![1]!;
+  const listening = await waitForLine(/listening on (https?:\/\/\S+)/);
+  const url = /listening on (https?:\/\/\S+)/.exec(listening)![1]!;
   return {
     url,
     db,

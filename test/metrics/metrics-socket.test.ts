@@ -189,7 +189,7 @@ test("budgets appear with their spend and limit; alerts are counted by type", as
     assert.notEqual(spent["all-daily"], "0");
     assert.deepEqual(samplesOf(f, "kestrel_budget_limit_usd").map((s) => [s.labels.budget, s.text]), [["all-daily", "50"]]);
     const types = new Set(samplesOf(f, "kestrel_alerts_total").map((s) => s.labels.type));
-    assert.deepEqual([...types].sort(), ["budget.blocked", "budget.threshold", "model.unpriced", "rate_limit.blocked", "spend.spike"]);
+    assert.deepEqual([...types].sort(), ["budget.blocked", "budget.threshold", "model.unpriced", "rate_limit.blocked", "reconcile.drift", "reconcile.uncovered", "spend.spike"]);
   } finally {
     await k.stop();
   }

@@ -41,7 +41,7 @@ test("table: every rate is a non-negative safe integer, every tier list ascendin
     for (const [key, p] of Object.entries(rows)) {
       n++;
       for (const s of [p, p.flex, p.priority, p.batch]) check(`${provider} ${key}`, s);
-      assert.ok(["chat", "completion", "responses", "embedding"].includes(p.mode), key);
+      assert.ok(["chat", "completion", "responses", "embedding", "realtime", "audio_transcription"].includes(p.mode), key);
       assert.ok(p.input > 0 || p.output > 0, `${key} is all zero`);
     }
   }

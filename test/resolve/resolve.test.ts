@@ -35,6 +35,10 @@ const SPECIAL: [client: string, upstream: string, why: string][] = [
   ["/google-vertex-ai/v1beta1/projects/p/locations/europe-west4/endpoints/e:predict", "https://europe-west4-aiplatform.googleapis.com/v1beta1/projects/p/locations/europe-west4/endpoints/e:predict", "explicit version honoured"],
   ["/aws-bedrock/bedrock-runtime/eu-west-1", "https://bedrock-runtime.eu-west-1.amazonaws.com/", "runtime and region only"],
   ["/azure-openai/res/dep", "https://res.openai.azure.com/openai/deployments/dep", "resource and deployment only"],
+  ["/azure-openai/res/openai/realtime?api-version=2025-04-01-preview&deployment=d", "https://res.openai.azure.com/openai/realtime?api-version=2025-04-01-preview&deployment=d", "Azure's own path (Realtime) passes on"],
+  ["/azure-openai/res/openai/v1/responses", "https://res.openai.azure.com/openai/v1/responses", "Azure's v1 API passes on"],
+  ["/azure-openai/res/openai/deployments/openai/chat/completions", "https://res.openai.azure.com/openai/deployments/openai/chat/completions", "a deployment named openai, by Azure's own path"],
+  ["/google-vertex-ai/locations/us-central1/ws/google.cloud.aiplatform.v1beta1.LlmBidiService/BidiGenerateContent", "https://us-central1-aiplatform.googleapis.com/ws/google.cloud.aiplatform.v1beta1.LlmBidiService/BidiGenerateContent", "the Live API's WebSocket path: the location picks the host"],
 ];
 
 for (const [client, upstream, why] of SPECIAL) {

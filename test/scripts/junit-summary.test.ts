@@ -71,21 +71,29 @@ const denoReport = (files: Record<string, string[]>) =>
     "    </testsuite>\n"
   ).join("") + "</testsuites>\n";
 
-test("a test file that registers fewer tests on one runtime fails the run, named with both counts", () => {
+test("a test registered fewer times on one runtime fails the run, named with both counts", () => {
   const r = summarize(0, [
-    ["bun", 0, bunReport({ "test/a.test.ts": ["x", "y", "z"], "test/b.test.ts": ["x"], "test/c.test.ts": ["x"] })],
-    ["deno", 0, denoReport({ "test/a.test.ts": ["x", "y"], "test/b.test.ts": ["x"], "test/d.test.ts": ["x"] })],
+    ["bun", 0, bunReport({ "test/a.test.ts": ["ax", "ay", "az"], "test/b.test.ts": ["bx"], "test/c.test.ts": ["cx"] })],
+    ["deno", 0, denoReport({ "test/a.test.ts": ["ax", "ay"], "test/b.test.ts": ["bx"], "test/d.test.ts": ["dx"] })],
   ]);
   assert.equal(r.status, 1, r.lines.join("\n"));
   assert.deepEqual(r.lines, [
     "bun: 5 passed, 0 failed, 0 skipped",
     "deno: 4 passed, 0 failed, 0 skipped",
-    "test counts differ: test/a.test.ts registers 3 on bun, 2 on deno",
-    "test counts differ: test/c.test.ts registers 1 on bun, 0 on deno",
-    "test counts differ: test/d.test.ts registers 0 on bun, 1 on deno",
+    'test counts differ: "az" is registered 1 on bun, 0 on deno',
+    'test counts differ: "cx" is registered 1 on bun, 0 on deno',
+    'test counts differ: "dx" is registered 0 on bun, 1 on deno',
     "9 passed, 3 failed, 0 skipped",
   ]);
   assert.match(r.last!, ciPattern());
+});
+
+test("Deno names the helper that called test() as the file: the same tests still agree", () => {
+  const r = summarize(0, [
+    ["bun", 0, bunReport({ "test/a.test.ts": ["x", "y"] })],
+    ["deno", 0, denoReport({ "test/_helpers/host.ts": ["x", "y"] })],
+  ]);
+  assert.equal(r.status, 0, r.lines.join("\n"));
 });
 
 test("the same tests per file on both runtimes pass, a skip counting as registered", () => {

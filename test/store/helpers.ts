@@ -111,6 +111,13 @@ export function makeRecord(i: number, overrides: Partial<UsageRecord> = {}): Usa
     project: i % 5 === 0 ? null : "web",
     tags: ["t1"],
     usage_error: null,
+    session_id: null,
+    response_id: null,
+    close_code: null,
+    bytes_up: null,
+    bytes_down: null,
+    frames_up: null,
+    frames_down: null,
     ...overrides,
   };
 }

@@ -70,6 +70,11 @@ export interface Alerter extends ControlEvents {
   stop(): Promise<void>;
   /** Counts by alert type (for /metrics). */
   stats(): Record<AlertType, AlertCounts>;
+  /**
+   * An alert raised outside the control plane (reconciliation): once per `key`, across restarts and instances,
+   * like every other. Never throws.
+   */
+  notify(key: string, alert: AlertPayload): void;
 }
 
 /** Keys raised in this process, so a repeated event costs a Set lookup, not a store round trip; cleared past this. */
@@ -296,6 +301,13 @@ export function createAlerter(options: AlerterOptions): Alerter {
         onSettled(s);
       } catch (err) {
         dropped("settled", err);
+      }
+    },
+    notify(key, alert) {
+      try {
+        raise(key, () => alert);
+      } catch (err) {
+        dropped("notify", err);
       }
     },
     start,

@@ -4,13 +4,22 @@
  * an alert resumed from the outbox after a restart renders exactly as it would have before.
  */
 
-export type AlertType = "budget.threshold" | "budget.blocked" | "rate_limit.blocked" | "model.unpriced" | "spend.spike";
+export type AlertType =
+  | "budget.threshold"
+  | "budget.blocked"
+  | "rate_limit.blocked"
+  | "model.unpriced"
+  | "spend.spike"
+  | "reconcile.drift"
+  | "reconcile.uncovered";
 export const ALERT_TYPES: readonly AlertType[] = [
   "budget.threshold",
   "budget.blocked",
   "rate_limit.blocked",
   "model.unpriced",
   "spend.spike",
+  "reconcile.drift",
+  "reconcile.uncovered",
 ];
 
 export interface AlertPayload {
@@ -36,6 +45,11 @@ export interface AlertPayload {
   resets_at?: string;
   model?: string;
   provider?: string;
+  /** Reconciliation: the UTC day compared, the day's drift or uncovered USD, its coverage (0–1), and why. */
+  day?: string;
+  amount_usd?: string;
+  coverage?: number;
+  detail?: string;
 }
 
 export type WebhookFormat = "json" | "slack";
@@ -97,6 +111,12 @@ export function alertLine(p: AlertPayload): string {
       return `Model "${p.model}" (${p.provider}) has usage but no price: its cost is not counted`;
     case "spend.spike":
       return `Spend spike: $${p.spent_usd} in the hour from ${p.window_start}, above $${p.limit_usd}`;
+    case "reconcile.drift": {
+      const largest = p.model === undefined ? "" : `; largest: model "${p.model}"${p.detail ? ` (${p.detail})` : ""}`;
+      return `Reconcile ${p.provider} ${p.day}: $${p.amount_usd} differs between Kestrel and the provider's bill${largest}`;
+    }
+    case "reconcile.uncovered":
+      return `Reconcile ${p.provider} ${p.day}: $${p.amount_usd} billed outside Kestrel (coverage ${percent(p.coverage ?? 0)})`;
   }
 }
 

@@ -22,6 +22,8 @@ import { clean, connectPg, describePg, pgErrorText, positional, type Sql } from 
 import { createPgControlStore } from "./control-store.ts";
 import { writeRollup } from "./rollup-write.ts";
 import { addToRollup, repriceRollup, type RollupRow, sortedRollup } from "../rollup.ts";
+import { pgExec } from "../../reconcile/exec.ts";
+import { createReconcileStore } from "../../reconcile/store.ts";
 import { COLUMN_TYPES, migratePg } from "./schema.ts";
 import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, throttledReport } from "../upkeep.ts";
 
@@ -250,10 +252,11 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
   connect();
 
   const inner = createPgControlStore(sql, now);
-  const control = wrapReady(inner, async () => {
+  const gate = async () => {
     if (closed) throw new Error("Usage store is closed");
     await ready();
-  });
+  };
+  const control = wrapReady(inner, gate);
 
   return {
     add(record) {
@@ -320,6 +323,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
       });
     },
     control,
+    reconcile: createReconcileStore(pgExec(sql, gate)),
     async *exportRows(filter: RequestFilter) {
       let after: { ts: string; id: string } | null = null;
       for (;;) {

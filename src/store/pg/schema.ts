@@ -3,10 +3,9 @@
  * and queries serve both, versioned in `kestrel_schema_version` and applied under an advisory lock.
  */
 import type postgres from "postgres";
-import { BACKFILL_PAGE, RollupBackfill } from "../backfill.ts";
+import { BACKFILL_PAGE, backfillPage, RollupBackfill } from "../backfill.ts";
 import { type RecordColumn, rowToRecord } from "../columns.ts";
 import type { Row } from "../db.ts";
-import { exportPageQuery } from "../queries.ts";
 import { rollupDdl } from "../rollup.ts";
 import { positional, type Sql } from "./connect.ts";
 import { PG_CONTROL_MIGRATIONS } from "./control-schema.ts";
@@ -16,6 +15,7 @@ type Tx = postgres.TransactionSql;
 
 /** A migration: its SQL, and for some a step in TypeScript run right after it, in the same transaction. */
 export type PgMigration = string | { sql: string; then(tx: Tx): Promise<void> };
+import { PG_RECONCILE_MIGRATIONS } from "./reconcile-schema.ts";
 
 /**
  * `ts` and `id` compare bytewise (COLLATE "C") as in SQLite: keyset cursors and their indexes agree whatever the
@@ -100,14 +100,33 @@ export const COLUMN_TYPES: Readonly<Record<RecordColumn, string>> = {
   project: "text",
   tags: "text",
   usage_error: "text",
+  session_id: "text",
+  response_id: "text",
+  close_code: "int4",
+  bytes_up: "int8",
+  bytes_down: "int8",
+  frames_up: "int8",
+  frames_down: "int8",
   requested_model: "text",
 };
+
+/** Realtime sessions' columns (docs/architecture.md §18), as SQLite's migration of the same name. */
+const REALTIME = `ALTER TABLE requests ADD COLUMN session_id TEXT;
+  ALTER TABLE requests ADD COLUMN response_id TEXT;
+  ALTER TABLE requests ADD COLUMN close_code INTEGER;
+  ALTER TABLE requests ADD COLUMN bytes_up BIGINT;
+  ALTER TABLE requests ADD COLUMN bytes_down BIGINT;
+  ALTER TABLE requests ADD COLUMN frames_up BIGINT;
+  ALTER TABLE requests ADD COLUMN frames_down BIGINT;
+  CREATE INDEX requests_session ON requests (session_id) WHERE session_id IS NOT NULL;`;
 
 /** Migration N brings the version from N-1 to N. Append only. */
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   REQUESTS,
   ...PG_CONTROL_MIGRATIONS,
-  // SQLite's migration 4 (src/store/schema.ts): `requested_model`, the rollup filled from the rows already there;
+  REALTIME,
+  ...PG_RECONCILE_MIGRATIONS,
+  // SQLite's migration 6 (src/store/schema.ts): `requested_model`, the rollup filled from the rows already there;
   // and shared counters hold each instance's running totals (src/control/shared.ts): rows already there become
   // the seed's.
   {
@@ -128,7 +147,7 @@ async function backfill(tx: Tx): Promise<void> {
   }
   const sums = new RollupBackfill();
   for (let after: { ts: string; id: string } | null = null;;) {
-    const { sql, values } = positional(exportPageQuery({}, after, BACKFILL_PAGE));
+    const { sql, values } = positional(backfillPage(after, BACKFILL_PAGE));
     const rows = (await tx.unsafe(sql, values as never[])) as unknown as Row[];
     const { write, next } = sums.fold(rows.map(rowToRecord));
     await writeRollup(tx, write);

@@ -180,5 +180,8 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
     get control() {
       return reader.control;
     },
+    get reconcile() {
+      return reader.reconcile;
+    },
   };
 }
