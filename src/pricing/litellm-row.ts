@@ -4,7 +4,7 @@
  */
 import { decimalToScaled } from "./decimal.ts";
 import type { JsonNode } from "./json-source.ts";
-import type { ModelPrice, PriceMode, RateSet, Rates, TierRates } from "./types.ts";
+import { MAX_TOKEN_RATE_PICO, type ModelPrice, type PriceMode, type RateSet, type Rates, type TierRates } from "./types.ts";
 
 /** LiteLLM field (without tier / service suffix) → token class. */
 const FIELD: Readonly<Record<string, keyof Rates>> = {
@@ -119,6 +119,9 @@ export function convertLiteLLMRow(node: JsonNode, defaultMode?: PriceMode): RowR
     if (cls === undefined) return void problems.push({ field, message: `"${field}" is not a known price field` });
     const value = pico(field, v);
     if (value === null) return;
+    if (value > MAX_TOKEN_RATE_PICO) {
+      return void problems.push({ field, message: `"${field}" is above ${MAX_TOKEN_RATE_PICO / 1e12} USD per token` });
+    }
     const set = service ? (services[service === "batches" ? "batch" : service] ??= {}) : base;
     let target: Rates = set;
     if (tier) {

@@ -109,8 +109,9 @@ export function createPricer(opts?: {
         try {
           c = cost(usage, match.entry.price, ctx);
         } catch (err) {
-          // Inconsistent usage, an unpriceable class, or beyond exact range: unpriced, not wrong.
+          // Inconsistent usage, an unpriceable class, or beyond exact range: unpriced, not wrong — and said so.
           if (err instanceof PriceGap) gap = `unpriced: ${match.key} has ${err.message} ("${ctx.serviceTier}")`;
+          else if (err instanceof RangeError) gap = `unpriced: ${match.key}: ${err.message}`;
           c = null;
         }
       }
