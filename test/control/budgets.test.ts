@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isoTime } from "../../src/control/window.ts";
+import { usd } from "../../src/pricing/money.ts";
 import { attrs, harness, pico, settled } from "./_helpers.ts";
 
 const TEAM_A = { id: "team-a-month", scope: { project: "team-a" }, window: "month", limit_usd: "50" };
@@ -211,4 +212,40 @@ test("budgets: amounts past 2^53 pico-USD (about $9,007) still format exactly", 
   h.spend(1e12);
   assert.equal(h.check(attrs()).refusal?.message,
     'Budget "big" is exhausted: $100000.5 of $100000 spent this month');
+});
+
+test("budgets: an exchange longer than a rolling window still counts in it, in its oldest bucket (issue 20 item 9)", async () => {
+  const h = await harness([{ id: "minute", window: "1m", limit_usd: "1" }]);
+  const started = h.clock.now;
+  h.clock.now += 65_000; // a 65 s stream against a one-minute window
+  h.control.settle(settled(started, pico(2), 10));
+  assert.equal(h.control.budgetStates(h.clock.now)[0]!.spent_pico, BigInt(pico(2)));
+  assert.equal(h.check().refusal?.code, "budget_exceeded");
+  h.clock.now += 60_000; // and it ages out with that bucket
+  assert.equal(h.check().refusal, null);
+});
+
+test("budgets: money is exact past 2^53 pico-USD (about $9,007) in a window (issue 20 item 10)", async () => {
+  const h = await harness([{ id: "company", window: "month", limit_usd: "1000000" }]);
+  for (let i = 0; i < 3; i++) h.spend(Number.MAX_SAFE_INTEGER); // three requests of ~$9,007 each
+  assert.equal(h.control.budgetStates(h.clock.now)[0]!.spent_pico, 3n * BigInt(Number.MAX_SAFE_INTEGER));
+  assert.equal(h.check().remainingUsd, usd(10n ** 18n - 3n * BigInt(Number.MAX_SAFE_INTEGER)));
+  assert.equal(h.check().remainingUsd, "972978.402235777027");
+});
+
+test("budgets: a model scope names the family, and every spelling of it matches (issue 20 item 5)", async () => {
+  const h = await harness([{ id: "mini", scope: { model: "GPT-4o-mini-2024-07-18" }, window: "day", limit_usd: "1" }]);
+  assert.deepEqual(h.control.budgetStates(h.clock.now)[0]!.budget.scope, { model: "gpt-4o-mini" });
+  h.spend(pico(1), 10, attrs({ model: "gpt-4o-mini" }));
+  assert.equal(h.check(attrs({ model: "gpt-4o-mini" })).refusal?.code, "budget_exceeded");
+  // A request whose model could not be read matches every model scope: refused while one is exhausted.
+  assert.equal(h.check(attrs({ model: null, model_known: false })).refusal?.code, "budget_exceeded");
+  assert.equal(h.check(attrs({ model: "gpt-4o" })).refusal, null);
+});
+
+test("budgets: unpriced \"block\" refuses a request whose model is unknown, not only one without a price (issue 20 item 5)", async () => {
+  const h = await harness([{ id: "strict", window: "day", limit_usd: "1", unpriced: "block" }]);
+  const v = h.control.check(attrs({ model: null, model_known: false }), h.clock.now, { pico: null, tokens: null, priced: false });
+  assert.equal(v.refusal?.code, "unpriced_model");
+  assert.match(v.refusal!.message, /refuses model "\(not readable from the request\)"/);
 });

@@ -7,6 +7,8 @@ import type { Budget } from "../../src/control/types.ts";
 import type { Logger } from "../../src/sink/log.ts";
 import type { StoreControl } from "../../src/store/control-store.ts";
 import { createPgControlStore } from "../../src/store/pg/control-store.ts";
+import { createStore } from "../../src/store/store.ts";
+import { runtimeDriver } from "../store/helpers.ts";
 import { testNeeding } from "../_helpers/host.ts";
 import { until } from "../_helpers/poll.ts";
 import { freshDb, PG_MISSING } from "../store/pg-control-helpers.ts";
@@ -75,5 +77,34 @@ testNeeding("on PostgreSQL each instance's spend reaches the others by the timer
     await d.stop();
   } finally {
     await db.close();
+  }
+});
+
+test("a definition written through the API is applied alone: no re-read of every definition per write (issue 20 item 18)", async () => {
+  const { open } = await runtimeDriver();
+  const store = createStore(open(":memory:"));
+  const many = Array.from({ length: 8000 }, (_, i) =>
+    parseBudget({ id: `b${i}`, scope: { project: `p${i}` }, window: "day", limit_usd: "1" })
+  );
+  for (const b of many) await store.control.putBudget(b);
+  let lists = 0;
+  const counted: StoreControl = { ...store.control, listBudgets: () => (lists++, store.control.listBudgets()) };
+  const setup = await startControl({ store: counted, budgets: [], rateLimits: [], alerts, log: logger(), fetch, now: Date.now });
+  try {
+    lists = 0;
+    for (let i = 0; i < 200; i++) {
+      await counted.putBudget({ ...many[i]!, limit_usd: "2" });
+      await setup.changed("budget", many[i]!.id);
+    }
+    assert.equal(lists, 0, "each write read its own definition only");
+    assert.equal(setup.control.budgetState("b7", Date.now())!.budget.limit_usd, "2");
+    assert.equal(setup.control.budgetStates(Date.now()).length, 8000);
+    await counted.deleteBudget("b3");
+    await setup.changed("budget", "b3");
+    assert.equal(setup.control.budgetState("b3", Date.now()), null);
+    assert.equal(lists, 0);
+  } finally {
+    await setup.stop();
+    await store.close();
   }
 });

@@ -221,6 +221,33 @@ test("spend survives a restart: the same database still refuses", async () => {
   }
 });
 
+test("a model-scoped budget counts the dated snapshot the upstream answers with, and still after a restart (issue 20 item 1)", async () => {
+  const mock = await upstream(0, "gpt-4o-2024-08-06");
+  const budget = { id: "gpt4o", scope: { model: "gpt-4o" }, window: "month", limit_usd: "0.01" };
+  const config = configFile({ budgets: [budget] });
+  const first = await startKestrel(["--upstream", `openai=${mock.url}`, "--config", config]);
+  const db = first.db;
+  try {
+    const ok = await chat(first.url, {}, "gpt-4o");
+    assert.equal(ok.status, 200); // 1,000 + 1,000 tokens of gpt-4o: $0.0125, past the $0.01
+    await ok.arrayBuffer();
+    const refused = await chat(first.url, {}, "GPT-4o"); // another spelling of the same model
+    assert.equal(refused.status, 429);
+    await refused.arrayBuffer();
+  } finally {
+    assert.equal(await first.stop(), 0);
+  }
+  const second = await startKestrel(["--upstream", `openai=${mock.url}`, "--config", config, "--db", db]);
+  try {
+    const refused = await chat(second.url, {}, "gpt-4o");
+    assert.equal(refused.status, 429, "the restart rebuilt the budget's spend");
+    assert.equal(((await refused.json()) as { error: { spent_usd: string } }).error.spent_usd, "0.0125");
+  } finally {
+    await second.stop();
+    await mock.close();
+  }
+});
+
 test("bursts: 10 waves of 10 concurrent requests never take a budget past its limit by more than one request (issue 20 item 4)", async () => {
   const mock = await upstream(150);
   const budget = { id: "tight", scope: { project: "burst" }, window: "total", limit_usd: "0.003" };

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import type { RateLimit } from "../../src/control/types.ts";
 import { createStore } from "../../src/store/store.ts";
 import { drivers, withTempDir } from "./helpers.ts";
-import { checkSpend, spendRecords } from "./spend-cases.ts";
+import { checkRetention, checkSpend, spendRecords } from "./spend-cases.ts";
 import { BUDGET } from "../control/_helpers.ts";
 
 const LIMIT: RateLimit = { id: "alice-rpm", scope: { user: "alice" }, rpm: 60, tpm: null };
@@ -14,6 +14,12 @@ for (const { name, open, test } of await drivers()) {
     for (const r of spendRecords()) store.add(r);
     await store.flush();
     await checkSpend(store.control);
+    await store.close();
+  });
+
+  test(`${name}: retention deletes raw records, never a window's spend (issue 20 item 6)`, async () => {
+    const store = createStore(open(":memory:"));
+    await checkRetention(store, Date.now());
     await store.close();
   });
 

@@ -6,7 +6,8 @@ import { testNeeding } from "../_helpers/host.ts";
 import { budgetSpendKey } from "../../src/control/identity.ts";
 import { BUDGET } from "../control/_helpers.ts";
 import { freshDb, PG_MISSING } from "./pg-control-helpers.ts";
-import { checkSpend, spendRecords, T0 } from "./spend-cases.ts";
+import { checkRetention, checkSpend, spendRecords, T0 } from "./spend-cases.ts";
+import { createPgStore } from "../../src/store/pg/pg-store.ts";
 
 const LIMIT: RateLimit = { id: "alice-rpm", scope: { user: "alice" }, rpm: 60, tpm: null };
 testNeeding("pg: spend sums by scope, since, bucket; blocked records never count", PG_MISSING, async () => {
@@ -14,6 +15,17 @@ testNeeding("pg: spend sums by scope, since, bucket; blocked records never count
   try {
     await db.insert(spendRecords());
     await checkSpend(createPgControlStore(db.sql));
+  } finally {
+    await db.close();
+  }
+});
+
+testNeeding("pg: retention deletes raw records, never a window's spend (issue 20 item 6)", PG_MISSING, async () => {
+  const db = await freshDb();
+  try {
+    const store = createPgStore(db.url, { poolSize: 2 });
+    await checkRetention(store, Date.now());
+    await store.close();
   } finally {
     await db.close();
   }

@@ -57,3 +57,25 @@ export async function checkSpend(c: Pick<ControlStore, "spend">): Promise<void> 
   // Hour buckets align to the epoch, not to `since`.
   assert.deepEqual(await c.spend({ tag: "interactive" }, T0 - 1800_000, 3_600_000), [b(T0, 6000, 60, 2)]);
 }
+
+/**
+ * Issue 20 item 6: records older than the retention are deleted, and a window reaching back past it keeps their
+ * spend (the rollup is kept). `prune` deletes raw rows older than `days`.
+ */
+export async function checkRetention(
+  store: { add(r: UsageRecord): void; flush(): Promise<void>; prune(days: number): Promise<number>; control: Pick<ControlStore, "spend"> },
+  now: number,
+): Promise<void> {
+  const day = 86_400_000;
+  const at = (i: number, ms: number) => ({ id: `old${i}`, ts: new Date(ms).toISOString() });
+  for (let i = 0; i < 3; i++) {
+    store.add(makeRecord(100 + i, { ...at(i, now - (5 - i) * day), project: "retained", cost_pico: 1_000_000 * (i + 1), total_tokens: 10 }));
+  }
+  store.add(makeRecord(200, { ...at(9, now - 1000), project: "retained", cost_pico: 7, total_tokens: 1 }));
+  await store.flush();
+  const week = now - 7 * day - (now % (15 * 60_000));
+  const before = await store.control.spend({ project: "retained" }, week, null);
+  assert.equal(await store.prune(2), 3);
+  assert.deepEqual(await store.control.spend({ project: "retained" }, week, null), before);
+  assert.deepEqual(before, [b(week, 6_000_007, 31, 4)]);
+}
