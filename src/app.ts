@@ -19,7 +19,7 @@ import { createDashboardRoutes } from "./routes/dashboard.ts";
 import { createHomeRoutes } from "./routes/home.ts";
 import { createMetricsRoutes } from "./routes/metrics.ts";
 import { createProxyHandler, splitUrl } from "./routes/proxy.ts";
-import type { Logger } from "./sink/log.ts";
+import type { Logger } from "./log.ts";
 import { createSink } from "./sink/sink.ts";
 import type { Store } from "./store/store.ts";
 import { createKeyHints } from "./reconcile/hint.ts";

@@ -15,7 +15,7 @@ import type { Runtime } from "./runtime.ts";
 import { createSpanExporter } from "./otel/exporter.ts";
 import { traceRequest } from "./otel/span.ts";
 import { startScheduledReconcile } from "./reconcile/serve.ts";
-import { createLogger } from "./sink/log.ts";
+import { createLogger } from "./log.ts";
 import { describeStore } from "./store/location.ts";
 import { openStore } from "./store/open.ts";
 import { createWorkerStore, sharedFile } from "./store/worker/client.ts";

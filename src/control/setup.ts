@@ -5,7 +5,7 @@
  * through this process's API is applied alone (src/control/control.ts `put`), not as a reload of every definition.
  */
 import type { AlertsConfig } from "../config.ts";
-import type { Logger } from "../sink/log.ts";
+import type { Logger } from "../log.ts";
 import type { StoreControl } from "../store/definitions.ts";
 import { type Alerter, createAlerter } from "./alerts/alerter.ts";
 import { createControl } from "./control.ts";

@@ -10,7 +10,7 @@ import { isUnpriced, type UsageRecord } from "../usage/record.ts";
 import { genAiAttributes, type GenAiSource } from "../otel/attributes.ts";
 import type { SpanExporter } from "../otel/exporter.ts";
 import { encodeSpan } from "../otel/span.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../log.ts";
 import type { KeyHints } from "../reconcile/hint.ts";
 import { credentialOf } from "../attributes/attribution.ts";
 import { buildRecord } from "./record.ts";

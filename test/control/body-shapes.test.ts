@@ -11,7 +11,7 @@ import { parseBudget } from "../../src/control/definitions.ts";
 import { startControl } from "../../src/control/setup.ts";
 import { INSPECT_MAX_BYTES } from "../../src/forward/request-body.ts";
 import { createPricer } from "../../src/pricing/pricer.ts";
-import { createLogger } from "../../src/sink/log.ts";
+import { createLogger } from "../../src/log.ts";
 import { createStore } from "../../src/store/store.ts";
 import { runtimeDriver } from "../store/helpers.ts";
 

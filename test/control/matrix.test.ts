@@ -18,7 +18,7 @@ import { parseBudget } from "../../src/control/definitions.ts";
 import { type ControlSetup, startControl } from "../../src/control/setup.ts";
 import type { Budget } from "../../src/control/types.ts";
 import { createPricer } from "../../src/pricing/pricer.ts";
-import { createLogger } from "../../src/sink/log.ts";
+import { createLogger } from "../../src/log.ts";
 import { createPgStore } from "../../src/store/pg/pg-store.ts";
 import { createStore, type Store } from "../../src/store/store.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { startControl } from "../../src/control/setup.ts";
 import { parseBudget } from "../../src/control/definitions.ts";
 import type { Budget } from "../../src/control/types.ts";
-import type { Logger } from "../../src/sink/log.ts";
+import type { Logger } from "../../src/log.ts";
 import type { StoreControl } from "../../src/store/control-store.ts";
 import { createPgControlStore } from "../../src/store/pg/control-store.ts";
 import { createStore } from "../../src/store/store.ts";

@@ -9,7 +9,7 @@ import { parseConfig } from "../../src/config.ts";
 import type { Metrics } from "../../src/metrics/metrics.ts";
 import { createPricer } from "../../src/pricing/pricer.ts";
 import type { Exchange } from "../../src/exchange.ts";
-import { createLogger } from "../../src/sink/log.ts";
+import { createLogger } from "../../src/log.ts";
 import type { Store } from "../../src/store/store.ts";
 import { until } from "../_helpers/poll.ts";
 

@@ -6,7 +6,7 @@ import { createApp } from "../../src/app.ts";
 import type { Control } from "../../src/control/types.ts";
 import { parseConfig } from "../../src/config.ts";
 import { createPricer } from "../../src/pricing/pricer.ts";
-import { createLogger } from "../../src/sink/log.ts";
+import { createLogger } from "../../src/log.ts";
 import type { Store } from "../../src/store/store.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
 import { until } from "../_helpers/poll.ts";

@@ -7,7 +7,7 @@
  */
 import { decimalToScaled } from "../../pricing/decimal.ts";
 import { usd } from "../../pricing/money.ts";
-import type { Logger } from "../../sink/log.ts";
+import type { Logger } from "../../log.ts";
 import { fingerprint } from "../../attributes/attribution.ts";
 import type { AlertOutbox, BudgetState, BudgetWindow, ControlEvents, ControlStore, Refusal, Settled } from "../types.ts";
 import { hostOf } from "./deliver.ts";

@@ -4,7 +4,7 @@
  * Nothing waits in memory: a delivery lives in the outbox until its webhook took it or it is older than the
  * maximum age, so a restart, or another instance once this one's lease ran out, resumes exactly what is left.
  */
-import type { Logger } from "../../sink/log.ts";
+import type { Logger } from "../../log.ts";
 import type { AlertDelivery, AlertOutbox, ExpiredDelivery } from "../types.ts";
 import { postOnce } from "./deliver.ts";
 import { type AlertType, isoSeconds, parsePayload, type WebhookFormat, webhookBody } from "./payload.ts";

@@ -4,9 +4,9 @@
  * asynchronous write is in flight at a time (the runtime supplies it), and a stalled reader costs dropped lines,
  * counted and reported, never a stalled proxy.
  */
-import { type Members, safeJson } from "../json/safe.ts";
-import { escapeControls, redact } from "../redact.ts";
-export type { Members } from "../json/safe.ts";
+import { type Members, safeJson } from "./json/safe.ts";
+import { escapeControls, redact } from "./redact.ts";
+export type { Members } from "./json/safe.ts";
 
 export type Level = "DBG" | "INF" | "WRN" | "ERR";
 
