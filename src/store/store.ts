@@ -4,6 +4,7 @@ import { COLUMN_SQL, RECORD_COLUMNS, recordToParams, rowToRecord } from "./colum
 import { createControlStore, type StoreControl } from "./control-store.ts";
 import { sqliteExec } from "../reconcile/exec.ts";
 import { createReconcileStore, type ReconcileStore } from "../reconcile/store.ts";
+import { BatchQueue } from "./batch-queue.ts";
 import { type Db, isBusyError, type Stmt } from "./db.ts";
 import type { RequestFilter } from "./filter.ts";
 import {
@@ -110,8 +111,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
   let reconnect = false; // the last failure may be cured by a fresh connection
   let insert: Stmt | null = null; // prepared once per connection
   let rollup: Stmt | null = null;
-  let queue: UsageRecord[] = [];
-  let head = 0; // queue[head..] is pending; the prefix was committed (compacted lazily)
+  const queue = new BatchQueue<UsageRecord>(maxQueue);
   let failing = false; // in backoff after a failed write: no early flushes
   let closed = false;
   let lastError: unknown = null;
@@ -158,12 +158,12 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
     reconnect = true;
   }
 
-  const pending = () => queue.length - head;
+  const pending = () => queue.pending;
 
   /** Writes the oldest batch in one transaction. Returns false (records stay queued) when it fails. */
   const writeBatch = (): boolean => {
-    const end = Math.min(queue.length, head + batchSize);
-    if (end === head) return true;
+    if (queue.waiting === 0) return true;
+    const batch = queue.take(batchSize);
     let bad = 0;
     let badMessage = "";
     try {
@@ -174,8 +174,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
         // The rollup gets only the rows this transaction inserted: a record written before (a retried batch) is not
         // counted twice.
         const rows = new Map<string, RollupRow>();
-        for (let i = head; i < end; i++) {
-          const record = queue[i] as UsageRecord;
+        for (const record of batch) {
           let params;
           try {
             params = recordToParams(record);
@@ -192,21 +191,15 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
       lastError = err;
       counts.write_errors++;
       reconnect = !isBusyError(err);
+      queue.putBack(batch);
       report(`Could not write usage records (${pending()} queued, will retry): ${messageOf(err)}`);
       return false;
     }
-    counts.written += end - head - bad;
+    queue.done(batch);
+    counts.written += batch.length - bad;
     if (bad > 0) {
       counts.dropped += bad;
       report(`Dropped ${bad} usage record(s) that could not be serialized: ${badMessage}`);
-    }
-    head = end;
-    if (head === queue.length) {
-      queue = [];
-      head = 0;
-    } else if (head > 4096 && head * 2 > queue.length) {
-      queue = queue.slice(head);
-      head = 0;
     }
     return true;
   };
@@ -257,12 +250,11 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
   return {
     add(record) {
       // Hot: called on every proxied request. Only counters and an array push.
-      if (closed || pending() >= maxQueue) {
+      if (closed || !queue.push(record)) {
         counts.dropped++;
         report(refusalText(closed, maxQueue, counts.dropped));
         return;
       }
-      queue.push(record);
       if (failing) schedule(retryMs);
       else schedule(pending() >= batchSize ? 0 : intervalMs);
     },
@@ -278,8 +270,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
         counts.dropped += lost;
         // The last word at shutdown is never suppressed.
         report(`Closing with ${lost} usage record(s) that could not be written: ${messageOf(lastError)}`, true);
-        queue = [];
-        head = 0;
+        queue.clear();
       }
       try {
         db.close();

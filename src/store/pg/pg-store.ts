@@ -1,5 +1,5 @@
 /**
- * @module The usage store on PostgreSQL: the same bounded queue as SQLite's (src/store/store.ts), flushed in
+ * @module The usage store on PostgreSQL: the same bounded queue as SQLite's (src/store/batch-queue.ts), flushed in
  * batches (one INSERT over unnested column arrays) on a pooled connection; reads run the shared queries (src/store/queries.ts). Never throws at
  * creation: an unreachable server is retried with backoff and the schema is migrated on the first success.
  */
@@ -19,6 +19,7 @@ import {
 } from "../queries.ts";
 import type { Store, StoreOptions } from "../store.ts";
 import { clean, connectPg, describePg, pgErrorText, positional, type Sql } from "./connect.ts";
+import { BatchQueue } from "../batch-queue.ts";
 import { createPgControlStore } from "./control-store.ts";
 import { writeRollup } from "./rollup-write.ts";
 import { addToRollup, repriceRollup, type RollupRow, sortedRollup } from "../rollup.ts";
@@ -70,8 +71,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
   const sql: Sql = connectPg(url, { poolSize: options.poolSize });
   let migrated = false;
   let migrating: Promise<void> | null = null;
-  let queue: UsageRecord[] = [];
-  let head = 0;
+  const queue = new BatchQueue<UsageRecord>(maxQueue);
   let failures = 0; // consecutive failed writes: the backoff grows with them
   let closed = false;
   let lastError: unknown = null;
@@ -100,10 +100,9 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     return migrating;
   };
 
-  let inFlight = 0; // records taken by a running write, not yet committed
   const running = new Set<Promise<boolean>>();
-  const waiting = () => queue.length - head;
-  const pending = () => waiting() + inFlight;
+  const waiting = () => queue.waiting;
+  const pending = () => queue.pending;
   const backoff = () => Math.min(maxRetryMs, retryMs * 2 ** Math.min(failures - 1, 10));
 
   /**
@@ -111,18 +110,8 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
    * front (false). Two may run at once on separate connections: one encodes while the other is in the server.
    */
   const writeBatch = async (): Promise<boolean> => {
-    const end = Math.min(queue.length, head + batchSize);
-    if (end === head) return true;
-    const batch = queue.slice(head, end);
-    head = end;
-    if (head === queue.length) {
-      queue = [];
-      head = 0;
-    } else if (head > 4096 && head * 2 > queue.length) {
-      queue = queue.slice(head);
-      head = 0;
-    }
-    inFlight += batch.length;
+    if (queue.waiting === 0) return true;
+    const batch = queue.take(batchSize);
     const columns: SqlValue[][] = RECORD_COLUMNS.map(() => []);
     const good: UsageRecord[] = [];
     let bad = 0;
@@ -153,9 +142,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
         });
       }
     } catch (err) {
-      inFlight -= batch.length;
-      queue = batch.concat(queue.slice(head));
-      head = 0;
+      queue.putBack(batch);
       lastError = err;
       counts.write_errors++;
       failures++;
@@ -165,7 +152,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
       schedule(backoff());
       return false;
     }
-    inFlight -= batch.length;
+    queue.done(batch);
     failures = 0;
     counts.written += rows;
     if (bad > 0) {
@@ -261,12 +248,11 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
   return {
     add(record) {
       // Hot: called on every proxied request. Only counters and an array push.
-      if (closed || pending() >= maxQueue) {
+      if (closed || !queue.push(record)) {
         counts.dropped++;
         report(refusalText(closed, maxQueue, counts.dropped));
         return;
       }
-      queue.push(record);
       if (failures > 0) schedule(backoff());
       else schedule(waiting() >= batchSize ? 0 : intervalMs);
     },
@@ -284,8 +270,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
         counts.dropped += lost;
         // The last word at shutdown is never suppressed.
         report(`Closing with ${lost} usage record(s) that could not be written: ${pgErrorText(lastError)}`, true);
-        queue = [];
-        head = 0;
+        queue.clear();
       }
       await sql.end({ timeout: 5 }).catch(() => {});
     },
