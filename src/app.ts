@@ -10,6 +10,7 @@ import type { SpanExporter } from "./otel/exporter.ts";
 import type { Metrics } from "./metrics/metrics.ts";
 import type { Pricer } from "./pricing/pricer.ts";
 import { createRealtimeHandler, isUpgrade } from "./realtime/handler.ts";
+import { createSessionSpend } from "./realtime/spend.ts";
 import type { WebSocketRuntime } from "./realtime/types.ts";
 import { PLAIN_TRAITS, type Traits } from "./runtime.ts";
 import { createResolver } from "./resolve/resolve.ts";
@@ -94,6 +95,7 @@ export function createApp(deps: Deps) {
     watchdog,
     now: deps.now,
     finish: sink.finish,
+    spend: createSessionSpend(control, deps.now, () => sink.drained()),
   });
   const inFlight = () => proxy.inFlight + realtime.inFlight;
 

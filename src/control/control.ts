@@ -90,6 +90,19 @@ class SpendControl implements Control {
     return { refusal: null, remainingUsd: tightest(ledgers), reservation };
   }
 
+  blockedBy(attrs: Attributes, now: number): Refusal | null {
+    if (!this.active) return null;
+    const ledgers = this.budgets.match(attrs);
+    for (let i = 0; i < ledgers.length; i++) {
+      const ledger = ledgers[i]!;
+      if (ledger.budget.action !== "block") continue;
+      ledger.advance(now);
+      const by = ledger.exhaustedBy();
+      if (by !== null) return this.refuse(budgetRefusal(ledger, by, now), ledger, now).refusal;
+    }
+    return null;
+  }
+
   private refuse(refusal: Refusal, ledger: BudgetLedger | null, now: number): Verdict {
     // A rate limit's "window" for the first-refusal alert is the UTC day: once a minute would be noise.
     const windowStart = ledger !== null ? ledger.state(now).window_start : isoTime(now - (now % 86_400_000));

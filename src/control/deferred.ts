@@ -72,6 +72,7 @@ export function deferControl(
       }
       kept.push(settled);
     },
+    blockedBy: (attributes, now) => inner?.control.blockedBy(attributes, now) ?? null,
     budgetStates: (now) => inner?.control.budgetStates(now) ?? [],
     rateLimitStates: (now) => inner?.control.rateLimitStates(now) ?? [],
     budgetState: (id, now) => inner?.control.budgetState(id, now) ?? null,

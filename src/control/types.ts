@@ -294,6 +294,11 @@ export interface Control {
   check(attributes: Attributes, now: number, estimate?: Estimate): Verdict;
   /** When an exchange finishes, before the store flushes: the next check sees it; its reservation is released. */
   settle(settled: Settled): void;
+  /**
+   * The refusal of the first `block` budget matching `attributes` that is exhausted now, or null; counts nothing (a
+   * realtime session asks after each response: src/realtime/spend.ts). Raises the first-refusal alert as check does.
+   */
+  blockedBy(attributes: Attributes, now: number): Refusal | null;
   /** Current windows of every budget (for /api/budgets, /metrics). */
   budgetStates(now: number): BudgetState[];
   /** One budget's window, or null when it is not loaded. */

@@ -4,6 +4,7 @@
  * change to `Exchange` (its attributes, computed once at admission) is made here alone.
  */
 import type { Attributes } from "../attributes/attributes.ts";
+import type { Reservation } from "../control/types.ts";
 import { checkResult } from "../meter/meter.ts";
 import type { Exchange } from "../exchange.ts";
 import type { ProviderSpec, RequestFacts } from "../providers/types.ts";
@@ -28,6 +29,8 @@ export interface Session {
   responseHeaders: Headers | null;
   /** The upgrade request's attributes (src/attributes/attributes.ts), computed once; null before they are. */
   attributes: Attributes | null;
+  /** What admission holds for the session (a rate limit's request); released with the session's record. */
+  reservation: Reservation | null;
 }
 
 export type SessionPart =
@@ -69,7 +72,7 @@ export function sessionExchange(s: Session, part: SessionPart): Exchange {
   const durationMs = performance.now() - s.t0;
   if (part.kind === "failed") {
     return { ...base, startedAt: s.startedAt, durationMs, status: part.status, outcome: part.outcome, streaming: false, meter: null,
-      error: part.error, realtime: columns };
+      error: part.error, realtime: columns, reservation: s.reservation };
   }
   const { ending, stats } = part;
   const { outcome, why } = endingOutcome(ending);
@@ -83,6 +86,7 @@ export function sessionExchange(s: Session, part: SessionPart): Exchange {
     // No usage (the responses have it), only the session's model, so the record names it.
     meter: part.model === null ? null : checkResult({ ...NO_USAGE, model: part.model }),
     error: [why, part.problem].filter(Boolean).join("; ") || null,
+    reservation: s.reservation,
     realtime: {
       ...columns,
       closeCode: ending.code,

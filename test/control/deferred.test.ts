@@ -31,6 +31,7 @@ function fakeSetup(stopped: { n: number }): ControlSetup {
       load: () => Promise.resolve(),
       put: () => Promise.resolve(),
       remove: () => {},
+      blockedBy: () => null,
       active: true,
     },
     alerter: { stats: () => ({}) } as unknown as ControlSetup["alerter"],

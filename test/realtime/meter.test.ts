@@ -41,6 +41,7 @@ function session(provider: string, path: string, query: string): Session {
     ttfbMs: 5,
     responseHeaders: null,
     attributes: null,
+    reservation: null,
   };
 }
 

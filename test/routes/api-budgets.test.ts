@@ -40,6 +40,7 @@ function fakeControl(spent: Record<string, { pico: number; tokens: number }>) {
     },
     put: () => Promise.resolve(),
     remove: () => {},
+    blockedBy: () => null,
     rateLimitStates(now): RateLimitState[] {
       seen.push(now);
       // Every loaded limit is full on requests and frees up 12 s after the API's clock.

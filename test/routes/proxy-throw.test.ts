@@ -62,6 +62,7 @@ test("a fault in the budget check lets the request through (fail open) and says 
     rateLimitState: () => null,
     put: () => Promise.resolve(),
     remove: () => {},
+    blockedBy: () => null,
     load: () => Promise.resolve(),
   };
   const { app, records, logged } = appWith(() => Promise.resolve(Response.json({ ok: true })), broken);
