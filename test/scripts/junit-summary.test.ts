@@ -88,6 +88,14 @@ test("a test registered fewer times on one runtime fails the run, named with bot
   assert.match(r.last!, ciPattern());
 });
 
+test("a test skipped with its reason on one runtime counts as the same test", () => {
+  const r = summarize(0, [
+    ["bun", 0, bunReport({ "test/a.test.ts": ["x", "y"] })],
+    ["deno", 0, denoReport({ "test/a.test.ts": ["x", "y [skipped: bun:sqlite exists on Bun only]"] })],
+  ]);
+  assert.equal(r.status, 0, r.lines.join("\n"));
+});
+
 test("Deno names the helper that called test() as the file: the same tests still agree", () => {
   const r = summarize(0, [
     ["bun", 0, bunReport({ "test/a.test.ts": ["x", "y"] })],
