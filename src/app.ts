@@ -10,6 +10,7 @@ import type { SpanExporter } from "./otel/exporter.ts";
 import type { Metrics } from "./metrics/metrics.ts";
 import type { Pricer } from "./pricing/pricer.ts";
 import { createRealtimeHandler, isUpgrade } from "./realtime/handler.ts";
+import { createSessionSpend } from "./realtime/spend.ts";
 import type { WebSocketRuntime } from "./realtime/types.ts";
 import { PLAIN_TRAITS, type Traits } from "./runtime.ts";
 import { createResolver } from "./resolve/resolve.ts";
@@ -19,7 +20,7 @@ import { createDashboardRoutes } from "./routes/dashboard.ts";
 import { createHomeRoutes } from "./routes/home.ts";
 import { createMetricsRoutes } from "./routes/metrics.ts";
 import { createProxyHandler, splitUrl } from "./routes/proxy.ts";
-import type { Logger } from "./sink/log.ts";
+import type { Logger } from "./log.ts";
 import { createSink } from "./sink/sink.ts";
 import type { Store } from "./store/store.ts";
 import { createKeyHints } from "./reconcile/hint.ts";
@@ -39,8 +40,12 @@ export interface Deps {
   probe: ConnectProbe | null;
   /** What the runtime's fetch and server do differently; default: neither trait (src/runtime.ts). */
   traits?: Traits;
-  /** Budgets and rate limits, and how to reload their definitions after an API write; absent in most tests. */
-  control?: { control: Control; reload(): Promise<void>; alerter?: { stats(): Record<string, AlertCounts> } } | null;
+  /** Budgets and rate limits, and how to apply a definition after an API write; absent in most tests. */
+  control?: {
+    control: Control;
+    changed(kind: "budget" | "rate_limit", id: string): Promise<void>;
+    alerter?: { stats(): Record<string, AlertCounts> };
+  } | null;
   /** Prometheus metrics, served at /metrics; absent: no /metrics and nothing counted. */
   metrics?: Metrics | null;
   /** The OTLP span exporter (`--otlp-endpoint`), or null. */
@@ -74,6 +79,7 @@ export function createApp(deps: Deps) {
     config,
     traits: deps.traits ?? PLAIN_TRAITS,
     control,
+    pricer: deps.pricer,
     fetch: deps.fetch,
     now: deps.now,
     resolve: createResolver(config.upstreams),
@@ -89,6 +95,7 @@ export function createApp(deps: Deps) {
     watchdog,
     now: deps.now,
     finish: sink.finish,
+    spend: createSessionSpend(control, deps.now, () => sink.drained()),
   });
   const inFlight = () => proxy.inFlight + realtime.inFlight;
 
@@ -122,7 +129,7 @@ export function createApp(deps: Deps) {
       adminToken: config.adminToken,
       loopbackOnly: LOOPBACK.test(config.host),
       now: deps.now,
-      control: deps.control ? { control: deps.control.control, onChange: deps.control.reload } : null,
+      control: deps.control ? { control: deps.control.control, onChange: deps.control.changed } : null,
       reconcile: { pricer: deps.pricer, tolerance: toleranceOf(config), notes: deps.reconcileNotes ?? (() => ({})) },
     }),
   );
@@ -163,7 +170,7 @@ export function createApp(deps: Deps) {
         while (inFlight() > 0 && performance.now() < cutDeadline) await sleep(10);
       }
       watchdog.stop();
-      await sink.settle();
+      await sink.drained();
     },
   };
 }

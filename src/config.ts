@@ -151,9 +151,16 @@ const onOff: Parse = (v, where) => oneOf("on", "off")(v, where) === "on";
 
 /** Beyond this a cut-off date is out of range (about 273 years is more than any retention means anyway). */
 const MAX_DAYS = 100_000;
+/**
+ * Raw records are kept at least this long: a rolling budget window shorter than two days counts in minutes, which
+ * the quarter-hour rollup cannot split, so its spend is rebuilt from raw records (src/store/spend-query.ts).
+ */
+const MIN_RETENTION_DAYS = 2;
 const days: Parse = (v, where) => {
-  if (!/^[1-9]\d*$/.test(v) || Number(v) > MAX_DAYS) {
-    throw new ConfigError(`${where} must be a whole number of days from 1 to ${MAX_DAYS}, got ${JSON.stringify(v)}`);
+  if (!/^[1-9]\d*$/.test(v) || Number(v) > MAX_DAYS || Number(v) < MIN_RETENTION_DAYS) {
+    throw new ConfigError(
+      `${where} must be a whole number of days from ${MIN_RETENTION_DAYS} to ${MAX_DAYS} (rolling budgets under two days are rebuilt from raw records), got ${JSON.stringify(v)}`,
+    );
   }
   return Number(v);
 };

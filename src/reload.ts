@@ -8,7 +8,7 @@ import { loadPricer } from "./commands/prices.ts";
 import type { ControlSetup } from "./control/setup.ts";
 import type { SwitchablePricer } from "./pricing/switchable.ts";
 import type { TlsFiles } from "./runtime.ts";
-import type { Logger } from "./sink/log.ts";
+import type { Logger } from "./log.ts";
 import { loadTls, TlsError } from "./tls.ts";
 
 /**

@@ -15,7 +15,7 @@ import type { Runtime } from "./runtime.ts";
 import { createSpanExporter } from "./otel/exporter.ts";
 import { traceRequest } from "./otel/span.ts";
 import { startScheduledReconcile } from "./reconcile/serve.ts";
-import { createLogger } from "./sink/log.ts";
+import { createLogger } from "./log.ts";
 import { describeStore } from "./store/location.ts";
 import { openStore } from "./store/open.ts";
 import { createWorkerStore, sharedFile } from "./store/worker/client.ts";
@@ -69,10 +69,11 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     budgets: config.budgets,
     rateLimits: config.rateLimits,
     alerts: config.alerts,
-    pricer,
     log,
     fetch: upstreamFetch,
     now: Date.now,
+    // Records queued while the database was away are written before budgets read it (src/control/deferred.ts).
+    beforeLoad: () => store.flush(),
   };
   let spend;
   try {
@@ -87,6 +88,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     spend = deferControl(() => startControl(controlOptions), {
       retryMs: 2000,
       onError: (e) => log.error(`Budgets and rate limits not loaded yet (${where}): ${describeError(e)}`),
+      onDropped: (n) => log.warn(`${n} settlements made before budgets were loaded were not kept (the oldest): their spend is missing`),
     });
   }
   const spans = config.otlpEndpoint === null ? null : createSpanExporter({

@@ -93,7 +93,9 @@ const BAD: [args: string[], env: Record<string, string>, message: RegExp][] = [
   [["--idle-timeout", "soon"], {}, /--idle-timeout must be a duration/],
   [["--retention-days", "0"], {}, /whole number of days/],
   // A cut-off that far back is no date at all: pruning would throw every day.
-  [["--retention-days", "99999999999"], {}, /--retention-days must be a whole number of days from 1 to 100000/],
+  [["--retention-days", "99999999999"], {}, /--retention-days must be a whole number of days from 2 to 100000/],
+  // Issue 20 item 6: rolling budget windows under two days are rebuilt from raw records, which must still be there.
+  [["--retention-days", "1"], {}, /from 2 to 100000 \(rolling budgets under two days are rebuilt from raw records\)/],
   // Timers fire at once beyond 2^31 - 1 ms: every upstream would time out (504) immediately.
   [["--connect-timeout", "600h"], {}, /--connect-timeout must be at most 596h \(2147483647 ms/],
   [["--idle-timeout", "2147483648ms"], {}, /--idle-timeout must be at most 596h/],

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { describeError, escapeControls, redact } from "../src/redact.ts";
-import { createLogger } from "../src/sink/log.ts";
+import { createLogger } from "../src/log.ts";
 
 const REDACT: [input: string, output: string][] = [
   ["GET http://h/v1?alt=sse&key=AIzaSECRET&b=1", "GET http://h/v1?alt=sse&key=[redacted]&b=1"],

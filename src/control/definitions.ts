@@ -4,6 +4,7 @@
  */
 import { decimalToScaled } from "../pricing/decimal.ts";
 import { usd } from "../pricing/money.ts";
+import { SCOPES } from "../attributes/scopes.ts";
 import { type Budget, type BudgetWindow, type RateLimit, type Scope, SCOPE_KEYS, type ScopeKey } from "./types.ts";
 import { isTimezone, parseWindow } from "./window.ts";
 
@@ -21,6 +22,12 @@ const BUDGET_KEYS = new Set([
   "id", "scope", "window", "limit_usd", "limit_tokens", "action", "alert_at", "timezone", "unpriced",
 ]);
 const RATE_LIMIT_KEYS = new Set(["id", "scope", "rpm", "tpm"]);
+/** A trillion dollars: far above any real budget, and its pico-USD (1e24) still a bigint nobody has to think about. */
+const MAX_LIMIT_USD = "1000000000000";
+const MAX_LIMIT_PICO = 10n ** 24n;
+/** Thresholds per budget: each is an alert key and a comparison per settle. */
+const MAX_ALERT_AT = 20;
+const MAX_SCOPE_VALUE = 256;
 /** Usable in a URL path segment and a CLI argument without quoting. */
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
@@ -42,16 +49,24 @@ function id(value: unknown): string {
   return value;
 }
 
+/** Canonical: keys in scope-table order, values in their canonical form (a model's family, a provider's id). */
 function scope(value: unknown): Scope {
   if (value === undefined || value === null) return {};
   const o = object(value, "scope");
-  const out: Scope = {};
-  for (const [key, v] of Object.entries(o)) {
+  for (const key of Object.keys(o)) {
     if (!(SCOPE_KEYS as readonly string[]).includes(key)) {
       throw new DefinitionError(`scope.${key}`, `is not a scope key (${SCOPE_KEYS.join(", ")})`);
     }
-    if (typeof v !== "string" || v === "") throw new DefinitionError(`scope.${key}`, "must be a non-empty string");
-    out[key as ScopeKey] = v;
+  }
+  const out: Scope = {};
+  for (const key of SCOPE_KEYS) {
+    const v = o[key];
+    if (v === undefined) continue;
+    const canonical = typeof v === "string" && v.length <= MAX_SCOPE_VALUE ? SCOPES[key].canonical(v.trim()) : null;
+    if (canonical === null || canonical === "") {
+      throw new DefinitionError(`scope.${key}`, `must be a non-empty string of at most ${MAX_SCOPE_VALUE} characters`);
+    }
+    out[key as ScopeKey] = canonical;
   }
   return out;
 }
@@ -64,13 +79,18 @@ function count(value: unknown, field: string): number | null {
   return value;
 }
 
+/**
+ * A string, never a JSON number: a number has already lost digits past 2^53 before Kestrel sees it. At most
+ * MAX_LIMIT_USD, so every limit stays a small exact integer of pico-USD and every figure derived from it short.
+ */
 function limitUsd(value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  // A JSON number is accepted through its shortest text; the exact form is a string.
-  const text = typeof value === "number" && Number.isFinite(value) ? String(value) : value;
-  const pico = typeof text === "string" ? decimalToScaled(text, 12) : null;
-  if (pico === null || pico < 0n) {
-    throw new DefinitionError("limit_usd", 'must be a decimal USD amount ≥ 0 as a string (e.g. "50"), or null');
+  const pico = typeof value === "string" && value.length <= 40 ? decimalToScaled(value, 12) : null;
+  if (pico === null || pico < 0n || pico > MAX_LIMIT_PICO) {
+    throw new DefinitionError(
+      "limit_usd",
+      `must be a decimal USD amount from 0 to ${MAX_LIMIT_USD} as a string (e.g. "50"), or null`,
+    );
   }
   return usd(pico);
 }
@@ -85,7 +105,9 @@ function oneOf<T extends string>(value: unknown, field: string, allowed: readonl
 
 function alertAt(value: unknown): number[] {
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw new DefinitionError("alert_at", "must be an array of fractions in (0, 1]");
+  if (!Array.isArray(value) || value.length > MAX_ALERT_AT) {
+    throw new DefinitionError("alert_at", `must be an array of at most ${MAX_ALERT_AT} fractions in (0, 1]`);
+  }
   for (const v of value) {
     if (typeof v !== "number" || !(v > 0 && v <= 1)) {
       throw new DefinitionError("alert_at", "must be an array of fractions in (0, 1]");

@@ -1,56 +1,72 @@
 /**
- * @module One budget's spend in its current window: integer pico-USD and tokens, rolled over at calendar
- * boundaries (in the budget's timezone) or kept in a bucket ring for rolling windows.
+ * @module One budget's spend in its current window: integer pico-USD (bigint) and tokens, rolled over at calendar
+ * boundaries (in the budget's timezone) or kept in a bucket ring for rolling windows; plus what admitted requests
+ * have reserved and not settled yet (docs/architecture.md §12).
  */
 import { decimalToScaled } from "../pricing/decimal.ts";
 import { usd } from "../pricing/money.ts";
+import { budgetSpendKey, ownerOf } from "./identity.ts";
 import { BucketRing } from "./ring.ts";
-import type { Counted, Outbox } from "./shared.ts";
+import type { Counted, Totals } from "./shared.ts";
 import type { Budget, BudgetState, ControlStore, CounterRow, SharedCounters } from "./types.ts";
 import { calendarWindow, isoTime, parseWindow, type WindowSpec } from "./window.ts";
 
-/** Exact decimal USD; past 2^53 pico (about $9,007) a float sum is printed as the integer it holds. */
-export function money(pico: number): string {
-  return usd(Number.isSafeInteger(pico) ? pico : BigInt(Math.round(pico)));
-}
+/** Exact decimal USD. */
+export const money = (pico: bigint): string => usd(pico);
 
 /** A rolling window's buckets this recent are re-read at every sync; older ones at every full read. */
 const RECENT_MS = 10 * 60_000;
 
 export class BudgetLedger implements Counted {
-  readonly budget: Budget;
+  budget: Budget;
   readonly counterKey: string;
   readonly owner: string;
-  outbox: Outbox | null = null;
+  totals: Totals | null = null;
   readonly spec: WindowSpec;
-  readonly limitPico: number | null;
-  readonly limitTokens: number | null;
+  limitPico: bigint | null = null;
+  limitTokens: number | null = null;
   /** Calendar: [start, end); total: [null, +∞); rolling: the ring decides. */
   start: number | null = null;
   end = Number.NEGATIVE_INFINITY;
+  /** Upper bounds of admitted requests not settled yet, and how many of them have no bound. */
+  reservedPico = 0n;
+  reservedTokens = 0;
+  unbounded = 0;
+  /** Its window was rebuilt from the store's records when it was created (not read from existing counters). */
+  seeded = false;
   private readonly ring: BucketRing | null = null;
-  private pico = 0;
+  private pico = 0n;
   private tokens = 0;
   /** How many of `alert_at` (ascending) were reported in this window. */
   private fired = 0;
-  /** remainingUsd()'s last answer, so an unchanged spend costs no string. */
-  private leftPico = -1;
+  /** remainingUsd()'s last answer, so an unchanged figure costs no string. */
+  private leftPico = -1n;
   private leftText = "";
 
   constructor(budget: Budget, now: number) {
     this.budget = budget;
-    this.counterKey = `budget ${JSON.stringify(budget)}`;
-    this.owner = `budget:${budget.id}`;
+    this.counterKey = budgetSpendKey(budget);
+    this.owner = ownerOf("budget", budget.id);
     const spec = parseWindow(budget.window, budget.timezone);
     if (typeof spec === "string") throw new Error(`Budget "${budget.id}": window ${spec}`);
     this.spec = spec;
-    this.limitPico = budget.limit_usd === null ? null : Number(decimalToScaled(budget.limit_usd, 12));
-    this.limitTokens = budget.limit_tokens;
     if (spec.kind === "rolling") this.ring = new BucketRing(spec.buckets, spec.bucketMs);
+    this.redefine(budget);
     this.advance(now);
   }
 
-  get spentPico(): number {
+  /** The same spend identity with other limits, action or alerts: the window and its spend stay. */
+  redefine(budget: Budget): void {
+    this.budget = budget;
+    this.limitPico = budget.limit_usd === null ? null : decimalToScaled(budget.limit_usd, 12);
+    this.limitTokens = budget.limit_tokens;
+    this.leftPico = -1n;
+    // Thresholds are re-armed against the new limits; the control reports those already reached, and the alert
+    // key (which names the limits) keeps one already sent under the same limits from going out again.
+    this.fired = 0;
+  }
+
+  get spentPico(): bigint {
     return this.ring === null ? this.pico : this.ring.sumA;
   }
 
@@ -69,31 +85,32 @@ export class BudgetLedger implements Counted {
     const w = calendarWindow(this.spec.unit, this.spec.timezone, now);
     this.start = w.start;
     this.end = w.end;
-    this.pico = 0;
+    this.pico = 0n;
     this.tokens = 0;
     this.fired = 0;
   }
 
   /**
-   * Counts an exchange that started at `at`; one that started in an earlier window is not counted. A clock that
-   * stepped back before the window's start (NTP, a VM resumed) still counts in the current window: the window does
-   * not move backwards, and dropping the spend would leave the budget unenforced until the clock caught up.
+   * Counts an exchange that started at `at`. A calendar window does not count one that started in an earlier window
+   * (the store dates spend by its start, and a rebuild would not count it either); a rolling window counts one that
+   * began before it in its oldest bucket (src/control/ring.ts). A clock that stepped back before the window's start
+   * (NTP, a VM resumed) still counts in the current window: the window does not move backwards.
    */
-  add(at: number, pico: number, tokens: number, now: number): void {
+  add(at: number, pico: bigint, tokens: number, now: number): void {
     if (this.ring !== null) {
       this.ring.advance(now);
       // Spend that left the window re-arms the thresholds it had crossed (a rolling window has no reset).
       const t = this.budget.alert_at;
       while (this.fired > 0 && !this.reached(t[this.fired - 1]!)) this.fired--;
       const bucket = this.ring.add(at, pico, tokens, now);
-      this.outbox?.add(bucket, pico, tokens);
+      this.totals?.add(bucket, pico, tokens);
       return;
     }
     this.advance(now);
     if (this.start !== null && at < this.start && now >= this.start) return;
     this.pico += pico;
     this.tokens += tokens;
-    this.outbox?.add(this.start ?? 0, pico, tokens);
+    this.totals?.add(this.start ?? 0, pico, tokens);
   }
 
   /** Shared counters: a calendar window is one bucket at its start, `total` one at 0, rolling ones the ring's. */
@@ -101,7 +118,8 @@ export class BudgetLedger implements Counted {
     this.advance(now);
     if (this.ring !== null) {
       const start = this.ring.start();
-      const recent = now - RECENT_MS - (now % this.ring.bucketMs);
+      // Whole buckets only: a cut inside one would clear it and read none of it back.
+      const recent = Math.floor((now - RECENT_MS) / this.ring.bucketMs) * this.ring.bucketMs;
       return { since: full ? start : Math.max(start, recent), until: Number.MAX_SAFE_INTEGER };
     }
     const at = this.start ?? 0;
@@ -118,42 +136,51 @@ export class BudgetLedger implements Counted {
     if (this.ring !== null) {
       this.ring.clearFrom(since);
       for (const row of rows) this.ring.add(row.at, row.a, row.b, now);
-      if (this.outbox !== null) {
-        for (const [at, sum] of this.outbox.entries()) if (at >= since) this.ring.add(at, sum[0]!, sum[1]!, now);
-      }
+      if (this.totals !== null) for (const [at, a, b] of this.totals.unpushed(since)) this.ring.add(at, a, b, now);
       const t = this.budget.alert_at;
       while (this.fired > 0 && !this.reached(t[this.fired - 1]!)) this.fired--;
       return;
     }
     if (range.since !== since) return; // a new window began meanwhile: the next sync reads it
-    let pico = 0, tokens = 0;
+    let pico = 0n, tokens = 0;
     for (const row of rows) {
       pico += row.a;
       tokens += row.b;
     }
-    const pending = this.outbox?.get(since);
-    this.pico = pico + (pending?.[0] ?? 0);
-    this.tokens = tokens + (pending?.[1] ?? 0);
+    if (this.totals !== null) {
+      for (const [, a, b] of this.totals.unpushed(since)) {
+        pico += a;
+        tokens += b;
+      }
+    }
+    this.pico = pico;
+    this.tokens = tokens;
   }
 
-  /** Creates this window's shared counters once across instances, seeded from the store's records. */
-  open(store: SharedCounters, now: number): Promise<void> {
+  /** Creates this window's shared counters once across instances; true when this call seeded them from the store. */
+  open(store: SharedCounters, now: number): Promise<boolean> {
     this.advance(now);
     const since = this.ring !== null ? this.ring.start() : this.start;
     const bucketMs = this.ring !== null ? this.ring.bucketMs : null;
     return store.openCounters(this.counterKey, this.owner, this.budget.scope, since, bucketMs, this.expiresAt(since ?? 0));
   }
 
-  /** Exhausted means spent ≥ limit, on either limit; which one, or null. */
+  /** Exhausted: spent plus reserved ≥ limit, on either limit; which one, or null. */
   exhaustedBy(): "usd" | "tokens" | null {
-    if (this.limitPico !== null && this.spentPico >= this.limitPico) return "usd";
-    if (this.limitTokens !== null && this.spentTokens >= this.limitTokens) return "tokens";
+    if (this.limitPico !== null && this.spentPico + this.reservedPico >= this.limitPico) return "usd";
+    if (this.limitTokens !== null && this.spentTokens + this.reservedTokens >= this.limitTokens) return "tokens";
     return null;
   }
 
-  /** Exact USD left under the USD limit, never negative ("0" once exhausted). Only for budgets with one. */
+  /** Pico-USD left under the USD limit after what is spent and reserved, never negative. Budgets with one only. */
+  leftPicoNow(): bigint {
+    const left = this.limitPico! - this.spentPico - this.reservedPico;
+    return left > 0n ? left : 0n;
+  }
+
+  /** leftPicoNow() as exact decimal USD ("0" once exhausted). */
   remainingUsd(): string {
-    const left = Math.max(0, this.limitPico! - this.spentPico);
+    const left = this.leftPicoNow();
     if (left !== this.leftPico) {
       this.leftPico = left;
       this.leftText = money(left);
@@ -165,8 +192,8 @@ export class BudgetLedger implements Counted {
   retryAfterMs(now: number): number | null {
     if (this.ring !== null) {
       let at = Number.NEGATIVE_INFINITY;
-      if (this.limitPico !== null) at = Math.max(at, this.ring.fitsAt("a", this.limitPico, 0));
-      if (this.limitTokens !== null) at = Math.max(at, this.ring.fitsAt("b", this.limitTokens, 0));
+      if (this.limitPico !== null) at = Math.max(at, this.ring.fitsAt("a", this.limitPico, this.reservedPico));
+      if (this.limitTokens !== null) at = Math.max(at, this.ring.fitsAt("b", this.limitTokens, this.reservedTokens));
       return at === Number.POSITIVE_INFINITY ? null : Math.max(0, at - now);
     }
     return this.end === Number.POSITIVE_INFINITY ? null : Math.max(0, this.end - now);
@@ -181,13 +208,17 @@ export class BudgetLedger implements Counted {
     return out;
   }
 
-  /** Marks every threshold already reached as reported (a rebuild whose window has no stable start). */
+  /** Marks every threshold already reached as reported. */
   skipCrossings(): void {
     this.crossings();
   }
 
+  /** Spend (not reservations: a threshold alert says what was spent) at or past `fraction` of a limit. */
   private reached(fraction: number): boolean {
-    return (this.limitPico !== null && this.spentPico >= fraction * this.limitPico) ||
+    // fraction × limit compared exactly: fraction has at most 17 significant digits, scaled by 1e6 it is an integer
+    // close enough that rounding cannot move the comparison by more than a pico-dollar in a million.
+    const f = BigInt(Math.round(fraction * 1_000_000));
+    return (this.limitPico !== null && this.spentPico * 1_000_000n >= f * this.limitPico) ||
       (this.limitTokens !== null && this.spentTokens >= fraction * this.limitTokens);
   }
 
@@ -198,6 +229,8 @@ export class BudgetLedger implements Counted {
       budget: this.budget,
       spent_pico: this.spentPico,
       spent_tokens: this.spentTokens,
+      reserved_pico: this.reservedPico,
+      reserved_tokens: this.reservedTokens,
       window_start: rolling ? isoTime(this.ring!.start()) : this.start === null ? null : isoTime(this.start),
       resets_at: rolling || this.end === Number.POSITIVE_INFINITY ? null : isoTime(this.end),
     };

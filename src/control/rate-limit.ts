@@ -3,42 +3,51 @@
  * they are let through (so concurrent requests cannot all slip past one free slot); tokens count when the
  * exchange finishes, since only then are they known.
  */
+import { ownerOf, rateLimitSpendKey } from "./identity.ts";
 import { BucketRing } from "./ring.ts";
-import type { Counted, Outbox } from "./shared.ts";
-import type { CounterRow, RateLimit, RateLimitState } from "./types.ts";
+import type { Counted, Totals } from "./shared.ts";
+import type { ControlStore, CounterRow, RateLimit, RateLimitState } from "./types.ts";
 import { isoTime } from "./window.ts";
 
 export class RateLimiter implements Counted {
-  readonly limit: RateLimit;
+  limit: RateLimit;
   readonly counterKey: string;
   readonly owner: string;
-  outbox: Outbox | null = null;
+  totals: Totals | null = null;
   private readonly ring = new BucketRing(60, 1000);
+  private rpm: bigint | null = null;
 
   constructor(limit: RateLimit) {
     this.limit = limit;
-    this.counterKey = `rate_limit ${JSON.stringify(limit)}`;
-    this.owner = `rate_limit:${limit.id}`;
+    this.counterKey = rateLimitSpendKey(limit);
+    this.owner = ownerOf("rate_limit", limit.id);
+    this.redefine(limit);
+  }
+
+  /** The same scope with other limits: the minute's counts stay. */
+  redefine(limit: RateLimit): void {
+    this.limit = limit;
+    this.rpm = limit.rpm === null ? null : BigInt(limit.rpm);
   }
 
   /** Which limit the minute ending at `now` is already full on, or null when one more request fits. */
   fullOn(now: number): "rpm" | "tpm" | null {
     this.ring.advance(now);
-    if (this.limit.rpm !== null && this.ring.sumA >= this.limit.rpm) return "rpm";
+    if (this.rpm !== null && this.ring.sumA >= this.rpm) return "rpm";
     if (this.limit.tpm !== null && this.ring.sumB >= this.limit.tpm) return "tpm";
     return null;
   }
 
   /** Counts a request let through at `now`. */
   admit(now: number): void {
-    const at = this.ring.add(now, 1, 0, now);
-    this.outbox?.add(at, 1, 0);
+    const at = this.ring.add(now, 1n, 0, now);
+    this.totals?.add(at, 1n, 0);
   }
 
   /** Counts the tokens of an exchange that finished at `now`. */
   addTokens(tokens: number, now: number): void {
-    const at = this.ring.add(now, 0, tokens, now);
-    this.outbox?.add(at, 0, tokens);
+    const at = this.ring.add(now, 0n, tokens, now);
+    this.totals?.add(at, 0n, tokens);
   }
 
   /** Shared counters: one row per second of the sliding minute. */
@@ -55,19 +64,30 @@ export class RateLimiter implements Counted {
     this.ring.advance(now);
     this.ring.clearFrom(since);
     for (const row of rows) this.ring.add(row.at, row.a, row.b, now);
-    if (this.outbox !== null) for (const [at, sum] of this.outbox.entries()) this.ring.add(at, sum[0]!, sum[1]!, now);
+    if (this.totals !== null) for (const [at, a, b] of this.totals.unpushed(since)) this.ring.add(at, a, b, now);
+  }
+
+  /**
+   * The minute's requests and tokens from the store's records (a restart on a store without shared counters).
+   * A record is dated by its start, so its tokens count in the second it began, not the one it finished in.
+   */
+  async rebuild(store: ControlStore, now: number): Promise<void> {
+    this.ring.advance(now);
+    for (const b of await store.spend(this.limit.scope, this.ring.start(), 1000)) {
+      this.ring.add(b.at, BigInt(b.requests), b.tokens, now);
+    }
   }
 
   /** Milliseconds until one more request fits (rpm) or the tokens drop below the limit (tpm); null: never (0). */
   retryAfterMs(on: "rpm" | "tpm", now: number): number | null {
-    const at = on === "rpm" ? this.ring.fitsAt("a", this.limit.rpm!, 0) : this.ring.fitsAt("b", this.limit.tpm!, 0);
+    const at = on === "rpm" ? this.ring.fitsAt("a", this.rpm!, 0n) : this.ring.fitsAt("b", this.limit.tpm!, 0);
     return at === Number.POSITIVE_INFINITY ? null : Math.max(0, at - now);
   }
 
   /** Requests and tokens in the minute ending at `now`. */
   usage(now: number): { requests: number; tokens: number } {
     this.ring.advance(now);
-    return { requests: this.ring.sumA, tokens: this.ring.sumB };
+    return { requests: Number(this.ring.sumA), tokens: this.ring.sumB };
   }
 
   /** Counts against limits, and when a full limit lets a request through again (the later one when both are full). */

@@ -23,16 +23,23 @@ function period(ledger: BudgetLedger): string {
 
 export function budgetRefusal(ledger: BudgetLedger, by: "usd" | "tokens", now: number): Refusal {
   const b = ledger.budget;
-  const spent = by === "usd" ? `$${money(ledger.spentPico)} of $${b.limit_usd} spent` :
-    `${ledger.spentTokens} of ${b.limit_tokens} tokens used`;
+  // Requests in flight hold their upper bound until they finish (docs/architecture.md §12): say so when that is
+  // what fills the budget, or the message would read "$3 of $4 spent: exhausted".
+  const held = by === "usd"
+    ? (ledger.reservedPico > 0n ? ` (+$${money(ledger.reservedPico)} held by requests in flight)` : "")
+    : (ledger.reservedTokens > 0 ? ` (+${ledger.reservedTokens} held by requests in flight)` : "");
+  const spent = by === "usd" ? `$${money(ledger.spentPico)}${held} of $${b.limit_usd} spent` :
+    `${ledger.spentTokens}${held} of ${b.limit_tokens} tokens used`;
   const details: Refusal["details"] = { budget: b.id };
   if (b.limit_usd !== null) {
     details.limit_usd = b.limit_usd;
     details.spent_usd = money(ledger.spentPico);
+    details.reserved_usd = money(ledger.reservedPico);
   }
   if (b.limit_tokens !== null) {
     details.limit_tokens = b.limit_tokens;
     details.spent_tokens = ledger.spentTokens;
+    details.reserved_tokens = ledger.reservedTokens;
   }
   details.resets_at = ledger.spec.kind === "calendar" ? isoTime(ledger.end) : null;
   return {
@@ -44,16 +51,29 @@ export function budgetRefusal(ledger: BudgetLedger, by: "usd" | "tokens", now: n
   };
 }
 
+/** Too many requests without a bound on their cost are in flight against a block budget: one must finish first. */
+export function busyRefusal(ledger: BudgetLedger, cap: number): Refusal {
+  const b = ledger.budget;
+  return {
+    code: "budget_busy",
+    id: b.id,
+    message: `Budget "${b.id}" already has ${cap} requests in flight whose cost Kestrel cannot bound ` +
+      `(no max_tokens, no output limit or no price for the model); retry when one has finished`,
+    retryAfterSeconds: 1,
+    details: { budget: b.id, in_flight_unbounded: cap },
+  };
+}
+
 export function unpricedRefusal(ledger: BudgetLedger, attrs: Attributes): Refusal {
   const b = ledger.budget;
-  const model = attrs.model ?? "(none)";
+  const model = attrs.model_known ? attrs.requested_model ?? "(none)" : "(not readable from the request)";
   return {
     code: "unpriced_model",
     id: b.id,
-    message: `Budget "${b.id}" refuses model "${model}" of provider "${attrs.provider}": it has no price, ` +
+    message: `Budget "${b.id}" refuses model "${model}" of provider "${attrs.provider}": it has no known price, ` +
       `and the budget limits spend in USD`,
     retryAfterSeconds: null,
-    details: { budget: b.id, provider: attrs.provider, model: attrs.model, limit_usd: b.limit_usd },
+    details: { budget: b.id, provider: attrs.provider, model: attrs.requested_model, limit_usd: b.limit_usd },
   };
 }
 

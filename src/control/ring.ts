@@ -1,25 +1,26 @@
 /**
- * @module A sliding window as a ring of fixed buckets holding two integer sums each (cost and tokens, or requests
- * and tokens). The window is the current bucket and the `size - 1` before it; moving it only clears the buckets
- * that left, so it costs nothing when time has not crossed a bucket boundary.
+ * @module A sliding window as a ring of fixed buckets holding two integer sums each: `a` (pico-USD, or requests) as
+ * a bigint, so money is exact at any size, and `b` (tokens) as a number. The window is the current bucket and the
+ * `size - 1` before it; moving it only clears the buckets that left, so it costs nothing when time has not crossed
+ * a bucket boundary.
  */
 
 export class BucketRing {
   readonly size: number;
   readonly bucketMs: number;
-  /** Sums over the window (integers, exact below 2^53). */
-  sumA = 0;
+  /** Sums over the window. */
+  sumA = 0n;
   sumB = 0;
-  private readonly a: Float64Array;
-  private readonly b: Float64Array;
+  private readonly a: bigint[];
+  private readonly b: number[];
   /** Index (epoch ms / bucketMs) of the newest bucket. */
   private head = Number.NEGATIVE_INFINITY;
 
   constructor(size: number, bucketMs: number) {
     this.size = size;
     this.bucketMs = bucketMs;
-    this.a = new Float64Array(size);
-    this.b = new Float64Array(size);
+    this.a = new Array<bigint>(size).fill(0n);
+    this.b = new Array<number>(size).fill(0);
   }
 
   /** Moves the window so that it ends with the bucket holding `now`. */
@@ -33,30 +34,31 @@ export class BucketRing {
       return;
     }
     if (current - this.head >= this.size) {
-      this.a.fill(0);
+      this.a.fill(0n);
       this.b.fill(0);
-      this.sumA = 0;
+      this.sumA = 0n;
       this.sumB = 0;
     } else {
-      for (let i = this.head + 1; i <= current; i++) {
-        const slot = i % this.size;
-        this.sumA -= this.a[slot]!;
-        this.sumB -= this.b[slot]!;
-        this.a[slot] = 0;
-        this.b[slot] = 0;
-      }
+      for (let i = this.head + 1; i <= current; i++) this.clear(i % this.size);
     }
     this.head = current;
   }
 
+  private clear(slot: number): void {
+    this.sumA -= this.a[slot]!;
+    this.sumB -= this.b[slot]!;
+    this.a[slot] = 0n;
+    this.b[slot] = 0;
+  }
+
   /**
-   * Adds to the bucket holding `at` (clamped to the newest); dropped when `at` already left the window. Returns
-   * the bucket's start (epoch ms), or NaN when dropped.
+   * Adds to the bucket holding `at`, clamped into the window: to the newest bucket when `at` is later, to the oldest
+   * when `at` already left it (an exchange longer than the window still counts, in the oldest bucket: it is spend
+   * that became known now). Returns the bucket's start (epoch ms).
    */
-  add(at: number, a: number, b: number, now: number): number {
+  add(at: number, a: bigint, b: number, now: number): number {
     this.advance(now);
-    const i = Math.min(Math.floor(at / this.bucketMs), this.head);
-    if (i <= this.head - this.size) return Number.NaN;
+    const i = Math.max(Math.min(Math.floor(at / this.bucketMs), this.head), this.head - this.size + 1);
     const slot = i % this.size;
     this.a[slot]! += a;
     this.b[slot]! += b;
@@ -68,11 +70,7 @@ export class BucketRing {
   /** Empties the buckets from the one holding `at` to the newest (about to be refilled from shared counters). */
   clearFrom(at: number): void {
     for (let i = Math.max(Math.floor(at / this.bucketMs), this.head - this.size + 1); i <= this.head; i++) {
-      const slot = i % this.size;
-      this.sumA -= this.a[slot]!;
-      this.sumB -= this.b[slot]!;
-      this.a[slot] = 0;
-      this.b[slot] = 0;
+      this.clear(i % this.size);
     }
   }
 
@@ -85,13 +83,21 @@ export class BucketRing {
    * Epoch ms when enough of the oldest buckets will have left that the sum (`a` or `b`) plus `extra` is below
    * `limit`: -Infinity when it already is, +Infinity when time alone never gets there (`extra` ≥ `limit`).
    */
-  fitsAt(which: "a" | "b", limit: number, extra: number): number {
-    const values = which === "a" ? this.a : this.b;
-    let left = which === "a" ? this.sumA : this.sumB;
-    if (left + extra < limit) return Number.NEGATIVE_INFINITY;
+  fitsAt(which: "a" | "b", limit: bigint | number, extra: bigint | number): number {
+    if (which === "a") {
+      let left = this.sumA + BigInt(extra);
+      if (left < BigInt(limit)) return Number.NEGATIVE_INFINITY;
+      for (let i = this.head - this.size + 1; i <= this.head; i++) {
+        left -= this.a[i % this.size]!;
+        if (left < BigInt(limit)) return (i + this.size) * this.bucketMs;
+      }
+      return Number.POSITIVE_INFINITY;
+    }
+    let left = this.sumB + Number(extra);
+    if (left < Number(limit)) return Number.NEGATIVE_INFINITY;
     for (let i = this.head - this.size + 1; i <= this.head; i++) {
-      left -= values[i % this.size]!;
-      if (left + extra < limit) return (i + this.size) * this.bucketMs;
+      left -= this.b[i % this.size]!;
+      if (left < Number(limit)) return (i + this.size) * this.bucketMs;
     }
     return Number.POSITIVE_INFINITY;
   }

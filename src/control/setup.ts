@@ -1,12 +1,12 @@
 /**
  * @module Spend control for a serving process: config-file definitions synced into the store, the ledger rebuilt
  * from it, the alerter started, and definitions reloaded when another process (the CLI) changes them. On a store
- * with shared counters (PostgreSQL) spend is also synced with the other instances four times a second.
+ * with shared counters (PostgreSQL) spend is also synced with the other instances four times a second. A write
+ * through this process's API is applied alone (src/control/control.ts `put`), not as a reload of every definition.
  */
 import type { AlertsConfig } from "../config.ts";
-import type { Pricer } from "../pricing/pricer.ts";
-import type { Logger } from "../sink/log.ts";
-import type { StoreControl } from "../store/control-store.ts";
+import type { Logger } from "../log.ts";
+import type { StoreControl } from "../store/definitions.ts";
 import { type Alerter, createAlerter } from "./alerts/alerter.ts";
 import { createControl } from "./control.ts";
 import type { Budget, Control, RateLimit, SharedCounters } from "./types.ts";
@@ -14,8 +14,13 @@ import type { Budget, Control, RateLimit, SharedCounters } from "./types.ts";
 export interface ControlSetup {
   control: Control;
   alerter: Alerter;
-  /** Reads every definition from the store and loads it (API writes call this at once). */
+  /** Reads every definition from the store and loads it. */
   reload(): Promise<void>;
+  /**
+   * After this process wrote one definition to the store (the API): applies it alone. A write by another process
+   * in between (the version moved by more than this write) makes it a full reload instead.
+   */
+  changed(kind: "budget" | "rate_limit", id: string): Promise<void>;
   /** SIGHUP: the config file's definitions replace the ones it gave before, then everything is reloaded. */
   syncConfig(budgets: readonly Budget[], rateLimits: readonly RateLimit[]): Promise<void>;
   stop(): Promise<void>;
@@ -41,12 +46,16 @@ export async function startControl(options: {
   budgets: readonly Budget[];
   rateLimits: readonly RateLimit[];
   alerts: AlertsConfig;
-  pricer: Pricer;
   log: Logger;
   fetch: typeof fetch;
   now(): number;
   /** Overrides SYNC_MS (tests). */
   syncEveryMs?: number;
+  /**
+   * Runs before the definitions are loaded (serve: writes the records still queued, so a budget whose shared
+   * counters this start creates is seeded with them; src/control/deferred.ts).
+   */
+  beforeLoad?: () => Promise<void>;
 }): Promise<ControlSetup> {
   const { store, log, now } = options;
   const shared = sharedCounters(store);
@@ -63,17 +72,25 @@ export async function startControl(options: {
   const control = createControl({
     store,
     events: alerter,
-    // A request that names no model (listing models, files) has nothing to price: `unpriced: "block"` lets it by.
-    isPriced: (provider, model) => model === null || options.pricer.isPriced(provider, model),
     now,
     shared,
   });
   await store.syncConfig(options.budgets, options.rateLimits);
+  await options.beforeLoad?.();
   let version = await store.definitionsVersion();
   const reload = async () => {
     const seen = await store.definitionsVersion();
     await control.load(await store.listBudgets(), await store.listRateLimits());
     // Only once loaded: a load that failed (the database away for a moment) is retried at the next poll.
+    version = seen;
+  };
+  const changed = async (kind: "budget" | "rate_limit", id: string) => {
+    const seen = await store.definitionsVersion();
+    if (seen === version) return; // the write changed nothing
+    if (seen !== version + 1) return reload();
+    const definition = kind === "budget" ? await store.getBudget(id) : await store.getRateLimit(id);
+    if (definition === null) control.remove(kind, id);
+    else await control.put(kind === "budget" ? { budget: definition as Budget } : { rateLimit: definition as RateLimit });
     version = seen;
   };
   await reload();
@@ -104,7 +121,7 @@ export async function startControl(options: {
       failing = false;
     } catch (err) {
       if (!failing) {
-        log.error(`Cannot sync spend with the other instances (retried every second): ${err instanceof Error ? err.message : String(err)}`);
+        log.error(`Cannot sync spend with the other instances (retried at every sync, four times a second): ${err instanceof Error ? err.message : String(err)}`);
       }
       failing = true;
     } finally {
@@ -116,6 +133,7 @@ export async function startControl(options: {
     control,
     alerter,
     reload,
+    changed,
     async syncConfig(budgets, rateLimits) {
       await store.syncConfig(budgets, rateLimits);
       await reload();

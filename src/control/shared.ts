@@ -1,63 +1,75 @@
 /**
- * @module Spend shared across instances (docs/architecture.md §12): each budget ledger and rate limiter keeps what
- * this instance settled since its last push in an outbox; `sync` pushes every outbox in one transaction, reads
- * the current windows' totals (every instance's, this push included) back, and refills each window with those
- * totals plus whatever settled meanwhile. Checks stay synchronous and read memory only.
+ * @module Spend shared across instances (docs/architecture.md §12). Each budget ledger and rate limiter keeps this
+ * process's running totals per bucket; `sync` writes the totals that changed (the store keeps the greater of a row's
+ * old and new value, so a push repeated after a lost reply cannot count twice), reads the current windows summed over
+ * every instance back, and refills each window with those sums plus what settled here meanwhile. Checks stay
+ * synchronous and read memory only.
  */
-import type { CounterDelta, CounterRange, CounterRow, SharedCounters } from "./types.ts";
+import type { CounterRange, CounterRow, CounterTotal, SharedCounters } from "./types.ts";
 
-/** This instance's settled sums not pushed yet, per bucket start (epoch ms): [a, b]. */
-export class Outbox {
-  private sums = new Map<number, number[]>();
-  /** The bucket added to last (a calendar window's only one): settles in a row skip the map. */
-  private lastAt = Number.NaN;
-  private last: number[] = [0, 0];
+/** This process's running totals per bucket start (epoch ms), and what the store acknowledged of them. */
+export class Totals {
+  private readonly mine = new Map<number, [bigint, number]>();
+  private readonly acked = new Map<number, [bigint, number]>();
+  private readonly dirty = new Set<number>();
 
-  add(at: number, a: number, b: number): void {
-    if (at === this.lastAt) {
-      this.last[0]! += a;
-      this.last[1]! += b;
-      return;
+  add(at: number, a: bigint, b: number): void {
+    let t = this.mine.get(at);
+    if (t === undefined) this.mine.set(at, t = [0n, 0]);
+    t[0] += a;
+    t[1] += b;
+    this.dirty.add(at);
+  }
+
+  /** The totals changed since the last acknowledged push (they stay to push until acknowledged). */
+  changed(): [number, bigint, number][] {
+    const out: [number, bigint, number][] = [];
+    for (const at of this.dirty) {
+      const t = this.mine.get(at)!;
+      out.push([at, t[0], t[1]]);
     }
-    if (Number.isNaN(at)) return;
-    let sum = this.sums.get(at);
-    if (sum === undefined) this.sums.set(at, sum = [0, 0]);
-    sum[0]! += a;
-    sum[1]! += b;
-    this.lastAt = at;
-    this.last = sum;
+    return out;
   }
 
-  /** Everything pending, leaving the outbox empty (the push takes it). */
-  take(): Map<number, number[]> {
-    const taken = this.sums;
-    this.sums = new Map();
-    this.lastAt = Number.NaN;
-    return taken;
+  /** The store has these totals: what settles from now on is "not pushed yet" against them. */
+  acknowledge(pushed: readonly [number, bigint, number][]): void {
+    for (const [at, a, b] of pushed) {
+      this.acked.set(at, [a, b]);
+      const t = this.mine.get(at)!;
+      if (t[0] === a && t[1] === b) this.dirty.delete(at);
+    }
   }
 
-  /** A push that failed: its sums wait for the next one. */
-  putBack(taken: Map<number, number[]>): void {
-    for (const [at, sum] of taken) this.add(at, sum[0]!, sum[1]!);
+  /** What settled here in buckets from `since` on and is not in the store's sums yet. */
+  *unpushed(since: number): Generator<[number, bigint, number]> {
+    for (const [at, t] of this.mine) {
+      if (at < since) continue;
+      const acked = this.acked.get(at);
+      const a = t[0] - (acked?.[0] ?? 0n);
+      const b = t[1] - (acked?.[1] ?? 0);
+      if (a !== 0n || b !== 0) yield [at, a, b];
+    }
   }
 
-  get(at: number): readonly number[] | undefined {
-    return this.sums.get(at);
-  }
-
-  entries(): IterableIterator<[number, number[]]> {
-    return this.sums.entries();
+  /** Forgets buckets before `before` once the store has them (they left the window). */
+  prune(before: number): void {
+    for (const at of this.mine.keys()) {
+      if (at < before && !this.dirty.has(at)) {
+        this.mine.delete(at);
+        this.acked.delete(at);
+      }
+    }
   }
 }
 
 /** A budget ledger or rate limiter whose window lives in shared counters. */
 export interface Counted {
-  /** The definition's JSON with its kind: a changed definition is a new key and counts afresh. */
+  /** Its spend identity (src/control/identity.ts): the counter every instance writes to. */
   readonly counterKey: string;
   /** `budget:ID` or `rate_limit:ID`. */
   readonly owner: string;
   /** Set when the control plane shares spend; null otherwise (nothing is recorded). */
-  outbox: Outbox | null;
+  totals: Totals | null;
   /**
    * The buckets the window holding `now` reads: all of them when `full`, else those that can have changed
    * lately (a long rolling window's old buckets only change when a long exchange finishes; a full read catches
@@ -67,8 +79,8 @@ export interface Counted {
   /** When a bucket's row will never be read again. */
   expiresAt(bucket: number): number;
   /**
-   * Replaces the window's sums from `since` on with `rows` plus the outbox (unless a calendar window moved on
-   * meanwhile).
+   * Replaces the window's sums from `since` on with `rows` plus what is not pushed yet (unless a calendar window
+   * moved on meanwhile).
    */
   refill(rows: readonly CounterRow[], since: number, now: number): void;
 }
@@ -93,13 +105,14 @@ export class SharedSpend {
 
   /** Starts recording what `counted` settles. */
   adopt(counted: Counted): void {
-    counted.outbox ??= new Outbox();
+    counted.totals ??= new Totals();
   }
 
   /**
-   * Pushes the outboxes of `counted` (unless `push` is false) and refills their windows from the totals. Runs
-   * one at a time, in call order, so an older read never lands over a newer one. On failure the sums stay in the
-   * outboxes and the windows keep their last view plus what this instance settled since.
+   * Pushes the changed totals of `counted` (unless `push` is false) and refills their windows from the sums. Runs
+   * one at a time, in call order, so an older read never lands over a newer one. On failure nothing is
+   * acknowledged (the next push sends the same or larger totals) and the windows keep their last view plus what
+   * this instance settled since.
    */
   sync(counted: readonly Counted[], push = true): Promise<void> {
     const run = this.queue.then(() => this.run(counted, push));
@@ -111,31 +124,18 @@ export class SharedSpend {
     if (counted.length === 0) return;
     const now = this.now();
     const full = !push || this.syncs % FULL_EVERY === 0;
-    const taken: (Map<number, number[]> | null)[] = [];
-    const deltas: CounterDelta[] = [];
+    const pushed: [number, bigint, number][][] = [];
+    const totals: CounterTotal[] = [];
     const ranges: CounterRange[] = [];
     for (const c of counted) {
       this.adopt(c);
-      const out = push ? c.outbox!.take() : null;
-      taken.push(out);
-      if (out !== null) {
-        for (const [at, sum] of out) {
-          deltas.push({ key: c.counterKey, owner: c.owner, at, a: sum[0]!, b: sum[1]!, expires: c.expiresAt(at) });
-        }
-      }
+      const changed = push ? c.totals!.changed() : [];
+      pushed.push(changed);
+      for (const [at, a, b] of changed) totals.push({ key: c.counterKey, owner: c.owner, at, a, b, expires: c.expiresAt(at) });
       const r = c.range(now, full);
       ranges.push({ key: c.counterKey, since: r.since, until: r.until });
     }
-    let rows: CounterRow[];
-    try {
-      rows = await this.store.exchange(deltas, ranges);
-    } catch (err) {
-      counted.forEach((c, i) => {
-        const out = taken[i];
-        if (out) c.outbox!.putBack(out);
-      });
-      throw err;
-    }
+    const rows = await this.store.exchange(totals, ranges);
     const byKey = new Map<string, CounterRow[]>();
     for (const row of rows) {
       const list = byKey.get(row.key);
@@ -143,7 +143,11 @@ export class SharedSpend {
       else list.push(row);
     }
     const after = this.now();
-    counted.forEach((c, i) => c.refill(byKey.get(c.counterKey) ?? NONE, ranges[i]!.since, after));
+    counted.forEach((c, i) => {
+      c.totals!.acknowledge(pushed[i]!);
+      c.refill(byKey.get(c.counterKey) ?? NONE, ranges[i]!.since, after);
+      c.totals!.prune(c.range(after, true).since);
+    });
     if (push && ++this.syncs % PRUNE_EVERY === 0) await this.store.pruneCounters(after);
   }
 }

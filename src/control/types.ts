@@ -4,11 +4,10 @@
  * See docs/architecture.md §12.
  */
 
-/** Record attribution fields a scope can name; `tag` matches when the request carries that tag among others. */
-export const SCOPE_KEYS = ["key_id", "user", "project", "provider", "model", "tag"] as const;
-export type ScopeKey = typeof SCOPE_KEYS[number];
-/** Every named key must equal the request's attribute; `{}` matches everything. */
-export type Scope = Partial<Record<ScopeKey, string>>;
+import type { Attributes } from "../attributes/attributes.ts";
+import type { Scope } from "../attributes/scopes.ts";
+export type { Attributes } from "../attributes/attributes.ts";
+export { SCOPE_KEYS, type Scope, type ScopeKey } from "../attributes/scopes.ts";
 
 /** Calendar windows in the budget's timezone (ISO weeks start on Monday), all time, or rolling (`90m`, `24h`, `7d`). */
 export type BudgetWindow = "day" | "week" | "month" | "total" | `${number}${"m" | "h" | "d"}`;
@@ -39,22 +38,14 @@ export interface RateLimit {
   tpm: number | null;
 }
 
-/** What a request is matched on before it is forwarded (the record's attribution fields). */
-export interface Attributes {
-  key_id: string | null;
-  user: string | null;
-  project: string | null;
-  provider: string;
-  /** The model the request names (a response may name a dated one; budgets match on what the client asked). */
-  model: string | null;
-  tags: readonly string[];
-}
-
-/** Where a window stands. Money in integer pico-USD. */
+/** Where a window stands. Money in integer pico-USD (bigint: a window's spend has no upper bound). */
 export interface BudgetState {
   budget: Budget;
-  spent_pico: number;
+  spent_pico: bigint;
   spent_tokens: number;
+  /** Upper bounds of the requests admitted and not finished yet (docs/architecture.md §12, reservations). */
+  reserved_pico: bigint;
+  reserved_tokens: number;
   /** ISO-8601 UTC; for rolling windows now − length; for `total` null. */
   window_start: string | null;
   /** ISO-8601 UTC; null for `total` and rolling windows. */
@@ -75,7 +66,8 @@ export interface RateLimitState {
 
 /** Why a request is refused before it is forwarded: answered 429 and recorded with outcome `blocked`. */
 export interface Refusal {
-  code: "budget_exceeded" | "rate_limited" | "unpriced_model";
+  /** `budget_busy`: too many requests whose cost cannot be bounded are in flight against a budget. */
+  code: "budget_exceeded" | "budget_busy" | "rate_limited" | "unpriced_model";
   /** The budget or rate-limit id. */
   id: string;
   message: string;
@@ -85,15 +77,36 @@ export interface Refusal {
   details: Record<string, string | number | null>;
 }
 
-/** The pre-forward answer: null to forward, or a refusal. Allowed requests may carry the tightest USD remaining. */
-export interface Verdict {
-  refusal: Refusal | null;
-  /** Exact decimal USD left in the tightest matching USD budget (for `x-kestrel-budget-remaining-usd`), or null. */
-  remainingUsd: string | null;
+/**
+ * An upper bound on what an admitted request can cost, reserved against the budgets it matches until it settles
+ * (src/control/estimate.ts). A null part has no bound (the model's price or its output limit is unknown).
+ */
+export interface Estimate {
+  pico: bigint | null;
+  tokens: number | null;
+  /** The model has a price, or the request names none (nothing to price); false when unknown or unpriced. */
+  priced: boolean;
 }
 
-/** What settles spend when an exchange finishes (the record's facts; usage unknown = null). */
+/** What an admitted request holds until it settles; releasing it twice is harmless. */
+export interface Reservation {
+  release(): void;
+}
+
+/** The pre-forward answer: a refusal, or the reservation an admitted request holds. */
+export interface Verdict {
+  refusal: Refusal | null;
+  /**
+   * Exact decimal USD the tightest matching USD budget has left once this request's reservation is counted (for
+   * `x-kestrel-budget-remaining-usd`); on a refusal by a USD budget, that budget's ("0" when exhausted); else null.
+   */
+  remainingUsd: string | null;
+  reservation: Reservation | null;
+}
+
+/** What settles spend when an exchange finishes: the stored record's facts (usage unknown = null). */
 export interface Settled {
+  /** As stored on the record: the final `requested_model`, so `model_known` is true. */
   attributes: Attributes;
   /** Epoch ms when the exchange started (the window it counts in). */
   at: number;
@@ -101,22 +114,36 @@ export interface Settled {
   total_tokens: number | null;
   /** The model the response reported (for `model.unpriced`). */
   model: string | null;
-  priced: boolean;
+  /** Usage without a price (src/usage/record.ts isUnpriced). */
+  unpriced: boolean;
   blocked: boolean;
+  /** What admission reserved for this exchange, released as its actual spend is counted; null when nothing was. */
+  reservation: Reservation | null;
 }
 
-/** Spend summed per bucket: `at` is the bucket's start (epoch ms); one bucket for the whole range when unbucketed. */
+/**
+ * Sums of finished records per bucket: `at` is the bucket's start (epoch ms; one bucket at the range's start when
+ * unbucketed). `requests` counts records that were let through (not `blocked`).
+ */
 export interface SpendBucket {
   at: number;
-  cost_pico: number;
+  cost_pico: bigint;
   tokens: number;
+  requests: number;
 }
 
-/** What the control plane needs from the store (async: PostgreSQL will implement it too). */
+/** What the control plane needs from the store (async: PostgreSQL implements it too). */
 export interface ControlStore extends AlertOutbox {
-  /** Sums of finished records matching `scope` since `sinceMs` (null: all time), per `bucketMs` (null: one sum). */
+  /**
+   * Sums of finished records matching `scope` since `sinceMs` (null: all time), per `bucketMs` (null: one sum):
+   * read from the rollups that retention never deletes, plus raw rows where a window starts inside a rollup bucket
+   * (src/store/spend-query.ts).
+   */
   spend(scope: Scope, sinceMs: number | null, bucketMs: number | null): Promise<SpendBucket[]>;
   listBudgets(): Promise<Budget[]>;
+  /** One definition, or null when there is none. */
+  getBudget(id: string): Promise<Budget | null>;
+  getRateLimit(id: string): Promise<RateLimit | null>;
   putBudget(budget: Budget): Promise<void>;
   /** Resolves false when there was none. */
   deleteBudget(id: string): Promise<boolean>;
@@ -197,14 +224,18 @@ export interface AlertOutbox {
   releaseAlerts(): Promise<void>;
 }
 
-/** Sums added to one shared counter: `at` is the bucket's start (epoch ms); a = pico-USD or requests, b = tokens. */
-export interface CounterDelta {
-  /** The definition the counter belongs to (its JSON: a changed definition counts afresh). */
+/**
+ * One instance's running total for one bucket of one shared counter: everything this process settled there since it
+ * started (a = pico-USD or requests, b = tokens). Totals, not increments: a push repeated after a lost reply
+ * changes nothing (the store keeps the greater of the two).
+ */
+export interface CounterTotal {
+  /** The counter: the definition's spend identity (src/control/identity.ts). */
   key: string;
   /** `budget:ID` or `rate_limit:ID`: whose counters a definition write clears. */
   owner: string;
   at: number;
-  a: number;
+  a: bigint;
   b: number;
   /** Epoch ms after which the row is never read again (pruned). */
   expires: number;
@@ -217,25 +248,26 @@ export interface CounterRange {
   until: number;
 }
 
+/** One bucket summed over every instance (and the seed). */
 export interface CounterRow {
   key: string;
   at: number;
-  a: number;
+  a: bigint;
   b: number;
 }
 
 /**
- * Spend shared by every instance on one database (PostgreSQL): each instance pushes what it settled and reads the
- * totals back (docs/architecture.md §12). A store without it (SQLite) keeps spend per process.
+ * Spend shared by every instance on one database (PostgreSQL): each instance pushes its running totals and reads
+ * the sums over every instance back (docs/architecture.md §12). A store without it (SQLite) keeps spend per process.
  */
 export interface SharedCounters {
   /**
-   * Creates a budget's counters once across instances, seeded from finished records (`spend` over `requests`,
-   * one bucket at `sinceMs ?? 0` when `bucketMs` is null). Later calls for the same key do nothing.
+   * Creates a counter once across instances, seeded from finished records (`spend`, one bucket at `sinceMs ?? 0`
+   * when `bucketMs` is null). Resolves true when this call created and seeded it; false when it existed.
    */
-  openCounters(key: string, owner: string, scope: Scope, sinceMs: number | null, bucketMs: number | null, expires: number): Promise<void>;
-  /** Adds `push` atomically, then reads `read`, in one transaction: the rows include this push. */
-  exchange(push: readonly CounterDelta[], read: readonly CounterRange[]): Promise<CounterRow[]>;
+  openCounters(key: string, owner: string, scope: Scope, sinceMs: number | null, bucketMs: number | null, expires: number): Promise<boolean>;
+  /** Writes this instance's totals, then reads `read` summed over instances, in one transaction. */
+  exchange(push: readonly CounterTotal[], read: readonly CounterRange[]): Promise<CounterRow[]>;
   /** Deletes counters that expired before `now`. */
   pruneCounters(now: number): Promise<void>;
 }
@@ -255,21 +287,44 @@ export interface ControlEvents {
 
 /** The control plane as the proxy and the sink see it. */
 export interface Control {
-  /** Before forwarding; synchronous, O(budgets and limits that match), allocation-free when nothing matches. */
-  check(attributes: Attributes, now: number): Verdict;
-  /** When an exchange finishes, before the store flushes: the next check sees it. */
+  /**
+   * Before forwarding; synchronous, O(budgets and limits that match), allocation-free when nothing matches. An
+   * admitted request reserves `estimate` against every budget it matches (none when omitted: zero, unbounded).
+   */
+  check(attributes: Attributes, now: number, estimate?: Estimate): Verdict;
+  /** When an exchange finishes, before the store flushes: the next check sees it; its reservation is released. */
   settle(settled: Settled): void;
+  /**
+   * The refusal of the first `block` budget matching `attributes` that is exhausted now, or null; counts nothing (a
+   * realtime session asks after each response: src/realtime/spend.ts). Raises the first-refusal alert as check does.
+   */
+  blockedBy(attributes: Attributes, now: number): Refusal | null;
   /** Current windows of every budget (for /api/budgets, /metrics). */
   budgetStates(now: number): BudgetState[];
+  /** One budget's window, or null when it is not loaded. */
+  budgetState(id: string, now: number): BudgetState | null;
   /** Current minute of every rate limit (for /api/rate-limits). */
   rateLimitStates(now: number): RateLimitState[];
+  rateLimitState(id: string, now: number): RateLimitState | null;
   /**
    * With shared counters: pushes this instance's settled spend and reads every instance's totals back (the
    * serving process calls it every second). Resolves at once without them; optional so test doubles can omit it.
    */
   sync?(): Promise<void>;
-  /** Replaces the definitions and rebuilds the spend of new or changed ones from the store. */
+  /**
+   * Replaces the definitions. A definition whose spend identity (scope, window, timezone) is unchanged keeps its
+   * window (new limits apply at once); new ones rebuild their spend from the store.
+   */
   load(budgets: readonly Budget[], rateLimits: readonly RateLimit[]): Promise<void>;
+  /** One definition written (API, CLI): applied alone, the others untouched (a write storm costs no full reload). */
+  put(definition: { budget: Budget } | { rateLimit: RateLimit }): Promise<void>;
+  /** One definition deleted. */
+  remove(kind: "budget" | "rate_limit", id: string): void;
+  /**
+   * Settlements made before the control started (src/control/deferred.ts), counted into the budgets whose window
+   * was not rebuilt from the store at this start (their shared counters existed already): the others hold them.
+   */
+  replay?(settled: readonly Settled[]): void;
   /** True when any budget or rate limit is defined (the proxy skips attribution work otherwise). */
   readonly active: boolean;
 }

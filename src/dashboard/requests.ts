@@ -3,7 +3,7 @@
 import { html } from "htm/preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { getJson, query, type RequestPage, type RequestRecord } from "./api.ts";
-import { OUTCOMES } from "../store/filter.ts";
+import { OUTCOMES } from "../usage/record.ts";
 import { isUnpriced } from "../usage/record.ts";
 import { count, label, money, ms, time } from "./format.ts";
 

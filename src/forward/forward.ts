@@ -18,8 +18,8 @@ export interface UpstreamCall {
   /** Bytes of the client's request body moved (`done`: it ended, or the upstream answered without the rest). */
   onBodyProgress(done: boolean): void;
   /**
-   * Called once the request is known (body read, `facts.body` set) and before anything is sent: budgets and rate
-   * limits throw a `Refused` here. Absent when none are defined.
+   * Called once the request is known (body read, `facts.body` set) and before anything is sent: the request's
+   * attributes are computed here, and budgets and rate limits throw a `Refused`.
    */
   admit?(): Promise<void>;
 }

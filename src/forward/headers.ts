@@ -79,11 +79,16 @@ function singleLength(out: Headers, value: string): void {
 /**
  * The headers to send the client. When the runtime's fetch decoded a compressed body, the client gets the decoded
  * bytes, so `content-encoding` and the compressed `content-length` must go (else Bun mislabels the body and Deno
- * truncates it: docs/architecture.md §11). `bodyChanged` drops `content-length` for bodies Kestrel edits.
+ * truncates it: docs/architecture.md §11). `bodyChanged` drops `content-length` for bodies Kestrel edits. Kestrel's
+ * own `x-kestrel-*` names are dropped from the upstream's answer.
  */
 export function clientResponseHeaders(upstream: Headers, bodyChanged: boolean, decodesZstd: boolean): Headers {
   const out = new Headers(upstream);
   for (const name of HOP_BY_HOP) out.delete(name);
+  // `x-kestrel-*` answers are Kestrel's alone (the budget left): an upstream must not be able to set them.
+  upstream.forEach((_value, name) => {
+    if (name.startsWith("x-kestrel-")) out.delete(name);
+  });
   for (const name of connectionNamed(upstream)) out.delete(name);
   const encoding = upstream.get("content-encoding");
   if (encoding !== null && isDecoded(encoding, decodesZstd)) {

@@ -1,6 +1,8 @@
 /**
  * @module The request body on its way up: streamed untouched, except small JSON bodies, which are read once so
- * the meter can see `model`, `stream` and `user`, and so a streaming chat request can ask for usage.
+ * the meter can see `model`, `stream` and `user`, and so a streaming chat request can ask for usage. While spend
+ * control is on, a body that may be JSON is read up to the inspection limit whatever its framing (chunked, no
+ * declared length) or declared type: a budget must see the model it names (docs/architecture.md §12).
  */
 import { concatBytes } from "../sse/bytes.ts";
 
@@ -14,7 +16,14 @@ export interface RequestBody {
   json: unknown;
   /** The content-length to send, when Kestrel changed the body. */
   length: number | null;
+  /** True when the whole body was read (or there is none): what it names is known. */
+  inspected: boolean;
+  /** The body's size in bytes: as read, else as declared; null when it streams without a declared length. */
+  bytes: number | null;
 }
+
+/** Bodies that are never JSON: streamed through unread even while spend control is on. */
+const BINARY = /^\s*(multipart\/|audio\/|image\/|video\/|application\/octet-stream)/i;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -33,6 +42,8 @@ export interface BodyWatch {
   streamed: boolean;
   /** The idle timeout: it decides which bodies are read in one call (`wholeReadMax`). */
   idleTimeoutMs: number;
+  /** Spend control is on: read any body that may be JSON (up to INSPECT_MAX_BYTES), not only declared small JSON. */
+  inspectAll: boolean;
 }
 
 /**
@@ -42,23 +53,35 @@ export interface BodyWatch {
 export async function readRequestBody(req: Request, watch: BodyWatch): Promise<RequestBody> {
   if (req.body === null) {
     watch.progress(true);
-    return { body: null, json: undefined, length: null };
+    return { body: null, json: undefined, length: null, inspected: true, bytes: 0 };
   }
   const type = req.headers.get("content-type");
-  const length = Number(req.headers.get("content-length") ?? NaN);
-  if (type === null || !type.includes("json") || !(length <= INSPECT_MAX_BYTES)) {
-    if (watch.streamed) return { body: watched(req.body, watch), json: undefined, length: null };
-    watch.progress(true); // unobserved: its silence counts as the upstream's, as before
-    return { body: req.body, json: undefined, length: null };
+  const declared = req.headers.get("content-length");
+  const length = Number(declared ?? NaN);
+  const known = declared !== null && Number.isSafeInteger(length) ? length : null;
+  if (type !== null && type.includes("json") && length <= INSPECT_MAX_BYTES) {
+    const bytes = length <= wholeReadMax(watch.idleTimeoutMs) ? await readWhole(req, watch) : await readAll(req.body, watch);
+    return parsed(bytes);
   }
-  const bytes = length <= wholeReadMax(watch.idleTimeoutMs) ? await readWhole(req, watch) : await readAll(req.body, watch);
+  if (watch.inspectAll && !(type !== null && BINARY.test(type)) && !(length > INSPECT_MAX_BYTES)) {
+    const read = await readUpTo(req.body, watch, INSPECT_MAX_BYTES);
+    if (read.rest === null) return parsed(read.head);
+    // Larger than the limit after all: sent as it came, the part already read first.
+    return { body: read.rest, json: undefined, length: null, inspected: false, bytes: known };
+  }
+  if (watch.streamed) return { body: watched(req.body, watch), json: undefined, length: null, inspected: false, bytes: known };
+  watch.progress(true); // unobserved: its silence counts as the upstream's, as before
+  return { body: req.body, json: undefined, length: null, inspected: false, bytes: known };
+}
+
+function parsed(bytes: Uint8Array<ArrayBuffer>): RequestBody {
   let json: unknown;
   try {
     json = JSON.parse(decoder.decode(bytes));
   } catch {
     json = undefined; // not our business: the provider answers malformed JSON itself
   }
-  return { body: bytes, json, length: null };
+  return { body: bytes, json, length: null, inspected: true, bytes: bytes.byteLength };
 }
 
 /**
@@ -95,6 +118,19 @@ function readWhole(req: Request, watch: BodyWatch): Promise<Uint8Array<ArrayBuff
 
 /** The whole body; throws when the exchange is cut while reading (a stalled client never finishes it). */
 async function readAll(body: ReadableStream<Uint8Array>, watch: BodyWatch): Promise<Uint8Array<ArrayBuffer>> {
+  const read = await readUpTo(body, watch, Number.POSITIVE_INFINITY);
+  return read.head;
+}
+
+/**
+ * The body when it ends within `max` bytes (`rest` null); otherwise the same bytes as a stream (`rest`): what was
+ * read, then the remainder as it comes, each chunk still reported. Throws when the exchange is cut while reading.
+ */
+async function readUpTo(
+  body: ReadableStream<Uint8Array>,
+  watch: BodyWatch,
+  max: number,
+): Promise<{ head: Uint8Array<ArrayBuffer>; rest: ReadableStream<Uint8Array> | null }> {
   const reader = body.getReader();
   const stop = () => void reader.cancel().catch(() => {});
   watch.signal.addEventListener("abort", stop, { once: true });
@@ -108,12 +144,36 @@ async function readAll(body: ReadableStream<Uint8Array>, watch: BodyWatch): Prom
       parts.push(value);
       size += value.byteLength;
       watch.progress(false);
+      if (size > max) return { head: new Uint8Array(0), rest: resumed(parts, reader, watch) };
     }
   } finally {
     watch.signal.removeEventListener("abort", stop);
   }
   watch.progress(true);
-  return (parts.length === 1 ? parts[0] : concatBytes(parts, size)) as Uint8Array<ArrayBuffer>;
+  return { head: (parts.length === 1 ? parts[0] : concatBytes(parts, size)) as Uint8Array<ArrayBuffer>, rest: null };
+}
+
+/** The chunks already read, then the rest of `reader`, reporting progress like any streamed upload. */
+function resumed(
+  parts: Uint8Array[],
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  watch: BodyWatch,
+): ReadableStream<Uint8Array> {
+  let i = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (i < parts.length) return controller.enqueue(parts[i++]!);
+      const { done, value } = await reader.read();
+      if (done) {
+        watch.progress(true);
+        controller.close();
+      } else {
+        watch.progress(false);
+        controller.enqueue(value);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
 }
 
 /**
@@ -166,10 +226,10 @@ export function withStreamUsage(json: Record<string, unknown>, bytes?: Uint8Arra
       spliced.set(bytes.subarray(0, end));
       spliced.set(ASK_USAGE, end);
       spliced[spliced.length - 1] = CLOSE_BRACE;
-      return { body: spliced, json, length: spliced.byteLength };
+      return { body: spliced, json, length: spliced.byteLength, inspected: true, bytes: spliced.byteLength };
     }
   }
   const options = typeof json.stream_options === "object" && json.stream_options !== null ? json.stream_options : {};
   const body = encoder.encode(JSON.stringify({ ...json, stream_options: { ...options, include_usage: true } }));
-  return { body, json, length: body.byteLength };
+  return { body, json, length: body.byteLength, inspected: true, bytes: body.byteLength };
 }

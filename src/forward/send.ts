@@ -7,7 +7,7 @@ import type { ProviderSpec, RequestFacts } from "../providers/types.ts";
 import { bodyTimeout, ClientGone, type ForwardOptions, hostOf, sendUpstream, type UpstreamCall } from "./forward.ts";
 import { upstreamRequestHeaders } from "./headers.ts";
 import { peekBody } from "./peek.ts";
-import { type RefusalMemory, refusalKey } from "./refusals.ts";
+import { type RefusalMemory, refusalKey } from "./usage-refusals.ts";
 import { lacksStreamUsage, readRequestBody, type RequestBody, withStreamUsage } from "./request-body.ts";
 
 export interface Sent {
@@ -20,6 +20,8 @@ export interface SendOptions extends ForwardOptions {
   injectStreamUsage: boolean;
   /** `Traits.watchStreamedUploads`. */
   watchStreamedUploads: boolean;
+  /** Spend control is on: bodies of any framing are read when they may name a model (src/forward/request-body.ts). */
+  inspectAll(): boolean;
   /** Upstream endpoints that refused an injected `stream_options` recently: not asked again for a while. */
   refused: RefusalMemory;
   onRefused(endpoint: string): void;
@@ -49,6 +51,7 @@ export async function sendRequest(req: Request, spec: ProviderSpec, facts: Reque
       signal: call.controller.signal,
       streamed: options.watchStreamedUploads,
       idleTimeoutMs: options.idleTimeoutMs,
+      inspectAll: options.inspectAll(),
     });
   } catch (err) {
     const why = call.cut();
@@ -58,7 +61,9 @@ export async function sendRequest(req: Request, spec: ProviderSpec, facts: Reque
     throw new ClientGone("Client went away while sending the request body");
   }
   facts.body = original.json;
-  if (call.admit) await call.admit();
+  facts.inspected = original.inspected;
+  facts.bodyBytes = original.bytes;
+  await call.admit?.();
   const send = (body: RequestBody) => {
     call.sentAt = performance.now();
     return sendUpstream({ ...call, headers, body: body.body }, options);

@@ -6,11 +6,11 @@
 import type { AlertCounts } from "../control/alerts/alerter.ts";
 import type { Control } from "../control/types.ts";
 import { decimalToScaled } from "../pricing/decimal.ts";
-import type { Exchange } from "../routes/proxy.ts";
+import type { Exchange } from "../exchange.ts";
 import type { StoreStats } from "../store/store.ts";
 import { isUnpriced, type Outcome, type UsageRecord } from "../usage/record.ts";
 import { Family, Histogram, PicoSum, Registry, Value } from "./registry.ts";
-import { OUTCOMES } from "../store/filter.ts";
+import { OUTCOMES } from "../usage/record.ts";
 
 /** What a scrape reads from the rest of the process. */
 export interface ScrapeSources {

@@ -2,7 +2,7 @@
  * @module One exchange → one OTLP/JSON span (kind CLIENT, GenAI semconv attributes plus `kestrel.*`), and a batch
  * of spans → the `ExportTraceServiceRequest` body POSTed to `/v1/traces` (docs/architecture.md §15).
  */
-import { safeJson } from "../sink/log.ts";
+import { safeJson } from "../json/safe.ts";
 import type { UsageRecord } from "../usage/record.ts";
 import { type Attributes, type AttributeValue, genAiAttributes, type GenAiSource, operationName } from "./attributes.ts";
 

@@ -198,6 +198,6 @@ function scale(rate: number, mult: number): number {
 function sum(values: (bigint | number)[]): bigint {
   let total = 0n;
   for (const v of values) total += BigInt(v);
-  if (total > MAX) throw new RangeError(`Cost "${total}" pico-USD exceeds the exact integer range`);
+  if (total > MAX) throw new RangeError(`cost "${total}" pico-USD exceeds the exact integer range (2^53, about $9,007 in pico-USD)`);
   return total;
 }

@@ -60,7 +60,7 @@ function decimalToScaledTruncated(m: RegExpExecArray, scale: number): bigint | n
 /** A bigint known to fit a JS number exactly, as a number; throws when it does not (never a rounded float). */
 export function toSafeNumber(value: bigint): number {
   if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new RangeError(`Value "${value}" exceeds the exact integer range`);
+    throw new RangeError(`"${value}" exceeds the exact integer range (2^53, about $9,007 in pico-USD)`);
   }
   return Number(value);
 }

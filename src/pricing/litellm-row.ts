@@ -4,7 +4,7 @@
  */
 import { decimalToScaled } from "./decimal.ts";
 import type { JsonNode } from "./json-source.ts";
-import type { ModelPrice, PriceMode, RateSet, Rates, TierRates } from "./types.ts";
+import { MAX_TOKEN_RATE_PICO, type ModelPrice, type PriceMode, type RateSet, type Rates, type TierRates } from "./types.ts";
 
 /** LiteLLM field (without tier / service suffix) → token class. */
 const FIELD: Readonly<Record<string, keyof Rates>> = {
@@ -85,6 +85,10 @@ export function convertLiteLLMRow(node: JsonNode, defaultMode?: PriceMode): RowR
     if (field === "litellm_provider" && v.kind === "string") lp = v.value;
     else if (field === "mode" && v.kind === "string") mode = v.value;
     else if (field === "deprecation_date" && v.kind === "string") extra.deprecated = v.value;
+    else if (field === "max_output_tokens" && v.kind === "number") {
+      const n = Number(v.text);
+      if (Number.isSafeInteger(n) && n > 0) extra.max_output = n;
+    }
     else if (field === "search_context_cost_per_query") {
       const medium = v.kind === "object" ? v.entries.find(([k]) => k === "search_context_size_medium") : undefined;
       const p = medium ? pico(`${field}.search_context_size_medium`, medium[1]) : null;
@@ -115,6 +119,9 @@ export function convertLiteLLMRow(node: JsonNode, defaultMode?: PriceMode): RowR
     if (cls === undefined) return void problems.push({ field, message: `"${field}" is not a known price field` });
     const value = pico(field, v);
     if (value === null) return;
+    if (value > MAX_TOKEN_RATE_PICO) {
+      return void problems.push({ field, message: `"${field}" is above ${MAX_TOKEN_RATE_PICO / 1e12} USD per token` });
+    }
     const set = service ? (services[service === "batches" ? "batch" : service] ??= {}) : base;
     let target: Rates = set;
     if (tier) {

@@ -13,7 +13,7 @@ import { decimalToScaled } from "./decimal.ts";
 import { type JsonNode, JsonSyntaxError, parseJsonSource } from "./json-source.ts";
 import { convertLiteLLMRow, RATE_CLASSES } from "./litellm-row.ts";
 import { KESTREL_PROVIDER_OF, NAMESPACES } from "./providers.ts";
-import type { ModelPrice, PriceEntry, PriceMode, PriceOverrides, RateSet, Rates, TierRates } from "./types.ts";
+import { MAX_TOKEN_RATE_PICO, type ModelPrice, type PriceEntry, type PriceMode, type PriceOverrides, type RateSet, type Rates, type TierRates } from "./types.ts";
 
 const NATIVE_RATE: Readonly<Record<string, keyof Rates>> = {
   ...Object.fromEntries(RATE_CLASSES.map((c) => [c, c])),
@@ -106,7 +106,7 @@ function rateSet(node: Extract<JsonNode, { kind: "object" }>, top: boolean): Rat
   const out: RateSet & Partial<ModelPrice> = {};
   for (const [field, v, line] of node.entries) {
     const cls = NATIVE_RATE[field];
-    if (cls !== undefined) out[cls] = usdPer(v, line, field, 6);
+    if (cls !== undefined) out[cls] = tokenRate(v, line, field);
     else if (field === "tiers" && v.kind === "array") out.tiers = v.items.map(tierOf).sort((a, b) => a.above - b.above);
     else if (top && field === "web_search") out.web_search = usdPer(v, line, field, 9);
     else if (top && field === "mode" && v.kind === "string" && MODES.has(v.value)) out.mode = v.value as PriceMode;
@@ -128,6 +128,15 @@ function tierOf(node: JsonNode): TierRates {
   const rates = rateSet(rest, false);
   if (rates.tiers) throw new FieldError(node.line, `"tiers" cannot nest`);
   return { ...rates, above };
+}
+
+/** USD per million tokens → pico-USD per token, at most MAX_TOKEN_RATE_PICO. */
+function tokenRate(v: JsonNode, line: number, field: string): number {
+  const rate = usdPer(v, line, field, 6);
+  if (rate > MAX_TOKEN_RATE_PICO) {
+    throw new FieldError(line, `"${field}" must be at most ${MAX_TOKEN_RATE_PICO / 1_000_000} USD per million tokens`);
+  }
+  return rate;
 }
 
 /** USD per million (scale 6) or per thousand calls (scale 9) → exact pico-USD per token or call. */

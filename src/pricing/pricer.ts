@@ -1,5 +1,6 @@
 /** @module The pricing engine the proxy calls once per response. Never throws; never prices silently wrong. */
 import { COST_CLASSES, cost, type Cost, PriceGap } from "./cost.ts";
+import { type RateBound, rateBound } from "./bound.ts";
 import { describePrices } from "./describe.ts";
 import { lookupModel, type Match } from "./lookup.ts";
 import { createTable } from "./table.ts";
@@ -43,6 +44,11 @@ export interface Pricer {
   describe(model?: string): string;
   /** Whether the table prices this model (budgets with `unpriced: "block"` ask before forwarding). No warning. */
   isPriced(provider: string, model: string): boolean;
+  /**
+   * Upper bounds of the model's rates at the service tier a request asks for (src/pricing/bound.ts), or null when
+   * it has no price. No warning.
+   */
+  bound(provider: string, model: string, serviceTier: string | null): RateBound | null;
 }
 
 const MEMO_LIMIT = 4096;
@@ -59,6 +65,7 @@ export function createPricer(opts?: {
   const warned = new Set<string>();
   // Hot path: one Map lookup per response once a (provider, model, geo) has been seen.
   const memo = new Map<string, Match | null>();
+  const bounds = new WeakMap<object, Map<string, RateBound>>();
   let unpriced = 0;
 
   const find = (provider: string, model: string, geo: string | null): Match | null => {
@@ -83,6 +90,16 @@ export function createPricer(opts?: {
     },
     describe: (model) => describePrices(table, version, overrides, model),
     isPriced: (provider, model) => find(provider, model, null) !== null,
+    bound(provider, model, serviceTier) {
+      const match = find(provider, model, null);
+      if (match === null) return null;
+      const tier = serviceTier === "flex" || serviceTier === "priority" ? serviceTier : "standard";
+      let byTier = bounds.get(match.entry);
+      if (byTier === undefined) bounds.set(match.entry, byTier = new Map());
+      let b = byTier.get(tier);
+      if (b === undefined) byTier.set(tier, b = rateBound(match.entry.price, serviceTier));
+      return b;
+    },
     price(usage, ctx) {
       if (usage === null) return none(null);
       const match = ctx.model ? find(ctx.provider, ctx.model, ctx.geo) : null;
@@ -92,8 +109,9 @@ export function createPricer(opts?: {
         try {
           c = cost(usage, match.entry.price, ctx);
         } catch (err) {
-          // Inconsistent usage, an unpriceable class, or beyond exact range: unpriced, not wrong.
+          // Inconsistent usage, an unpriceable class, or beyond exact range: unpriced, not wrong — and said so.
           if (err instanceof PriceGap) gap = `unpriced: ${match.key} has ${err.message} ("${ctx.serviceTier}")`;
+          else if (err instanceof RangeError) gap = `unpriced: ${match.key}: ${err.message}`;
           c = null;
         }
       }

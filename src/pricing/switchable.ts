@@ -18,6 +18,7 @@ export function switchablePricer(initial: Pricer): SwitchablePricer {
     },
     describe: (model) => current.describe(model),
     isPriced: (provider, model) => current.isPriced(provider, model),
+    bound: (provider, model, tier) => current.bound(provider, model, tier),
     set(next) {
       current = next;
     },

@@ -52,6 +52,8 @@ export interface ModelPrice extends RateSet {
   /** Thresholds are inclusive (input ≥ above) rather than input > above (xAI). */
   tier_inclusive?: true;
   deprecated?: string;
+  /** The most output tokens one request can produce (LiteLLM `max_output_tokens`): bounds reservations. */
+  max_output?: number;
 }
 
 /** Where the price of a table entry comes from. */
@@ -89,3 +91,10 @@ export interface PriceOverrides {
   fingerprint: string;
   files: string[];
 }
+
+/**
+ * The highest per-token rate a price file may set: $10,000 per million tokens (the embedded table's highest is
+ * about $9,710). Below it a request's cost is an exact integer of pico-USD up to ~900,000 tokens at that rate, and
+ * far more at real rates; beyond 2^53 pico-USD the request is recorded unpriced with the reason, never silently.
+ */
+export const MAX_TOKEN_RATE_PICO = 10_000_000_000;

@@ -14,6 +14,10 @@ export interface RequestFacts {
   query: string;
   /** Parsed JSON request body when it was small enough to inspect, else undefined. */
   body: unknown;
+  /** True when the whole request body was read (or there was none), so what it names is known; absent: not read. */
+  inspected?: boolean;
+  /** The request body's size in bytes (read, else declared); absent or null when unknown. */
+  bodyBytes?: number | null;
   headers: Headers;
 }
 

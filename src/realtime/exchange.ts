@@ -3,8 +3,10 @@
  * response and one for the session at its close. The ONE place that maps a session onto the record path, so a
  * change to `Exchange` (its attributes, computed once at admission) is made here alone.
  */
+import type { Attributes } from "../attributes/attributes.ts";
+import type { Reservation } from "../control/types.ts";
 import { checkResult } from "../meter/meter.ts";
-import type { Exchange } from "../routes/proxy.ts";
+import type { Exchange } from "../exchange.ts";
 import type { ProviderSpec, RequestFacts } from "../providers/types.ts";
 import type { Outcome } from "../usage/record.ts";
 import { CLOSE_ABNORMAL } from "./frames.ts";
@@ -25,6 +27,10 @@ export interface Session {
   ttfbMs: number | null;
   /** The upstream's handshake answer headers (request id), or null. */
   responseHeaders: Headers | null;
+  /** The upgrade request's attributes (src/attributes/attributes.ts), computed once; null before they are. */
+  attributes: Attributes | null;
+  /** What admission holds for the session (a rate limit's request); released with the session's record. */
+  reservation: Reservation | null;
 }
 
 export type SessionPart =
@@ -44,6 +50,9 @@ export function sessionExchange(s: Session, part: SessionPart): Exchange {
     ttfbMs: s.ttfbMs,
     addedMs: null,
     responseHeaders: s.responseHeaders,
+    attributes: s.attributes,
+    // Only the session holds a reservation; its responses settle spend without one.
+    reservation: null,
   };
   const columns = { sessionId: s.id, responseId: null, closeCode: null, bytesUp: null, bytesDown: null, framesUp: null, framesDown: null };
   if (part.kind === "response") {
@@ -63,7 +72,7 @@ export function sessionExchange(s: Session, part: SessionPart): Exchange {
   const durationMs = performance.now() - s.t0;
   if (part.kind === "failed") {
     return { ...base, startedAt: s.startedAt, durationMs, status: part.status, outcome: part.outcome, streaming: false, meter: null,
-      error: part.error, realtime: columns };
+      error: part.error, realtime: columns, reservation: s.reservation };
   }
   const { ending, stats } = part;
   const { outcome, why } = endingOutcome(ending);
@@ -77,6 +86,7 @@ export function sessionExchange(s: Session, part: SessionPart): Exchange {
     // No usage (the responses have it), only the session's model, so the record names it.
     meter: part.model === null ? null : checkResult({ ...NO_USAGE, model: part.model }),
     error: [why, part.problem].filter(Boolean).join("; ") || null,
+    reservation: s.reservation,
     realtime: {
       ...columns,
       closeCode: ending.code,

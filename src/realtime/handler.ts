@@ -9,15 +9,18 @@ import { upstreamRequestHeaders } from "../forward/headers.ts";
 import type { Watchdog } from "../forward/watchdog.ts";
 import { ulid } from "../ids.ts";
 import { getProvider } from "../providers/registry.ts";
-import type { RequestFacts } from "../providers/types.ts";
+import type { ProviderSpec, RequestFacts } from "../providers/types.ts";
 import { describeError } from "../redact.ts";
 import type { Resolve } from "../resolve/resolve.ts";
-import { type Exchange, splitUrl } from "../routes/proxy.ts";
+import { type Attributes, requestAttributes } from "../attributes/attributes.ts";
+import { canonicalModel } from "../attributes/model.ts";
+import type { Exchange } from "../exchange.ts";
+import { splitUrl } from "../routes/proxy.ts";
 import { type Session, sessionExchange } from "./exchange.ts";
 import { CLOSE_GOING_AWAY, CLOSE_POLICY } from "./frames.ts";
 import { createRealtimeMeter, familyOf, type RealtimeMeter, urlModel } from "./meter.ts";
 import { MAX_BUFFERED, Relay } from "./relay.ts";
-import { admitSession, onMeteredResponse } from "./spend.ts";
+import type { SessionSpend } from "./spend.ts";
 import type { WebSocketRuntime } from "./types.ts";
 import { connectUpstream, UpstreamFailure, type Upstream } from "./upstream.ts";
 
@@ -30,6 +33,8 @@ export interface RealtimeDeps {
   now(): number;
   /** The sink's `finish`, as for HTTP exchanges. */
   finish(exchange: Exchange): void;
+  /** Budgets and rate limits for sessions (src/realtime/spend.ts). */
+  spend: SessionSpend;
 }
 
 /** True for a request asking to become a WebSocket (`Upgrade: websocket`). */
@@ -80,15 +85,18 @@ export function createRealtimeHandler(deps: RealtimeDeps) {
       t0,
       ttfbMs: null,
       responseHeaders: null,
+      attributes: await sessionAttributes(spec, facts, urlModel(query)),
+      reservation: null,
     };
     const fail = (status: number, outcome: "error" | "timeout" | "upstream_error" | "blocked" | "client_aborted", error: string) =>
       deps.finish(sessionExchange(session, { kind: "failed", status, outcome, error }));
 
-    const admission = await admitSession({ spec, facts, startedAt });
+    const admission = deps.spend.admitSession(session.attributes!);
     if (!admission.admitted) {
       fail(admission.response.status, "blocked", admission.reason);
       return admission.response;
     }
+    session.reservation = admission.reservation;
 
     const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim()).filter(Boolean);
     const headers = upstreamRequestHeaders(req.headers);
@@ -148,7 +156,7 @@ export function createRealtimeHandler(deps: RealtimeDeps) {
       emit(metered) {
         const ex = sessionExchange(session, { kind: "response", metered });
         deps.finish(ex);
-        Promise.resolve(onMeteredResponse(ex)).then((close) => {
+        deps.spend.onMeteredResponse(ex).then((close) => {
           if (close !== null) relay.end("spend", close.code || CLOSE_POLICY, close.reason);
         }, (err) => noteProblem("spend control", err));
       },
@@ -210,4 +218,14 @@ function badUpgrade(req: Request): Response | null {
     return response;
   }
   return null;
+}
+
+/**
+ * A session's attributes: the model is the one its URL names (OpenAI `?model=`), else unknown until its responses
+ * report it (Gemini names it in its first message): then spend control treats it as any model at the upgrade, and
+ * each response's record is counted under the model it reports.
+ */
+async function sessionAttributes(spec: ProviderSpec, facts: RequestFacts, model: string | null): Promise<Attributes> {
+  const attributes = await requestAttributes(spec, facts);
+  return model === null ? attributes : { ...attributes, requested_model: canonicalModel(model), model_known: true };
 }

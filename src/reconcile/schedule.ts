@@ -8,7 +8,7 @@ import { type AlertPayload, isoSeconds, payload } from "../control/alerts/payloa
 import { decimalToScaled } from "../pricing/decimal.ts";
 import type { Pricer } from "../pricing/pricer.ts";
 import { describeError } from "../redact.ts";
-import type { Logger } from "../sink/log.ts";
+import type { Logger } from "../log.ts";
 import { addDays, dayOf } from "./days.ts";
 import type { ProviderReport, ReportRow, Tolerance } from "./report.ts";
 import { compare, pullDays, type ReconcileStoreView } from "./run.ts";

@@ -2,7 +2,7 @@
 import type { Alerter } from "../control/alerts/alerter.ts";
 import type { Config } from "../config.ts";
 import type { Pricer } from "../pricing/pricer.ts";
-import type { Logger } from "../sink/log.ts";
+import type { Logger } from "../log.ts";
 import { parseTolerance } from "./report.ts";
 import { ADMIN, adminClients, type ReconcileStoreView } from "./run.ts";
 import { type Reconciler, startReconciler } from "./schedule.ts";

@@ -1,5 +1,5 @@
 /**
- * @module Reconciliation's tables (src/store/schema.ts migration 4, src/store/pg/reconcile-schema.ts), the same SQL
+ * @module Reconciliation's tables (src/store/schema.ts migration 5, src/store/pg/reconcile-schema.ts), the same SQL
  * on both stores: provider rows replaced day by day at every pull (a restated day loses the rows that vanished),
  * the provider's key list, and the key hints Kestrel recorded in flight: digests only, never a character of a key
  * (src/reconcile/hint.ts).

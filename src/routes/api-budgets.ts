@@ -3,6 +3,7 @@ import { type Context, Hono } from "hono";
 import { errorResponse } from "../errors.ts";
 import { DefinitionError, parseBudget, parseRateLimit } from "../control/definitions.ts";
 import type { Budget, BudgetState, Control, ControlStore, RateLimit, RateLimitState } from "../control/types.ts";
+import { DefinedInConfig } from "../store/definitions.ts";
 import { decimalToScaled } from "../pricing/decimal.ts";
 import { usd } from "../pricing/money.ts";
 
@@ -12,10 +13,10 @@ export interface BudgetRouteOptions {
   /** The running control plane: spend and windows for GET. */
   control: Control;
   /**
-   * Called after every successful PUT or DELETE so the server reloads at once rather than at its next poll.
-   * A returned promise is awaited, so the answer already reflects the reload. Must not throw.
+   * Called after every successful PUT or DELETE so the server applies it at once rather than at its next poll.
+   * A returned promise is awaited, so the answer already reflects it. Must not throw.
    */
-  onChange(): void | Promise<void>;
+  onChange(kind: "budget" | "rate_limit", id: string): void | Promise<void>;
   now(): number;
 }
 
@@ -23,7 +24,10 @@ export interface BudgetRouteOptions {
 export interface BudgetView extends Budget {
   spent_usd: string;
   spent_tokens: number;
-  /** Limit minus spend, never below zero; null without a USD limit. */
+  /** Upper bounds held by admitted requests still running (docs/architecture.md §12). */
+  reserved_usd: string;
+  reserved_tokens: number;
+  /** Limit minus spend and reservations, never below zero; null without a USD limit. */
   remaining_usd: string | null;
   window_start: string | null;
   resets_at: string | null;
@@ -31,12 +35,13 @@ export interface BudgetView extends Budget {
 
 /** A definition the control plane has not loaded yet has spent nothing that it knows of. */
 export function budgetView(budget: Budget, state: BudgetState | undefined): BudgetView {
-  const spent = state?.spent_pico ?? 0;
+  const spent = state?.spent_pico ?? 0n;
+  const reserved = state?.reserved_pico ?? 0n;
   let remaining: string | null = null;
   if (budget.limit_usd !== null) {
     const limit = decimalToScaled(budget.limit_usd, 12);
     if (limit !== null) {
-      const left = limit - BigInt(spent);
+      const left = limit - spent - reserved;
       remaining = usd(left > 0n ? left : 0n);
     }
   }
@@ -44,6 +49,8 @@ export function budgetView(budget: Budget, state: BudgetState | undefined): Budg
     ...budget,
     spent_usd: usd(spent),
     spent_tokens: state?.spent_tokens ?? 0,
+    reserved_usd: usd(reserved),
+    reserved_tokens: state?.reserved_tokens ?? 0,
     remaining_usd: remaining,
     window_start: state?.window_start ?? null,
     resets_at: state?.resets_at ?? null,
@@ -96,6 +103,16 @@ async function definitionBody(c: Context, id: string): Promise<unknown> {
 
 const notFound = (what: string, id: string) => errorResponse("not_found", 404, `No ${what} ${JSON.stringify(id)}`);
 
+/** A write the config file would revert: 409, the file is where it changes. */
+async function unlessInConfig(write: () => Promise<Response>): Promise<Response> {
+  try {
+    return await write();
+  } catch (err) {
+    if (err instanceof DefinedInConfig) return errorResponse(err.code, 409, err.message);
+    throw err;
+  }
+}
+
 /** Routes relative to /api; mount after the /api auth middleware. */
 export function createBudgetRoutes(opts: BudgetRouteOptions): Hono {
   const { store, control } = opts;
@@ -105,7 +122,10 @@ export function createBudgetRoutes(opts: BudgetRouteOptions): Hono {
     const states = new Map(control.budgetStates(opts.now()).map((s) => [s.budget.id, s]));
     return (await store.listBudgets()).map((b) => budgetView(b, states.get(b.id)));
   };
-  const view = async (id: string) => (await views()).find((b) => b.id === id);
+  const view = async (id: string) => {
+    const budget = await store.getBudget(id);
+    return budget === null ? undefined : budgetView(budget, control.budgetState(id, opts.now()) ?? undefined);
+  };
 
   app.get("/budgets", async (c) => c.json({ budgets: await views() }));
   app.get("/budgets/:id", async (c) => {
@@ -121,16 +141,19 @@ export function createBudgetRoutes(opts: BudgetRouteOptions): Hono {
       if (err instanceof DefinitionError) return invalid("invalid_budget", err);
       throw err;
     }
-    await store.putBudget(budget);
-    await opts.onChange();
-    return c.json((await view(id)) ?? budgetView(budget, undefined));
+    return unlessInConfig(async () => {
+      await store.putBudget(budget);
+      await opts.onChange("budget", id);
+      return c.json((await view(id)) ?? budgetView(budget, undefined));
+    });
   });
-  app.delete("/budgets/:id", async (c) => {
-    const id = c.req.param("id");
-    if (!(await store.deleteBudget(id))) return notFound("budget", id);
-    await opts.onChange();
-    return c.body(null, 204);
-  });
+  app.delete("/budgets/:id", (c) =>
+    unlessInConfig(async () => {
+      const id = c.req.param("id");
+      if (!(await store.deleteBudget(id))) return notFound("budget", id);
+      await opts.onChange("budget", id);
+      return c.body(null, 204);
+    }));
 
   const limitViews = async (): Promise<RateLimitView[]> => {
     const states = new Map(control.rateLimitStates(opts.now()).map((s) => [s.limit.id, s]));
@@ -138,9 +161,13 @@ export function createBudgetRoutes(opts: BudgetRouteOptions): Hono {
   };
 
   app.get("/rate-limits", async (c) => c.json({ rate_limits: await limitViews() }));
+  const limitView = async (id: string) => {
+    const limit = await store.getRateLimit(id);
+    return limit === null ? undefined : rateLimitView(limit, control.rateLimitState(id, opts.now()) ?? undefined);
+  };
   app.get("/rate-limits/:id", async (c) => {
     const id = c.req.param("id");
-    const found = (await limitViews()).find((l) => l.id === id);
+    const found = await limitView(id);
     return found ? c.json(found) : notFound("rate limit", id);
   });
   app.put("/rate-limits/:id", async (c) => {
@@ -152,16 +179,19 @@ export function createBudgetRoutes(opts: BudgetRouteOptions): Hono {
       if (err instanceof DefinitionError) return invalid("invalid_rate_limit", err);
       throw err;
     }
-    await store.putRateLimit(limit);
-    await opts.onChange();
-    return c.json((await limitViews()).find((l) => l.id === id) ?? rateLimitView(limit, undefined));
+    return unlessInConfig(async () => {
+      await store.putRateLimit(limit);
+      await opts.onChange("rate_limit", id);
+      return c.json((await limitView(id)) ?? rateLimitView(limit, undefined));
+    });
   });
-  app.delete("/rate-limits/:id", async (c) => {
-    const id = c.req.param("id");
-    if (!(await store.deleteRateLimit(id))) return notFound("rate limit", id);
-    await opts.onChange();
-    return c.body(null, 204);
-  });
+  app.delete("/rate-limits/:id", (c) =>
+    unlessInConfig(async () => {
+      const id = c.req.param("id");
+      if (!(await store.deleteRateLimit(id))) return notFound("rate limit", id);
+      await opts.onChange("rate_limit", id);
+      return c.body(null, 204);
+    }));
   app.onError((err) => errorResponse("internal_error", 500, `Definition request failed: ${err.message}`));
   return app;
 }

@@ -21,7 +21,7 @@ export interface ApiRouteOptions {
    * Spend control for /api/budgets and /api/rate-limits (definitions from `store.control`); those routes are
    * absent without it. `onChange` runs after every definition write (see BudgetRouteOptions).
    */
-  control?: { control: Control; onChange(): void | Promise<void> } | null;
+  control?: { control: Control; onChange(kind: "budget" | "rate_limit", id: string): void | Promise<void> } | null;
   /** /api/reconcile (docs/architecture.md §19); absent without it. */
   reconcile?: Omit<ReconcileRouteOptions, "store" | "now"> | null;
 }

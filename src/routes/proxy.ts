@@ -1,62 +1,28 @@
 /** @module ALL /{provider}/{rest}: resolve → forward → meter → respond; one record per request, whatever happens. */
+import { type Attributes, requestAttributes } from "../attributes/attributes.ts";
 import type { Config } from "../config.ts";
 import { admit } from "../control/admit.ts";
 import { Refused, refusalResponse } from "../control/refused.ts";
-import type { Control } from "../control/types.ts";
+import type { Control, Reservation } from "../control/types.ts";
+import type { Exchange } from "../exchange.ts";
 import { errorResponse, ProxyError, toResponse } from "../errors.ts";
 import type { ConnectProbe } from "../forward/connect-probe.ts";
 import { ClientGone, type Cut, hostOf } from "../forward/forward.ts";
 import { clientResponseHeaders } from "../forward/headers.ts";
 import { peekBody } from "../forward/peek.ts";
-import { createRefusalMemory } from "../forward/refusals.ts";
+import { createRefusalMemory } from "../forward/usage-refusals.ts";
 import { type Call, type SendOptions, sendRequest } from "../forward/send.ts";
 import type { Watchdog } from "../forward/watchdog.ts";
 import { type BodyEnd, meterBody } from "../meter/body.ts";
-import { createMeter, framingOf, type Meter, type MeterOutcome } from "../meter/meter.ts";
+import { createMeter, framingOf, type Meter } from "../meter/meter.ts";
 import { createUsageStrip, guardStrip, type UsageStrip } from "../meter/usage-strip.ts";
 import { getProvider } from "../providers/registry.ts";
+import type { Pricer } from "../pricing/pricer.ts";
 import type { ProviderSpec, RequestFacts } from "../providers/types.ts";
 import { describeError } from "../redact.ts";
 import type { Resolve } from "../resolve/resolve.ts";
 import type { Traits } from "../runtime.ts";
-import type { Outcome } from "../usage/record.ts";
 import { endingOf } from "./outcome.ts";
-
-/** Everything the record needs about one finished exchange. */
-export interface Exchange {
-  spec: ProviderSpec;
-  facts: RequestFacts;
-  /** Client path without the query. */
-  clientPath: string;
-  /** The upstream URL (its host is the span's `server.address`). */
-  upstreamUrl: string;
-  startedAt: number;
-  durationMs: number;
-  ttfbMs: number | null;
-  /** Kestrel's own time: arrival → sent upstream, + upstream answer → client response ready (§13); null: no answer. */
-  addedMs: number | null;
-  status: number;
-  outcome: Outcome;
-  streaming: boolean;
-  /** Upstream response headers (request id), or null. */
-  responseHeaders: Headers | null;
-  meter: MeterOutcome | null;
-  /** Why Kestrel itself failed or cut the exchange, or null. */
-  error: string | null;
-  /** A realtime session's record (src/realtime/exchange.ts builds these); absent for HTTP exchanges. */
-  realtime?: RealtimeColumns;
-}
-
-/** The record's realtime columns (src/usage/record.ts): the session, and for the session record its traffic. */
-export interface RealtimeColumns {
-  sessionId: string;
-  responseId: string | null;
-  closeCode: number | null;
-  bytesUp: number | null;
-  bytesDown: number | null;
-  framesUp: number | null;
-  framesDown: number | null;
-}
 
 export interface ProxyDeps {
   config: Config;
@@ -69,6 +35,8 @@ export interface ProxyDeps {
   traits: Traits;
   /** Budgets and rate limits checked before forwarding; null or inactive: nothing is checked. */
   control: Control | null;
+  /** Bounds the reservation a budget takes for a request (src/control/estimate.ts). */
+  pricer: Pick<Pricer, "bound">;
   /** Receives every finished exchange; must not throw. */
   finish(exchange: Exchange): void;
   warn(message: string): void;
@@ -105,6 +73,10 @@ class Live {
   receiving = true;
   /** What the tightest matching USD budget has left (`x-kestrel-budget-remaining-usd`), or null. */
   remainingUsd: string | null = null;
+  /** Computed once the request is read (admission); the record stores them. */
+  attributes: Attributes | null = null;
+  /** What admission reserved: released when the exchange settles. */
+  reservation: Reservation | null = null;
   constructor(readonly watchdog: Watchdog) {
     this.last = watchdog.now();
   }
@@ -135,6 +107,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     injectStreamUsage: config.injectStreamUsage,
     watchStreamedUploads: deps.traits.watchStreamedUploads,
     refused: createRefusalMemory(),
+    inspectAll: () => deps.control !== null && deps.control.active,
     onRefused: (endpoint) =>
       deps.warn(`${endpoint} refused stream_options.include_usage: resent as the client sent it; not asking it again for an hour`),
   };
@@ -192,6 +165,8 @@ export function createProxyHandler(deps: ProxyDeps) {
         responseHeaders: null,
         meter: null,
         error: null,
+        attributes: state.attributes,
+        reservation: state.reservation,
         ...partial,
       });
     };
@@ -221,19 +196,21 @@ export function createProxyHandler(deps: ProxyDeps) {
       onBodyProgress: state.onBodyProgress,
       sentAt: t0,
     };
-    const control = deps.control;
-    if (control !== null && control.active) {
-      call.admit = async () => {
-        state.remainingUsd = await admit(control, spec, facts, deps.now(), deps.warn);
-      };
-    }
+    call.admit = async () => {
+      const attributes = state.attributes = await requestAttributes(spec, facts);
+      const control = deps.control;
+      if (control === null || !control.active) return;
+      const verdict = admit(control, deps.pricer, spec, facts, attributes, deps.now(), deps.warn);
+      state.remainingUsd = verdict.remainingUsd;
+      state.reservation = verdict.reservation;
+    };
     try {
       ({ upstream, injected } = await sendRequest(req, spec, facts, call, sending));
     } catch (err) {
       if (err instanceof Refused) {
         // Nothing went upstream; the record says why, and the client learns when to come back.
         record({ status: 429, outcome: "blocked", error: err.message });
-        return refusalResponse(err.refusal);
+        return refusalResponse(err);
       }
       if (state.why === "shutdown") {
         record({ status: 503, outcome: "error", error: "cut at shutdown" });

@@ -1,11 +1,11 @@
 /** @module A finished exchange → the UsageRecord that is logged and stored: usage, cost, attribution. */
+import { countedModel, requestAttributes } from "../attributes/attributes.ts";
+import type { Exchange } from "../exchange.ts";
 import { requestId, ulid } from "../ids.ts";
 import { usd } from "../pricing/money.ts";
 import type { Pricer } from "../pricing/pricer.ts";
 import { redact } from "../redact.ts";
-import type { Exchange } from "../routes/proxy.ts";
 import type { UsageRecord } from "../usage/record.ts";
-import { credentialOf, fingerprint, projectOf, tagsOf, userOf } from "./attribution.ts";
 
 /** Upstream request id headers, most specific first. */
 const REQUEST_ID_HEADERS = ["x-request-id", "request-id", "x-amzn-requestid", "apim-request-id", "x-amz-request-id"];
@@ -41,7 +41,8 @@ export async function buildRecord(ex: Exchange, pricer: Pricer): Promise<Built> 
     geo: billed?.geo ?? m?.geo ?? null,
     reportedCostPico: m?.reportedCostPico ?? null,
   });
-  const credential = credentialOf(ex.facts.headers, ex.facts.query);
+  // Computed at admission; an exchange that ended before its request was read gets them from what arrived.
+  const attributes = ex.attributes ?? await requestAttributes(ex.spec, ex.facts);
   const breakdown = price.breakdown === null
     ? null
     : Object.fromEntries(Object.entries(price.breakdown).map(([k, v]) => [k, usd(v)]));
@@ -53,6 +54,7 @@ export async function buildRecord(ex: Exchange, pricer: Pricer): Promise<Built> 
     request_id: upstreamRequestId(ex.responseHeaders) ?? requestId(ex.startedAt),
     provider: ex.spec.id,
     model: model ?? null,
+    requested_model: countedModel(attributes, model),
     method: ex.facts.method,
     path: ex.clientPath,
     status: ex.status,
@@ -77,10 +79,10 @@ export async function buildRecord(ex: Exchange, pricer: Pricer): Promise<Built> 
     cost_breakdown: breakdown,
     priced: price.priced,
     price_version: price.price_version,
-    key_id: credential === null ? null : await fingerprint(credential),
-    user: userOf(ex.facts.headers, ex.facts.body),
-    project: projectOf(ex.facts.headers),
-    tags: tagsOf(ex.facts.headers),
+    key_id: attributes.key_id,
+    user: attributes.user,
+    project: attributes.project,
+    tags: [...attributes.tags],
     // Error texts can quote the upstream URL (`?key=`) or an upstream's echo of a header: stored only redacted.
     usage_error: problems.length > 0 ? redact(problems.join("; ")) : null,
     session_id: ex.realtime?.sessionId ?? null,

@@ -1,18 +1,18 @@
 /** @module Finished exchanges → records → the log and the store. Runs after the response, never throws. */
-import { recordAttributes } from "../control/attributes.ts";
 import { setImmediate } from "node:timers";
+import { recordAttributes } from "../attributes/attributes.ts";
 import type { Control } from "../control/types.ts";
+import type { Exchange } from "../exchange.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { Pricer } from "../pricing/pricer.ts";
-import type { Exchange } from "../routes/proxy.ts";
 import type { Store } from "../store/store.ts";
-import type { UsageRecord } from "../usage/record.ts";
+import { isUnpriced, type UsageRecord } from "../usage/record.ts";
 import { genAiAttributes, type GenAiSource } from "../otel/attributes.ts";
 import type { SpanExporter } from "../otel/exporter.ts";
 import { encodeSpan } from "../otel/span.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../log.ts";
 import type { KeyHints } from "../reconcile/hint.ts";
-import { credentialOf } from "./attribution.ts";
+import { credentialOf } from "../attributes/attribution.ts";
 import { buildRecord } from "./record.ts";
 import { usageLine } from "./usage-line.ts";
 
@@ -39,6 +39,18 @@ export function createSink({ pricer, log, store, control, spans = null, metrics 
   async function sink(ex: Exchange): Promise<void> {
     try {
       const { record, breakdown } = await buildRecord(ex, pricer);
+      // First: the next check must see this spend, and the reservation must go whatever fails below. Also with no
+      // budget defined: the alerter watches every exchange (unpriced models, spend spikes).
+      control?.settle({
+        attributes: recordAttributes(record),
+        at: ex.startedAt,
+        cost_pico: record.cost_pico,
+        total_tokens: record.total_tokens,
+        model: record.model,
+        unpriced: isUnpriced(record),
+        blocked: record.outcome === "blocked",
+        reservation: ex.reservation,
+      });
       store.add(record);
       keyHints?.see(record.provider, record.key_id, () => credentialOf(ex.facts.headers, ex.facts.query));
       metrics?.observe(ex, record);
@@ -47,19 +59,8 @@ export function createSink({ pricer, log, store, control, spans = null, metrics 
         const traceparent = ex.facts.headers.get("traceparent");
         spans.add(encodeSpan({ ...genAiSource(ex, record), traceparent, startedAt: ex.startedAt, durationMs: ex.durationMs }));
       }
-      // Also with no budget defined: the alerter watches every exchange (unpriced models, spend spikes).
-      if (control !== null) {
-        control.settle({
-          attributes: recordAttributes(record, ex.spec.requestModel(ex.facts)),
-          at: ex.startedAt,
-          cost_pico: record.cost_pico,
-          total_tokens: record.total_tokens,
-          model: record.model,
-          priced: record.priced,
-          blocked: record.outcome === "blocked",
-        });
-      }
     } catch (err) {
+      ex.reservation?.release();
       log.error(`Cannot record a ${ex.spec.id} request: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
@@ -86,7 +87,7 @@ export function createSink({ pricer, log, store, control, spans = null, metrics 
       if (batch.length === 1) setImmediate(drain);
     },
     /** Resolves when every finished exchange has reached the store queue (shutdown). */
-    settle(): Promise<void> {
+    drained(): Promise<void> {
       return pending === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve));
     },
   };

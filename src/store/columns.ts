@@ -37,6 +37,8 @@ export const RECORD_COLUMNS = [
   "bytes_down",
   "frames_up",
   "frames_down",
+  // In the order the migrations add them (src/store/schema.ts): the table's own column order.
+  "requested_model",
 ] as const satisfies readonly (keyof UsageRecord)[];
 
 export type RecordColumn = (typeof RECORD_COLUMNS)[number];
@@ -111,6 +113,7 @@ export function recordToParams(r: UsageRecord): SqlValue[] {
     count(r.bytes_down ?? null),
     count(r.frames_up ?? null),
     count(r.frames_down ?? null),
+    textOrNull(r.requested_model),
   ];
 }
 
@@ -127,6 +130,7 @@ export function rowToRecord(row: Row): UsageRecord {
     request_id: String(row.request_id),
     provider: String(row.provider),
     model: str(row.model),
+    requested_model: str(row.requested_model),
     method: String(row.method),
     path: String(row.path),
     status: num(row.status) ?? 0,

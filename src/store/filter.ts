@@ -16,17 +16,6 @@ export interface RequestFilter {
 
 export const FILTER_FIELDS = ["provider", "model", "key_id", "user", "project", "outcome"] as const;
 
-export const OUTCOMES: readonly Outcome[] = [
-  "ok",
-  "upstream_error",
-  "client_aborted",
-  "upstream_aborted",
-  "timeout",
-  "client_timeout",
-  "blocked",
-  "error",
-];
-
 export interface Where {
   /** `WHERE …` or "" (no leading space). */
   sql: string;

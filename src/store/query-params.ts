@@ -1,6 +1,7 @@
 /** @module Text parameters (HTTP query or CLI flags) → filter, group, limit, cursor, format. One parser for both. */
 import type { Outcome } from "../usage/record.ts";
-import { FILTER_FIELDS, OUTCOMES, type RequestFilter } from "./filter.ts";
+import { OUTCOMES } from "../usage/record.ts";
+import { FILTER_FIELDS, type RequestFilter } from "./filter.ts";
 import { parseTimeRange } from "./time-range.ts";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };

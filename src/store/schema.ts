@@ -1,5 +1,11 @@
 /** @module The `requests` schema, versioned by `PRAGMA user_version`, and connection settings. */
+import { BACKFILL_PAGE, backfillPage, RollupBackfill } from "./backfill.ts";
+import { rowToRecord } from "./columns.ts";
 import type { Db } from "./db.ts";
+import { ROLLUP_INSERT_SQL, rollupDdl, rollupParams } from "./rollup.ts";
+
+/** A migration: its SQL, and for some a step in TypeScript run right after it, in the same transaction. */
+export type Migration = string | { sql: string; then(db: Db): void };
 
 /**
  * Migration N (1-based) brings user_version from N-1 to N. Append only; never edit a shipped entry.
@@ -7,7 +13,7 @@ import type { Db } from "./db.ts";
  * Every listing, export and prune walks `(ts, id)` in order, so each index ends with `ts, id`: the filter
  * and the keyset order use one index and no query sorts its matches.
  */
-export const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE requests (
     id TEXT PRIMARY KEY,
     ts TEXT NOT NULL,
@@ -172,7 +178,30 @@ export const MIGRATIONS: readonly string[] = [
   PRAGMA secure_delete = OFF;
   ALTER TABLE reconcile_key_hints RENAME COLUMN hint TO digests;
   ALTER TABLE reconcile_keys RENAME COLUMN hint TO digest;`,
+  // A request's attributes are stored as computed at admission (`requested_model` beside the billed `model`), and
+  // the rollup that spend control rebuilds from, filled from the rows already there (src/store/backfill.ts).
+  {
+    sql: `ALTER TABLE requests ADD COLUMN requested_model TEXT;
+  CREATE INDEX requests_requested_model_ts ON requests (requested_model, ts, id);
+  ${rollupDdl("INTEGER", "TEXT")}`,
+    then: backfill,
+  },
 ];
+
+function backfill(db: Db): void {
+  const models = db.prepare<{ model: string }>("SELECT DISTINCT model FROM requests WHERE model IS NOT NULL").all();
+  const set = db.prepare("UPDATE requests SET requested_model = ? WHERE model = ?");
+  for (const [model, requested] of RollupBackfill.requested(models.map((r) => r.model))) set.run([requested, model]);
+  const insert = db.prepare(ROLLUP_INSERT_SQL);
+  const sums = new RollupBackfill();
+  for (let after: { ts: string; id: string } | null = null;;) {
+    const q = backfillPage(after, BACKFILL_PAGE);
+    const { write, next } = sums.fold(db.prepare(q.sql).all(q.params).map(rowToRecord));
+    for (const row of write) insert.run(rollupParams(row));
+    if (next === null) return;
+    after = next;
+  }
+}
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -207,7 +236,9 @@ export function migrate(db: Db): void {
   if (seen === SCHEMA_VERSION) return;
   db.transaction(() => {
     for (let v = schemaVersion(db); v < SCHEMA_VERSION; v++) {
-      db.exec(MIGRATIONS[v] as string);
+      const m = MIGRATIONS[v]!;
+      db.exec(typeof m === "string" ? m : m.sql);
+      if (typeof m !== "string") m.then(db);
       db.exec(`PRAGMA user_version = ${v + 1}`);
     }
   });

@@ -1,13 +1,15 @@
 /** @module The usage store: bounded queue + background batch flusher on the write side, async reads. */
 import type { UsageRecord } from "../usage/record.ts";
-import { COLUMN_SQL, RECORD_COLUMNS, recordToParams } from "./columns.ts";
+import { COLUMN_SQL, RECORD_COLUMNS, recordToParams, rowToRecord } from "./columns.ts";
 import { createControlStore, type StoreControl } from "./control-store.ts";
 import { sqliteExec } from "../reconcile/exec.ts";
 import { createReconcileStore, type ReconcileStore } from "../reconcile/store.ts";
+import { BatchQueue } from "./batch-queue.ts";
 import { type Db, isBusyError, type Stmt } from "./db.ts";
 import type { RequestFilter } from "./filter.ts";
 import {
   exportPages,
+  GET_SQL,
   type ListOptions,
   getRequest,
   listRequests,
@@ -16,6 +18,7 @@ import {
   usageReport,
 } from "./queries.ts";
 import type { Grouping } from "./query-params.ts";
+import { addToRollup, repriceRollup, ROLLUP_INSERT_SQL, type RollupRow, rollupParams, sortedRollup } from "./rollup.ts";
 import { configure, migrate } from "./schema.ts";
 import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, throttledReport } from "./upkeep.ts";
 
@@ -107,8 +110,8 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
   let ready = false; // schema known to be current on this connection
   let reconnect = false; // the last failure may be cured by a fresh connection
   let insert: Stmt | null = null; // prepared once per connection
-  let queue: UsageRecord[] = [];
-  let head = 0; // queue[head..] is pending; the prefix was committed (compacted lazily)
+  let rollup: Stmt | null = null;
+  const queue = new BatchQueue<UsageRecord>(maxQueue);
   let failing = false; // in backoff after a failed write: no early flushes
   let closed = false;
   let lastError: unknown = null;
@@ -138,6 +141,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
       reconnect = false;
       ready = false;
       insert = null;
+      rollup = null;
     }
     if (!ready) {
       configure(db, busyTimeoutMs);
@@ -154,49 +158,48 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
     reconnect = true;
   }
 
-  const pending = () => queue.length - head;
+  const pending = () => queue.pending;
 
   /** Writes the oldest batch in one transaction. Returns false (records stay queued) when it fails. */
   const writeBatch = (): boolean => {
-    const end = Math.min(queue.length, head + batchSize);
-    if (end === head) return true;
+    if (queue.waiting === 0) return true;
+    const batch = queue.take(batchSize);
     let bad = 0;
     let badMessage = "";
     try {
       ensureReady();
       const stmt = (insert ??= db.prepare(INSERT_SQL));
+      const sums = (rollup ??= db.prepare(ROLLUP_INSERT_SQL));
       db.transaction(() => {
-        for (let i = head; i < end; i++) {
+        // The rollup gets only the rows this transaction inserted: a record written before (a retried batch) is not
+        // counted twice.
+        const rows = new Map<string, RollupRow>();
+        for (const record of batch) {
           let params;
           try {
-            params = recordToParams(queue[i] as UsageRecord);
+            params = recordToParams(record);
           } catch (err) {
             bad++;
             badMessage = messageOf(err);
             continue;
           }
-          stmt.run(params);
+          if (stmt.run(params).changes > 0) addToRollup(rows, record);
         }
+        for (const row of sortedRollup(rows)) sums.run(rollupParams(row));
       });
     } catch (err) {
       lastError = err;
       counts.write_errors++;
       reconnect = !isBusyError(err);
+      queue.putBack(batch);
       report(`Could not write usage records (${pending()} queued, will retry): ${messageOf(err)}`);
       return false;
     }
-    counts.written += end - head - bad;
+    queue.done(batch);
+    counts.written += batch.length - bad;
     if (bad > 0) {
       counts.dropped += bad;
       report(`Dropped ${bad} usage record(s) that could not be serialized: ${badMessage}`);
-    }
-    head = end;
-    if (head === queue.length) {
-      queue = [];
-      head = 0;
-    } else if (head > 4096 && head * 2 > queue.length) {
-      queue = queue.slice(head);
-      head = 0;
     }
     return true;
   };
@@ -247,12 +250,11 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
   return {
     add(record) {
       // Hot: called on every proxied request. Only counters and an array push.
-      if (closed || pending() >= maxQueue) {
+      if (closed || !queue.push(record)) {
         counts.dropped++;
         report(refusalText(closed, maxQueue, counts.dropped));
         return;
       }
-      queue.push(record);
       if (failing) schedule(retryMs);
       else schedule(pending() >= batchSize ? 0 : intervalMs);
     },
@@ -268,8 +270,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
         counts.dropped += lost;
         // The last word at shutdown is never suppressed.
         report(`Closing with ${lost} usage record(s) that could not be written: ${messageOf(lastError)}`, true);
-        queue = [];
-        head = 0;
+        queue.clear();
       }
       try {
         db.close();
@@ -285,12 +286,18 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
     updateCosts: (updates) =>
       read(() => {
         const stmt = db.prepare(UPDATE_COSTS_SQL);
+        const get = db.prepare(GET_SQL);
+        const sums = db.prepare(ROLLUP_INSERT_SQL);
         return db.transaction(() => {
           let changed = 0;
+          const old: UsageRecord[] = [];
           for (const u of updates) {
+            const row = get.get({ id: u.id });
+            if (row !== undefined) old.push(rowToRecord(row));
             const breakdown = u.cost_breakdown === null ? null : JSON.stringify(u.cost_breakdown);
             changed += stmt.run([u.cost_usd, u.cost_pico, breakdown, u.priced ? 1 : 0, u.price_version, u.id]).changes;
           }
+          for (const row of repriceRollup(old, updates)) sums.run(rollupParams(row));
           return changed;
         });
       }),

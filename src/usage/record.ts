@@ -5,15 +5,17 @@ import type { UsageSource } from "./types.ts";
  * `client_timeout`: the client stopped sending its request body (answered 408); `timeout` is the upstream's.
  * `blocked`: refused by a budget or rate limit before anything was sent upstream (answered 429).
  */
-export type Outcome =
-  | "ok"
-  | "upstream_error"
-  | "client_aborted"
-  | "upstream_aborted"
-  | "timeout"
-  | "client_timeout"
-  | "blocked"
-  | "error";
+export const OUTCOMES = [
+  "ok",
+  "upstream_error",
+  "client_aborted",
+  "upstream_aborted",
+  "timeout",
+  "client_timeout",
+  "blocked",
+  "error",
+] as const;
+export type Outcome = typeof OUTCOMES[number];
 
 export interface UsageRecord {
   /** Sortable unique id (ULID). */
@@ -23,8 +25,13 @@ export interface UsageRecord {
   /** Upstream request id header, else a generated `req_…`. */
   request_id: string;
   provider: string;
-  /** Model as the response reports it (fallback: the request's), or null. */
+  /** Model as the response reports it (fallback: the request's), or null: what is priced. */
   model: string | null;
+  /**
+   * The canonical model the request named (src/attributes/model.ts: lower case, the family of a dated alias), or —
+   * when the request could not be read — of the model billed: what budgets and rate limits match on.
+   */
+  requested_model: string | null;
   method: string;
   /** Client path without query string. */
   path: string;

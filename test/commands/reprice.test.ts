@@ -18,6 +18,7 @@ function fakePricer(): Pricer & { seen: PriceContext[] } {
   const seen: PriceContext[] = [];
   return {
     version: "fake-2",
+    bound: () => null,
     unpricedCount: 0,
     describe: () => "",
     isPriced: (_provider, model) => model !== "unknown",

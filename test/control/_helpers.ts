@@ -1,20 +1,38 @@
 /** Shared fakes for spend-control tests: an in-memory ControlStore, an event recorder, a settable clock. */
 import { createControl } from "../../src/control/control.ts";
 import { parseBudget, parseRateLimit } from "../../src/control/definitions.ts";
+import { SCOPE_KEYS, SCOPES } from "../../src/attributes/scopes.ts";
 import type {
-  Attributes, Budget, BudgetState, Control, ControlStore, RateLimit, Refusal, Scope, Settled, SpendBucket,
+  Attributes, Budget, BudgetState, Control, ControlStore, Estimate, RateLimit, Refusal, Scope, Settled, SpendBucket,
 } from "../../src/control/types.ts";
+import type { Outcome, UsageRecord } from "../../src/usage/record.ts";
 
-export interface StoredRecord {
+/**
+ * A record as the store holds it: the columns spend control's queries read (the sink writes them from the request's
+ * attributes, src/attributes/attributes.ts). The fake below matches scopes on these columns through the same scope
+ * table as the stores' SQL, never on a request's attributes.
+ */
+export interface StoredRecord extends Pick<UsageRecord, "provider" | "requested_model" | "key_id" | "user" | "project" | "tags" | "outcome"> {
+  /** The record's `ts` as epoch ms. */
   at: number;
-  attributes: Attributes;
   cost_pico: number;
-  tokens: number;
+  total_tokens: number;
 }
 
-function matches(scope: Scope, a: Attributes): boolean {
-  for (const [k, v] of Object.entries(scope)) {
-    if (k === "tag" ? !a.tags.includes(v) : a[k as Exclude<keyof Scope, "tag">] !== v) return false;
+/** The row the sink stores for an exchange with these attributes (recordAttributes' inverse). */
+export function stored(at: number, a: Attributes, cost_pico: number, total_tokens: number, outcome: Outcome = "ok"): StoredRecord {
+  return {
+    at, cost_pico, total_tokens, outcome, provider: a.provider, requested_model: a.requested_model, key_id: a.key_id,
+    user: a.user, project: a.project, tags: [...a.tags],
+  };
+}
+
+function matches(scope: Scope, r: StoredRecord): boolean {
+  for (const key of SCOPE_KEYS) {
+    const v = scope[key];
+    if (v === undefined) continue;
+    const column = SCOPES[key].attribute;
+    if (SCOPES[key].many ? !r.tags.includes(v) : r[column as Exclude<typeof column, "tags">] !== v) return false;
   }
   return true;
 }
@@ -28,16 +46,19 @@ export function fakeStore(records: StoredRecord[] = []): ControlStore & { record
       store.spendCalls++;
       const sums = new Map<number, SpendBucket>();
       for (const r of records) {
-        if ((sinceMs !== null && r.at < sinceMs) || !matches(scope, r.attributes)) continue;
+        if (r.outcome === "blocked" || (sinceMs !== null && r.at < sinceMs) || !matches(scope, r)) continue;
         const at = bucketMs === null ? (sinceMs ?? 0) : Math.floor(r.at / bucketMs) * bucketMs;
-        const b = sums.get(at) ?? { at, cost_pico: 0, tokens: 0 };
-        b.cost_pico += r.cost_pico;
-        b.tokens += r.tokens;
+        const b = sums.get(at) ?? { at, cost_pico: 0n, tokens: 0, requests: 0 };
+        b.cost_pico += BigInt(r.cost_pico);
+        b.tokens += r.total_tokens;
+        b.requests++;
         sums.set(at, b);
       }
       return Promise.resolve([...sums.values()]);
     },
     listBudgets: () => Promise.resolve([]),
+    getBudget: () => Promise.resolve(null),
+    getRateLimit: () => Promise.resolve(null),
     putBudget: () => Promise.resolve(),
     deleteBudget: () => Promise.resolve(false),
     listRateLimits: () => Promise.resolve([]),
@@ -53,13 +74,32 @@ export function fakeStore(records: StoredRecord[] = []): ControlStore & { record
   return store;
 }
 
-export function attrs(over: Partial<Attributes> = {}): Attributes {
-  return { key_id: "k1", user: null, project: "team-a", provider: "openai", model: "gpt-4o", tags: [], ...over };
+/** A request's attributes; `model` names the requested model (canonical as the proxy computes it). */
+export function attrs(over: Partial<Attributes> & { model?: string | null } = {}): Attributes {
+  const { model, ...rest } = over;
+  return {
+    key_id: "k1", user: null, project: "team-a", provider: "openai", requested_model: model === undefined ? "gpt-4o" : model,
+    tags: [], model_known: true, ...rest,
+  };
 }
 
 /** USD → pico for readable tests ("0.01" → 10_000_000_000). */
 export function pico(dollars: number): number {
   return Math.round(dollars * 1e12);
+}
+
+/** A finished exchange as the sink settles it (its record's attributes; usage without a price when cost is null). */
+export function settled(at: number, costPico: number | null, tokens: number | null, a: Attributes = attrs()): Settled {
+  return {
+    attributes: a, at, cost_pico: costPico, total_tokens: tokens, model: a.requested_model,
+    unpriced: costPico === null && tokens !== null, blocked: false, reservation: null,
+  };
+}
+
+/** A verdict as the proxy acts on it: refused, or what the tightest USD budget has left. */
+export interface Answer {
+  refusal: Refusal | null;
+  remainingUsd: string | null;
 }
 
 export interface Harness {
@@ -69,6 +109,11 @@ export interface Harness {
   thresholds: { state: BudgetState; threshold: number }[];
   blocked: { refusal: Refusal; windowStart: string | null }[];
   settled: Settled[];
+  /**
+   * A sequential request's check: its reservation (none by default: a zero estimate) is released at once, as if it
+   * finished without spending. Models listed as unpriced in the harness options are checked as unpriced.
+   */
+  check(a?: Attributes, estimate?: Partial<Estimate>): Answer;
   /** Settles a finished exchange at the clock's time. */
   spend(costPico: number | null, tokens?: number | null, a?: Attributes): void;
 }
@@ -80,12 +125,11 @@ export async function harness(
 ): Promise<Harness> {
   const clock = { now: opts.start ?? Date.parse("2026-11-15T12:00:00Z") };
   const store = fakeStore(opts.records ?? []);
-  const h: Omit<Harness, "control" | "spend"> = { clock, store, thresholds: [], blocked: [], settled: [] };
+  const h: Omit<Harness, "control" | "spend" | "check"> = { clock, store, thresholds: [], blocked: [], settled: [] };
   const unpriced = new Set(opts.unpriced ?? []);
   const control = createControl({
     store,
     now: () => clock.now,
-    isPriced: (_provider, model) => model !== null && !unpriced.has(model),
     events: {
       threshold: (state, threshold) => h.thresholds.push({ state, threshold }),
       blocked: (refusal, windowStart) => h.blocked.push({ refusal, windowStart }),
@@ -96,11 +140,14 @@ export async function harness(
   return {
     ...h,
     control,
+    check(a = attrs(), estimate = {}) {
+      const priced = a.requested_model === null || !unpriced.has(a.requested_model);
+      const v = control.check(a, clock.now, { pico: 0n, tokens: 0, priced, ...estimate });
+      v.reservation?.release();
+      return { refusal: v.refusal, remainingUsd: v.remainingUsd };
+    },
     spend(costPico, tokens = null, a = attrs()) {
-      control.settle({
-        attributes: a, at: clock.now, cost_pico: costPico, total_tokens: tokens, model: a.model,
-        priced: costPico !== null, blocked: false,
-      });
+      control.settle(settled(clock.now, costPico, tokens, a));
     },
   };
 }

@@ -2,15 +2,21 @@
 // backoff, delegate everything once started, and stop retrying when stopped.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { createControl } from "../../src/control/control.ts";
+import { parseBudget } from "../../src/control/definitions.ts";
 import { deferControl } from "../../src/control/deferred.ts";
 import type { ControlSetup } from "../../src/control/setup.ts";
-import type { Attributes, Verdict } from "../../src/control/types.ts";
+import type { Attributes, SharedCounters, Verdict } from "../../src/control/types.ts";
+import { attrs, fakeStore, pico, settled } from "./_helpers.ts";
 import { until } from "../_helpers/poll.ts";
 
-const ATTRS: Attributes = { key_id: null, user: "alice", project: null, provider: "openai", model: "gpt-4o", tags: [] };
+const ATTRS: Attributes = {
+  key_id: null, user: "alice", project: null, provider: "openai", requested_model: "gpt-4o", tags: [], model_known: true,
+};
 const REFUSED: Verdict = {
   refusal: { code: "budget_exceeded", id: "b", message: "over", retryAfterSeconds: null, details: {} },
   remainingUsd: null,
+  reservation: null,
 };
 
 function fakeSetup(stopped: { n: number }): ControlSetup {
@@ -19,12 +25,18 @@ function fakeSetup(stopped: { n: number }): ControlSetup {
       check: () => REFUSED,
       settle: () => {},
       budgetStates: () => [],
+      budgetState: () => null,
       rateLimitStates: () => [],
+      rateLimitState: () => null,
       load: () => Promise.resolve(),
+      put: () => Promise.resolve(),
+      remove: () => {},
+      blockedBy: () => null,
       active: true,
     },
     alerter: { stats: () => ({}) } as unknown as ControlSetup["alerter"],
     reload: () => Promise.resolve(),
+    changed: () => Promise.resolve(),
     syncConfig: () => Promise.resolve(),
     stop: () => {
       stopped.n++;
@@ -42,7 +54,7 @@ test("before the store answers: every request allowed, nothing active, reload re
     return fakeSetup(stopped);
   }, { retryMs: 5, onError: (err) => errors.push(err) });
   assert.equal(deferred.control.active, false);
-  assert.deepEqual(deferred.control.check(ATTRS, 0), { refusal: null, remainingUsd: null });
+  assert.deepEqual(deferred.control.check(ATTRS, 0), { refusal: null, remainingUsd: null, reservation: null });
   assert.deepEqual(deferred.control.budgetStates(0), []);
   await assert.rejects(deferred.reload(), /not loaded yet/);
   await deferred.started;
@@ -67,3 +79,28 @@ test("stopped while still failing: no more attempts", async () => {
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(attempts, seen);
 });
+
+/** A real control on shared counters that either existed already (another instance made them) or are new. */
+async function startedWith(existing: boolean): Promise<ControlSetup> {
+  const shared: SharedCounters = {
+    openCounters: () => Promise.resolve(!existing),
+    exchange: () => Promise.resolve([]),
+    pruneCounters: () => Promise.resolve(),
+  };
+  const control = createControl({ store: fakeStore(), events: { threshold() {}, blocked() {}, settled() {} }, now: Date.now, shared });
+  await control.load([parseBudget({ id: "b", window: "total", limit_usd: "1" })], []);
+  return { ...fakeSetup({ n: 0 }), control };
+}
+
+for (const existing of [true, false]) {
+  test(`spend proxied before the store answered is counted once when it does (counters ${existing ? "existed" : "new"}; issue 20 item 7)`, async () => {
+    let ready: (setup: ControlSetup) => void = () => {};
+    const deferred = deferControl(() => new Promise<ControlSetup>((resolve) => (ready = resolve)), { retryMs: 5, onError() {} });
+    for (let i = 0; i < 3; i++) deferred.control.settle(settled(Date.now(), pico(0.1), 10, attrs()));
+    ready(await startedWith(existing));
+    await deferred.started;
+    // Counters that existed hold none of it: replayed. New ones were seeded from the records, flushed first: not again.
+    assert.equal(deferred.control.budgetState("b", Date.now())!.spent_pico, existing ? BigInt(pico(0.3)) : 0n);
+    await deferred.stop();
+  });
+}

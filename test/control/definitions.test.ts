@@ -21,7 +21,7 @@ test("definitions: limit_usd is exact and normalised; alert_at sorted", () => {
   const b = parseBudget({ id: "x", window: "24h", limit_usd: "50.10", alert_at: [1, 0.5, 0.5] });
   assert.equal(b.limit_usd, "50.1");
   assert.deepEqual(b.alert_at, [0.5, 1]);
-  assert.equal(parseBudget({ id: "x", window: "day", limit_usd: 0.25 }).limit_usd, "0.25");
+  assert.equal(parseBudget({ id: "x", window: "day", limit_usd: "1000000000000" }).limit_usd, "1000000000000");
   assert.equal(parseBudget({ id: "x", window: "7d", limit_tokens: 1000 }).limit_usd, null);
 });
 
@@ -38,6 +38,13 @@ const BAD_BUDGETS: [unknown, string][] = [
   [{ id: "a", window: "day", limit_usd: "abc" }, "limit_usd"],
   [{ id: "a", window: "day", limit_usd: "-1" }, "limit_usd"],
   [{ id: "a", window: "day", limit_usd: "0.0000000000001" }, "limit_usd"],
+  // Issue 20 item 17: a JSON number (documented as a string; digits past 2^53 are already lost), unbounded digits,
+  // unbounded thresholds.
+  [{ id: "a", window: "day", limit_usd: 0.25 }, "limit_usd"],
+  [{ id: "a", window: "day", limit_usd: "1".repeat(400) }, "limit_usd"],
+  [{ id: "a", window: "day", limit_usd: "1000000000000.000000000001" }, "limit_usd"],
+  [{ id: "a", window: "day", limit_usd: "1", alert_at: Array.from({ length: 21 }, (_, i) => (i + 1) / 21) }, "alert_at"],
+  [{ id: "a", window: "day", limit_usd: "1", scope: { model: "x".repeat(300) } }, "scope.model"],
   [{ id: "a", window: "day", limit_tokens: 1.5 }, "limit_tokens"],
   [{ id: "a", window: "day", limit_usd: "1", action: "warn" }, "action"],
   [{ id: "a", window: "day", limit_usd: "1", alert_at: [0] }, "alert_at"],

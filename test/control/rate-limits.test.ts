@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { attrs, harness, pico } from "./_helpers.ts";
+import { attrs, harness, pico, stored } from "./_helpers.ts";
 
 const T0 = Date.parse("2026-11-15T12:00:00Z");
 
@@ -25,9 +25,9 @@ test("rate limits: tpm counts tokens when exchanges finish", async () => {
   const h = await harness([], [{ id: "t", tpm: 1000 }], { start: T0 });
   h.spend(pico(0.01), 600);
   h.clock.now = T0 + 20_000;
-  assert.equal(h.control.check(attrs(), h.clock.now).refusal, null);
+  assert.equal(h.check(attrs()).refusal, null);
   h.spend(pico(0.01), 500);
-  const r = h.control.check(attrs(), h.clock.now).refusal!;
+  const r = h.check(attrs()).refusal!;
   assert.equal(r.message, 'Rate limit "t" reached: 1000 tokens per minute');
   assert.equal(r.retryAfterSeconds, 40); // the 600 tokens leave at T0 + 60 s: 500 < 1000
   assert.equal(h.control.check(attrs(), T0 + 60_000).refusal, null);
@@ -74,4 +74,14 @@ test("rate-limit states: a limit of 0 is full and never frees up", async () => {
   const h = await harness([], [{ id: "off", rpm: 0 }], { start: T0 });
   const [s] = h.control.rateLimitStates(T0);
   assert.deepEqual([s!.full_on, s!.frees_at], ["rpm", null]);
+});
+
+test("rate limits: a restart on SQLite rebuilds the minute's requests and tokens from the records (issue 20 item 19)", async () => {
+  const T = Date.parse("2026-11-15T12:00:00Z");
+  const records = [10_000, 20_000, 30_000].map((ago) => stored(T - ago, attrs(), 0, 400));
+  records.push(stored(T - 90_000, attrs(), 0, 400)); // older than the minute
+  records.push(stored(T - 5_000, attrs(), 0, 0, "blocked")); // refused: never let through
+  const h = await harness([], [{ id: "rpm", scope: { project: "team-a" }, rpm: 3, tpm: 5000 }], { start: T, records });
+  assert.deepEqual(h.control.rateLimitStates(T).map((s) => [s.requests, s.tokens]), [[3, 1200]]);
+  assert.equal(h.check().refusal?.code, "rate_limited");
 });

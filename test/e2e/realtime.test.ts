@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { after, before, test } from "node:test";
 import type { UsageRecord } from "../../src/usage/record.ts";
-import { fingerprint } from "../../src/sink/attribution.ts";
+import { fingerprint } from "../../src/attributes/attribution.ts";
 import { type Kestrel, startKestrel } from "../_helpers/kestrel.ts";
 import { until } from "../_helpers/poll.ts";
 import { openClient } from "../_helpers/ws-client.ts";

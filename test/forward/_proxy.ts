@@ -3,7 +3,8 @@ import { parseConfig } from "../../src/config.ts";
 import type { ConnectProbe } from "../../src/forward/connect-probe.ts";
 import { createWatchdog } from "../../src/forward/watchdog.ts";
 import { createResolver } from "../../src/resolve/resolve.ts";
-import { createProxyHandler, type Exchange } from "../../src/routes/proxy.ts";
+import type { Exchange } from "../../src/exchange.ts";
+import { createProxyHandler } from "../../src/routes/proxy.ts";
 import { PLAIN_TRAITS } from "../../src/runtime.ts";
 
 export function proxyWith(fetch: typeof globalThis.fetch, probe: ConnectProbe | null, args: string[] = []) {
@@ -19,6 +20,7 @@ export function proxyWith(fetch: typeof globalThis.fetch, probe: ConnectProbe | 
     watchdog,
     probe,
     control: null,
+    pricer: { bound: () => null },
     traits: PLAIN_TRAITS,
     finish: (exchange) => exchanges.push(exchange),
     warn: (message) => warnings.push(message),

@@ -8,8 +8,8 @@ import { createApp } from "../../src/app.ts";
 import { parseConfig } from "../../src/config.ts";
 import type { Metrics } from "../../src/metrics/metrics.ts";
 import { createPricer } from "../../src/pricing/pricer.ts";
-import type { Exchange } from "../../src/routes/proxy.ts";
-import { createLogger } from "../../src/sink/log.ts";
+import type { Exchange } from "../../src/exchange.ts";
+import { createLogger } from "../../src/log.ts";
 import type { Store } from "../../src/store/store.ts";
 import { until } from "../_helpers/poll.ts";
 

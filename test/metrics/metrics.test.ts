@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { BudgetState } from "../../src/control/types.ts";
 import { createMetrics, MAX_MODEL_LENGTH, type ScrapeSources } from "../../src/metrics/metrics.ts";
-import type { Exchange } from "../../src/routes/proxy.ts";
+import type { Exchange } from "../../src/exchange.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
 import { parsePrometheusText, samplesOf, sumOf } from "../_helpers/prom-text.ts";
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { genAiAttributes, hostOf, operationName, providerName } from "../../src/otel/attributes.ts";
-import { safeJson } from "../../src/sink/log.ts";
+import { safeJson } from "../../src/json/safe.ts";
 import { encodeSpan, parseTraceParent, randomHex, spanName, traceRequest, unixNanos } from "../../src/otel/span.ts";
 import { PROVIDER_IDS } from "../../src/resolve/routes.ts";
 import { makeRecord } from "../store/helpers.ts";

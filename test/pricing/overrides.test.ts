@@ -91,3 +91,19 @@ for (const [text, message] of BAD) {
     });
   });
 }
+
+// Issue 20 item 10: a price check-config accepts can no longer make a request over ~$9,007 silently unpriced.
+test("overrides: a token rate above $10,000 per million tokens is refused with its field", () => {
+  assert.throws(() => parsePriceOverrides(`{ "openai/x": { "input": 10001, "output": 1 } }`, "p.json"), /"input" must be at most 10000 USD per million tokens/);
+  assert.throws(
+    () => parsePriceOverrides(`{ "x": { "litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 0.02, "output_cost_per_token": 1e-6 } }`, "p.json"),
+    /input_cost_per_token.*above 0.01 USD per token/,
+  );
+});
+
+test("overrides: a request beyond the exact range is unpriced and says why, never silently", () => {
+  const p = createPricer({ overrides: parsePriceOverrides(`{ "openai/dear": { "input": 10000, "output": 10000 } }`, "p.json") });
+  const r = p.price(usage({ input_tokens: 1_000_000, output_tokens: 1 }), ctx("openai", "dear"));
+  assert.equal(r.priced, false);
+  assert.match(r.note ?? "", /exceeds the exact integer range \(2\^53, about \$9,007 in pico-USD\)/);
+});

@@ -40,6 +40,8 @@ function session(provider: string, path: string, query: string): Session {
     t0: performance.now(),
     ttfbMs: 5,
     responseHeaders: null,
+    attributes: null,
+    reservation: null,
   };
 }
 

@@ -14,19 +14,33 @@ function fakeControl(spent: Record<string, { pico: number; tokens: number }>) {
   const seen: number[] = [];
   let budgets: Budget[] = [];
   let limits: RateLimit[] = [];
+  const stateOf = (budget: Budget): BudgetState => ({
+    budget,
+    spent_pico: BigInt(spent[budget.id]?.pico ?? 0),
+    spent_tokens: spent[budget.id]?.tokens ?? 0,
+    reserved_pico: 0n,
+    reserved_tokens: 0,
+    window_start: "2026-11-01T00:00:00.000Z",
+    resets_at: "2026-12-01T00:00:00.000Z",
+  });
   const control: Control = {
-    check: () => ({ refusal: null, remainingUsd: null }),
+    check: () => ({ refusal: null, remainingUsd: null, reservation: null }),
     settle: () => {},
     budgetStates(now): BudgetState[] {
       seen.push(now);
-      return budgets.map((budget) => ({
-        budget,
-        spent_pico: spent[budget.id]?.pico ?? 0,
-        spent_tokens: spent[budget.id]?.tokens ?? 0,
-        window_start: "2026-11-01T00:00:00.000Z",
-        resets_at: "2026-12-01T00:00:00.000Z",
-      }));
+      return budgets.map((budget) => stateOf(budget));
     },
+    budgetState(id, now) {
+      seen.push(now);
+      const budget = budgets.find((b) => b.id === id);
+      return budget === undefined ? null : stateOf(budget);
+    },
+    rateLimitState(id, now) {
+      return control.rateLimitStates(now).find((s) => s.limit.id === id) ?? null;
+    },
+    put: () => Promise.resolve(),
+    remove: () => {},
+    blockedBy: () => null,
     rateLimitStates(now): RateLimitState[] {
       seen.push(now);
       // Every loaded limit is full on requests and frees up 12 s after the API's clock.
@@ -74,6 +88,8 @@ test("PUT creates (200 with the object and its window), GET lists and reads one,
     ...BUDGET,
     spent_usd: "50.01",
     spent_tokens: 1234,
+    reserved_usd: "0",
+    reserved_tokens: 0,
     remaining_usd: "0",
     window_start: "2026-11-01T00:00:00.000Z",
     resets_at: "2026-12-01T00:00:00.000Z",
@@ -113,6 +129,26 @@ test("PUT creates (200 with the object and its window), GET lists and reads one,
   assert.equal(again.status, 404);
   assert.equal((await again.json()).error.code, "not_found");
   assert.equal(changes(), 4); // nothing changed, no reload
+  await store.close();
+});
+
+test("a budget or rate limit the config file defines cannot be changed or deleted through the API: 409 defined_in_config (issue 20 item 20)", async () => {
+  const { store, json, changes } = await setup();
+  await store.control.syncConfig([BUDGET], [{ id: "alice", scope: { user: "alice" }, rpm: 60, tpm: null }]);
+  for (const res of [
+    await json("PUT", "/api/budgets/team-a-month", { ...BUDGET, limit_usd: "99" }),
+    await json("DELETE", "/api/budgets/team-a-month"),
+    await json("PUT", "/api/rate-limits/alice", { scope: { user: "alice" }, rpm: 1 }),
+    await json("DELETE", "/api/rate-limits/alice"),
+  ]) {
+    assert.equal(res.status, 409);
+    const { error } = await res.json();
+    assert.equal(error.code, "defined_in_config");
+    assert.match(error.message, /is defined in the config file: change it there/);
+  }
+  assert.deepEqual(await store.control.listBudgets(), [BUDGET]);
+  assert.equal((await store.control.listRateLimits()).length, 1);
+  assert.equal(changes(), 0);
   await store.close();
 });
 

@@ -10,7 +10,7 @@ import { ASSETS } from "../../src/dashboard/assets.gen.ts";
 import { PROVIDER_IDS } from "../../src/resolve/routes.ts";
 import { IS_BUN, ROOT } from "../_helpers/runtime.ts";
 import { createPricer } from "../../src/pricing/pricer.ts";
-import { createLogger } from "../../src/sink/log.ts";
+import { createLogger } from "../../src/log.ts";
 import type { Store } from "../../src/store/store.ts";
 
 function appWith(adminToken: string | null) {

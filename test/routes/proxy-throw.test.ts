@@ -6,7 +6,7 @@ import { createApp } from "../../src/app.ts";
 import type { Control } from "../../src/control/types.ts";
 import { parseConfig } from "../../src/config.ts";
 import { createPricer } from "../../src/pricing/pricer.ts";
-import { createLogger } from "../../src/sink/log.ts";
+import { createLogger } from "../../src/log.ts";
 import type { Store } from "../../src/store/store.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
 import { until } from "../_helpers/poll.ts";
@@ -24,7 +24,7 @@ function appWith(fetch: typeof globalThis.fetch, control: Control | null = null)
     store: { add: (r: UsageRecord) => void records.push(r) } as unknown as Store,
     pricer: createPricer(),
     probe: null,
-    control: control === null ? null : { control, reload: () => Promise.resolve() },
+    control: control === null ? null : { control, changed: () => Promise.resolve() },
   });
   return { app, records, logged };
 }
@@ -57,7 +57,12 @@ test("a fault in the budget check lets the request through (fail open) and says 
     },
     settle: () => {},
     budgetStates: () => [],
+    budgetState: () => null,
     rateLimitStates: () => [],
+    rateLimitState: () => null,
+    put: () => Promise.resolve(),
+    remove: () => {},
+    blockedBy: () => null,
     load: () => Promise.resolve(),
   };
   const { app, records, logged } = appWith(() => Promise.resolve(Response.json({ ok: true })), broken);

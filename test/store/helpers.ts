@@ -81,6 +81,7 @@ export function makeRecord(i: number, overrides: Partial<UsageRecord> = {}): Usa
     request_id: `req_${i}`,
     provider: i % 3 === 0 ? "anthropic" : "openai",
     model: i % 3 === 0 ? "claude-sonnet-4-5" : i % 3 === 1 ? "gpt-4o" : "gpt-4o-mini",
+    requested_model: i % 3 === 0 ? "claude-sonnet-4-5" : i % 3 === 1 ? "gpt-4o" : "gpt-4o-mini",
     method: "POST",
     path: "/v1/chat/completions",
     status: 200,

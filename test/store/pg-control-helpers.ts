@@ -1,9 +1,11 @@
 /**
  * PostgreSQL for the control-store tests: one throwaway server per test file, a fresh database per test with the
- * control tables and a `requests` table holding the columns spend sums read (the full table is the store's).
+ * store's whole schema; records are written through the store's own flusher, so the rollup holds what it would.
  */
 import postgres from "postgres";
-import { PG_CONTROL_MIGRATIONS } from "../../src/store/pg/control-schema.ts";
+import { createPgStore } from "../../src/store/pg/pg-store.ts";
+import { migratePg } from "../../src/store/pg/schema.ts";
+import type { UsageRecord } from "../../src/usage/record.ts";
 import { type Postgres, pgMissing, startPostgres } from "../_helpers/postgres.ts";
 
 export const PG_MISSING = pgMissing();
@@ -20,41 +22,14 @@ function pgServer(): Promise<Postgres> {
   return server;
 }
 
-const REQUESTS = `CREATE TABLE requests (
-  id TEXT PRIMARY KEY,
-  ts TEXT NOT NULL,
-  provider TEXT NOT NULL,
-  model TEXT,
-  outcome TEXT NOT NULL,
-  total_tokens BIGINT,
-  cost_pico BIGINT,
-  key_id TEXT,
-  "user" TEXT,
-  project TEXT,
-  tags TEXT NOT NULL DEFAULT '[]'
-)`;
-
-export interface SpendRow {
-  id: string;
-  ts: string;
-  provider?: string;
-  model?: string | null;
-  outcome?: string;
-  total_tokens?: number | null;
-  cost_pico?: number | null;
-  key_id?: string | null;
-  user?: string | null;
-  project?: string | null;
-  tags?: string[];
-}
-
 export interface PgDb {
   url: string;
   /** A client on the database (closed by the caller through `close`). */
   sql: postgres.Sql;
   /** Another client, as a second instance would have. */
   connect(): postgres.Sql;
-  insert(rows: SpendRow[]): Promise<void>;
+  /** Writes records as a serving Kestrel would (raw rows and rollup in one transaction). */
+  insert(records: readonly UsageRecord[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -69,19 +44,16 @@ export async function freshDb(): Promise<PgDb> {
     return c;
   };
   const sql = connect();
-  await sql.unsafe(REQUESTS);
-  for (const m of PG_CONTROL_MIGRATIONS) await sql.unsafe(m);
+  await migratePg(sql);
   return {
     url,
     sql,
     connect,
-    async insert(rows) {
-      for (const r of rows) {
-        await sql`INSERT INTO requests (id, ts, provider, model, outcome, total_tokens, cost_pico, key_id, "user", project, tags)
-          VALUES (${r.id}, ${r.ts}, ${r.provider ?? "openai"}, ${r.model ?? null}, ${r.outcome ?? "ok"},
-            ${r.total_tokens ?? null}, ${r.cost_pico ?? null}, ${r.key_id ?? null}, ${r.user ?? null},
-            ${r.project ?? null}, ${JSON.stringify(r.tags ?? [])})`;
-      }
+    async insert(records) {
+      const store = createPgStore(url, { poolSize: 2 });
+      for (const r of records) store.add(r);
+      await store.flush();
+      await store.close();
     },
     async close() {
       await Promise.all(clients.map((c) => c.end({ timeout: 5 })));

@@ -3,55 +3,29 @@ import assert from "node:assert/strict";
 import type { RateLimit } from "../../src/control/types.ts";
 import { createPgControlStore } from "../../src/store/pg/control-store.ts";
 import { testNeeding } from "../_helpers/host.ts";
+import { budgetSpendKey } from "../../src/control/identity.ts";
 import { BUDGET } from "../control/_helpers.ts";
-import { freshDb, PG_MISSING, type SpendRow } from "./pg-control-helpers.ts";
+import { freshDb, PG_MISSING } from "./pg-control-helpers.ts";
+import { checkRetention, checkSpend, spendRecords, T0 } from "./spend-cases.ts";
+import { createPgStore } from "../../src/store/pg/pg-store.ts";
 
 const LIMIT: RateLimit = { id: "alice-rpm", scope: { user: "alice" }, rpm: 60, tpm: null };
-const T0 = Date.parse("2026-11-20T12:00:00.000Z");
-
-/** The SQLite test's records: five a minute apart plus ones that must not count (blocked, other project). */
-function spendRows(): SpendRow[] {
-  const base = { project: "team-a", user: "alice", key_id: "k1", provider: "openai", model: "gpt-4o" };
-  const ts = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
-  const rows: SpendRow[] = [0, 1, 2, 3, 4].map((i) => ({
-    ...base,
-    id: `r${i}`,
-    ts: ts(i),
-    cost_pico: 1000 * (i + 1),
-    total_tokens: 10 * (i + 1),
-    tags: i % 2 === 0 ? ["batch", "night"] : ["interactive"],
-  }));
-  rows.push(
-    { ...base, id: "r10", ts: ts(2), cost_pico: 1_000_000, total_tokens: 999, outcome: "blocked" },
-    { ...base, id: "r11", ts: ts(2), project: "team-b", cost_pico: 7, total_tokens: 7 },
-    { ...base, id: "r12", ts: ts(3), cost_pico: null, total_tokens: 5 },
-  );
-  return rows;
-}
-
 testNeeding("pg: spend sums by scope, since, bucket; blocked records never count", PG_MISSING, async () => {
   const db = await freshDb();
   try {
-    await db.insert(spendRows());
-    const c = createPgControlStore(db.sql);
-    assert.deepEqual(await c.spend({ project: "team-a" }, null, null), [{ at: 0, cost_pico: 15_000, tokens: 155 }]);
-    assert.deepEqual(await c.spend({}, null, null), [{ at: 0, cost_pico: 15_007, tokens: 162 }]);
-    assert.deepEqual(await c.spend({ project: "nobody" }, T0, null), [{ at: T0, cost_pico: 0, tokens: 0 }]);
-    assert.deepEqual(await c.spend({ project: "team-a", user: "alice" }, T0 + 120_000, null), [
-      { at: T0 + 120_000, cost_pico: 12_000, tokens: 125 },
-    ]);
-    assert.deepEqual(await c.spend({ tag: "batch" }, null, null), [{ at: 0, cost_pico: 9000, tokens: 90 }]);
-    assert.deepEqual(await c.spend({ tag: "night", key_id: "k1" }, null, null), [{ at: 0, cost_pico: 9000, tokens: 90 }]);
-    assert.deepEqual(await c.spend({ tag: "bat" }, null, null), [{ at: 0, cost_pico: 0, tokens: 0 }]);
-    assert.deepEqual(await c.spend({ project: "team-a" }, T0 + 60_000, 60_000), [
-      { at: T0 + 60_000, cost_pico: 2000, tokens: 20 },
-      { at: T0 + 120_000, cost_pico: 3000, tokens: 30 },
-      { at: T0 + 180_000, cost_pico: 4000, tokens: 45 },
-      { at: T0 + 240_000, cost_pico: 5000, tokens: 50 },
-    ]);
-    assert.deepEqual(await c.spend({ tag: "interactive" }, T0 - 1800_000, 3_600_000), [
-      { at: T0, cost_pico: 6000, tokens: 60 },
-    ]);
+    await db.insert(spendRecords());
+    await checkSpend(createPgControlStore(db.sql));
+  } finally {
+    await db.close();
+  }
+});
+
+testNeeding("pg: retention deletes raw records, never a window's spend (issue 20 item 6)", PG_MISSING, async () => {
+  const db = await freshDb();
+  try {
+    const store = createPgStore(db.url, { poolSize: 2 });
+    await checkRetention(store, Date.now());
+    await store.close();
   } finally {
     await db.close();
   }
@@ -106,48 +80,70 @@ testNeeding("pg: syncConfig from two instances at once changes the version once 
   }
 });
 
-testNeeding("pg: counters are seeded from records once, added to atomically, and dropped when their definition changes", PG_MISSING, async () => {
+testNeeding("pg: counters are seeded once, hold each instance's running total, and a repeated push counts once", PG_MISSING, async () => {
   const db = await freshDb();
   try {
-    await db.insert(spendRows());
-    const a = createPgControlStore(db.sql);
-    const b = createPgControlStore(db.connect());
-    const key = "budget {team-a}";
+    await db.insert(spendRecords());
+    const a = createPgControlStore(db.sql, Date.now, { instance: "a" });
+    const b = createPgControlStore(db.connect(), Date.now, { instance: "b" });
+    const key = "budget:team-a-month {team-a}";
     const owner = "budget:team-a-month";
-    // Two instances open the same budget at once: seeded from `requests` once.
-    await Promise.all([
-      a.openCounters(key, owner, { project: "team-a" }, T0, null, T0 + 86_400_000),
-      b.openCounters(key, owner, { project: "team-a" }, T0, null, T0 + 86_400_000),
+    const day = T0 + 86_400_000;
+    // Two instances open the same budget at once: seeded from the records once.
+    const opened = await Promise.all([
+      a.openCounters(key, owner, { project: "team-a" }, T0, null, day),
+      b.openCounters(key, owner, { project: "team-a" }, T0, null, day),
     ]);
+    assert.deepEqual(opened.sort(), [false, true]);
     const read = [{ key, since: T0, until: T0 + 1 }];
-    assert.deepEqual(await a.exchange([], read), [{ key, at: T0, a: 15_000, b: 155 }]);
-    // Concurrent pushes from both add up.
-    const delta = { key, owner, at: T0, a: 1, b: 2, expires: T0 + 86_400_000 };
-    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).exchange([delta], [])));
-    assert.deepEqual(await b.exchange([{ ...delta, a: 100, b: 0 }], read), [{ key, at: T0, a: 15_120, b: 195 }]);
+    const row = (a: number, b: number) => [{ key, at: T0, a: BigInt(a), b }];
+    assert.deepEqual(await a.exchange([], read), row(15_000, 155));
+    // Each instance writes its running total; the same total written again (a retry after a lost reply) is no
+    // change, and concurrent writers never lose one another's (issue 20 item 8).
+    const total = (n: number, tokens: number) => ({ key, owner, at: T0, a: BigInt(n), b: tokens, expires: day });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a.exchange([total(10, 2)], []) : b.exchange([total(5, 1)], []))));
+    assert.deepEqual(await b.exchange([total(5, 1)], read), row(15_015, 158));
+    assert.deepEqual(await a.exchange([total(12, 3)], read), row(15_017, 159));
+    assert.deepEqual(await a.exchange([total(12, 3)], read), row(15_017, 159));
     // Opening again (a restart) does not seed again.
-    await a.openCounters(key, owner, { project: "team-a" }, T0, null, T0 + 86_400_000);
-    assert.deepEqual(await a.exchange([], read), [{ key, at: T0, a: 15_120, b: 195 }]);
+    assert.equal(await a.openCounters(key, owner, { project: "team-a" }, T0, null, day), false);
+    assert.deepEqual(await a.exchange([], read), row(15_017, 159));
     // Rolling buckets: seeded per bucket.
-    const rolling = "budget {rolling}";
+    const rolling = "budget:r {rolling}";
     await a.openCounters(rolling, "budget:r", { tag: "interactive" }, T0, 60_000, T0 + 3_660_000);
     assert.deepEqual(await a.exchange([], [{ key: rolling, since: T0, until: Number.MAX_SAFE_INTEGER }]), [
-      { key: rolling, at: T0 + 60_000, a: 2000, b: 20 },
-      { key: rolling, at: T0 + 180_000, a: 4000, b: 40 },
+      { key: rolling, at: T0 + 60_000, a: 2000n, b: 20 },
+      { key: rolling, at: T0 + 180_000, a: 4000n, b: 40 },
     ]);
-    // Writing the definition clears its counters (its new key starts from the records).
-    await a.putBudget({ ...BUDGET, limit_usd: "70" });
-    assert.deepEqual(await a.exchange([], read), []);
-    await a.openCounters(key, owner, { project: "team-a" }, T0, null, T0 + 86_400_000);
-    assert.deepEqual(await a.exchange([], read), [{ key, at: T0, a: 15_000, b: 155 }]);
     // Expired rows are pruned: a rolling bucket a window after it began, a calendar window once it ended.
     await a.pruneCounters(T0 + 3_780_000);
-    assert.deepEqual(await a.exchange([], [{ key: rolling, since: 0, until: Number.MAX_SAFE_INTEGER }, ...read]), [
-      { key, at: T0, a: 15_000, b: 155 },
-      { key: rolling, at: T0 + 180_000, a: 4000, b: 40 },
-    ].sort((x, y) => (x.key < y.key ? -1 : 1)));
-    await a.pruneCounters(T0 + 86_400_001);
+    assert.deepEqual(await a.exchange([], [{ key: rolling, since: 0, until: Number.MAX_SAFE_INTEGER }]), [
+      { key: rolling, at: T0 + 180_000, a: 4000n, b: 40 },
+    ]);
+    await a.pruneCounters(day + 1);
     assert.equal((await db.sql`SELECT count(*)::int AS n FROM spend_counters`)[0]?.n, 0);
+  } finally {
+    await db.close();
+  }
+});
+
+testNeeding("pg: a definition keeps its counters when re-saved unchanged or with new limits, and drops them when its scope changes", PG_MISSING, async () => {
+  const db = await freshDb();
+  try {
+    const a = createPgControlStore(db.sql, Date.now, { instance: "a" });
+    await a.putBudget(BUDGET);
+    const key = budgetSpendKey(BUDGET);
+    const owner = "budget:team-a-month";
+    await a.openCounters(key, owner, BUDGET.scope, T0, null, T0 + 86_400_000);
+    await a.exchange([{ key, owner, at: T0, a: 5n, b: 1, expires: T0 + 86_400_000 }], []);
+    const rows = async () => Number((await db.sql`SELECT count(*)::int AS n FROM spend_counters`)[0]?.n);
+    await a.putBudget(BUDGET); // re-saved unchanged (issue 20 item 3)
+    await a.putBudget({ ...BUDGET, scope: { project: "team-a" } }); // the same scope written again
+    await a.syncConfig([BUDGET], []); // now from the config file: only the source changes
+    await a.putBudget({ ...BUDGET, limit_usd: "70" }, "config"); // new limit: same spend
+    assert.equal(await rows(), 1);
+    await a.putBudget({ ...BUDGET, scope: { project: "team-b" } }, "config");
+    assert.equal(await rows(), 0);
   } finally {
     await db.close();
   }

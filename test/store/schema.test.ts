@@ -36,7 +36,7 @@ for (const { name, open, test } of await drivers()) {
       const path = join(dir, "k.db");
       const db = open(path);
       configure(db);
-      const digestsAt = MIGRATIONS.findIndex((m) => m.includes("RENAME COLUMN hint TO digests"));
+      const digestsAt = MIGRATIONS.findIndex((m) => (typeof m === "string" ? m : m.sql).includes("RENAME COLUMN hint TO digests"));
       for (let v = 0; v < digestsAt; v++) db.exec(MIGRATIONS[v] as string);
       db.exec(`PRAGMA user_version = ${digestsAt}`);
       const hint = "sk-ant-api03-R2D...igAA";

@@ -5,13 +5,13 @@
  * once across restarts and instances and logs one WRN line. src/control/alerts/dispatch.ts delivers from the
  * outbox: retried with a capped backoff until each webhook took it or it is older than the maximum age.
  */
-import { decimalToScaled, toSafeNumber } from "../../pricing/decimal.ts";
+import { decimalToScaled } from "../../pricing/decimal.ts";
 import { usd } from "../../pricing/money.ts";
-import type { Logger } from "../../sink/log.ts";
-import { fingerprint } from "../../sink/attribution.ts";
+import type { Logger } from "../../log.ts";
+import { fingerprint } from "../../attributes/attribution.ts";
 import type { AlertOutbox, BudgetState, BudgetWindow, ControlEvents, ControlStore, Refusal, Settled } from "../types.ts";
 import { hostOf } from "./deliver.ts";
-import { createDispatcher, type Hook, settle } from "./dispatch.ts";
+import { createDispatcher, type Hook, waitAtMost } from "./dispatch.ts";
 import { limitKey, windowKey } from "./keys.ts";
 import { ALERT_TYPES, type AlertPayload, type AlertType, alertLine, isoSeconds, payload, type WebhookFormat } from "./payload.ts";
 import { createSpikeMeter, HISTORY_HOURS, HOUR_MS } from "./spike.ts";
@@ -89,7 +89,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
   if (!Number.isFinite(factor) || factor <= 0) throw new RangeError(`Spike factor "${factor}" must be a positive number`);
   const minScaled = decimalToScaled(options.spikeMinUsd ?? "1", 12);
   if (minScaled === null || minScaled < 0n) throw new RangeError(`Spike minimum "${options.spikeMinUsd}" must be a USD amount`);
-  const spike = createSpikeMeter(Math.round(factor * 1000), toSafeNumber(minScaled));
+  const spike = createSpikeMeter(Math.round(factor * 1000), minScaled);
   const maxAgeMs = options.maxAgeMs ?? DAY_MS;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const stopGraceMs = options.stopGraceMs ?? 2000;
@@ -232,7 +232,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
   function onSettled(s: Settled): void {
     if (s.blocked) return;
     if (s.cost_pico !== null && s.cost_pico > 0) {
-      const hour = spike.add(s.at, s.cost_pico);
+      const hour = spike.add(s.at, BigInt(s.cost_pico));
       if (hour >= 0) {
         const hourText = isoSeconds(hour);
         raise(`spike:${hourText}`, () =>
@@ -245,8 +245,8 @@ export function createAlerter(options: AlerterOptions): Alerter {
           }));
       }
     }
-    if (!s.priced && s.total_tokens !== null) {
-      const model = s.model ?? s.attributes.model;
+    if (s.unpriced) {
+      const model = s.model ?? s.attributes.requested_model;
       if (model === null) return;
       const at = now();
       if (at - day >= DAY_MS || at < day) {
@@ -277,7 +277,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
 
   async function stop(): Promise<void> {
     stopping.abort();
-    await settle([pumping], stopGraceMs);
+    await waitAtMost([pumping], stopGraceMs);
     await dispatcher.stop(stopGraceMs);
   }
 

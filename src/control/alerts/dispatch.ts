@@ -4,7 +4,7 @@
  * Nothing waits in memory: a delivery lives in the outbox until its webhook took it or it is older than the
  * maximum age, so a restart, or another instance once this one's lease ran out, resumes exactly what is left.
  */
-import type { Logger } from "../../sink/log.ts";
+import type { Logger } from "../../log.ts";
 import type { AlertDelivery, AlertOutbox, ExpiredDelivery } from "../types.ts";
 import { postOnce } from "./deliver.ts";
 import { type AlertType, isoSeconds, parsePayload, type WebhookFormat, webhookBody } from "./payload.ts";
@@ -59,7 +59,7 @@ function span(ms: number): string {
 }
 
 /** Resolves once every promise settled or `ms` passed, whichever comes first. */
-export function settle(promises: Iterable<Promise<unknown> | null>, ms: number): Promise<void> {
+export function waitAtMost(promises: Iterable<Promise<unknown> | null>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const all = Promise.allSettled([...promises]).then(() => {});
   return Promise.race([all, new Promise<void>((resolve) => timer = setTimeout(resolve, ms))]).finally(() => clearTimeout(timer));
@@ -167,10 +167,10 @@ export function createDispatcher(o: DispatchOptions): Dispatcher {
     async stop(graceMs) {
       stopping.abort();
       clearTimeout(timer);
-      await settle([taking, ...attempts], graceMs);
+      await waitAtMost([taking, ...attempts], graceMs);
       cut.abort();
       // A fetch that ignores its signal cannot hold the stop: one more short wait, then go on regardless.
-      await settle([taking, ...attempts], 1000);
+      await waitAtMost([taking, ...attempts], 1000);
       try {
         await o.outbox.releaseAlerts();
       } catch (err) {

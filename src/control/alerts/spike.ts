@@ -1,5 +1,5 @@
 /**
- * @module Spend-spike detection: hourly spend (integer pico-USD) for the current hour and the 168 before it. The
+ * @module Spend-spike detection: hourly spend (integer pico-USD, bigint) for the current hour and the 168 before it. The
  * trailing average is recomputed only when the hour changes (or late spend lands in a past hour), so each settle
  * is one addition and one comparison against a precomputed trigger.
  */
@@ -11,23 +11,23 @@ export const HISTORY_HOURS = 168;
 
 export interface SpikeMeter {
   /** Adds `costPico` spent at `at` (epoch ms); returns the hour's start when this makes the hour a spike, else -1. */
-  add(at: number, costPico: number): number;
+  add(at: number, costPico: bigint): number;
   /** Seeds from the store's hourly buckets and arms detection (spend added before this is kept). */
   seed(buckets: readonly SpendBucket[], now: number): void;
   /** Spend of the current hour and the level it had to exceed, for the alert. */
-  readonly current: number;
-  readonly trigger: number;
+  readonly current: bigint;
+  readonly trigger: bigint;
 }
 
 /**
  * `factorMillis` is the spike factor × 1000 (an integer, so the trigger is exact); a spike is spend above both
  * `factor × sum(previous 168 hours) / 168` and `minPico`.
  */
-export function createSpikeMeter(factorMillis: number, minPico: number): SpikeMeter {
+export function createSpikeMeter(factorMillis: number, minPico: bigint): SpikeMeter {
   /** Past hours' spend by hour start (at most HISTORY_HOURS entries once pruned). */
-  const past = new Map<number, number>();
+  const past = new Map<number, bigint>();
   let hour = -1;
-  let current = 0;
+  let current = 0n;
   /** Spend must exceed this (pico) for the current hour to be a spike. */
   let trigger = minPico;
   /** The hour already reported, so one hour raises one alert. */
@@ -39,36 +39,34 @@ export function createSpikeMeter(factorMillis: number, minPico: number): SpikeMe
     let sum = 0n;
     for (const [h, pico] of past) {
       if (h < hour - HISTORY_HOURS * HOUR_MS) past.delete(h);
-      else sum += BigInt(pico);
+      else sum += pico;
     }
     // floor(x) < n ⇔ x < n for an integer n, so the floored trigger is exact for integer spend.
     const average = sum * BigInt(factorMillis) / BigInt(HISTORY_HOURS * 1000);
-    trigger = average > BigInt(minPico) ? Number(average) : minPico;
+    trigger = average > minPico ? average : minPico;
   };
 
   const roll = (to: number) => {
-    if (hour >= 0 && current > 0) past.set(hour, current);
+    if (hour >= 0 && current > 0n) past.set(hour, current);
     hour = to;
-    current = past.get(to) ?? 0;
+    current = past.get(to) ?? 0n;
     past.delete(to);
     recompute();
   };
-
-  const addSaturating = (a: number, b: number) => Math.min(a + b, Number.MAX_SAFE_INTEGER);
 
   return {
     add(at, costPico) {
       const h = at - (at % HOUR_MS);
       if (h > hour) roll(h);
       if (h === hour) {
-        current = addSaturating(current, costPico);
+        current += costPico;
         if (current > trigger && firedHour !== hour && armed) {
           firedHour = hour;
           return hour;
         }
       } else if (h >= hour - HISTORY_HOURS * HOUR_MS) {
         // An exchange that started in an earlier hour finished now: it counts where it started, as in the store.
-        past.set(h, addSaturating(past.get(h) ?? 0, costPico));
+        past.set(h, (past.get(h) ?? 0n) + costPico);
         recompute();
       }
       return -1;
@@ -77,14 +75,14 @@ export function createSpikeMeter(factorMillis: number, minPico: number): SpikeMe
       const start = now - (now % HOUR_MS);
       for (const b of buckets) {
         const h = b.at - (b.at % HOUR_MS);
-        if (h > start || b.cost_pico <= 0) continue;
-        past.set(h, addSaturating(past.get(h) ?? 0, b.cost_pico));
+        if (h > start || b.cost_pico <= 0n) continue;
+        past.set(h, (past.get(h) ?? 0n) + b.cost_pico);
       }
       // Spend settled before the history arrived joins it (the lead starts the alerter before serving).
       const live = hour;
-      if (live >= 0) past.set(live, addSaturating(past.get(live) ?? 0, current));
+      if (live >= 0) past.set(live, (past.get(live) ?? 0n) + current);
       hour = -1;
-      current = 0;
+      current = 0n;
       roll(Math.max(start, live));
       armed = true;
     },

@@ -75,3 +75,7 @@ export function positional(query: Query): { sql: string; values: SqlValue[] } {
   });
   return { sql, values };
 }
+
+/** PostgreSQL text cannot hold NUL (SQLite can): one such value would fail its batch on every retry. */
+const NUL = "\u0000";
+export const clean = <T>(v: T): T => (typeof v === "string" && v.includes(NUL) ? v.replaceAll(NUL, "\uFFFD") as T : v);

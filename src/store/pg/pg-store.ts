@@ -1,11 +1,11 @@
 /**
- * @module The usage store on PostgreSQL: the same bounded queue as SQLite's (src/store/store.ts), flushed in
+ * @module The usage store on PostgreSQL: the same bounded queue as SQLite's (src/store/batch-queue.ts), flushed in
  * batches (one INSERT over unnested column arrays) on a pooled connection; reads run the shared queries (src/store/queries.ts). Never throws at
  * creation: an unreachable server is retried with backoff and the schema is migrated on the first success.
  */
 import type { UsageRecord } from "../../usage/record.ts";
 import { COLUMN_SQL, RECORD_COLUMNS, recordToParams, rowToRecord } from "../columns.ts";
-import type { StoreControl } from "../control-store.ts";
+import type { StoreControl } from "../definitions.ts";
 import type { Row, SqlValue } from "../db.ts";
 import type { RequestFilter } from "../filter.ts";
 import {
@@ -18,8 +18,11 @@ import {
   usageQuery,
 } from "../queries.ts";
 import type { Store, StoreOptions } from "../store.ts";
-import { connectPg, describePg, pgErrorText, positional, type Sql } from "./connect.ts";
+import { clean, connectPg, describePg, pgErrorText, positional, type Sql } from "./connect.ts";
+import { BatchQueue } from "../batch-queue.ts";
 import { createPgControlStore } from "./control-store.ts";
+import { writeRollup } from "./rollup-write.ts";
+import { addToRollup, repriceRollup, type RollupRow, sortedRollup } from "../rollup.ts";
 import { pgExec } from "../../reconcile/exec.ts";
 import { createReconcileStore } from "../../reconcile/store.ts";
 import { COLUMN_TYPES, migratePg } from "./schema.ts";
@@ -39,6 +42,7 @@ const PRUNE_CHUNK = 5000;
 const UPDATE_CHUNK = 500;
 /** Batches in flight at once: two keep both the encoder and the server busy; more only queue in the server. */
 const MAX_WRITES = 2;
+const OLD_SQL = `SELECT ${COLUMN_SQL} FROM requests WHERE id = ANY($1::text[]) FOR UPDATE`;
 const UPDATE_SQL = `UPDATE requests SET cost_usd = $1, cost_pico = $2, cost_breakdown = $3, priced = $4,
   price_version = $5 WHERE id = $6`;
 
@@ -50,11 +54,8 @@ const UPDATE_SQL = `UPDATE requests SET cost_usd = $1, cost_pico = $2, cost_brea
  */
 const INSERT_SQL = `INSERT INTO requests (${COLUMN_SQL}) SELECT * FROM unnest(${
   RECORD_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c]}[]`).join(", ")
-}) ON CONFLICT (id) DO NOTHING`;
+}) ON CONFLICT (id) DO NOTHING RETURNING id`;
 
-/** PostgreSQL text cannot hold NUL (SQLite can): one such value would fail its batch on every retry. */
-const NUL = "\u0000";
-const clean = (v: SqlValue): SqlValue => (typeof v === "string" && v.includes(NUL) ? v.replaceAll(NUL, "\uFFFD") : v);
 
 export function createPgStore(url: string, options: PgStoreOptions = {}): Store {
   const batchSize = Math.max(1, options.batchSize ?? 1000);
@@ -70,8 +71,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
   const sql: Sql = connectPg(url, { poolSize: options.poolSize });
   let migrated = false;
   let migrating: Promise<void> | null = null;
-  let queue: UsageRecord[] = [];
-  let head = 0;
+  const queue = new BatchQueue<UsageRecord>(maxQueue);
   let failures = 0; // consecutive failed writes: the backoff grows with them
   let closed = false;
   let lastError: unknown = null;
@@ -100,10 +100,9 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     return migrating;
   };
 
-  let inFlight = 0; // records taken by a running write, not yet committed
   const running = new Set<Promise<boolean>>();
-  const waiting = () => queue.length - head;
-  const pending = () => waiting() + inFlight;
+  const waiting = () => queue.waiting;
+  const pending = () => queue.pending;
   const backoff = () => Math.min(maxRetryMs, retryMs * 2 ** Math.min(failures - 1, 10));
 
   /**
@@ -111,20 +110,10 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
    * front (false). Two may run at once on separate connections: one encodes while the other is in the server.
    */
   const writeBatch = async (): Promise<boolean> => {
-    const end = Math.min(queue.length, head + batchSize);
-    if (end === head) return true;
-    const batch = queue.slice(head, end);
-    head = end;
-    if (head === queue.length) {
-      queue = [];
-      head = 0;
-    } else if (head > 4096 && head * 2 > queue.length) {
-      queue = queue.slice(head);
-      head = 0;
-    }
-    inFlight += batch.length;
+    if (queue.waiting === 0) return true;
+    const batch = queue.take(batchSize);
     const columns: SqlValue[][] = RECORD_COLUMNS.map(() => []);
-    let rows = 0;
+    const good: UsageRecord[] = [];
     let bad = 0;
     let badMessage = "";
     for (const record of batch) {
@@ -137,15 +126,23 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
         continue;
       }
       for (let c = 0; c < COLUMNS; c++) (columns[c] as SqlValue[]).push(clean(params[c] as SqlValue));
-      rows++;
+      good.push(record);
     }
+    const rows = good.length;
     try {
       await ready();
-      if (rows > 0) await sql.unsafe(INSERT_SQL, columns as never[], { prepare: true });
+      if (rows > 0) {
+        await sql.begin(async (tx) => {
+          // The rollup gets only the rows this transaction inserted: a batch retried after a commit whose
+          // acknowledgement was lost counts once.
+          const inserted = new Set((await tx.unsafe(INSERT_SQL, columns as never[], { prepare: true })).map((r) => String(r.id)));
+          const sums = new Map<string, RollupRow>();
+          for (const record of good) if (inserted.has(record.id)) addToRollup(sums, record);
+          await writeRollup(tx, sortedRollup(sums));
+        });
+      }
     } catch (err) {
-      inFlight -= batch.length;
-      queue = batch.concat(queue.slice(head));
-      head = 0;
+      queue.putBack(batch);
       lastError = err;
       counts.write_errors++;
       failures++;
@@ -155,7 +152,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
       schedule(backoff());
       return false;
     }
-    inFlight -= batch.length;
+    queue.done(batch);
     failures = 0;
     counts.written += rows;
     if (bad > 0) {
@@ -251,12 +248,11 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
   return {
     add(record) {
       // Hot: called on every proxied request. Only counters and an array push.
-      if (closed || pending() >= maxQueue) {
+      if (closed || !queue.push(record)) {
         counts.dropped++;
         report(refusalText(closed, maxQueue, counts.dropped));
         return;
       }
-      queue.push(record);
       if (failures > 0) schedule(backoff());
       else schedule(waiting() >= batchSize ? 0 : intervalMs);
     },
@@ -274,8 +270,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
         counts.dropped += lost;
         // The last word at shutdown is never suppressed.
         report(`Closing with ${lost} usage record(s) that could not be written: ${pgErrorText(lastError)}`, true);
-        queue = [];
-        head = 0;
+        queue.clear();
       }
       await sql.end({ timeout: 5 }).catch(() => {});
     },
@@ -293,8 +288,10 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
       return await sql.begin(async (tx) => {
         let changed = 0;
         for (let i = 0; i < updates.length; i += UPDATE_CHUNK) {
+          const chunk = updates.slice(i, i + UPDATE_CHUNK);
+          const old = (await tx.unsafe(OLD_SQL, [chunk.map((u) => u.id)] as never[])) as unknown as Row[];
           // Pipelined: one round trip per chunk, not per record.
-          const results = await Promise.all(updates.slice(i, i + UPDATE_CHUNK).map((u) =>
+          const results = await Promise.all(chunk.map((u) =>
             tx.unsafe(UPDATE_SQL, [
               u.cost_usd,
               u.cost_pico,
@@ -305,6 +302,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
             ] as never[])
           ));
           for (const r of results) changed += r.count;
+          await writeRollup(tx, repriceRollup(old.map(rowToRecord), chunk));
         }
         return changed;
       });

@@ -2,9 +2,19 @@
  * @module The PostgreSQL schema: the same tables and columns as SQLite's (src/store/schema.ts), so the same rows
  * and queries serve both, versioned in `kestrel_schema_version` and applied under an advisory lock.
  */
-import type { RecordColumn } from "../columns.ts";
-import type { Sql } from "./connect.ts";
+import type postgres from "postgres";
+import { BACKFILL_PAGE, backfillPage, RollupBackfill } from "../backfill.ts";
+import { type RecordColumn, rowToRecord } from "../columns.ts";
+import type { Row } from "../db.ts";
+import { rollupDdl } from "../rollup.ts";
+import { positional, type Sql } from "./connect.ts";
 import { PG_CONTROL_MIGRATIONS } from "./control-schema.ts";
+import { writeRollup } from "./rollup-write.ts";
+
+type Tx = postgres.TransactionSql;
+
+/** A migration: its SQL, and for some a step in TypeScript run right after it, in the same transaction. */
+export type PgMigration = string | { sql: string; then(tx: Tx): Promise<void> };
 import { PG_RECONCILE_MIGRATIONS } from "./reconcile-schema.ts";
 
 /**
@@ -97,6 +107,7 @@ export const COLUMN_TYPES: Readonly<Record<RecordColumn, string>> = {
   bytes_down: "int8",
   frames_up: "int8",
   frames_down: "int8",
+  requested_model: "text",
 };
 
 /** Realtime sessions' columns (docs/architecture.md §18), as SQLite's migration of the same name. */
@@ -110,7 +121,40 @@ const REALTIME = `ALTER TABLE requests ADD COLUMN session_id TEXT;
   CREATE INDEX requests_session ON requests (session_id) WHERE session_id IS NOT NULL;`;
 
 /** Migration N brings the version from N-1 to N. Append only. */
-export const PG_MIGRATIONS: readonly string[] = [REQUESTS, ...PG_CONTROL_MIGRATIONS, REALTIME, ...PG_RECONCILE_MIGRATIONS];
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  REQUESTS,
+  ...PG_CONTROL_MIGRATIONS,
+  REALTIME,
+  ...PG_RECONCILE_MIGRATIONS,
+  // SQLite's migration 7 (src/store/schema.ts): `requested_model`, the rollup filled from the rows already there;
+  // and shared counters hold each instance's running totals (src/control/shared.ts): rows already there become
+  // the seed's.
+  {
+    sql: `ALTER TABLE requests ADD COLUMN requested_model TEXT;
+    CREATE INDEX requests_requested_model_ts ON requests (requested_model, ts, id);
+    ${rollupDdl("BIGINT", `TEXT COLLATE "C"`)}
+    ALTER TABLE spend_counters ADD COLUMN instance TEXT NOT NULL DEFAULT 'seed';
+    ALTER TABLE spend_counters DROP CONSTRAINT spend_counters_pkey;
+    ALTER TABLE spend_counters ADD PRIMARY KEY (key, bucket, instance);`,
+    then: backfill,
+  },
+];
+
+async function backfill(tx: Tx): Promise<void> {
+  const models = await tx`SELECT DISTINCT model FROM requests WHERE model IS NOT NULL`;
+  for (const [model, requested] of RollupBackfill.requested(models.map((r) => String(r.model)))) {
+    await tx`UPDATE requests SET requested_model = ${requested} WHERE model = ${model}`;
+  }
+  const sums = new RollupBackfill();
+  for (let after: { ts: string; id: string } | null = null;;) {
+    const { sql, values } = positional(backfillPage(after, BACKFILL_PAGE));
+    const rows = (await tx.unsafe(sql, values as never[])) as unknown as Row[];
+    const { write, next } = sums.fold(rows.map(rowToRecord));
+    await writeRollup(tx, write);
+    if (next === null) return;
+    after = next;
+  }
+}
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 
 /** Any constant works; this one spells "kestrel" so it is recognisable in pg_locks. */
@@ -131,7 +175,9 @@ export async function migratePg(sql: Sql): Promise<number> {
       throw new Error(`Database schema version ${version} is newer than this Kestrel supports (${PG_SCHEMA_VERSION})`);
     }
     for (; version < PG_SCHEMA_VERSION; version++) {
-      await tx.unsafe(PG_MIGRATIONS[version] as string);
+      const m = PG_MIGRATIONS[version]!;
+      await tx.unsafe(typeof m === "string" ? m : m.sql);
+      if (typeof m !== "string") await m.then(tx);
       await tx`UPDATE kestrel_schema_version SET version = ${version + 1}`;
     }
     return version;

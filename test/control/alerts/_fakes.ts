@@ -126,18 +126,24 @@ export function state(
   budget: Budget = BUDGET,
   spentTokens = 0,
 ): BudgetState {
-  return { budget, spent_pico: spentPico, spent_tokens: spentTokens, window_start: windowStart, resets_at: resetsAt };
+  return {
+    budget, spent_pico: BigInt(spentPico), spent_tokens: spentTokens, reserved_pico: 0n, reserved_tokens: 0,
+    window_start: windowStart, resets_at: resetsAt,
+  };
 }
 
 export function settled(at: number, fields: Partial<Settled> = {}): Settled {
   return {
-    attributes: { key_id: null, user: null, project: null, provider: "openai", model: "gpt-4o-mini", tags: [] },
+    attributes: {
+      key_id: null, user: null, project: null, provider: "openai", requested_model: "gpt-4o-mini", tags: [], model_known: true,
+    },
     at,
     cost_pico: 1_000_000,
     total_tokens: 10,
     model: "gpt-4o-mini",
-    priced: true,
+    unpriced: false,
     blocked: false,
+    reservation: null,
     ...fields,
   };
 }

@@ -24,7 +24,7 @@ function setup(store: FakeStore, hooks: AlerterOptions["webhooks"], extra: Parti
 /** Every event raised before this has been claimed or refused (the pump is first in, first out). */
 async function drained(alerter: Alerter, store: FakeStore): Promise<void> {
   const model = `sentinel-${store.claims.length}-${Math.random()}`;
-  alerter.settled(settled(T0, { priced: false, cost_pico: null, model, attributes: { ...settled(T0).attributes, provider: "sentinel" } }));
+  alerter.settled(settled(T0, { unpriced: true, cost_pico: null, model, attributes: { ...settled(T0).attributes, provider: "sentinel" } }));
   await until("the sentinel's claim", () => store.claims.some((c) => c.key.includes(model)));
 }
 
@@ -273,15 +273,15 @@ test("token budgets: threshold and refusal alerts carry the tokens used and the 
 test("unpriced: once per model per UTC day, only with known usage and not for blocked requests", async () => {
   const store = fakeStore();
   const { alerter, clock, log } = setup(store, []);
-  const unpriced = (model: string, extra = {}) => settled(clock.now, { priced: false, cost_pico: null, model, ...extra });
+  const unpriced = (model: string, extra = {}) => settled(clock.now, { unpriced: true, cost_pico: null, model, ...extra });
   alerter.settled(unpriced("mystery-1"));
   alerter.settled(unpriced("mystery-1"));
   alerter.settled(unpriced("mystery-2"));
-  alerter.settled(unpriced("no-usage", { total_tokens: null }));
+  alerter.settled(unpriced("no-usage", { total_tokens: null, unpriced: false }));
   alerter.settled(unpriced("refused", { blocked: true, total_tokens: 0 }));
-  alerter.settled(settled(clock.now, { priced: true, model: "priced" }));
+  alerter.settled(settled(clock.now, { unpriced: false, model: "priced" }));
   // The response named no model: the one the request asked for.
-  alerter.settled(unpriced("x", { model: null, attributes: { ...settled(0).attributes, model: "asked-for" } }));
+  alerter.settled(unpriced("x", { model: null, attributes: { ...settled(0).attributes, requested_model: "asked-for" } }));
   await drained(alerter, store);
   clock.now = Date.parse("2026-11-20T23:59:59Z");
   alerter.settled(unpriced("mystery-1"));
@@ -312,7 +312,7 @@ test("events never throw: a failing store or a malformed event is logged, not th
   store.claimAlert = () => Promise.reject(new Error("disk I/O error"));
   const { alerter, log } = setup(store, []);
   alerter.threshold(state(40 * USD, NOV, DEC), 0.8);
-  alerter.settled({ priced: false, total_tokens: 1, model: null, attributes: null } as never);
+  alerter.settled({ unpriced: true, total_tokens: 1, model: null, attributes: null } as never);
   alerter.threshold(null as never, 1);
   await until("the store error", () => log.lines.some((l) => l.includes("disk I/O error")));
   assert.deepEqual(log.lines.filter((l) => l.includes("event dropped")).length, 2, log.lines.join("\n"));

@@ -168,7 +168,7 @@ test("at most four attempts are in flight per webhook; the rest wait their turn 
   await withReceivers([slow], async () => {
     const store = fakeStore();
     const { alerter } = setup(store, [{ url: slow.url, format: "json" }]);
-    for (let i = 0; i < 10; i++) alerter.settled(settled(T0, { priced: false, cost_pico: null, model: `m-${i}` }));
+    for (let i = 0; i < 10; i++) alerter.settled(settled(T0, { unpriced: true, cost_pico: null, model: `m-${i}` }));
     await until("four requests held", () => held.length === 4);
     await sleep(100);
     assert.equal(open, 4);
@@ -189,7 +189,7 @@ test("an unreachable webhook: the log names its host, never its path (a Slack UR
   const url = `${gone.url}/services/T000/B000/SECRETTOKEN`;
   const store = fakeStore();
   const { alerter, log } = setup(store, [{ url, format: "slack" }], { maxAgeMs: 100 });
-  alerter.settled(settled(T0, { priced: false, cost_pico: null, model: "mystery" }));
+  alerter.settled(settled(T0, { unpriced: true, cost_pico: null, model: "mystery" }));
   await until("the give-up", () => alerter.stats()["model.unpriced"].failed === 1, { detail: () => log.lines.join("\n") });
   const host = new URL(gone.url).host;
   assert.ok(log.lines.some((l) => l.startsWith(`WRN Alert model.unpriced to ${host} failed: `)), log.lines.join("\n"));
@@ -205,7 +205,7 @@ test("a fetch error quoting the webhook's URL is logged and stored with the URL'
   const quoting = ((input: string) => Promise.reject(new TypeError(`error sending request for url (${input}): connection refused`))) as typeof fetch;
   const store = fakeStore();
   const { alerter, log } = setup(store, [{ url, format: "json" }], { fetch: quoting });
-  alerter.settled(settled(T0, { priced: false, cost_pico: null, model: "mystery" }));
+  alerter.settled(settled(T0, { unpriced: true, cost_pico: null, model: "mystery" }));
   await until("a retry", () => alerter.stats()["model.unpriced"].retried >= 1);
   const reason = "error sending request for url (hooks.example): connection refused";
   assert.ok(log.lines.some((l) => l.startsWith(`WRN Alert model.unpriced to hooks.example failed: ${reason}; retried until `)), log.lines.join("\n"));

@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { createLogger, type LoggerOptions } from "../../src/sink/log.ts";
-import { ROOT } from "../_helpers/runtime.ts";
+import { createLogger, type LoggerOptions } from "../src/log.ts";
+import { ROOT } from "./_helpers/runtime.ts";
 
 const decoder = new TextDecoder();
 

@@ -2,7 +2,7 @@
 // deployment that is upgraded) is asked again.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createRefusalMemory, refusalKey } from "../../src/forward/refusals.ts";
+import { createRefusalMemory, refusalKey } from "../../src/forward/usage-refusals.ts";
 
 test("a refusal expires after its time to live", () => {
   let now = 0;

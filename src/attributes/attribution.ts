@@ -1,6 +1,7 @@
 /**
  * @module Who made a request: a fingerprint of the credential (never the credential), user, project, tags.
- * Attribution headers are `x-kestrel-*`, which are never forwarded upstream.
+ * Attribution headers are `x-kestrel-*`, which are never forwarded upstream. Read once per request, at admission
+ * (src/attributes/attributes.ts); everything later uses what that computed.
  */
 
 const MAX_LABEL = 200;
@@ -56,10 +57,19 @@ export async function fingerprint(credential: string): Promise<string> {
   return hex;
 }
 
+/**
+ * At most `max` UTF-16 units, never ending inside a surrogate pair: a cut half would be stored and shown as U+FFFD.
+ */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const last = text.charCodeAt(max - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+}
+
 function label(value: unknown): string | null {
   if (typeof value !== "string") return null;
   const trimmed = value.trim();
-  return trimmed === "" ? null : trimmed.slice(0, MAX_LABEL);
+  return trimmed === "" ? null : cutText(trimmed, MAX_LABEL);
 }
 
 /** `x-kestrel-user`, else OpenAI body `user`, else Anthropic `metadata.user_id`. */
@@ -77,8 +87,18 @@ export function projectOf(headers: Headers): string | null {
   return label(headers.get("x-kestrel-project"));
 }
 
+/**
+ * Canonical: each tag trimmed and cut, duplicates dropped, sorted (code-unit order), at most MAX_TAGS. Sorted so that
+ * one set of tags is one value wherever it is stored or grouped (records, rollups), whatever order the client sent.
+ */
 export function tagsOf(headers: Headers): string[] {
   const value = headers.get("x-kestrel-tags");
   if (value === null) return [];
-  return value.split(",").map((t) => t.trim().slice(0, MAX_LABEL)).filter(Boolean).slice(0, MAX_TAGS);
+  const tags = new Set<string>();
+  for (const part of value.split(",")) {
+    const tag = cutText(part.trim(), MAX_LABEL);
+    if (tag !== "") tags.add(tag);
+    if (tags.size >= MAX_TAGS) break;
+  }
+  return [...tags].sort();
 }

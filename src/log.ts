@@ -4,15 +4,15 @@
  * asynchronous write is in flight at a time (the runtime supplies it), and a stalled reader costs dropped lines,
  * counted and reported, never a stalled proxy.
  */
-import { escapeControls, redact } from "../redact.ts";
+import { type Members, safeJson } from "./json/safe.ts";
+import { escapeControls, redact } from "./redact.ts";
+export type { Members } from "./json/safe.ts";
 
 export type Level = "DBG" | "INF" | "WRN" | "ERR";
 
 /** `--log-level`: lines below it are not written. Usage lines are `info`. */
 export type LogLevel = "error" | "warn" | "info" | "debug";
 
-/** Extra members of a JSON object, as key/value pairs; keys are written as they are (no characters to escape). */
-export type Members = readonly (readonly [key: string, value: unknown])[];
 
 export interface Logger {
   info(message: string): void;
@@ -54,26 +54,6 @@ const PRIORITY: Record<Level, string> = { DBG: "<7>", INF: "<6>", WRN: "<4>", ER
 
 /** A text line's message: no secret, and no CR/LF or other control that could end the line and forge another. */
 const safeText = (message: string) => escapeControls(redact(message));
-
-/** Any string inside a JSON log object, redacted before serialising (redacting the JSON text could eat an escape). */
-const redactStrings = (_key: string, value: unknown) => (typeof value === "string" ? redact(value) : value);
-
-/**
- * JSON of the object `value`, plus `members` appended, with every string redacted; the replacer runs only when the
- * plain serialisation hints at a secret. The members are appended as text: a copy of the record with a dozen more
- * keys serialised several times slower (docs/architecture.md §15).
- */
-export function safeJson(value: unknown, members?: Members): string {
-  let plain = JSON.stringify(value);
-  if (members !== undefined && members.length > 0 && plain.endsWith("}")) {
-    let extra = "";
-    for (const [key, v] of members) extra += `,"${key}":${typeof v === "number" && Number.isFinite(v) ? v : JSON.stringify(v)}`;
-    plain = plain === "{}" ? `{${extra.slice(1)}}` : `${plain.slice(0, -1)}${extra}}`;
-  }
-  if (redact(plain) === plain) return plain;
-  const whole = members === undefined ? value : Object.assign({}, value, Object.fromEntries(members));
-  return JSON.stringify(whole, redactStrings);
-}
 
 /** `[12:34:56 INF]` in UTC. */
 export function stamp(ms: number, level: Level): string {
