@@ -24,6 +24,10 @@ import type { Logger } from "./log.ts";
 import { createSink } from "./sink/sink.ts";
 import type { Store } from "./store/store.ts";
 import { createKeyHints } from "./reconcile/hint.ts";
+import type { KeyOptions } from "./keys/gate.ts";
+import type { KeyRing } from "./keys/ring.ts";
+import { createKeyRoutes } from "./routes/api-keys.ts";
+import { keySelf } from "./routes/key-self.ts";
 import { DEFAULT_TOLERANCE, parseTolerance, type Tolerance } from "./reconcile/report.ts";
 import { RECONCILED, type ReconciledProvider } from "./reconcile/types.ts";
 
@@ -48,6 +52,11 @@ export interface Deps {
   } | null;
   /** Prometheus metrics, served at /metrics; absent: no /metrics and nothing counted. */
   metrics?: Metrics | null;
+  /**
+   * Kestrel-issued keys held in memory (src/keys/ring.ts), loaded and polling; absent: no key is accepted (a
+   * `ksk_` credential then goes upstream as any other would — serve always passes one).
+   */
+  keys?: KeyRing | null;
   /** The OTLP span exporter (`--otlp-endpoint`), or null. */
   spans?: SpanExporter | null;
   /** The runtime's WebSocket sides for realtime sessions; absent: upgrades are answered 501. */
@@ -75,8 +84,12 @@ export function createApp(deps: Deps) {
       : null,
   });
   const watchdog = createWatchdog(config.idleTimeoutMs);
+  const keys: KeyOptions | null = deps.keys
+    ? { ring: deps.keys, secrets: config.providerKeys, required: config.requireKestrelKeys }
+    : null;
   const proxy = createProxyHandler({
     config,
+    keys,
     traits: deps.traits ?? PLAIN_TRAITS,
     control,
     pricer: deps.pricer,
@@ -133,6 +146,16 @@ export function createApp(deps: Deps) {
       reconcile: { pricer: deps.pricer, tolerance: toleranceOf(config), notes: deps.reconcileNotes ?? (() => ({})) },
     }),
   );
+  if (deps.keys) {
+    const ring = deps.keys;
+    app.route("/api", createKeyRoutes({
+      keys: deps.store.keys,
+      ring,
+      control: deps.control ? { store: deps.store.control, onChange: deps.control.changed } : null,
+      now: deps.now,
+    }));
+  }
+  app.get("/kestrel/v1/key", (c) => keySelf(c.req.raw, splitUrl(c.req.url).query, keys, control, deps.now()));
   app.all("*", (c) => proxy.handle(c.req.raw));
   /** Any throw becomes a logged JSON 500: never the runtime's own error page (Bun's shows source lines). */
   const internalError = (err: unknown) => {

@@ -5,6 +5,7 @@ import { parseHeaders, tracesUrl } from "./otel/exporter.ts";
 import { decimalToScaled } from "./pricing/decimal.ts";
 import { PROVIDER_IDS } from "./resolve/routes.ts";
 import { parseStoreLocation, type StoreLocation } from "./store/location.ts";
+import { providerKeysFromFile } from "./keys/provider-keys.ts";
 
 export interface Config {
   host: string;
@@ -47,6 +48,15 @@ export interface Config {
   budgets: readonly Budget[];
   rateLimits: readonly RateLimit[];
   alerts: AlertsConfig;
+  /** Requests without a Kestrel key are refused (401 kestrel_key_required): docs/architecture.md §21. */
+  requireKestrelKeys: boolean;
+  /**
+   * Provider id → the secret Kestrel sends for a Kestrel key's request, read from the environment variable or
+   * file the config file's `provider_keys` names. Never printed: check-config shows only the source.
+   */
+  providerKeys: ReadonlyMap<string, string>;
+  /** Provider id → where its secret came from (`env OPENAI_API_KEY`, `file /run/secrets/x`), for check-config. */
+  providerKeySources: Readonly<Record<string, string>>;
 }
 
 export interface AlertWebhook {
@@ -75,7 +85,7 @@ export class StartupError extends Error {
 type Parse = (value: string, where: string) => unknown;
 
 interface Option {
-  key: Exclude<keyof Config, "upstreams" | "budgets" | "rateLimits" | "alerts">;
+  key: Exclude<keyof Config, "upstreams" | "budgets" | "rateLimits" | "alerts" | "providerKeys" | "providerKeySources">;
   env: string;
   parse: Parse;
   fallback: unknown;
@@ -224,6 +234,7 @@ export const OPTIONS: readonly Option[] = [
   { key: "reconcileToleranceUsd", env: "KESTREL_RECONCILE_TOLERANCE_USD", parse: decimalText, fallback: "0.01", help: "a reconciled row matches within this many USD…" },
   { key: "reconcileTolerancePct", env: "KESTREL_RECONCILE_TOLERANCE_PCT", parse: percent, fallback: "0.1", help: "…or this percent" },
   { key: "reconcileDriftUsd", env: "KESTREL_RECONCILE_DRIFT_USD", parse: decimalText, fallback: "1", help: "alert reconcile.drift when a day's drift reaches this" },
+  { key: "requireKestrelKeys", env: "KESTREL_REQUIRE_KESTREL_KEYS", parse: onOff, fallback: false, help: "on | off: refuse requests without a Kestrel key (ksk_…)" },
   { key: "reconcileUncoveredUsd", env: "KESTREL_RECONCILE_UNCOVERED_USD", parse: decimalText, fallback: "1", help: "alert reconcile.uncovered when a day's spend outside Kestrel reaches this" },
 ];
 
@@ -287,7 +298,9 @@ export function parseConfig({ args, env, readFile }: ConfigSources, origins: Con
     if (name !== "upstream" && name !== "config" && name !== "alert-webhook" && !BY_FLAG.has(name)) {
       throw new ConfigError(`Unknown option --${name} (see kestrel --help)`);
     }
-    const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
+    // `--require-kestrel-keys` alone means on.
+    const bare = name === "require-kestrel-keys" && eq < 0 && (args[i + 1] === undefined || args[i + 1]!.startsWith("--"));
+    const value = bare ? "on" : eq < 0 ? args[++i] : arg.slice(eq + 1);
     if (value === undefined) throw new ConfigError(`Option --${name} needs a value`);
     if (name === "upstream") flagUpstreams.push(upstreamPair(value, "--upstream"));
     else if (name === "alert-webhook") flagWebhooks.push(webhookUrl(value, "--alert-webhook"));
@@ -351,6 +364,9 @@ export function parseConfig({ args, env, readFile }: ConfigSources, origins: Con
   origins.rateLimits = file.rate_limits !== undefined ? "config file" : "default";
   origins.config = configPath === null ? "none" : configPath;
   out.alerts = Object.freeze({ ...alerts, webhooks: Object.freeze(alerts.webhooks) });
+  const providerKeys = providerKeysFromFile(file.provider_keys, `${where} "provider_keys"`, env, readFile);
+  out.providerKeys = providerKeys.secrets;
+  out.providerKeySources = Object.freeze(providerKeys.sources);
   if ((out.tlsCert === null) !== (out.tlsKey === null)) {
     throw new ConfigError(`--tls-cert and --tls-key go together: ${out.tlsCert === null ? "--tls-cert" : "--tls-key"} is missing`);
   }
@@ -381,7 +397,7 @@ function readConfigFile(path: string, readFile: (path: string) => string): Recor
   return parsed as Record<string, unknown>;
 }
 
-const FILE_ONLY_KEYS = ["upstream", "budgets", "rate_limits", "alerts"];
+const FILE_ONLY_KEYS = ["upstream", "budgets", "rate_limits", "alerts", "provider_keys"];
 
 /** The URL is not quoted back: a webhook URL usually carries its secret in the path (Slack's do). */
 function webhookUrl(value: string, where: string): string {

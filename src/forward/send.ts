@@ -40,10 +40,15 @@ const decoder = new TextDecoder();
  * One upstream call before its headers and body are known (they come from the client's request). `sentAt` is
  * set (performance.now()) as the request is handed to fetch: Kestrel's own time ends there (a resend: the last).
  */
-export type Call = Omit<UpstreamCall, "headers" | "body"> & { sentAt: number };
+export type Call = Omit<UpstreamCall, "headers" | "body"> & {
+  sentAt: number;
+  /** Replaces the client's credentials in the upstream headers (a Kestrel key's request: src/keys/gate.ts). */
+  credentials?: (headers: Headers) => void;
+};
 
 export async function sendRequest(req: Request, spec: ProviderSpec, facts: RequestFacts, call: Call, options: SendOptions): Promise<Sent> {
   const headers = upstreamRequestHeaders(req.headers);
+  call.credentials?.(headers);
   let original: RequestBody;
   try {
     original = await readRequestBody(req, {
