@@ -144,17 +144,16 @@ export function createApp(deps: Deps) {
       now: deps.now,
       control: deps.control ? { control: deps.control.control, onChange: deps.control.changed } : null,
       reconcile: { pricer: deps.pricer, tolerance: toleranceOf(config), notes: deps.reconcileNotes ?? (() => ({})) },
+      keys: deps.keys
+        ? createKeyRoutes({
+          keys: deps.store.keys,
+          ring: deps.keys,
+          control: deps.control ? { store: deps.store.control, onChange: deps.control.changed } : null,
+          now: deps.now,
+        })
+        : null,
     }),
   );
-  if (deps.keys) {
-    const ring = deps.keys;
-    app.route("/api", createKeyRoutes({
-      keys: deps.store.keys,
-      ring,
-      control: deps.control ? { store: deps.store.control, onChange: deps.control.changed } : null,
-      now: deps.now,
-    }));
-  }
   app.get("/kestrel/v1/key", (c) => keySelf(c.req.raw, splitUrl(c.req.url).query, keys, control, deps.now()));
   app.all("*", (c) => proxy.handle(c.req.raw));
   /** Any throw becomes a logged JSON 500: never the runtime's own error page (Bun's shows source lines). */
