@@ -44,6 +44,8 @@ export type Call = Omit<UpstreamCall, "headers" | "body"> & {
   sentAt: number;
   /** Replaces the client's credentials in the upstream headers (a Kestrel key's request: src/keys/gate.ts). */
   credentials?: (headers: Headers) => void;
+  /** Read the whole JSON body even when spend control is off (a Kestrel key's model allow-list needs the model). */
+  inspect?: boolean;
 };
 
 export async function sendRequest(req: Request, spec: ProviderSpec, facts: RequestFacts, call: Call, options: SendOptions): Promise<Sent> {
@@ -56,7 +58,7 @@ export async function sendRequest(req: Request, spec: ProviderSpec, facts: Reque
       signal: call.controller.signal,
       streamed: options.watchStreamedUploads,
       idleTimeoutMs: options.idleTimeoutMs,
-      inspectAll: options.inspectAll(),
+      inspectAll: options.inspectAll() || call.inspect === true,
     });
   } catch (err) {
     const why = call.cut();

@@ -209,7 +209,10 @@ export function createProxyHandler(deps: ProxyDeps) {
       onBodyProgress: state.onBodyProgress,
       sentAt: t0,
     };
-    if (keyed !== null) call.credentials = (headers) => swapCredentials(headers, keyed);
+    if (keyed !== null) {
+      call.credentials = (headers) => swapCredentials(headers, keyed);
+      call.inspect = keyed.key.models.length > 0;
+    }
     call.admit = async () => {
       const attributes = state.attributes = await requestAttributes(spec, facts, keyed?.key ?? null);
       if (keyed !== null) checkModel(keyed, attributes.requested_model, attributes.model_known);
