@@ -12,7 +12,7 @@ import { startApp } from "./_app.ts";
 let pg: Postgres | null = null;
 after(() => pg?.close());
 
-const call = async (app: { fetch(r: Request): Promise<Response> }, secret: string) => {
+const call = async (app: { fetch(r: Request): Response | Promise<Response> }, secret: string) => {
   const res = await app.fetch(new Request("http://kestrel.test/openai/v1/chat/completions", {
     method: "POST",
     headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
@@ -23,7 +23,7 @@ const call = async (app: { fetch(r: Request): Promise<Response> }, secret: strin
 };
 
 /** Milliseconds until `secret` is refused on `app`, polling every 20 ms, or Infinity after 3 s. */
-async function refusedAfter(app: { fetch(r: Request): Promise<Response> }, secret: string, from: number): Promise<number> {
+async function refusedAfter(app: { fetch(r: Request): Response | Promise<Response> }, secret: string, from: number): Promise<number> {
   while (performance.now() - from < 3000) {
     if ((await call(app, secret)) === 401) return performance.now() - from;
     await new Promise((r) => setTimeout(r, 20));
