@@ -36,7 +36,7 @@ before(async () => {
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify({ id: "c", object: "chat.completion", model: json.model ?? "gpt-4o-mini", choices: [], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } }));
   });
-  spans = await startMock((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end("{}"));
+  spans = await startMock((_req, res) => void res.writeHead(200, { "content-type": "application/json" }).end("{}"));
   const dir = tempDir();
   config = join(dir, "kestrel.json");
   writeFileSync(config, JSON.stringify({ provider_keys: { openai: { env: "NO_LEAK_OPENAI" } } }));
