@@ -48,7 +48,7 @@ export interface Config {
   budgets: readonly Budget[];
   rateLimits: readonly RateLimit[];
   alerts: AlertsConfig;
-  /** Requests without a Kestrel key are refused (401 kestrel_key_required): docs/architecture.md §21. */
+  /** Requests without a Kestrel key are refused (401 kestrel_key_required): docs/architecture.md §20. */
   requireKestrelKeys: boolean;
   /**
    * Provider id → the secret Kestrel sends for a Kestrel key's request, read from the environment variable or

@@ -40,7 +40,7 @@ export interface Attributes {
 }
 
 /**
- * With a Kestrel key (docs/architecture.md §21) the key is who sent it: `key_id` is its id and user, project and
+ * With a Kestrel key (docs/architecture.md §20) the key is who sent it: `key_id` is its id and user, project and
  * tags are the key's; the client's attribution headers and body `user` count only on a key that allows them (the
  * key holder vouches for them), and then win over the key's own.
  */

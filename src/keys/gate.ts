@@ -1,5 +1,5 @@
 /**
- * @module A request's Kestrel key, found wherever the client's SDK puts a key (docs/architecture.md §21):
+ * @module A request's Kestrel key, found wherever the client's SDK puts a key (docs/architecture.md §20):
  * `Authorization: Bearer`, `x-api-key`, `api-key`, `x-goog-api-key`, `?key=`. Before anything goes upstream the key
  * is looked up in memory (src/keys/ring.ts) and checked (expiry, disabled, provider); the model is checked at
  * admission once the body is read. The client's credentials are then replaced by the provider secret in the

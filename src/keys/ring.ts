@@ -1,6 +1,6 @@
 /**
  * @module The key ring: every Kestrel key in memory, indexed by secret hash (current and, during a rotation's
- * grace, previous), so the request path never reads the database (docs/architecture.md §21). Each instance polls
+ * grace, previous), so the request path never reads the database (docs/architecture.md §20). Each instance polls
  * the store's key version (one single-row read) and reloads on a change: a disable, rotation or delete on any
  * instance — SQLite: the running server; PostgreSQL: every instance on the database — applies within `pollMs`.
  * Failed lookups are counted per client address and slowed down past a threshold.

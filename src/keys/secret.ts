@@ -1,5 +1,5 @@
 /**
- * @module Kestrel key secrets (docs/architecture.md §21): `ksk_` + 32 base62 characters (≈190 random bits, well
+ * @module Kestrel key secrets (docs/architecture.md §20): `ksk_` + 32 base62 characters (≈190 random bits, well
  * over the 128 asked), a `key_…` id used everywhere else, and the SHA-256 hash that is all the store keeps.
  * Lookups go by hash (a map), never by comparing secrets as strings.
  */

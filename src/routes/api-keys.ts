@@ -1,6 +1,6 @@
 /**
  * @module /api/keys (mounted at /api, behind the admin token): Kestrel keys' CRUD and rotation
- * (docs/architecture.md §21). The secret is in the create and rotate answers only. Every write reloads this
+ * (docs/architecture.md §20). The secret is in the create and rotate answers only. Every write reloads this
  * instance's key ring at once; other instances see it at their next poll (src/keys/ring.ts).
  */
 import { type Context, Hono } from "hono";

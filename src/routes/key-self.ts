@@ -1,5 +1,5 @@
 /**
- * @module GET /kestrel/v1/key: a Kestrel key answers about itself (docs/architecture.md §21) — its limits, its
+ * @module GET /kestrel/v1/key: a Kestrel key answers about itself (docs/architecture.md §20) — its limits, its
  * budgets' spend and what is left, its expiry; nothing about other keys. The key is the credential, sent as to a
  * provider (any place src/keys/gate.ts accepts), so an app can show its quota with the key it already holds.
  */

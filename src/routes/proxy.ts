@@ -37,7 +37,7 @@ export interface ProxyDeps {
   traits: Traits;
   /** Budgets and rate limits checked before forwarding; null or inactive: nothing is checked. */
   control: Control | null;
-  /** Kestrel-issued keys (docs/architecture.md §21); null: every request passes through with its own credentials. */
+  /** Kestrel-issued keys (docs/architecture.md §20); null: every request passes through with its own credentials. */
   keys?: KeyOptions | null;
   /** Bounds the reservation a budget takes for a request (src/control/estimate.ts). */
   pricer: Pick<Pricer, "bound">;

@@ -80,7 +80,7 @@ export interface Store {
   readonly control: StoreControl;
   /** Reconciliation's provider rows and key hints (docs/architecture.md §19). */
   readonly reconcile: ReconcileStore;
-  /** Kestrel-issued keys (docs/architecture.md §21). */
+  /** Kestrel-issued keys (docs/architecture.md §20). */
   readonly keys: KeyStore;
 }
 
