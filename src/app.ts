@@ -167,9 +167,9 @@ export function createApp(deps: Deps) {
     // Hot path: provider routes skip Hono's routing and context; everything else is Hono's. A WebSocket upgrade
     // on a provider route is a realtime session (src/realtime/); `conn` is the runtime's, handed back to it.
     // Hono's onError does not cover the fast path, hence the catch (the exchange is already recorded).
-    fetch: (req: Request, conn?: unknown) =>
+    fetch: (req: Request, conn?: unknown, address = "") =>
       isProviderPath(req.url)
-        ? (isUpgrade(req) ? realtime.handle(req, conn) : proxy.handle(req)).catch(internalError)
+        ? (isUpgrade(req) ? realtime.handle(req, conn) : proxy.handle(req, address)).catch(internalError)
         : app.fetch(req),
     get inFlight() {
       return inFlight();

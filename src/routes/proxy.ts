@@ -64,6 +64,7 @@ interface Routed {
   state: Live;
   record(partial: Partial<Exchange> & Pick<Exchange, "status" | "outcome">): void;
   t0: number;
+  address: string;
 }
 
 /** Per-exchange state shared by the request and response halves. */
@@ -116,7 +117,8 @@ export function createProxyHandler(deps: ProxyDeps) {
       deps.warn(`${endpoint} refused stream_options.include_usage: resent as the client sent it; not asking it again for an hour`),
   };
 
-  async function handle(req: Request): Promise<Response> {
+  /** `address`: the client's IP, where the runtime knows it (failed key lookups are counted per address). */
+  async function handle(req: Request, address = ""): Promise<Response> {
     const startedAt = deps.now();
     const t0 = performance.now();
     const { path: clientPath, query } = splitUrl(req.url);
@@ -176,7 +178,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     };
 
     try {
-      return await exchange({ req, target, spec, facts, state, record, t0 });
+      return await exchange({ req, target, spec, facts, state, record, t0, address });
     } catch (err) {
       // A bug of Kestrel's own: the exchange is still recorded once, the upstream released, and the caller (the
       // app) answers with a JSON 500 through the logger.
@@ -188,13 +190,13 @@ export function createProxyHandler(deps: ProxyDeps) {
 
   /** Send, meter, respond: everything after routing. */
   async function exchange(x: Routed): Promise<Response> {
-    const { req, target, spec, facts, state, record, t0 } = x;
+    const { req, target, spec, facts, state, record, t0, address } = x;
     let upstream: Response;
     let injected: boolean;
     let keyed: Keyed | null = null;
     try {
       // Before the body is read: an unknown key costs the client nothing upstream and Kestrel no upload.
-      if (deps.keys) keyed = await identifyRequest(deps.keys, spec, facts.headers, facts.query, "");
+      if (deps.keys) keyed = await identifyRequest(deps.keys, spec, facts.headers, facts.query, address);
     } catch (err) {
       if (!(err instanceof KeyRefusal)) throw err;
       record({ status: err.status, outcome: "blocked", error: err.message });
