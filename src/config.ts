@@ -5,7 +5,7 @@ import { parseHeaders, tracesUrl } from "./otel/exporter.ts";
 import { decimalToScaled } from "./pricing/decimal.ts";
 import { PROVIDER_IDS } from "./resolve/routes.ts";
 import { parseStoreLocation, type StoreLocation } from "./store/location.ts";
-import { providerKeysFromFile } from "./keys/provider-keys.ts";
+import { masterKeyOf, providerKeysFromFile } from "./keys/provider-keys.ts";
 
 export interface Config {
   host: string;
@@ -55,6 +55,10 @@ export interface Config {
    * file the config file's `provider_keys` names. Never printed: check-config shows only the source.
    */
   providerKeys: ReadonlyMap<string, string>;
+  /** File holding the master key (when KESTREL_MASTER_KEY is not set). */
+  masterKeyFile: string | null;
+  /** The master key runtime provider secrets are sealed under (src/keys/vault.ts), or null. Never printed. */
+  masterKey: string | null;
   /** Provider id → where its secret came from (`env OPENAI_API_KEY`, `file /run/secrets/x`), for check-config. */
   providerKeySources: Readonly<Record<string, string>>;
 }
@@ -85,7 +89,7 @@ export class StartupError extends Error {
 type Parse = (value: string, where: string) => unknown;
 
 interface Option {
-  key: Exclude<keyof Config, "upstreams" | "budgets" | "rateLimits" | "alerts" | "providerKeys" | "providerKeySources">;
+  key: Exclude<keyof Config, "upstreams" | "budgets" | "rateLimits" | "alerts" | "providerKeys" | "providerKeySources" | "masterKey">;
   env: string;
   parse: Parse;
   fallback: unknown;
@@ -234,6 +238,7 @@ export const OPTIONS: readonly Option[] = [
   { key: "reconcileToleranceUsd", env: "KESTREL_RECONCILE_TOLERANCE_USD", parse: decimalText, fallback: "0.01", help: "a reconciled row matches within this many USD…" },
   { key: "reconcileTolerancePct", env: "KESTREL_RECONCILE_TOLERANCE_PCT", parse: percent, fallback: "0.1", help: "…or this percent" },
   { key: "reconcileDriftUsd", env: "KESTREL_RECONCILE_DRIFT_USD", parse: decimalText, fallback: "1", help: "alert reconcile.drift when a day's drift reaches this" },
+  { key: "masterKeyFile", env: "KESTREL_MASTER_KEY_FILE", parse: text, fallback: null, help: "file with the master key sealing provider secrets set at runtime (or KESTREL_MASTER_KEY)" },
   { key: "requireKestrelKeys", env: "KESTREL_REQUIRE_KESTREL_KEYS", parse: onOff, fallback: false, help: "on | off: refuse requests without a Kestrel key (ksk_…)" },
   { key: "reconcileUncoveredUsd", env: "KESTREL_RECONCILE_UNCOVERED_USD", parse: decimalText, fallback: "1", help: "alert reconcile.uncovered when a day's spend outside Kestrel reaches this" },
 ];
@@ -367,6 +372,7 @@ export function parseConfig({ args, env, readFile }: ConfigSources, origins: Con
   const providerKeys = providerKeysFromFile(file.provider_keys, `${where} "provider_keys"`, env, readFile);
   out.providerKeys = providerKeys.secrets;
   out.providerKeySources = Object.freeze(providerKeys.sources);
+  out.masterKey = masterKeyOf(env.KESTREL_MASTER_KEY, out.masterKeyFile as string | null, readFile);
   if ((out.tlsCert === null) !== (out.tlsKey === null)) {
     throw new ConfigError(`--tls-cert and --tls-key go together: ${out.tlsCert === null ? "--tls-cert" : "--tls-key"} is missing`);
   }

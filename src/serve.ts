@@ -2,6 +2,7 @@
 import process from "node:process";
 import { createApp } from "./app.ts";
 import { createKeyRing } from "./keys/ring.ts";
+import { masterKeyFrom } from "./keys/vault.ts";
 import { parseConfig, StartupError } from "./config.ts";
 import { deferControl } from "./control/deferred.ts";
 import { startControl } from "./control/setup.ts";
@@ -100,7 +101,10 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     warn: (message) => log.warn(message),
   });
   // Kestrel keys in memory before the first request; each instance polls for changes (src/keys/ring.ts).
-  const keys = createKeyRing(store.keys);
+  const keys = createKeyRing(store.keys, {
+    master: config.masterKey === null ? null : await masterKeyFrom(config.masterKey),
+    warn: (message) => log.warn(message),
+  });
   try {
     await keys.reload();
   } catch (err) {

@@ -83,9 +83,14 @@ export async function identifyRequest(options: KeyOptions, spec: ProviderSpec, h
       `Kestrel keys cannot front ${spec.id} yet (it authenticates by request signing or OAuth): use the provider's own credentials`,
     );
   }
-  const providerSecret = options.secrets.get(spec.id);
+  // The config file's secret wins; one set at runtime (sealed in the store) otherwise.
+  const providerSecret = options.secrets.get(spec.id) ?? options.ring.providerSecret(spec.id);
   if (providerSecret === undefined) {
-    throw new KeyRefusal("provider_key_missing", 503, `No provider key is configured for ${JSON.stringify(spec.id)} ("provider_keys" in the config file)`);
+    throw new KeyRefusal(
+      "provider_key_missing",
+      503,
+      `No provider key is configured for ${JSON.stringify(spec.id)} ("provider_keys" in the config file, or kestrel provider-keys set)`,
+    );
   }
   return { key, providerSecret, auth: spec.auth ?? { header: "authorization", bearer: true } };
 }

@@ -43,3 +43,17 @@ export function providerKeysFromFile(
   }
   return { secrets, sources };
 }
+
+/** `KESTREL_MASTER_KEY`, else the `--master-key-file`'s content, else null. The value is never quoted in an error. */
+export function masterKeyOf(fromEnv: string | undefined, file: string | null, readFile: (path: string) => string): string | null {
+  if (fromEnv !== undefined && fromEnv.trim() !== "") return fromEnv.trim();
+  if (file === null) return null;
+  let text: string;
+  try {
+    text = readFile(file).trim();
+  } catch (err) {
+    throw new ConfigError(`--master-key-file: cannot read ${JSON.stringify(file)}: ${(err as Error).message}`);
+  }
+  if (text.length < 32) throw new ConfigError(`--master-key-file: the key in ${JSON.stringify(file)} is shorter than 32 characters`);
+  return text;
+}

@@ -7,6 +7,7 @@
  */
 import { hashSecret } from "./secret.ts";
 import type { KeyStore } from "./store.ts";
+import { open as openSealed } from "./vault.ts";
 import { type KestrelKey, KeyRefusal, unusable } from "./types.ts";
 
 /** A quarter second: revocation reaches every instance well within the second the issue asks for. */
@@ -22,6 +23,8 @@ const MAX_ADDRESSES = 10_000;
 export interface KeyRing {
   /** The key a secret names, or throws KeyRefusal 401 `invalid_kestrel_key` (after a delay for a failing address). */
   identify(secret: string, address: string): Promise<KestrelKey>;
+  /** A provider secret set at runtime (opened under the master key), if any. */
+  providerSecret(provider: string): string | undefined;
   /** The key with this id, if loaded (self-service, API views). */
   byId(id: string): KestrelKey | undefined;
   /** Reads every key from the store now. */
@@ -32,8 +35,20 @@ export interface KeyRing {
   readonly size: number;
 }
 
-export function createKeyRing(store: KeyStore, now: () => number = Date.now, sleep = defaultSleep): KeyRing {
+export interface RingOptions {
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** The master key runtime provider secrets are sealed under; null: they are not read. */
+  master?: CryptoKey | null;
+  /** A sealed secret that does not open (another master key): said once per value. */
+  warn?: (message: string) => void;
+}
+
+export function createKeyRing(store: KeyStore, options: RingOptions = {}): KeyRing {
+  const { now = Date.now, sleep = defaultSleep, master = null, warn = () => {} } = options;
   let byHash = new Map<string, KestrelKey>();
+  let secrets = new Map<string, string>();
+  const warned = new Set<string>();
   let byIdMap = new Map<string, KestrelKey>();
   let version = -1;
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -47,6 +62,18 @@ export function createKeyRing(store: KeyStore, now: () => number = Date.now, sle
       hashes.set(key.hash, key);
       if (key.previous_hash !== null) hashes.set(key.previous_hash, key);
     }
+    const opened = new Map<string, string>();
+    if (master !== null) {
+      for (const [provider, sealed] of await store.sealedSecrets()) {
+        try {
+          opened.set(provider, await openSealed(master, provider, sealed));
+        } catch {
+          if (!warned.has(sealed)) warn(`The stored secret for ${provider} does not open under this master key: not used`);
+          warned.add(sealed);
+        }
+      }
+    }
+    secrets = opened;
     byHash = hashes;
     byIdMap = new Map(keys.map((k) => [k.id, k]));
     version = seen;
@@ -75,6 +102,7 @@ export function createKeyRing(store: KeyStore, now: () => number = Date.now, sle
       return key;
     },
     byId: (id) => byIdMap.get(id),
+    providerSecret: (provider) => secrets.get(provider),
     reload: load,
     start(pollMs = KEY_POLL_MS, onError) {
       let polling = false;

@@ -1,5 +1,5 @@
 /**
- * @module Kestrel keys' table, the same SQL on both stores (src/store/schema.ts and src/store/pg/schema.ts, last
+ * @module Kestrel keys' table and runtime provider secrets (sealed), the same SQL on both stores (src/store/schema.ts and src/store/pg/schema.ts, last
  * migration): one row per key holding its JSON (hashes, never secrets), and a version bumped by every write so each
  * instance's key ring notices a change with one tiny read (src/keys/ring.ts).
  */
@@ -14,6 +14,10 @@ export interface KeyStore {
   /** True when it existed. */
   remove(id: string): Promise<boolean>;
   version(): Promise<number>;
+  /** Provider secrets set at runtime, sealed (src/keys/vault.ts): provider → sealed value. */
+  sealedSecrets(): Promise<Map<string, string>>;
+  /** Sets (or, with null, removes) one provider's sealed secret; bumps the version. */
+  putSealed(provider: string, sealed: string | null): Promise<void>;
 }
 
 /** The DDL both stores run (integer types are wide enough on both). */
@@ -23,7 +27,12 @@ export const KEYS_DDL = `CREATE TABLE kestrel_keys (
     updated_at TEXT NOT NULL
   );
   CREATE TABLE kestrel_keys_version (id INTEGER PRIMARY KEY, version BIGINT NOT NULL);
-  INSERT INTO kestrel_keys_version (id, version) VALUES (1, 0);`;
+  INSERT INTO kestrel_keys_version (id, version) VALUES (1, 0);
+  CREATE TABLE provider_secrets (
+    provider TEXT PRIMARY KEY,
+    sealed TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );`;
 
 const BUMP = { sql: "UPDATE kestrel_keys_version SET version = version + 1 WHERE id = 1", params: {} };
 
@@ -52,6 +61,22 @@ export function createKeyStore(exec: Exec, now: () => number = Date.now): KeySto
       if (found.length === 0) return false;
       await exec.batch([{ sql: "DELETE FROM kestrel_keys WHERE id = $id", params: { id } }, BUMP]);
       return true;
+    },
+    async sealedSecrets() {
+      const rows = await exec.all({ sql: "SELECT provider, sealed FROM provider_secrets ORDER BY provider", params: {} });
+      return new Map(rows.map((r) => [String(r.provider), String(r.sealed)]));
+    },
+    async putSealed(provider, sealed) {
+      await exec.batch([
+        sealed === null
+          ? { sql: "DELETE FROM provider_secrets WHERE provider = $provider", params: { provider } }
+          : {
+            sql: `INSERT INTO provider_secrets (provider, sealed, updated_at) VALUES ($provider, $sealed, $at)
+              ON CONFLICT (provider) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
+            params: { provider, sealed, at: new Date(now()).toISOString() },
+          },
+        BUMP,
+      ]);
     },
     async version() {
       const rows = await exec.all({ sql: "SELECT version FROM kestrel_keys_version WHERE id = 1", params: {} });

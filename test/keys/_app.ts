@@ -111,7 +111,7 @@ export async function startApp(store: Store, args: string[] = [], options: { pol
     beforeLoad: () => store.flush(),
     syncEveryMs: 100,
   });
-  const ring = createKeyRing(store.keys, now, () => Promise.resolve());
+  const ring = createKeyRing(store.keys, { now, sleep: () => Promise.resolve() });
   await ring.reload();
   ring.start(options.pollMs);
   const app = createApp({ config, fetch: upstream, now, log, store, pricer: createPricer(), probe: null, control: setup, keys: ring });
