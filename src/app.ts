@@ -150,6 +150,7 @@ export function createApp(deps: Deps) {
           ring: deps.keys,
           control: deps.control ? { store: deps.store.control, onChange: deps.control.changed } : null,
           now: deps.now,
+          configured: config.providerKeySources,
         })
         : null,
     }),

@@ -23,6 +23,10 @@ const MAX_ADDRESSES = 10_000;
 export interface KeyRing {
   /** The key a secret names, or throws KeyRefusal 401 `invalid_kestrel_key` (after a delay for a failing address). */
   identify(secret: string, address: string): Promise<KestrelKey>;
+  /** What runtime provider secrets are sealed under (src/keys/vault.ts); null without a master key. */
+  readonly master: CryptoKey | null;
+  /** Providers with a runtime secret that opened. */
+  readonly runtimeProviders: string[];
   /** A provider secret set at runtime (opened under the master key), if any. */
   providerSecret(provider: string): string | undefined;
   /** The key with this id, if loaded (self-service, API views). */
@@ -103,6 +107,10 @@ export function createKeyRing(store: KeyStore, options: RingOptions = {}): KeyRi
     },
     byId: (id) => byIdMap.get(id),
     providerSecret: (provider) => secrets.get(provider),
+    master,
+    get runtimeProviders() {
+      return [...secrets.keys()];
+    },
     reload: load,
     start(pollMs = KEY_POLL_MS, onError) {
       let polling = false;

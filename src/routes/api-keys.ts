@@ -10,6 +10,8 @@ import type { KeyStore } from "../keys/store.ts";
 import { createKey, KeyInputError, parseSpan, patchKey, rotateKey } from "../keys/manage.ts";
 import { type KestrelKey, viewOf } from "../keys/types.ts";
 import type { StoreControl } from "../store/control-store.ts";
+import { seal } from "../keys/vault.ts";
+import { PROVIDER_IDS } from "../resolve/routes.ts";
 
 export interface KeyRouteOptions {
   keys: KeyStore;
@@ -17,6 +19,8 @@ export interface KeyRouteOptions {
   /** Where a key's `budget_usd` / rpm / tpm definitions go; null: those fields are refused. */
   control: { store: StoreControl; onChange(kind: "budget" | "rate_limit", id: string): void | Promise<void> } | null;
   now(): number;
+  /** Provider id → source of the config file's secrets: those are changed in the file, not here (409). */
+  configured: Readonly<Record<string, string>>;
 }
 
 async function jsonBody(c: Context): Promise<unknown> {
@@ -86,6 +90,42 @@ export function createKeyRoutes(opts: KeyRouteOptions): Hono {
     const rotated = await rotateKey(key, grace, opts.now());
     await save(rotated.key);
     return c.json({ key: viewOf(rotated.key), secret: rotated.secret });
+  });
+  // Provider secrets: write-only. The answer names providers and where their secret comes from, never a value.
+  app.get("/provider-keys", (c) =>
+    c.json({
+      provider_keys: [
+        ...Object.entries(opts.configured).map(([provider, source]) => ({ provider, source })),
+        ...ring.runtimeProviders.filter((p) => !(p in opts.configured)).map((provider) => ({ provider, source: "store (encrypted)" })),
+      ],
+    }));
+  const writable = (provider: string): Response | null => {
+    if (!PROVIDER_IDS.includes(provider)) return errorResponse("unknown_provider", 400, `Unknown provider ${JSON.stringify(provider)}`);
+    if (provider in opts.configured) {
+      return errorResponse("defined_in_config", 409, `The secret for ${provider} comes from the config file (${opts.configured[provider]}): change it there`);
+    }
+    if (ring.master === null) {
+      return errorResponse("master_key_missing", 409, "Set KESTREL_MASTER_KEY or --master-key-file to store provider secrets");
+    }
+    return null;
+  };
+  app.put("/provider-keys/:provider", async (c) => {
+    const provider = c.req.param("provider");
+    const refused = writable(provider);
+    if (refused) return refused;
+    const { secret } = (await jsonBody(c)) as { secret?: unknown };
+    if (typeof secret !== "string" || secret.trim() === "") throw new KeyInputError("secret", "must be a non-empty string");
+    await keys.putSealed(provider, await seal(ring.master!, provider, secret.trim()));
+    await ring.reload();
+    return c.body(null, 204);
+  });
+  app.delete("/provider-keys/:provider", async (c) => {
+    const provider = c.req.param("provider");
+    const refused = writable(provider);
+    if (refused) return refused;
+    await keys.putSealed(provider, null);
+    await ring.reload();
+    return c.body(null, 204);
   });
   app.onError((err) => {
     if (err instanceof KeyInputError) {

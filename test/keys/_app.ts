@@ -77,7 +77,7 @@ async function answer(url: string, body: string): Promise<Response> {
   return json({ data: [] });
 }
 
-export async function startApp(store: Store, args: string[] = [], options: { pollMs?: number } = {}): Promise<Running> {
+export async function startApp(store: Store, args: string[] = [], options: { pollMs?: number; master?: CryptoKey } = {}): Promise<Running> {
   const sent: Sent[] = [];
   const logs: string[] = [];
   const now = Date.now;
@@ -111,7 +111,7 @@ export async function startApp(store: Store, args: string[] = [], options: { pol
     beforeLoad: () => store.flush(),
     syncEveryMs: 100,
   });
-  const ring = createKeyRing(store.keys, { now, sleep: () => Promise.resolve() });
+  const ring = createKeyRing(store.keys, { now, sleep: () => Promise.resolve(), master: options.master ?? null });
   await ring.reload();
   ring.start(options.pollMs);
   const app = createApp({ config, fetch: upstream, now, log, store, pricer: createPricer(), probe: null, control: setup, keys: ring });

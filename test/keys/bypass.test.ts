@@ -10,13 +10,14 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { masterKeyFrom } from "../../src/keys/vault.ts";
 import { createStore } from "../../src/store/store.ts";
 import { runtimeDriver } from "../store/helpers.ts";
 import { PROVIDER_SECRETS, type Running, startApp } from "./_app.ts";
 
-async function withApp(args: string[], fn: (k: Running) => Promise<void>): Promise<void> {
+async function withApp(args: string[], fn: (k: Running) => Promise<void>, master?: CryptoKey): Promise<void> {
   const { open } = await runtimeDriver();
-  const k = await startApp(createStore(open(join(mkdtempSync(join(tmpdir(), "kestrel-keys-")), "k.db"))), args);
+  const k = await startApp(createStore(open(join(mkdtempSync(join(tmpdir(), "kestrel-keys-")), "k.db"))), args, master ? { master } : {});
   try {
     await fn(k);
   } finally {
@@ -137,4 +138,20 @@ test("--require-kestrel-keys: a request without one gets 401 kestrel_key_require
     assert.deepEqual(bedrock, { status: 501, code: "provider_auth_unsupported" });
     assert.equal(k.sent.length, before);
   });
+});
+
+test("PUT /api/provider-keys: write-only, sealed, used for the provider; a config-file provider is 409", async () => {
+  await withApp([], async (k) => {
+    const key = await newKey(k, { name: "groq" });
+    assert.deepEqual(await call(k, "/groq/openai/v1/chat/completions", { authorization: `Bearer ${key.secret}` }), { status: 503, code: "provider_key_missing" });
+    assert.equal((await k.api("PUT", "/api/provider-keys/groq", { secret: "gsk_RUNTIMEsecret" })).status, 204);
+    assert.equal((await call(k, "/groq/openai/v1/chat/completions", { authorization: `Bearer ${key.secret}` })).status, 200);
+    assert.equal(k.sent.at(-1)!.headers.get("authorization"), "Bearer gsk_RUNTIMEsecret");
+    const listed = await k.api("GET", "/api/provider-keys");
+    assert.ok(!JSON.stringify(listed.json).includes("RUNTIME"));
+    assert.deepEqual(listed.json.provider_keys.map((p: { provider: string }) => p.provider).sort(), ["anthropic", "google-ai-studio", "groq", "openai"]);
+    assert.equal((await k.api("PUT", "/api/provider-keys/openai", { secret: "x" })).json.error.code, "defined_in_config");
+    assert.equal((await k.api("DELETE", "/api/provider-keys/groq")).status, 204);
+    assert.equal((await call(k, "/groq/openai/v1/chat/completions", { authorization: `Bearer ${key.secret}` })).status, 503);
+  }, await masterKeyFrom("test-master-key-0123456789-0123456789-abcdef"));
 });

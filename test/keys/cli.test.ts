@@ -4,6 +4,9 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { runKeys } from "../../src/commands/keys.ts";
 import { hashSecret } from "../../src/keys/secret.ts";
+import { runProviderKeys } from "../../src/commands/provider-keys.ts";
+import { createKeyRing } from "../../src/keys/ring.ts";
+import { masterKeyFrom } from "../../src/keys/vault.ts";
 import { createStore } from "../../src/store/store.ts";
 import { fakeIo } from "../commands/cli-io.ts";
 import { drivers, withTempDir } from "../store/helpers.ts";
@@ -47,5 +50,38 @@ test("keys create → list → show → disable → enable → rotate → rm; ba
     assert.equal(bad.err, 'kestrel keys: --expires: must be a duration like 90d, 24h or 30m, got "soon"\n');
     assert.equal((await run("show", "key_missing")).code, 1);
     assert.equal((await run("frobnicate")).code, 2);
+  });
+});
+
+test("provider-keys set → list → rotate-master: the secret opens under the new master key only, and is never printed", async () => {
+  await withTempDir(async (dir) => {
+    const db = join(dir, "k.db");
+    await createStore(open(db)).close();
+    const OLD = "old-master-key-0123456789-0123456789-abcdef";
+    const NEW = "new-master-key-0123456789-0123456789-abcdef";
+    const env = { KESTREL_MASTER_KEY: OLD, GROQ_SECRET: "gsk_runtimeSECRETvalue", NEXT: NEW };
+    const run = async (...args: string[]) => {
+      const f = fakeIo(open, NOW);
+      const code = await runProviderKeys([...args, "--db", db], f.io, { env, readFile: () => { throw new Error("no files"); } });
+      return { code, text: f.out() + f.err() };
+    };
+    assert.equal((await run("set", "groq", "--from-env", "GROQ_SECRET")).code, 0);
+    assert.match((await run("list")).text, /^groq  \(stored, encrypted\)$/m);
+    const rotated = await run("rotate-master", "--new-key-env", "NEXT");
+    assert.equal(rotated.code, 0, rotated.text);
+    for (const r of [rotated]) assert.ok(!r.text.includes("SECRET"));
+    const store = createStore(open(db));
+    try {
+      const fresh = createKeyRing(store.keys, { master: await masterKeyFrom(NEW) });
+      await fresh.reload();
+      assert.equal(fresh.providerSecret("groq"), "gsk_runtimeSECRETvalue");
+      const stale = createKeyRing(store.keys, { master: await masterKeyFrom(OLD) });
+      await stale.reload();
+      assert.equal(stale.providerSecret("groq"), undefined);
+    } finally {
+      await store.close();
+    }
+    assert.equal((await run("set", "groq", "--from-env", "MISSING")).code, 2);
+    assert.equal((await run("set", "nope", "--from-env", "GROQ_SECRET")).code, 2);
   });
 });
