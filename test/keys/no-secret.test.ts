@@ -14,6 +14,7 @@ import { type Mock, startMock } from "../_helpers/mock-upstream.ts";
 import { kestrelCommand } from "../_helpers/runtime.ts";
 
 const PROVIDER_SECRET = "sk-proj-PROVIDERSECRETnoleak1234567890abcdef";
+const RUNTIME_SECRET = "gsk_RUNTIMESECRETnoleak0987654321";
 const ADMIN = "admin-token-for-the-no-secret-test-0000";
 const admin = { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" };
 
@@ -41,8 +42,8 @@ before(async () => {
   config = join(dir, "kestrel.json");
   writeFileSync(config, JSON.stringify({ provider_keys: { openai: { env: "NO_LEAK_OPENAI" } } }));
   k = await startKestrel(
-    ["--config", config, "--upstream", `openai=${upstream.url}`, "--admin-token", ADMIN, "--log-level", "debug", "--otlp-endpoint", spans.url],
-    { NO_LEAK_OPENAI: PROVIDER_SECRET },
+    ["--config", config, "--upstream", `openai=${upstream.url}`, "--upstream", `groq=${upstream.url}`, "--admin-token", ADMIN, "--log-level", "debug", "--otlp-endpoint", spans.url],
+    { NO_LEAK_OPENAI: PROVIDER_SECRET, KESTREL_MASTER_KEY: "no-secret-test-master-key-0123456789abcdef" },
   );
 });
 
@@ -67,6 +68,14 @@ test("every key path, then no secret anywhere Kestrel writes or answers", async 
       body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }], ...extra }),
     }).then(keep);
   assert.equal((await chat(created.secret)).status, 200);
+  // A provider secret set at runtime (sealed in the database), used for a keyed request to its provider.
+  assert.equal((await fetch(`${k.url}/api/provider-keys/groq`, { method: "PUT", headers: admin, body: JSON.stringify({ secret: RUNTIME_SECRET }) })).status, 204);
+  const groqKey = await (await fetch(`${k.url}/api/keys`, { method: "POST", headers: admin, body: JSON.stringify({ name: "g" }) })).json() as { secret: string };
+  secrets.push(groqKey.secret);
+  const groq = await keep(await fetch(`${k.url}/groq/openai/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${groqKey.secret}`, "content-type": "application/json" }, body: JSON.stringify({ model: "llama-3.1-8b-instant", messages: [] }) }));
+  assert.equal(groq.status, 200);
+  assert.equal(upstream.received.at(-1)!.headers.authorization, `Bearer ${RUNTIME_SECRET}`);
+  await keep(await fetch(`${k.url}/api/provider-keys`, { headers: admin }));
   assert.equal((await chat(created.secret, { stream: true })).status, 200);
   assert.equal((await chat(created.secret, {}, `?key=${created.secret}`)).status, 200);
   assert.equal((await chat(created.secret, { model: "gpt-4o" })).status, 403);
@@ -80,7 +89,7 @@ test("every key path, then no secret anywhere Kestrel writes or answers", async 
   for (const format of ["csv", "json", "ndjson"]) await keep(await fetch(`${k.url}/api/export?format=${format}`, { headers: admin }));
   await keep(await fetch(`${k.url}/api/requests?limit=100`, { headers: admin }));
   await keep(await fetch(`${k.url}/metrics`, { headers: admin }));
-  assert.ok(upstream.received.every((r) => r.headers.authorization === `Bearer ${PROVIDER_SECRET}`), "upstream got the provider secret");
+  assert.ok(upstream.received.every((r) => [`Bearer ${PROVIDER_SECRET}`, `Bearer ${RUNTIME_SECRET}`].includes(String(r.headers.authorization))), "upstream got the provider secrets");
   await k.stop(); // flushes spans, records and the log
   const [cmd, argv] = kestrelCommand(["check-config", "--config", config]);
   const checked = spawnSync(cmd, argv, { env: { ...process.env, NO_LEAK_OPENAI: PROVIDER_SECRET }, encoding: "utf8" });
@@ -98,10 +107,10 @@ test("every key path, then no secret anywhere Kestrel writes or answers", async 
   assert.ok(haystacks.spans!.length > 0, "spans were exported");
   // Any 8 random characters of a Kestrel secret (its start, its end: a "hint" shows both), and the provider
   // secret's distinctive part (the upstream alone must see it).
-  const needles = [...secrets.flatMap((s) => [s.slice(4, 12), s.slice(-8)]), "PROVIDERSECRET"];
+  const needles = [...secrets.flatMap((s) => [s.slice(4, 12), s.slice(-8)]), "PROVIDERSECRET", "RUNTIMESECRET"];
   for (const [where, text] of Object.entries(haystacks)) {
     for (const needle of needles) {
-      if (where === "upstream" && needle === "PROVIDERSECRET") continue;
+      if (where === "upstream" && (needle === "PROVIDERSECRET" || needle === "RUNTIMESECRET")) continue;
       const at = text.indexOf(needle);
       assert.ok(at < 0, `a secret leaked into the ${where}: …${text.slice(Math.max(0, at - 100), at + 100)}…`);
     }
