@@ -74,13 +74,14 @@ export async function identifyRequest(options: KeyOptions, spec: ProviderSpec, h
   if (secret === null) return null;
   const key = await options.ring.identify(secret, address);
   if (!providerAllowed(key, spec.id)) {
-    throw new KeyRefusal("provider_not_allowed", 403, `This Kestrel key may not use provider ${JSON.stringify(spec.id)}`);
+    throw new KeyRefusal("provider_not_allowed", 403, `This Kestrel key may not use provider ${JSON.stringify(spec.id)}`, key);
   }
   if (spec.auth === "unsupported") {
     throw new KeyRefusal(
       "provider_auth_unsupported",
       501,
       `Kestrel keys cannot front ${spec.id} yet (it authenticates by request signing or OAuth): use the provider's own credentials`,
+      key,
     );
   }
   // The config file's secret wins; one set at runtime (sealed in the store) otherwise.
@@ -90,6 +91,7 @@ export async function identifyRequest(options: KeyOptions, spec: ProviderSpec, h
       "provider_key_missing",
       503,
       `No provider key is configured for ${JSON.stringify(spec.id)} ("provider_keys" in the config file, or kestrel provider-keys set)`,
+      key,
     );
   }
   return { key, providerSecret, auth: spec.auth ?? { header: "authorization", bearer: true } };
@@ -104,6 +106,7 @@ export function checkModel(keyed: Keyed, canonicalModel: string | null, modelKno
       canonicalModel === null || !modelKnown
         ? "This Kestrel key allows only some models, and the request's model could not be read"
         : `This Kestrel key may not use model ${JSON.stringify(canonicalModel)}`,
+      keyed.key,
     );
   }
 }

@@ -40,7 +40,8 @@ export function viewOf(key: KestrelKey): KeyView {
 
 /** A request the key may not make: 401 or 403, with a stable code. */
 export class KeyRefusal extends Error {
-  constructor(readonly code: string, readonly status: number, message: string) {
+  /** `key`: the key that was identified, when known (the refused request's record is attributed to it). */
+  constructor(readonly code: string, readonly status: number, message: string, readonly key: KestrelKey | null = null) {
     super(message);
     this.name = "KeyRefusal";
   }

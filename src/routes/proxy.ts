@@ -199,6 +199,8 @@ export function createProxyHandler(deps: ProxyDeps) {
       if (deps.keys) keyed = await identifyRequest(deps.keys, spec, facts.headers, facts.query, address);
     } catch (err) {
       if (!(err instanceof KeyRefusal)) throw err;
+      // Attributed to the key when it was identified (a provider it may not use), never to the secret's fingerprint.
+      if (err.key !== null) state.attributes = await requestAttributes(spec, facts, err.key);
       record({ status: err.status, outcome: "blocked", error: err.message });
       return errorResponse(err.code, err.status, err.message);
     }

@@ -107,7 +107,9 @@ test("bypass matrix: places, two keys, refused keys, allow-lists, nothing refuse
 
     // Refused requests are recorded too (blocked, under no key id of anyone's).
     const records = await k.records();
-    assert.ok(records.some((r) => r.status === 403 && r.outcome === "blocked"));
+    const refused = records.filter((r) => r.status === 403 && r.outcome === "blocked");
+    assert.ok(refused.length >= 2 && refused.every((r) => r.key_id === key.id), "model and provider refusals are the key's");
+    assert.ok(records.every((r) => r.key_id === key.id || !/ksk_/.test(JSON.stringify(r))));
   });
 });
 
