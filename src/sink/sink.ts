@@ -53,7 +53,7 @@ export function createSink({ pricer, log, store, control, spans = null, metrics 
         reservation: ex.reservation,
       });
       store.add(record);
-      // A Kestrel key's secret must never be hinted at (its hint would show 20 of its characters).
+      // A Kestrel key never reaches a provider, so it has no provider-side counterpart to reconcile: no hint.
       keyHints?.see(record.provider, record.key_id, () => {
         const credential = credentialOf(ex.facts.headers, ex.facts.query);
         return credential !== null && isKestrelSecret(credential) ? null : credential;

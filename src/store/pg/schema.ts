@@ -139,7 +139,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     ALTER TABLE spend_counters ADD PRIMARY KEY (key, bucket, instance);`,
     then: backfill,
   },
-  // SQLite's migration 7: Kestrel-issued keys (src/keys/store.ts).
+  // SQLite's migration 8: Kestrel-issued keys and runtime provider secrets (src/keys/store.ts).
   KEYS_DDL,
 ];
 
