@@ -9,6 +9,7 @@ import { startControl, type ControlSetup } from "../../src/control/setup.ts";
 import { createKeyRing, type KeyRing } from "../../src/keys/ring.ts";
 import { createLogger } from "../../src/log.ts";
 import { createPricer } from "../../src/pricing/pricer.ts";
+import type { WebSocketRuntime } from "../../src/realtime/types.ts";
 import type { Store } from "../../src/store/store.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
 
@@ -77,7 +78,7 @@ async function answer(url: string, body: string): Promise<Response> {
   return json({ data: [] });
 }
 
-export async function startApp(store: Store, args: string[] = [], options: { pollMs?: number; master?: CryptoKey } = {}): Promise<Running> {
+export async function startApp(store: Store, args: string[] = [], options: { pollMs?: number; master?: CryptoKey; websockets?: WebSocketRuntime } = {}): Promise<Running> {
   const sent: Sent[] = [];
   const logs: string[] = [];
   const now = Date.now;
@@ -114,7 +115,7 @@ export async function startApp(store: Store, args: string[] = [], options: { pol
   const ring = createKeyRing(store.keys, { now, sleep: () => Promise.resolve(), master: options.master ?? null });
   await ring.reload();
   ring.start(options.pollMs);
-  const app = createApp({ config, fetch: upstream, now, log, store, pricer: createPricer(), probe: null, control: setup, keys: ring });
+  const app = createApp({ config, fetch: upstream, now, log, store, pricer: createPricer(), probe: null, control: setup, keys: ring, websockets: options.websockets ?? null });
   return {
     app,
     store,

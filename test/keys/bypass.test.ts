@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { masterKeyFrom } from "../../src/keys/vault.ts";
+import type { WebSocketRuntime } from "../../src/realtime/types.ts";
 import { createStore } from "../../src/store/store.ts";
 import { runtimeDriver } from "../store/helpers.ts";
 import { PROVIDER_SECRETS, type Running, startApp } from "./_app.ts";
@@ -156,4 +157,31 @@ test("PUT /api/provider-keys: write-only, sealed, used for the provider; a confi
     assert.equal((await k.api("DELETE", "/api/provider-keys/groq")).status, 204);
     assert.equal((await call(k, "/groq/openai/v1/chat/completions", { authorization: `Bearer ${key.secret}` })).status, 503);
   }, await masterKeyFrom("test-master-key-0123456789-0123456789-abcdef"));
+});
+
+test("realtime: an upgrade carrying a Kestrel key (header or subprotocol) is refused before any upstream dial", async () => {
+  const dials: string[] = [];
+  const websockets = {
+    accept: () => {
+      throw new Error("accept must not be called");
+    },
+    dial: (url: string) => {
+      dials.push(url);
+      throw new Error("dial must not be called");
+    },
+  } as unknown as WebSocketRuntime;
+  const { open } = await runtimeDriver();
+  const k = await startApp(createStore(open(join(mkdtempSync(join(tmpdir(), "kestrel-keys-")), "k.db"))), [], { websockets });
+  try {
+    const key = await newKey(k, { name: "rt" });
+    const handshake = { upgrade: "websocket", connection: "Upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" };
+    for (const extra of [{ authorization: `Bearer ${key.secret}` }, { "sec-websocket-protocol": `realtime, openai-insecure-api-key.${key.secret}` }]) {
+      const res = await k.app.fetch(new Request("http://kestrel.test/openai/v1/realtime?model=gpt-4o-realtime-preview", { headers: { ...handshake, ...extra } }));
+      assert.equal(res.status, 501);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, "realtime_kestrel_key_unsupported");
+    }
+    assert.deepEqual(dials, []);
+  } finally {
+    await k.stop();
+  }
 });
