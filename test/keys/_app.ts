@@ -5,7 +5,8 @@
  */
 import { createApp } from "../../src/app.ts";
 import { parseConfig } from "../../src/config.ts";
-import { startControl, type ControlSetup } from "../../src/control/setup.ts";
+import type { ControlSetup } from "../../src/control/setup.ts";
+import { startStoreControl } from "../control/_helpers.ts";
 import { createKeyRing, type KeyRing } from "../../src/keys/ring.ts";
 import { createLogger } from "../../src/log.ts";
 import { createPricer } from "../../src/pricing/pricer.ts";
@@ -101,17 +102,7 @@ export async function startApp(store: Store, args: string[] = [], options: { pol
         },
       }),
   });
-  const setup = await startControl({
-    store: store.control,
-    budgets: [],
-    rateLimits: [],
-    alerts: { webhooks: [], spikeFactor: 5, spikeMinUsd: "1" },
-    log,
-    fetch: upstream,
-    now,
-    beforeLoad: () => store.flush(),
-    syncEveryMs: 100,
-  });
+  const setup = await startStoreControl(store, { budgets: [], log, fetch: upstream, now, syncEveryMs: 100 });
   const ring = createKeyRing(store.keys, { now, sleep: () => Promise.resolve(), master: options.master ?? null });
   await ring.reload();
   ring.start(options.pollMs);
