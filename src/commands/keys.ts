@@ -2,7 +2,7 @@
  * @module `kestrel keys list|create|show|disable|enable|rotate|rm`: Kestrel keys in the store (SQLite or PostgreSQL),
  * the same rules as /api/keys (src/keys/manage.ts). A running server sees a change within a quarter second.
  */
-import { createKey, KeyInputError, parseSpan, patchKey, rotateKey } from "../keys/manage.ts";
+import { createKey, KeyInputError, ownDefinitions, parseSpan, patchKey, rotateKey } from "../keys/manage.ts";
 import { type KestrelKey, viewOf } from "../keys/types.ts";
 import { type CommandIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "./io.ts";
 import { type FlagKind, parseFlags } from "./report-flags.ts";
@@ -115,6 +115,9 @@ export async function runKeys(args: string[], io: CommandIo, now: () => number =
       }
       case "rm":
         if (!(await store.keys.remove(target!))) throw new KeyInputError("id", `no Kestrel key ${JSON.stringify(target)}`);
+        // The budget and rate limit its create made go with it; its records stay.
+        await store.control.deleteBudget(ownDefinitions(target!).budget);
+        await store.control.deleteRateLimit(ownDefinitions(target!).rateLimit);
         io.out(`Removed ${target}\n`);
         break;
     }

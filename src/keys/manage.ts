@@ -80,6 +80,9 @@ function fields(o: Record<string, unknown>, now: number): Partial<KestrelKey> {
   return out;
 }
 
+/** The ids of the budget and rate limit a key's create made: removed with the key (its records stay). */
+export const ownDefinitions = (id: string) => ({ budget: `${id}-budget`, rateLimit: `${id}-rate` });
+
 export interface Created {
   key: KestrelKey;
   /** Shown once, never stored. */
@@ -120,10 +123,10 @@ export async function createKey(body: unknown, now: number): Promise<Created> {
     }
   };
   const budget = o.budget_usd === undefined ? null : wrap("budget_usd", () =>
-    parseBudget({ id: `${key.id}-budget`, scope, limit_usd: String(o.budget_usd), window: o.window ?? "month" }));
+    parseBudget({ id: ownDefinitions(key.id).budget, scope, limit_usd: String(o.budget_usd), window: o.window ?? "month" }));
   if (budget === null && o.window !== undefined) throw new KeyInputError("window", "needs budget_usd");
   const rateLimit = o.rpm === undefined && o.tpm === undefined ? null : wrap("rpm", () =>
-    parseRateLimit({ id: `${key.id}-rate`, scope, rpm: o.rpm === undefined ? undefined : Number(o.rpm), tpm: o.tpm === undefined ? undefined : Number(o.tpm) }));
+    parseRateLimit({ id: ownDefinitions(key.id).rateLimit, scope, rpm: o.rpm === undefined ? undefined : Number(o.rpm), tpm: o.tpm === undefined ? undefined : Number(o.tpm) }));
   return { key, secret, budget, rateLimit };
 }
 

@@ -7,7 +7,7 @@ import { type Context, Hono } from "hono";
 import { errorResponse } from "../errors.ts";
 import type { KeyRing } from "../keys/ring.ts";
 import type { KeyStore } from "../keys/store.ts";
-import { createKey, KeyInputError, parseSpan, patchKey, rotateKey } from "../keys/manage.ts";
+import { createKey, KeyInputError, ownDefinitions, parseSpan, patchKey, rotateKey } from "../keys/manage.ts";
 import { type KestrelKey, viewOf } from "../keys/types.ts";
 import type { StoreControl } from "../store/control-store.ts";
 import { seal } from "../keys/vault.ts";
@@ -80,6 +80,11 @@ export function createKeyRoutes(opts: KeyRouteOptions): Hono {
     const id = c.req.param("id");
     if (!(await keys.remove(id))) return notFound(id);
     await ring.reload();
+    if (opts.control !== null) {
+      const own = ownDefinitions(id);
+      if (await opts.control.store.deleteBudget(own.budget)) await opts.control.onChange("budget", own.budget);
+      if (await opts.control.store.deleteRateLimit(own.rateLimit)) await opts.control.onChange("rate_limit", own.rateLimit);
+    }
     return c.body(null, 204);
   });
   app.post("/keys/:id/rotate", async (c) => {

@@ -129,6 +129,8 @@ test("a burst against a key's budget: once spent, the key is refused; other keys
     assert.equal(body.id, key.id);
     assert.equal(body.budgets.length, 1);
     assert.ok(!JSON.stringify(body).includes("ksk_") && !JSON.stringify(body).includes("hash"));
+    assert.equal((await k.api("DELETE", `/api/keys/${key.id}`)).status, 204);
+    assert.deepEqual((await k.api("GET", "/api/budgets")).json.budgets, [], "the key's budget went with it");
   });
 });
 

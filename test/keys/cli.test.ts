@@ -44,6 +44,9 @@ test("keys create → list → show → disable → enable → rotate → rm; ba
     const rotated = await run("rotate", id, "--grace", "24h");
     assert.match(rotated.out, /old secret works for 24h[\s\S]*Secret \(shown once\): ksk_/);
     assert.equal((await run("rm", id)).code, 0);
+    const after = createStore(open(db));
+    assert.deepEqual([await after.control.listBudgets(), await after.control.listRateLimits()], [[], []], "its budget and rate limit went with it");
+    await after.close();
 
     const bad = await run("create", "x", "--expires", "soon");
     assert.equal(bad.code, 1);
