@@ -24,6 +24,10 @@ import type { Logger } from "./log.ts";
 import { createSink } from "./sink/sink.ts";
 import type { Store } from "./store/store.ts";
 import { createKeyHints } from "./reconcile/hint.ts";
+import type { KeyOptions } from "./keys/gate.ts";
+import type { KeyRing } from "./keys/ring.ts";
+import { createKeyRoutes } from "./routes/api-keys.ts";
+import { keySelf } from "./routes/key-self.ts";
 import { DEFAULT_TOLERANCE, parseTolerance, type Tolerance } from "./reconcile/report.ts";
 import { RECONCILED, type ReconciledProvider } from "./reconcile/types.ts";
 
@@ -48,6 +52,11 @@ export interface Deps {
   } | null;
   /** Prometheus metrics, served at /metrics; absent: no /metrics and nothing counted. */
   metrics?: Metrics | null;
+  /**
+   * Kestrel-issued keys held in memory (src/keys/ring.ts), loaded and polling; absent: no key is accepted (a
+   * `ksk_` credential then goes upstream as any other would — serve always passes one).
+   */
+  keys?: KeyRing | null;
   /** The OTLP span exporter (`--otlp-endpoint`), or null. */
   spans?: SpanExporter | null;
   /** The runtime's WebSocket sides for realtime sessions; absent: upgrades are answered 501. */
@@ -75,8 +84,12 @@ export function createApp(deps: Deps) {
       : null,
   });
   const watchdog = createWatchdog(config.idleTimeoutMs);
+  const keys: KeyOptions | null = deps.keys
+    ? { ring: deps.keys, secrets: config.providerKeys, required: config.requireKestrelKeys }
+    : null;
   const proxy = createProxyHandler({
     config,
+    keys,
     traits: deps.traits ?? PLAIN_TRAITS,
     control,
     pricer: deps.pricer,
@@ -131,8 +144,18 @@ export function createApp(deps: Deps) {
       now: deps.now,
       control: deps.control ? { control: deps.control.control, onChange: deps.control.changed } : null,
       reconcile: { pricer: deps.pricer, tolerance: toleranceOf(config), notes: deps.reconcileNotes ?? (() => ({})) },
+      keys: deps.keys
+        ? createKeyRoutes({
+          keys: deps.store.keys,
+          ring: deps.keys,
+          control: deps.control ? { store: deps.store.control, onChange: deps.control.changed } : null,
+          now: deps.now,
+          configured: config.providerKeySources,
+        })
+        : null,
     }),
   );
+  app.get("/kestrel/v1/key", (c) => keySelf(c.req.raw, splitUrl(c.req.url).query, keys, control, deps.now()));
   app.all("*", (c) => proxy.handle(c.req.raw));
   /** Any throw becomes a logged JSON 500: never the runtime's own error page (Bun's shows source lines). */
   const internalError = (err: unknown) => {
@@ -145,9 +168,9 @@ export function createApp(deps: Deps) {
     // Hot path: provider routes skip Hono's routing and context; everything else is Hono's. A WebSocket upgrade
     // on a provider route is a realtime session (src/realtime/); `conn` is the runtime's, handed back to it.
     // Hono's onError does not cover the fast path, hence the catch (the exchange is already recorded).
-    fetch: (req: Request, conn?: unknown) =>
+    fetch: (req: Request, conn?: unknown, address = "") =>
       isProviderPath(req.url)
-        ? (isUpgrade(req) ? realtime.handle(req, conn) : proxy.handle(req)).catch(internalError)
+        ? (isUpgrade(req) ? realtime.handle(req, conn) : proxy.handle(req, address)).catch(internalError)
         : app.fetch(req),
     get inFlight() {
       return inFlight();

@@ -1,6 +1,8 @@
-/** @module argv → serve | usage | export | reprice | reconcile | prices | budgets | rate-limits | check-config | health | --help | --version. Runtime calls go through `Runtime`. */
+/** @module argv → serve | usage | export | reprice | reconcile | prices | budgets | rate-limits | keys | provider-keys | check-config | health | --help | --version. Runtime calls go through `Runtime`. */
 import { ConfigError, flagName, OPTIONS, StartupError } from "./config.ts";
 import { runBudgets, runRateLimits } from "./commands/budgets.ts";
+import { runKeys } from "./commands/keys.ts";
+import { runProviderKeys } from "./commands/provider-keys.ts";
 import { runCheckConfig } from "./commands/check-config.ts";
 import { runHealth } from "./commands/health.ts";
 import { runExport } from "./commands/export.ts";
@@ -26,6 +28,8 @@ Usage:
   kestrel reconcile [options]   compare with the providers' own usage and cost reports (--provider openai --since 7d)
   kestrel budgets …             spend budgets: list | set ID --window month --limit-usd 50 --scope project=a | rm ID
   kestrel rate-limits …         rate limits: list | set ID --scope user=alice --rpm 60 --tpm 100000 | rm ID
+  kestrel keys …                Kestrel keys: list | create NAME | show | disable | enable | rotate | rm ID
+  kestrel provider-keys …       provider secrets, encrypted in the store: list | set P --from-env VAR | rm P | rotate-master
   kestrel check-config [options] the configuration serve would use, where each value came from (secrets masked)
   kestrel health [--url URL]    exit 0 when a running Kestrel answers /health (container health checks)
   kestrel --version | --help
@@ -91,6 +95,10 @@ export async function main(rt: Runtime): Promise<void> {
         return rt.exit(await runBudgets(rest, commandIo(rt)));
       case "rate-limits":
         return rt.exit(await runRateLimits(rest, commandIo(rt)));
+      case "keys":
+        return rt.exit(await runKeys(rest, commandIo(rt)));
+      case "provider-keys":
+        return rt.exit(await runProviderKeys(rest, commandIo(rt), { env: rt.env, readFile: (p) => rt.readTextFile(p) }));
       case "check-config":
         return rt.exit(await runCheckConfig(rest, commandIo(rt), rt.env, (p) => rt.readTextFile(p)));
       case "health":

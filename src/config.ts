@@ -5,6 +5,7 @@ import { decimalToScaled } from "./pricing/decimal.ts";
 import { PROVIDER_IDS } from "./resolve/routes.ts";
 import type { StoreLocation } from "./store/location.ts";
 import { ConfigError, type Parse, text, port, durationFrom, timeout, duration, adminToken, storeUrl, poolSize, oneOf, onOff, days, otlpEndpoint, otlpHeaders, decimalText, percent, windowDays } from "./config-values.ts";
+import { masterKeyOf, providerKeysFromFile } from "./keys/provider-keys.ts";
 
 export { ConfigError, StartupError } from "./config-values.ts";
 
@@ -49,6 +50,19 @@ export interface Config {
   budgets: readonly Budget[];
   rateLimits: readonly RateLimit[];
   alerts: AlertsConfig;
+  /** Requests without a Kestrel key are refused (401 kestrel_key_required): docs/architecture.md §20. */
+  requireKestrelKeys: boolean;
+  /**
+   * Provider id → the secret Kestrel sends for a Kestrel key's request, read from the environment variable or
+   * file the config file's `provider_keys` names. Never printed: check-config shows only the source.
+   */
+  providerKeys: ReadonlyMap<string, string>;
+  /** File holding the master key (when KESTREL_MASTER_KEY is not set). */
+  masterKeyFile: string | null;
+  /** The master key runtime provider secrets are sealed under (src/keys/vault.ts), or null. Never printed. */
+  masterKey: string | null;
+  /** Provider id → where its secret came from (`env OPENAI_API_KEY`, `file /run/secrets/x`), for check-config. */
+  providerKeySources: Readonly<Record<string, string>>;
 }
 
 export interface AlertWebhook {
@@ -64,10 +78,8 @@ export interface AlertsConfig {
   spikeMinUsd: string;
 }
 
-
-
 interface Option {
-  key: Exclude<keyof Config, "upstreams" | "budgets" | "rateLimits" | "alerts">;
+  key: Exclude<keyof Config, "upstreams" | "budgets" | "rateLimits" | "alerts" | "providerKeys" | "providerKeySources" | "masterKey">;
   env: string;
   parse: Parse;
   fallback: unknown;
@@ -99,6 +111,8 @@ export const OPTIONS: readonly Option[] = [
   { key: "reconcileToleranceUsd", env: "KESTREL_RECONCILE_TOLERANCE_USD", parse: decimalText, fallback: "0.01", help: "a reconciled row matches within this many USD…" },
   { key: "reconcileTolerancePct", env: "KESTREL_RECONCILE_TOLERANCE_PCT", parse: percent, fallback: "0.1", help: "…or this percent" },
   { key: "reconcileDriftUsd", env: "KESTREL_RECONCILE_DRIFT_USD", parse: decimalText, fallback: "1", help: "alert reconcile.drift when a day's drift reaches this" },
+  { key: "masterKeyFile", env: "KESTREL_MASTER_KEY_FILE", parse: text, fallback: null, help: "file with the master key sealing provider secrets set at runtime (or KESTREL_MASTER_KEY)" },
+  { key: "requireKestrelKeys", env: "KESTREL_REQUIRE_KESTREL_KEYS", parse: onOff, fallback: false, help: "on | off: refuse requests without a Kestrel key (ksk_…)" },
   { key: "reconcileUncoveredUsd", env: "KESTREL_RECONCILE_UNCOVERED_USD", parse: decimalText, fallback: "1", help: "alert reconcile.uncovered when a day's spend outside Kestrel reaches this" },
 ];
 
@@ -162,7 +176,9 @@ export function parseConfig({ args, env, readFile }: ConfigSources, origins: Con
     if (name !== "upstream" && name !== "config" && name !== "alert-webhook" && !BY_FLAG.has(name)) {
       throw new ConfigError(`Unknown option --${name} (see kestrel --help)`);
     }
-    const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
+    // `--require-kestrel-keys` alone means on.
+    const bare = name === "require-kestrel-keys" && eq < 0 && (args[i + 1] === undefined || args[i + 1]!.startsWith("--"));
+    const value = bare ? "on" : eq < 0 ? args[++i] : arg.slice(eq + 1);
     if (value === undefined) throw new ConfigError(`Option --${name} needs a value`);
     if (name === "upstream") flagUpstreams.push(upstreamPair(value, "--upstream"));
     else if (name === "alert-webhook") flagWebhooks.push(webhookUrl(value, "--alert-webhook"));
@@ -226,6 +242,10 @@ export function parseConfig({ args, env, readFile }: ConfigSources, origins: Con
   origins.rateLimits = file.rate_limits !== undefined ? "config file" : "default";
   origins.config = configPath === null ? "none" : configPath;
   out.alerts = Object.freeze({ ...alerts, webhooks: Object.freeze(alerts.webhooks) });
+  const providerKeys = providerKeysFromFile(file.provider_keys, `${where} "provider_keys"`, env, readFile);
+  out.providerKeys = providerKeys.secrets;
+  out.providerKeySources = Object.freeze(providerKeys.sources);
+  out.masterKey = masterKeyOf(env.KESTREL_MASTER_KEY, out.masterKeyFile as string | null, readFile);
   if ((out.tlsCert === null) !== (out.tlsKey === null)) {
     throw new ConfigError(`--tls-cert and --tls-key go together: ${out.tlsCert === null ? "--tls-cert" : "--tls-key"} is missing`);
   }
@@ -256,7 +276,7 @@ function readConfigFile(path: string, readFile: (path: string) => string): Recor
   return parsed as Record<string, unknown>;
 }
 
-const FILE_ONLY_KEYS = ["upstream", "budgets", "rate_limits", "alerts"];
+const FILE_ONLY_KEYS = ["upstream", "budgets", "rate_limits", "alerts", "provider_keys"];
 
 /** The URL is not quoted back: a webhook URL usually carries its secret in the path (Slack's do). */
 function webhookUrl(value: string, where: string): string {

@@ -33,6 +33,11 @@ const RESTART_KEYS = [
   "reconcileTolerancePct",
   "reconcileDriftUsd",
   "reconcileUncoveredUsd",
+  // Kestrel keys (docs/architecture.md §20): read when the app is built. Names only are logged, never values.
+  "requireKestrelKeys",
+  "providerKeySources",
+  "masterKey",
+  "masterKeyFile",
 ] as const;
 
 export interface ReloadDeps {

@@ -14,8 +14,11 @@ export interface ServeOptions {
   port: number;
   /** Serve HTTPS (and WSS) with this certificate; null: plain HTTP. */
   tls: TlsFiles | null;
-  /** `conn` is runtime-specific and only handed back to `websockets.accept` (src/realtime/types.ts). */
-  fetch(req: Request, conn?: unknown): Response | Promise<Response>;
+  /**
+   * `conn` is runtime-specific and only handed back to `websockets.accept` (src/realtime/types.ts); `address` is the
+   * client's IP (failed Kestrel-key lookups are counted per address: src/keys/ring.ts).
+   */
+  fetch(req: Request, conn?: unknown, address?: string): Response | Promise<Response>;
   /**
    * Whatever `fetch` throws, and (Deno) whatever a response body errors with: the runtime would print it raw to
    * stderr, past the log's redaction. Returns the response for a throw.

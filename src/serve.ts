@@ -1,6 +1,8 @@
 /** @module `kestrel serve`: config → pricer, log, store, app → listen; SIGTERM/SIGINT drain and flush; SIGHUP reload. */
 import process from "node:process";
 import { createApp } from "./app.ts";
+import { createKeyRing } from "./keys/ring.ts";
+import { masterKeyFrom } from "./keys/vault.ts";
 import { parseConfig, StartupError } from "./config.ts";
 import { deferControl } from "./control/deferred.ts";
 import { startControl } from "./control/setup.ts";
@@ -98,6 +100,18 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     encode: (batch) => traceRequest(batch, VERSION),
     warn: (message) => log.warn(message),
   });
+  // Kestrel keys in memory before the first request; each instance polls for changes (src/keys/ring.ts).
+  const keys = createKeyRing(store.keys, {
+    master: config.masterKey === null ? null : await masterKeyFrom(config.masterKey),
+    warn: (message) => log.warn(message),
+  });
+  try {
+    await keys.reload();
+  } catch (err) {
+    if (config.store.kind !== "postgres") throw new StartupError(`Cannot load Kestrel keys from ${where}: ${(err as Error).message}`);
+    log.error(`Kestrel keys not loaded yet (${where}): ${describeError(err)}`);
+  }
+  keys.start(undefined, (message) => log.error(message));
   const reconciler = startScheduledReconcile(config, rt.env, { store, pricer, log, fetch: upstreamFetch, alerter: spend.alerter });
   const app = createApp({
     reconcileNotes: reconciler ? () => reconciler.notes() : () => ({}),
@@ -105,6 +119,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     traits: rt.traits,
     websockets: rt.websockets,
     control: spend,
+    keys,
     config,
     fetch: upstreamFetch,
     now: Date.now,
@@ -128,6 +143,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     server = await rt.serve({ hostname: config.host, port: config.port, tls, fetch: app.fetch, onError });
   } catch (err) {
     reconciler?.stop();
+    keys.stop();
     await spend.stop();
     await store.close();
     throw new StartupError(`Cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
@@ -152,6 +168,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
     log.info(`${signal}: no new connections; waiting up to ${config.shutdownGraceMs} ms for ${app.inFlight} requests`);
     server.stop();
     reconciler?.stop();
+    keys.stop();
     await app.drain(config.shutdownGraceMs);
     await spend.stop();
     await spans?.flush();

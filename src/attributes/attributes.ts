@@ -9,6 +9,15 @@ import type { UsageRecord } from "../usage/record.ts";
 import { credentialOf, fingerprint, projectOf, tagsOf, userOf } from "./attribution.ts";
 import { canonicalModel } from "./model.ts";
 
+/** What a Kestrel key says about its holder (src/keys/types.ts): the source of who sent a keyed request. */
+export interface KeyIdentity {
+  id: string;
+  user: string | null;
+  project: string | null;
+  tags: readonly string[];
+  allow_attribution_headers: boolean;
+}
+
 export interface Attributes {
   /** Short fingerprint of the client's credential, never the credential. */
   key_id: string | null;
@@ -30,17 +39,32 @@ export interface Attributes {
   model_known: boolean;
 }
 
-export async function requestAttributes(spec: ProviderSpec, facts: RequestFacts): Promise<Attributes> {
-  const credential = credentialOf(facts.headers, facts.query);
+/**
+ * With a Kestrel key (docs/architecture.md §20) the key is who sent it: `key_id` is its id and user, project and
+ * tags are the key's; the client's attribution headers and body `user` count only on a key that allows them (the
+ * key holder vouches for them), and then win over the key's own.
+ */
+export async function requestAttributes(spec: ProviderSpec, facts: RequestFacts, key: KeyIdentity | null = null): Promise<Attributes> {
   const model = spec.requestModel(facts);
+  const common = { provider: spec.id, requested_model: canonicalModel(model), model_known: model !== null || facts.inspected === true };
+  if (key !== null) {
+    const client = key.allow_attribution_headers;
+    const tags = client ? tagsOf(facts.headers) : [];
+    return {
+      key_id: key.id,
+      user: (client ? userOf(facts.headers, facts.body) : null) ?? key.user,
+      project: (client ? projectOf(facts.headers) : null) ?? key.project,
+      tags: tags.length > 0 ? tags : [...key.tags].sort(),
+      ...common,
+    };
+  }
+  const credential = credentialOf(facts.headers, facts.query);
   return {
     key_id: credential === null ? null : await fingerprint(credential),
     user: userOf(facts.headers, facts.body),
     project: projectOf(facts.headers),
-    provider: spec.id,
-    requested_model: canonicalModel(model),
     tags: tagsOf(facts.headers),
-    model_known: model !== null || facts.inspected === true,
+    ...common,
   };
 }
 

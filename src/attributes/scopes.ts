@@ -25,6 +25,8 @@ export const SCOPES = {
   project: { attribute: "project", many: false, canonical: asIs },
   provider: { attribute: "provider", many: false, canonical: lower },
   model: { attribute: "requested_model", many: false, canonical: canonicalModel },
+  // A Kestrel key's id (src/keys/): its requests carry it as `key_id`, so this is a key_id scope that names only ids.
+  kestrel_key: { attribute: "key_id", many: false, canonical: (value: string) => (/^key_[0-9A-Za-z]+$/.test(value) ? value : null) },
   tag: { attribute: "tags", many: true, canonical: asIs },
 } as const satisfies Record<string, ScopeSpec>;
 

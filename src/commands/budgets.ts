@@ -13,7 +13,7 @@ export const BUDGETS_HELP = `Usage: kestrel budgets list [--format table|json] [
        kestrel budgets rm ID [--db PATH | --store URL]
   set replaces the whole definition (flags not given take their defaults); a running server picks it up within 2 s.
   --create   start a new store when none is there yet (otherwise a wrong --db or --store is refused)
-  --scope    KEY=VALUE[,KEY=VALUE] (repeatable): key_id, user, project, provider, model, tag; none = everything
+  --scope    KEY=VALUE[,KEY=VALUE] (repeatable): key_id, user, project, provider, model, kestrel_key, tag; none = everything
   --window   day | week | month | total | a rolling length: 90m, 24h, 7d
 `;
 
@@ -22,7 +22,7 @@ export const RATE_LIMITS_HELP = `Usage: kestrel rate-limits list [--format table
        kestrel rate-limits rm ID [--db PATH | --store URL]
   Requests (rpm) and tokens (tpm) per minute, sliding; set replaces the whole definition.
   --create   start a new store when none is there yet (otherwise a wrong --db or --store is refused)
-  --scope    KEY=VALUE[,KEY=VALUE] (repeatable): key_id, user, project, provider, model, tag; none = everything
+  --scope    KEY=VALUE[,KEY=VALUE] (repeatable): key_id, user, project, provider, model, kestrel_key, tag; none = everything
 `;
 
 /** What differs between the two commands. */

@@ -42,6 +42,8 @@ export function describeConfig(config: Config, origins: ConfigOrigins, pricesVer
   for (const [id, url] of Object.entries(config.upstreams)) {
     rows.push([`upstream ${id}`, maskUrl(url), origins[`upstreams.${id}`] ?? "default"]);
   }
+  // Provider secrets: where each comes from, never a character of it.
+  for (const [id, source] of Object.entries(config.providerKeySources)) rows.push([`provider-key ${id}`, "(set, hidden)", source]);
   rows.push(["budgets", config.budgets.map((b) => b.id).join(", ") || "(none)", origins.budgets ?? "default"]);
   rows.push(["rate-limits", config.rateLimits.map((l) => l.id).join(", ") || "(none)", origins.rateLimits ?? "default"]);
   const hooks = config.alerts.webhooks.map((h) => `${maskUrl(h.url)} (${h.format})`).join(", ") || "(none)";

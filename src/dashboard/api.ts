@@ -39,6 +39,17 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
   return body as T;
 }
 
+/** POST/PATCH /api/… with a JSON body; the answer as JSON (null for 204). Errors as getJson's. */
+export async function sendJson<T>(method: "POST" | "PATCH", path: string, body: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: "application/json", "content-type": "application/json" };
+  if (memoryToken !== "") headers.authorization = `Bearer ${memoryToken}`;
+  const res = await fetch(path, { method, headers, body: JSON.stringify(body) });
+  if (res.status === 401) throw new Unauthorized("The admin token was refused");
+  const answer = res.status === 204 ? null : await res.json().catch(() => null);
+  if (!res.ok) throw new Error((answer as { error?: { message?: string } } | null)?.error?.message ?? `${path}: HTTP ${res.status}`);
+  return answer as T;
+}
+
 /** A query string from the set members only. */
 export function query(params: Record<string, string | null | undefined>): string {
   const q = new URLSearchParams();
@@ -51,4 +62,5 @@ export function query(params: Record<string, string | null | undefined>): string
 export type { RequestPage, UsageGroup as Group, UsageReport as Usage, UsageTotals as Totals } from "../store/queries.ts";
 export type { UsageRecord as RequestRecord } from "../usage/record.ts";
 export type { BudgetView, RateLimitView } from "../routes/api-budgets.ts";
+export type { KeyView } from "../keys/types.ts";
 export type { Report as ReconcileReport, ReportRow as ReconcileRow } from "../reconcile/report.ts";

@@ -6,6 +6,7 @@ import { type BudgetView, getJson, query, type RateLimitView, type ReconcileRepo
 import { SpendChart } from "./chart.ts";
 import { stack, type Stack } from "./series.ts";
 import { Budgets, RateLimits, TokenKinds, TopTable, TotalsPanel, Unpriced } from "./panels.ts";
+import { KeysPanel } from "./keys.ts";
 import { Reconciliation } from "./reconcile.ts";
 import { RequestDetail, RequestList } from "./requests.ts";
 
@@ -170,6 +171,7 @@ function App() {
         <${RateLimits} limits=${data.limits} />
       </div>
       <${Reconciliation} report=${data.reconcile} />
+      <${KeysPanel} range=${win.params} refresh=${reload} onError=${fail} />
       ${open && html`<${RequestDetail} id=${open} onClose=${() => setOpen(null)} onError=${fail} />`}
       <${RequestList} range=${win.params} refresh=${reload} known=${known} onError=${fail} onOpen=${setOpen} />`
   }

@@ -23,7 +23,7 @@ declare const Bun: {
     port: number;
     tls?: { cert: string; key: string };
     maxRequestBodySize?: number;
-    fetch(req: Request, server: { timeout(req: Request, seconds: number): void }): Response | Promise<Response>;
+    fetch(req: Request, server: { timeout(req: Request, seconds: number): void; requestIP(req: Request): { address: string } | null }): Response | Promise<Response>;
     error(err: unknown): Response;
     websocket: typeof BUN_WEBSOCKET;
   }): { port?: number; stop(closeActiveConnections?: boolean): Promise<void> };
@@ -70,7 +70,7 @@ const runtime: Runtime = {
           // LLM streams go silent for long stretches; Kestrel has its own upstream idle timer.
           srv.timeout(req, 0);
           // The server goes along: a realtime upgrade must be answered by the server the request came to.
-          return fetch(req, srv);
+          return fetch(req, srv, srv.requestIP(req)?.address);
         },
         // Instead of Bun's HTML debug page (source lines) to the client and the raw error to stderr.
         error: onError,

@@ -37,8 +37,8 @@ const runtime: Runtime = {
   async serve({ hostname, port, tls, fetch, onError }) {
     /** Set once the listener is to stop while realtime sessions still run (see `stop`). */
     let refusing = false;
-    const handler = (req: Request) => {
-      if (!refusing) return fetch(req);
+    const handler = (req: Request, info: Deno.ServeHandlerInfo) => {
+      if (!refusing) return fetch(req, undefined, (info.remoteAddr as Deno.NetAddr).hostname);
       const response = errorResponse("shutting_down", 503, "Kestrel is shutting down");
       response.headers.set("connection", "close");
       return response;

@@ -40,10 +40,17 @@ const decoder = new TextDecoder();
  * One upstream call before its headers and body are known (they come from the client's request). `sentAt` is
  * set (performance.now()) as the request is handed to fetch: Kestrel's own time ends there (a resend: the last).
  */
-export type Call = Omit<UpstreamCall, "headers" | "body"> & { sentAt: number };
+export type Call = Omit<UpstreamCall, "headers" | "body"> & {
+  sentAt: number;
+  /** Replaces the client's credentials in the upstream headers (a Kestrel key's request: src/keys/gate.ts). */
+  credentials?: (headers: Headers) => void;
+  /** Read the whole JSON body even when spend control is off (a Kestrel key's model allow-list needs the model). */
+  inspect?: boolean;
+};
 
 export async function sendRequest(req: Request, spec: ProviderSpec, facts: RequestFacts, call: Call, options: SendOptions): Promise<Sent> {
   const headers = upstreamRequestHeaders(req.headers);
+  call.credentials?.(headers);
   let original: RequestBody;
   try {
     original = await readRequestBody(req, {
@@ -51,7 +58,7 @@ export async function sendRequest(req: Request, spec: ProviderSpec, facts: Reque
       signal: call.controller.signal,
       streamed: options.watchStreamedUploads,
       idleTimeoutMs: options.idleTimeoutMs,
-      inspectAll: options.inspectAll(),
+      inspectAll: options.inspectAll() || call.inspect === true,
     });
   } catch (err) {
     const why = call.cut();

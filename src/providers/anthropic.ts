@@ -12,6 +12,7 @@ import type { ProviderSpec } from "./types.ts";
 
 export const anthropic: ProviderSpec = {
   id: "anthropic",
+  auth: { header: "x-api-key", bearer: false },
   label: "Anthropic",
   logStyle: "anthropic",
   createAccumulator(facts) {

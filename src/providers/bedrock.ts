@@ -35,6 +35,7 @@ function actionOf(path: string): string {
 
 export const awsBedrock: ProviderSpec = {
   id: "aws-bedrock",
+  auth: "unsupported",
   label: "Bedrock",
   logStyle: "bedrock",
   createAccumulator(facts) {

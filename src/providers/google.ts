@@ -45,6 +45,7 @@ function googleModel(facts: RequestFacts): string | null {
 
 export const googleAiStudio: ProviderSpec = {
   id: "google-ai-studio",
+  auth: { header: "x-goog-api-key", bearer: false },
   label: "Gemini",
   logStyle: "gemini",
   createAccumulator: createGoogleAccumulator,
@@ -54,6 +55,7 @@ export const googleAiStudio: ProviderSpec = {
 
 export const googleVertexAi: ProviderSpec = {
   id: "google-vertex-ai",
+  auth: "unsupported",
   label: "Vertex AI",
   logStyle: "gemini",
   createAccumulator: createGoogleAccumulator,

@@ -66,6 +66,7 @@ export const openai: ProviderSpec = {
  */
 export const azureOpenai: ProviderSpec = {
   id: "azure-openai",
+  auth: { header: "api-key", bearer: false },
   label: "Azure OpenAI",
   logStyle: "openai",
   createAccumulator: (facts) => createOpenAiStyleAccumulator(facts, { flavor: OPENAI }),

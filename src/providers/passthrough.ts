@@ -10,9 +10,10 @@ import { bodyModel } from "./facts.ts";
 import { acceptsStreamUsage } from "./stream-usage.ts";
 import type { ProviderSpec } from "./types.ts";
 
-function definePassthrough(id: string, label: string): ProviderSpec {
+function definePassthrough(id: string, label: string, auth?: ProviderSpec["auth"]): ProviderSpec {
   return {
     id,
+    ...(auth ? { auth } : {}),
     label,
     logStyle: "openai",
     createAccumulator: () => null,
@@ -22,7 +23,7 @@ function definePassthrough(id: string, label: string): ProviderSpec {
 }
 
 export const PASSTHROUGH: readonly ProviderSpec[] = [
-  definePassthrough("cartesia", "Cartesia"),
-  definePassthrough("elevenlabs", "ElevenLabs"),
+  definePassthrough("cartesia", "Cartesia", { header: "x-api-key", bearer: false }),
+  definePassthrough("elevenlabs", "ElevenLabs", { header: "xi-api-key", bearer: false }),
   definePassthrough("replicate", "Replicate"),
 ];

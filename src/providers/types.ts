@@ -60,6 +60,12 @@ export interface MeterResult {
 export interface ProviderSpec {
   /** Provider id as in the URL, lower-case. */
   id: string;
+  /**
+   * Where the provider reads its API key: a Kestrel key's request gets the provider secret here
+   * (src/keys/gate.ts). Absent: `Authorization: Bearer`. "unsupported": the provider authenticates by signing
+   * (Bedrock SigV4) or OAuth (Vertex), which Kestrel keys cannot front yet.
+   */
+  auth?: { header: string; bearer: boolean } | "unsupported";
   /** Name used in log lines (`OpenAI API Usage - …`, `Groq API Usage - …`). */
   label: string;
   /** Which seed log line this provider's records use. */

@@ -5,6 +5,8 @@
  */
 import type { Config } from "../config.ts";
 import { errorResponse, ProxyError, toResponse } from "../errors.ts";
+import { credentialOf } from "../attributes/attribution.ts";
+import { isKestrelSecret } from "../keys/secret.ts";
 import { upstreamRequestHeaders } from "../forward/headers.ts";
 import type { Watchdog } from "../forward/watchdog.ts";
 import { ulid } from "../ids.ts";
@@ -25,7 +27,7 @@ import type { WebSocketRuntime } from "./types.ts";
 import { connectUpstream, UpstreamFailure, type Upstream } from "./upstream.ts";
 
 export interface RealtimeDeps {
-  config: Pick<Config, "connectTimeoutMs" | "idleTimeoutMs">;
+  config: Pick<Config, "connectTimeoutMs" | "idleTimeoutMs"> & Partial<Pick<Config, "requireKestrelKeys">>;
   /** The runtime's sockets; null where there are none (in-process tests): upgrades are then answered 501. */
   websockets: WebSocketRuntime | null;
   resolve: Resolve;
@@ -72,6 +74,12 @@ export function createRealtimeHandler(deps: RealtimeDeps) {
     if (bad !== null) return bad;
     const ws = deps.websockets;
     if (ws === null) return errorResponse("websocket_unsupported", 501, "This Kestrel cannot relay WebSocket upgrades");
+    // Kestrel keys do not front realtime sessions yet (README "Keys"): such a key must not reach the provider.
+    const credential = credentialOf(req.headers, query);
+    // With `--require-kestrel-keys` no session can open at all, so none escapes the keys.
+    if ((credential !== null && isKestrelSecret(credential)) || deps.config.requireKestrelKeys === true) {
+      return errorResponse("realtime_kestrel_key_unsupported", 501, "Kestrel keys cannot open realtime sessions yet: use the provider's own key");
+    }
 
     const spec = getProvider(target.provider)!;
     const facts: RequestFacts = { provider: spec.id, method: "GET", path: target.path, query, body: undefined, headers: req.headers };

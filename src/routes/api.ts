@@ -22,6 +22,8 @@ export interface ApiRouteOptions {
    * absent without it. `onChange` runs after every definition write (see BudgetRouteOptions).
    */
   control?: { control: Control; onChange(kind: "budget" | "rate_limit", id: string): void | Promise<void> } | null;
+  /** /api/keys (src/routes/api-keys.ts), behind the same auth; absent without a key ring. */
+  keys?: Hono | null;
   /** /api/reconcile (docs/architecture.md §19); absent without it. */
   reconcile?: Omit<ReconcileRouteOptions, "store" | "now"> | null;
 }
@@ -114,6 +116,7 @@ export function createApiRoutes(opts: ApiRouteOptions): Hono {
   }
 
   if (opts.reconcile) app.route("/", createReconcileRoutes({ ...opts.reconcile, store, now: opts.now }));
+  if (opts.keys) app.route("/", opts.keys);
 
   // A catch-all route rather than notFound(): a mounted sub-app's notFound is not used by the parent.
   app.all(

@@ -16,6 +16,8 @@ import type { Watchdog } from "../forward/watchdog.ts";
 import { type BodyEnd, meterBody } from "../meter/body.ts";
 import { createMeter, framingOf, type Meter } from "../meter/meter.ts";
 import { createUsageStrip, guardStrip, type UsageStrip } from "../meter/usage-strip.ts";
+import { checkModel, identifyRequest, type KeyOptions, type Keyed, swapCredentials, withoutKeyParam } from "../keys/gate.ts";
+import { KeyRefusal } from "../keys/types.ts";
 import { getProvider } from "../providers/registry.ts";
 import type { Pricer } from "../pricing/pricer.ts";
 import type { ProviderSpec, RequestFacts } from "../providers/types.ts";
@@ -35,6 +37,8 @@ export interface ProxyDeps {
   traits: Traits;
   /** Budgets and rate limits checked before forwarding; null or inactive: nothing is checked. */
   control: Control | null;
+  /** Kestrel-issued keys (docs/architecture.md §20); null: every request passes through with its own credentials. */
+  keys?: KeyOptions | null;
   /** Bounds the reservation a budget takes for a request (src/control/estimate.ts). */
   pricer: Pick<Pricer, "bound">;
   /** Receives every finished exchange; must not throw. */
@@ -60,6 +64,7 @@ interface Routed {
   state: Live;
   record(partial: Partial<Exchange> & Pick<Exchange, "status" | "outcome">): void;
   t0: number;
+  address: string;
 }
 
 /** Per-exchange state shared by the request and response halves. */
@@ -112,7 +117,8 @@ export function createProxyHandler(deps: ProxyDeps) {
       deps.warn(`${endpoint} refused stream_options.include_usage: resent as the client sent it; not asking it again for an hour`),
   };
 
-  async function handle(req: Request): Promise<Response> {
+  /** `address`: the client's IP, where the runtime knows it (failed key lookups are counted per address). */
+  async function handle(req: Request, address = ""): Promise<Response> {
     const startedAt = deps.now();
     const t0 = performance.now();
     const { path: clientPath, query } = splitUrl(req.url);
@@ -172,7 +178,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     };
 
     try {
-      return await exchange({ req, target, spec, facts, state, record, t0 });
+      return await exchange({ req, target, spec, facts, state, record, t0, address });
     } catch (err) {
       // A bug of Kestrel's own: the exchange is still recorded once, the upstream released, and the caller (the
       // app) answers with a JSON 500 through the logger.
@@ -184,11 +190,22 @@ export function createProxyHandler(deps: ProxyDeps) {
 
   /** Send, meter, respond: everything after routing. */
   async function exchange(x: Routed): Promise<Response> {
-    const { req, target, spec, facts, state, record, t0 } = x;
+    const { req, target, spec, facts, state, record, t0, address } = x;
     let upstream: Response;
     let injected: boolean;
+    let keyed: Keyed | null = null;
+    try {
+      // Before the body is read: an unknown key costs the client nothing upstream and Kestrel no upload.
+      if (deps.keys) keyed = await identifyRequest(deps.keys, spec, facts.headers, facts.query, address);
+    } catch (err) {
+      if (!(err instanceof KeyRefusal)) throw err;
+      // Attributed to the key when it was identified (a provider it may not use), never to the secret's fingerprint.
+      if (err.key !== null) state.attributes = await requestAttributes(spec, facts, err.key);
+      record({ status: err.status, outcome: "blocked", error: err.message });
+      return errorResponse(err.code, err.status, err.message);
+    }
     const call: Call = {
-      url: target.url,
+      url: keyed === null ? target.url : withoutKeyParam(target.url),
       method: req.method,
       controller: state.controller,
       cut: () => state.why,
@@ -196,8 +213,13 @@ export function createProxyHandler(deps: ProxyDeps) {
       onBodyProgress: state.onBodyProgress,
       sentAt: t0,
     };
+    if (keyed !== null) {
+      call.credentials = (headers) => swapCredentials(headers, keyed);
+      call.inspect = keyed.key.models.length > 0;
+    }
     call.admit = async () => {
-      const attributes = state.attributes = await requestAttributes(spec, facts);
+      const attributes = state.attributes = await requestAttributes(spec, facts, keyed?.key ?? null);
+      if (keyed !== null) checkModel(keyed, attributes.requested_model, attributes.model_known);
       const control = deps.control;
       if (control === null || !control.active) return;
       const verdict = admit(control, deps.pricer, spec, facts, attributes, deps.now(), deps.warn);
@@ -207,6 +229,10 @@ export function createProxyHandler(deps: ProxyDeps) {
     try {
       ({ upstream, injected } = await sendRequest(req, spec, facts, call, sending));
     } catch (err) {
+      if (err instanceof KeyRefusal) {
+        record({ status: err.status, outcome: "blocked", error: err.message });
+        return errorResponse(err.code, err.status, err.message);
+      }
       if (err instanceof Refused) {
         // Nothing went upstream; the record says why, and the client learns when to come back.
         record({ status: 429, outcome: "blocked", error: err.message });

@@ -13,6 +13,7 @@ import { encodeSpan } from "../otel/span.ts";
 import type { Logger } from "../log.ts";
 import type { KeyHints } from "../reconcile/hint.ts";
 import { credentialOf } from "../attributes/attribution.ts";
+import { isKestrelSecret } from "../keys/secret.ts";
 import { buildRecord } from "./record.ts";
 import { usageLine } from "./usage-line.ts";
 
@@ -52,7 +53,11 @@ export function createSink({ pricer, log, store, control, spans = null, metrics 
         reservation: ex.reservation,
       });
       store.add(record);
-      keyHints?.see(record.provider, record.key_id, () => credentialOf(ex.facts.headers, ex.facts.query));
+      // A Kestrel key never reaches a provider, so it has no provider-side counterpart to reconcile: no hint.
+      keyHints?.see(record.provider, record.key_id, () => {
+        const credential = credentialOf(ex.facts.headers, ex.facts.query);
+        return credential !== null && isKestrelSecret(credential) ? null : credential;
+      });
       metrics?.observe(ex, record);
       log.usage(() => usageLine(ex.spec, record, breakdown), record, () => genAiAttributes(genAiSource(ex, record)));
       if (spans !== null) {

@@ -3,6 +3,7 @@ import { BACKFILL_PAGE, backfillPage, RollupBackfill } from "./backfill.ts";
 import { rowToRecord } from "./columns.ts";
 import type { Db } from "./db.ts";
 import { ROLLUP_INSERT_SQL, rollupDdl, rollupParams } from "./rollup.ts";
+import { KEYS_DDL } from "../keys/store.ts";
 
 /** A migration: its SQL, and for some a step in TypeScript run right after it, in the same transaction. */
 export type Migration = string | { sql: string; then(db: Db): void };
@@ -186,6 +187,8 @@ export const MIGRATIONS: readonly Migration[] = [
   ${rollupDdl("INTEGER", "TEXT")}`,
     then: backfill,
   },
+  // Kestrel-issued keys (src/keys/store.ts): hashes, never secrets.
+  KEYS_DDL,
 ];
 
 function backfill(db: Db): void {

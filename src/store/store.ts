@@ -4,6 +4,7 @@ import { COLUMN_SQL, RECORD_COLUMNS, recordToParams, rowToRecord } from "./colum
 import { createControlStore, type StoreControl } from "./control-store.ts";
 import { sqliteExec } from "../reconcile/exec.ts";
 import { createReconcileStore, type ReconcileStore } from "../reconcile/store.ts";
+import { createKeyStore, type KeyStore } from "../keys/store.ts";
 import { BatchQueue } from "./batch-queue.ts";
 import { type Db, isBusyError, type Stmt } from "./db.ts";
 import type { RequestFilter } from "./filter.ts";
@@ -79,6 +80,8 @@ export interface Store {
   readonly control: StoreControl;
   /** Reconciliation's provider rows and key hints (docs/architecture.md §19). */
   readonly reconcile: ReconcileStore;
+  /** Kestrel-issued keys (docs/architecture.md §20). */
+  readonly keys: KeyStore;
 }
 
 /** The cost fields of one record, as `kestrel reprice` recomputes them. */
@@ -303,6 +306,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
       }),
     control: createControlStore((fn) => read(() => fn(live)), now),
     reconcile: createReconcileStore(sqliteExec((fn) => read(() => fn(live)))),
+    keys: createKeyStore(sqliteExec((fn) => read(() => fn(live))), now),
     async *exportRows(filter) {
       if (closed) throw new Error("Usage store is closed");
       ensureReady();

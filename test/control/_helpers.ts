@@ -6,6 +6,9 @@ import type {
   Attributes, Budget, BudgetState, Control, ControlStore, Estimate, RateLimit, Refusal, Scope, Settled, SpendBucket,
 } from "../../src/control/types.ts";
 import type { Outcome, UsageRecord } from "../../src/usage/record.ts";
+import { type ControlSetup, startControl } from "../../src/control/setup.ts";
+import type { Logger } from "../../src/log.ts";
+import type { Store } from "../../src/store/store.ts";
 
 /**
  * A record as the store holds it: the columns spend control's queries read (the sink writes them from the request's
@@ -164,3 +167,21 @@ export const BUDGET: Budget = {
   timezone: "UTC",
   unpriced: "allow",
 };
+
+/** Spend control over a real store as `serve` starts it: no alert webhooks, records flushed before budgets load. */
+export function startStoreControl(
+  store: Store,
+  o: { budgets: readonly Budget[]; log: Logger; fetch: typeof fetch; now: () => number; syncEveryMs: number },
+): Promise<ControlSetup> {
+  return startControl({
+    store: store.control,
+    budgets: o.budgets,
+    rateLimits: [],
+    alerts: { webhooks: [], spikeFactor: 5, spikeMinUsd: "1" },
+    log: o.log,
+    fetch: o.fetch,
+    now: o.now,
+    beforeLoad: () => store.flush(),
+    syncEveryMs: o.syncEveryMs,
+  });
+}

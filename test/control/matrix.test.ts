@@ -15,7 +15,8 @@ import { SCOPE_KEYS, SCOPES, type Scope } from "../../src/attributes/scopes.ts";
 import { createApp } from "../../src/app.ts";
 import { parseConfig } from "../../src/config.ts";
 import { parseBudget } from "../../src/control/definitions.ts";
-import { type ControlSetup, startControl } from "../../src/control/setup.ts";
+import type { ControlSetup } from "../../src/control/setup.ts";
+import { startStoreControl } from "./_helpers.ts";
 import type { Budget } from "../../src/control/types.ts";
 import { createPricer } from "../../src/pricing/pricer.ts";
 import { createLogger } from "../../src/log.ts";
@@ -86,17 +87,7 @@ interface Running {
 async function start(open: () => Store, now: () => number): Promise<Running> {
   const store = open();
   const log = createLogger({ format: "text", write: () => Promise.resolve(), now });
-  const setup = await startControl({
-    store: store.control,
-    budgets: BUDGETS,
-    rateLimits: [],
-    alerts: { webhooks: [], spikeFactor: 5, spikeMinUsd: "1" },
-    log,
-    fetch: upstream,
-    now,
-    beforeLoad: () => store.flush(),
-    syncEveryMs: 3_600_000,
-  });
+  const setup = await startStoreControl(store, { budgets: BUDGETS, log, fetch: upstream, now, syncEveryMs: 3_600_000 });
   const config = parseConfig({ args: [], env: {}, readFile: () => "" });
   const app = createApp({ config, fetch: upstream, now, log, store, pricer: createPricer(), probe: null, control: setup });
   return { store, setup, app };

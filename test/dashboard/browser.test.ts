@@ -271,6 +271,20 @@ testNeeding("dashboard in Chromium: token, totals, range, grouping, filters, one
   assert.equal(await page.evaluate("document.activeElement?.id"), "detail-h");
   await page.screenshot({ path: join(ARTIFACTS, "dashboard-request-1280x800.png") });
 
+  // The keys panel (issue 21): create shows the secret once; the key is listed and can be disabled.
+  await page.getByLabel("name", { exact: true }).fill("dash-laptop");
+  await page.getByLabel("models", { exact: true }).fill("gpt-4o-mini");
+  await page.getByLabel("USD a month", { exact: true }).fill("20");
+  await page.getByRole("button", { name: "Create key" }).click();
+  await until("the new secret shown", async () => /ksk_[0-9A-Za-z]{32}/.test(await text(page, "[data-testid=new-secret]")));
+  const keyRow = page.locator("[data-testid=keys] tbody tr", { hasText: "dash-laptop" });
+  await until("the key listed", async () => (await keyRow.count()) === 1);
+  await page.getByRole("button", { name: "Done" }).click();
+  await keyRow.getByRole("button", { name: "Disable" }).click();
+  await until("the key disabled", async () => ((await keyRow.textContent()) ?? "").includes("(disabled)"));
+  const listed = await api<{ keys: { name: string; disabled: boolean }[] }>("/api/keys");
+  assert.ok(listed.keys.some((k) => k.name === "dash-laptop" && k.disabled));
+
   // Phone size: the page stays within the screen's width.
   await page.setViewportSize({ width: 390, height: 844 });
   await page.getByRole("button", { name: "Close" }).click();

@@ -25,6 +25,7 @@ import { writeRollup } from "./rollup-write.ts";
 import { addToRollup, repriceRollup, type RollupRow, sortedRollup } from "../rollup.ts";
 import { pgExec } from "../../reconcile/exec.ts";
 import { createReconcileStore } from "../../reconcile/store.ts";
+import { createKeyStore } from "../../keys/store.ts";
 import { COLUMN_TYPES, migratePg } from "./schema.ts";
 import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, throttledReport } from "../upkeep.ts";
 
@@ -309,6 +310,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     },
     control,
     reconcile: createReconcileStore(pgExec(sql, gate)),
+    keys: createKeyStore(pgExec(sql, gate), now),
     async *exportRows(filter: RequestFilter) {
       let after: { ts: string; id: string } | null = null;
       for (;;) {

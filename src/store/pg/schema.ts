@@ -16,6 +16,7 @@ type Tx = postgres.TransactionSql;
 /** A migration: its SQL, and for some a step in TypeScript run right after it, in the same transaction. */
 export type PgMigration = string | { sql: string; then(tx: Tx): Promise<void> };
 import { PG_RECONCILE_MIGRATIONS } from "./reconcile-schema.ts";
+import { KEYS_DDL } from "../../keys/store.ts";
 
 /**
  * `ts` and `id` compare bytewise (COLLATE "C") as in SQLite: keyset cursors and their indexes agree whatever the
@@ -138,6 +139,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     ALTER TABLE spend_counters ADD PRIMARY KEY (key, bucket, instance);`,
     then: backfill,
   },
+  // SQLite's migration 8: Kestrel-issued keys and runtime provider secrets (src/keys/store.ts).
+  KEYS_DDL,
 ];
 
 async function backfill(tx: Tx): Promise<void> {

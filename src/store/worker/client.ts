@@ -183,5 +183,8 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
     get reconcile() {
       return reader.reconcile;
     },
+    get keys() {
+      return reader.keys;
+    },
   };
 }
