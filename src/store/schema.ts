@@ -3,6 +3,7 @@ import { BACKFILL_PAGE, backfillPage, RollupBackfill } from "./backfill.ts";
 import { rowToRecord } from "./columns.ts";
 import type { Db } from "./db.ts";
 import { ROLLUP_INSERT_SQL, rollupDdl, rollupParams } from "./rollup.ts";
+import { UNIT_FIELDS } from "../usage/types.ts";
 
 /** A migration: its SQL, and for some a step in TypeScript run right after it, in the same transaction. */
 export type Migration = string | { sql: string; then(db: Db): void };
@@ -176,6 +177,17 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX requests_requested_model_ts ON requests (requested_model, ts, id);
   ${rollupDdl("INTEGER", "TEXT")}`,
     then: backfill,
+  },
+  // Units that are not tokens (docs/architecture.md §20). The rollup of a file created since migration 6 already
+  // has their sums (its DDL is made from USAGE_FIELDS); an older file's rollup gets them here.
+  {
+    sql: UNIT_FIELDS.map((f) => `ALTER TABLE requests ADD COLUMN ${f} INTEGER;`).join("\n  "),
+    then(db: Db): void {
+      const have = new Set(db.prepare<{ name: string }>("PRAGMA table_info(usage_rollup)").all().map((r) => r.name));
+      for (const f of UNIT_FIELDS) {
+        if (!have.has(f)) db.exec(`ALTER TABLE usage_rollup ADD COLUMN ${f} INTEGER NOT NULL DEFAULT 0`);
+      }
+    },
   },
 ];
 
