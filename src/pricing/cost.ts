@@ -190,7 +190,8 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
     web_search: times(searches, price.web_search ?? 0),
     characters: perUnit(usage, "characters", price.character, "character"),
     audio_ms: audioCost(count(usage, "audio_ms"), price.second),
-    images: perUnit(usage, "images", price.image, "image"),
+    // Images billed as image tokens (`gpt-image-1`) carry no per-image price on top.
+    images: imageOut > 0 && price.image === undefined ? 0 : perUnit(usage, "images", price.image, "image"),
     search_queries: perUnit(usage, "search_queries", price.query, "search query"),
     request_fees: perUnit(usage, "request_fees", price.request, "request"),
   };
