@@ -45,7 +45,7 @@ const ROWS: [string, string, string | null, string | null, string][] = [
   ["mistral", "magistral-medium-2507", null, null, "no row for 2507 (2506 and 2509 exist): no neighbour guessing"],
   ["groq", "llama-3.3-70b-versatile", null, "groq/llama-3.3-70b-versatile", "provider prefix"],
   ["grok", "grok-3-mini", null, "xai/grok-3-mini", "provider prefix"],
-  ["openai", "gpt-4o-mini-tts", null, null, "near miss: billed per second (not kept), never gpt-4o-mini's price"],
+  ["openai", "gpt-4o-mini-tts", null, "gpt-4o-mini-tts", "its own speech row (issue 23), never gpt-4o-mini's price"],
   ["openai", "gpt-4o-min", null, null, "near miss: no prefix matching"],
   ["anthropic", "gpt-4o", null, null, "another provider's model"],
   ["my-vllm", "llama-3", null, null, "provider without table prices"],

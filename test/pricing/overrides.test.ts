@@ -111,7 +111,7 @@ test("overrides: a request beyond the exact range is unpriced and says why, neve
 test("overrides: per-unit rates in USD per unit (issue 23)", () => {
   const o = parsePriceOverrides(`{"elevenlabs/eleven_multilingual_v2": {"character": 0.00018, "mode": "audio_speech"},
     "openai/whisper-x": {"second": 0.0001}}`, "p.json");
-  assert.equal(o.entries.get("elevenlabs")?.get("eleven_multilingual_v2")?.price.character, 180_000_000);
+  assert.equal(o.entries.get("elevenlabs")?.get("elevenlabs/eleven_multilingual_v2")?.price.character, 180_000_000);
   assert.equal(o.entries.get("openai")?.get("whisper-x")?.price.second, 100_000_000);
   assert.throws(() => parsePriceOverrides(`{"openai/w": {"second": 0.0000000001}}`, "p.json"), /"second" must be exact to 1e-9 USD/);
 });
