@@ -5,6 +5,7 @@
  * declared length) or declared type: a budget must see the model it names (docs/architecture.md §12).
  */
 import { concatBytes } from "../sse/bytes.ts";
+import { boundaryOf, tapFormFields } from "./form-fields.ts";
 
 /** JSON request bodies up to this size are inspected (chat requests with inline images fit comfortably). */
 export const INSPECT_MAX_BYTES = 32 * 1024 * 1024;
@@ -12,7 +13,7 @@ export const INSPECT_MAX_BYTES = 32 * 1024 * 1024;
 export interface RequestBody {
   /** What to send upstream. */
   body: BodyInit | null;
-  /** The parsed JSON body, when inspected. */
+  /** The parsed JSON body, when inspected; a multipart upload's text fields, filled as it streams (form-fields.ts). */
   json: unknown;
   /** The content-length to send, when Kestrel changed the body. */
   length: number | null;
@@ -69,9 +70,13 @@ export async function readRequestBody(req: Request, watch: BodyWatch): Promise<R
     // Larger than the limit after all: sent as it came, the part already read first.
     return { body: read.rest, json: undefined, length: null, inspected: false, bytes: known };
   }
-  if (watch.streamed) return { body: watched(req.body, watch), json: undefined, length: null, inspected: false, bytes: known };
+  // A multipart upload's text fields (a transcription's `model`) fill `json` as its first bytes stream past.
+  const boundary = boundaryOf(type);
+  const fields: Record<string, string> | undefined = boundary === null ? undefined : {};
+  const stream = boundary === null ? req.body : tapFormFields(req.body, boundary, fields!);
+  if (watch.streamed) return { body: watched(stream, watch), json: fields, length: null, inspected: false, bytes: known };
   watch.progress(true); // unobserved: its silence counts as the upstream's, as before
-  return { body: req.body, json: undefined, length: null, inspected: false, bytes: known };
+  return { body: stream, json: fields, length: null, inspected: false, bytes: known };
 }
 
 function parsed(bytes: Uint8Array<ArrayBuffer>): RequestBody {

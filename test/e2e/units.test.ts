@@ -10,6 +10,8 @@ import { type Mock, sleep, startMock } from "../_helpers/mock-upstream.ts";
 
 const enc = new TextEncoder();
 let mock: Mock;
+/** The last multipart upload the mock received, byte for byte. */
+let uploaded: Buffer | null = null;
 let kestrel: Kestrel;
 /** Stand-in MP3 bytes: the client must get exactly these. */
 const AUDIO = Uint8Array.from({ length: 4096 }, (_, i) => (i * 31 + 7) & 0xff);
@@ -57,7 +59,7 @@ before(async () => {
     try {
       body = raw.length > 0 ? JSON.parse(raw.toString("utf8")) as Record<string, unknown> : {};
     } catch {
-      // multipart upload
+      uploaded = raw; // multipart upload
     }
     const { type, bytes, headers } = answer(req.url!.split("?")[0]!, body);
     res.writeHead(200, { "content-type": type, "content-length": String(bytes.length), ...headers });
@@ -146,4 +148,28 @@ test("whisper-1: the verbose_json duration, in milliseconds, at $0.0001 per seco
   const { r } = await recordOf("whisper", "/openai/v1/audio/transcriptions", { model: "whisper-1", response_format: "verbose_json" });
   assert.deepEqual([r.audio_ms, r.usage_source], [8470, "reported"]);
   assert.equal(r.cost_pico, 847_000_000); // 8470 ms × 100,000,000 pico/s ÷ 1000
+});
+
+test("whisper-1 multipart upload: model read from the form as it streams; bytes to the upstream identical", async () => {
+  const boundary = "----kestrel-test-boundary";
+  const wav = new Uint8Array(200_000).map((_, i) => (i * 13) & 0xff); // larger than the 64 KB the form tap copies
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper-1\r\n` +
+    `--${boundary}\r\nContent-Disposition: form-data; name="response_format"\r\n\r\nverbose_json\r\n` +
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\n`;
+  const body = Buffer.concat([Buffer.from(head), wav, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+  const res = await fetch(`${kestrel.url}/openai/v1/audio/transcriptions`, {
+    method: "POST",
+    headers: { "content-type": `multipart/form-data; boundary=${boundary}`, "x-kestrel-tags": "multipart", authorization: "Bearer sk-test" },
+    body,
+  });
+  assert.equal(res.status, 200);
+  await res.arrayBuffer();
+  assert.ok(uploaded !== null && Buffer.compare(uploaded, body) === 0, "upload reached the upstream unchanged");
+  let r: UsageRecord | undefined;
+  for (let i = 0; i < 400 && r === undefined; i++) {
+    const { requests } = await (await fetch(`${kestrel.url}/api/requests?limit=100`)).json() as { requests: UsageRecord[] };
+    r = requests.find((x) => x.tags.includes("multipart"));
+    if (r === undefined) await sleep(25);
+  }
+  assert.deepEqual([r?.model, r?.audio_ms, r?.cost_pico], ["whisper-1", 8470, 847_000_000]);
 });
