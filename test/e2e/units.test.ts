@@ -173,3 +173,9 @@ test("whisper-1 multipart upload: model read from the form as it streams; bytes 
   }
   assert.deepEqual([r?.model, r?.audio_ms, r?.cost_pico], ["whisper-1", 8470, 847_000_000]);
 });
+
+test("/metrics: kestrel_units_total by provider, model and unit", async () => {
+  await recordOf("metrics-tts", "/openai/v1/audio/speech", { model: "tts-1-hd", input: "abcd", voice: "alloy" });
+  const text = await (await fetch(`${kestrel.url}/metrics`)).text();
+  assert.match(text, /kestrel_units_total\{provider="openai",model="tts-1-hd",unit="characters"\} 4\b/);
+});
