@@ -179,3 +179,12 @@ test("/metrics: kestrel_units_total by provider, model and unit", async () => {
   const text = await (await fetch(`${kestrel.url}/metrics`)).text();
   assert.match(text, /kestrel_units_total\{provider="openai",model="tts-1-hd",unit="characters"\} 4\b/);
 });
+
+test("/api/usage sums the units per group", async () => {
+  await recordOf("usage-tts", "/openai/v1/audio/speech", { model: "tts-1-1106", input: "abcdefg", voice: "alloy" });
+  const report = await (await fetch(`${kestrel.url}/api/usage?group_by=model&since=30d`)).json() as {
+    groups: { key: string; characters: number; cost_usd: string }[];
+  };
+  const g = report.groups.find((x) => x.key === "tts-1-1106");
+  assert.deepEqual([g?.characters, g?.cost_usd], [7, "0.000105"]);
+});
