@@ -114,9 +114,14 @@ test("dall-e-3, n=2 at 1024x1024 standard: 2 images at $0.04", async () => {
   assert.equal(r.cost_pico, 80_000_000_000);
 });
 
-test("dall-e-3 hd 1024x1792: its own price row, unpriced with the reason rather than billed at the standard price", async () => {
+test("dall-e-3 hd 1024x1792: its own per-image price ($0.12), never the standard one", async () => {
   const { r } = await recordOf("dallehd", "/openai/v1/images/generations", { model: "dall-e-3", prompt: "x", quality: "hd", size: "1024x1792" });
-  assert.deepEqual([r.images, r.model, r.priced, r.cost_pico], [1, "hd/1024-x-1792/dall-e-3", false, null]);
+  assert.deepEqual([r.images, r.model, r.priced, r.cost_pico], [1, "hd/1024-x-1792/dall-e-3", true, 120_000_000_000]);
+});
+
+test("dall-e-3 at a size OpenAI does not sell it: unpriced with the reason, not billed at the plain row", async () => {
+  const { r } = await recordOf("dalle512", "/openai/v1/images/generations", { model: "dall-e-3", prompt: "x", size: "512x512" });
+  assert.deepEqual([r.images, r.model, r.priced, r.cost_pico], [1, "standard/512-x-512/dall-e-3", false, null]);
 });
 
 test("gpt-image-1: text and image input tokens, image output tokens", async () => {
