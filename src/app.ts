@@ -71,7 +71,7 @@ export function createApp(deps: Deps) {
     metrics: deps.metrics ?? null,
     // Key hints link Kestrel's key fingerprints to the providers' key ids (docs/architecture.md §19).
     keyHints: reconcile
-      ? createKeyHints((fp, provider, hint) => reconcile.putKeyHint(fp, provider, hint, deps.now()), (m) => log.error(m), RECONCILED)
+      ? createKeyHints((fp, provider, digests) => reconcile.putKeyHint(fp, provider, digests, deps.now()), (m) => log.error(m), RECONCILED)
       : null,
   });
   const watchdog = createWatchdog(config.idleTimeoutMs);

@@ -8,6 +8,7 @@ import type { CostClass } from "../pricing/cost.ts";
 import { dayOf, dayStart } from "./days.ts";
 import { count, type Json, list, object, text } from "./fields.ts";
 import { AdminApiError, afterLast, createAdminHttp, nextPage, type QueryPairs } from "./http.ts";
+import { maskedDigest } from "./hint.ts";
 import type { AdminClient, BillsPerModel, ClientOptions, ProviderCost, ProviderKey, ProviderUsage } from "./types.ts";
 
 /** The cost report's `token_type` → Kestrel's cost class. */
@@ -125,8 +126,8 @@ export function createAnthropicClient(options: ClientOptions): AdminClient {
       for (const page of await http.pages(path, [["limit", "1000"]], afterLast("after_id"))) {
         for (const k of list(page, "data", `Anthropic ${path}`)) {
           const id = text(k, "id");
-          const hint = text(k, "partial_key_hint");
-          if (id !== null && hint !== null) out.push({ api_key_id: id, hint, name: text(k, "name"), project: text(k, "workspace_id") });
+          const masked = text(k, "partial_key_hint");
+          if (id !== null && masked !== null) out.push({ api_key_id: id, digest: await maskedDigest(masked), name: text(k, "name"), project: text(k, "workspace_id") });
         }
       }
       return out;

@@ -1,11 +1,11 @@
 /**
  * @module One provider's stored rows against Kestrel's records, per UTC day × model × key (docs/architecture.md §19):
- * keys are joined where a hint links them; keys that cannot be linked are compared as one pool per model.
+ * keys are joined where their digests link them (src/reconcile/hint.ts); keys that cannot be linked are compared as
+ * one pool per model.
  */
 import { COST_CLASSES, type CostClass } from "../pricing/cost.ts";
 import { usd } from "../pricing/money.ts";
 import { dayStart, DAY_MS } from "./days.ts";
-import { hintFits } from "./hint.ts";
 import type { KestrelUsage } from "./kestrel-side.ts";
 import type { Priced, UsagePricer } from "./rates.ts";
 import { apportion, COMPARED, countWithin, fraction, moneyWithin, type ProviderReport, type ReportDay, type ReportRow, ROW_CLASSES, type RowClass, type Tolerance } from "./report.ts";
@@ -36,12 +36,16 @@ const zeroPriced = (): Priced => Object.fromEntries(COST_CLASSES.map((c) => [c, 
 const total = (p: Priced): bigint | null => COST_CLASSES.reduce<bigint | null>((s, c) => (s === null || p[c] === null ? null : s + (p[c] as bigint)), 0n);
 const tokenSum = (c: Counts) => BigInt(c.input_tokens + c.output_tokens);
 
-/** Kestrel fingerprint → provider key id, where exactly one key fits the hint and no other fingerprint claims it. */
-export function linkKeys(keys: readonly ProviderKey[], hints: readonly { fingerprint: string; hint: string }[]): Map<string, string> {
+/**
+ * Kestrel fingerprint → provider key id, where exactly one key's masked form is among the fingerprint's digests and
+ * no other fingerprint claims that key.
+ */
+export function linkKeys(keys: readonly ProviderKey[], hints: readonly { fingerprint: string; digests: readonly string[] }[]): Map<string, string> {
   const candidate = new Map<string, string>();
   const claims = new Map<string, number>();
   for (const h of hints) {
-    const fits = keys.filter((k) => hintFits(k.hint, h.hint));
+    const forms = new Set(h.digests);
+    const fits = keys.filter((k) => k.digest !== null && forms.has(k.digest));
     if (fits.length !== 1) continue;
     const id = (fits[0] as ProviderKey).api_key_id;
     candidate.set(h.fingerprint, id);

@@ -9,6 +9,7 @@ import type { CostClass } from "../pricing/cost.ts";
 import { dayOf, dayStart } from "./days.ts";
 import { count, type Json, list, object, text } from "./fields.ts";
 import { AdminApiError, afterLast, createAdminHttp, nextPage, type QueryPairs } from "./http.ts";
+import { maskedDigest } from "./hint.ts";
 import type { AdminClient, BillsPerModel, ClientOptions, ProviderCost, ProviderKey, ProviderUsage } from "./types.ts";
 
 /** Usage endpoints read, and whether each reports the completions fields (cache, audio, tier, batch). */
@@ -135,8 +136,8 @@ export function createOpenAiClient(options: ClientOptions): AdminClient {
         for (const page of await http.pages(path, [["limit", "100"]], afterLast("after"))) {
           for (const k of list(page, "data", `OpenAI ${path}`)) {
             const keyId = text(k, "id");
-            const hint = text(k, "redacted_value");
-            if (keyId !== null && hint !== null) out.push({ api_key_id: keyId, hint, name: text(k, "name"), project: id });
+            const masked = text(k, "redacted_value");
+            if (keyId !== null && masked !== null) out.push({ api_key_id: keyId, digest: await maskedDigest(masked), name: text(k, "name"), project: id });
           }
         }
       }

@@ -1,7 +1,8 @@
 /**
- * @module Reconciliation's tables (src/store/schema.ts migration 4, src/store/pg/reconcile-schema.ts), the same SQL
+ * @module Reconciliation's tables (src/store/schema.ts migration 5, src/store/pg/reconcile-schema.ts), the same SQL
  * on both stores: provider rows replaced day by day at every pull (a restated day loses the rows that vanished),
- * the provider's key list, and the key hints Kestrel recorded in flight.
+ * the provider's key list, and the key hints Kestrel recorded in flight: digests only, never a character of a key
+ * (src/reconcile/hint.ts).
  */
 import type { Row, SqlValue } from "../store/db.ts";
 import type { Query } from "../store/queries.ts";
@@ -16,13 +17,13 @@ export interface Stored {
   usage: ProviderUsage[];
   costs: ProviderCost[];
   keys: ProviderKey[];
-  /** Kestrel's key fingerprints with their hints. */
-  hints: { fingerprint: string; hint: string }[];
+  /** Kestrel's key fingerprints with the digests of their masked forms. */
+  hints: { fingerprint: string; digests: string[] }[];
 }
 
 export interface ReconcileStore {
-  /** Remembers the hint of one of Kestrel's keys (insert-once: the first sighting stays). */
-  putKeyHint(fingerprint: string, provider: string, hint: string, at: number): Promise<void>;
+  /** Remembers the masked forms' digests of one of Kestrel's keys (insert-once: the first sighting stays). */
+  putKeyHint(fingerprint: string, provider: string, digests: readonly string[], at: number): Promise<void>;
   /** Replaces the stored rows of `pull.days` (and the key list when it came), in one transaction. */
   savePull(provider: string, pull: Pull, at: number): Promise<void>;
   /** The days of `[fromDay, toDay)` pulled so far: day → when, and whether its costs came too. */
@@ -83,11 +84,11 @@ export function createReconcileStore(exec: Exec): ReconcileStore {
   };
 
   return {
-    putKeyHint: (fingerprint, provider, hint, at) =>
+    putKeyHint: (fingerprint, provider, digests, at) =>
       exec.batch([{
-        sql: `INSERT INTO reconcile_key_hints (provider, fingerprint, hint, first_seen) VALUES ($provider, $fingerprint,
-          $hint, $at) ON CONFLICT (provider, fingerprint) DO NOTHING`,
-        params: { provider, fingerprint, hint, at: new Date(at).toISOString() },
+        sql: `INSERT INTO reconcile_key_hints (provider, fingerprint, digests, first_seen) VALUES ($provider, $fingerprint,
+          $digests, $at) ON CONFLICT (provider, fingerprint) DO NOTHING`,
+        params: { provider, fingerprint, digests: digests.join(" "), at: new Date(at).toISOString() },
       }]),
 
     savePull(provider, pull, at) {
@@ -145,9 +146,9 @@ export function createReconcileStore(exec: Exec): ReconcileStore {
           if (ids.has(k.api_key_id)) continue;
           ids.add(k.api_key_id);
           queries.push({
-            sql: `INSERT INTO reconcile_keys (provider, api_key_id, hint, name, project)
-              VALUES ($provider, $api_key_id, $hint, $name, $project)`,
-            params: { provider, api_key_id: k.api_key_id, hint: k.hint, name: k.name, project: key(k.project) },
+            sql: `INSERT INTO reconcile_keys (provider, api_key_id, digest, name, project)
+              VALUES ($provider, $api_key_id, $digest, $name, $project)`,
+            params: { provider, api_key_id: k.api_key_id, digest: key(k.digest), name: k.name, project: key(k.project) },
           });
         }
       }
@@ -164,7 +165,7 @@ export function createReconcileStore(exec: Exec): ReconcileStore {
         exec.all({ sql: `SELECT * FROM reconcile_costs WHERE ${RANGE}`, params }),
         exec.all({ sql: "SELECT * FROM reconcile_keys WHERE provider = $provider", params: { provider } }),
         exec.all({
-          sql: "SELECT fingerprint, hint FROM reconcile_key_hints WHERE provider = $provider",
+          sql: "SELECT fingerprint, digests FROM reconcile_key_hints WHERE provider = $provider",
           params: { provider },
         }),
       ]);
@@ -182,11 +183,11 @@ export function createReconcileStore(exec: Exec): ReconcileStore {
         })),
         keys: keys.map((r): ProviderKey => ({
           api_key_id: String(r.api_key_id),
-          hint: String(r.hint),
+          digest: orNull(r.digest),
           name: orNull(r.name),
           project: orNull(r.project),
         })),
-        hints: hints.map((r) => ({ fingerprint: String(r.fingerprint), hint: String(r.hint) })),
+        hints: hints.map((r) => ({ fingerprint: String(r.fingerprint), digests: String(r.digests).split(" ") })),
       };
     },
   };

@@ -66,11 +66,14 @@ export interface ProviderCost {
   amount_pico: bigint;
 }
 
-/** A key as the provider lists it: its id and its masked value. Never the key. */
+/** A key as the provider lists it: its id and the digest of its masked value (src/reconcile/hint.ts). Never the key. */
 export interface ProviderKey {
   api_key_id: string;
-  /** Anthropic `partial_key_hint` (`sk-ant-api03-R2D...igAA`), OpenAI `redacted_value` (`sk-abc...def`). */
-  hint: string;
+  /**
+   * `maskedDigest` of Anthropic's `partial_key_hint` (`sk-ant-api03-R2D...igAA`) or OpenAI's `redacted_value`
+   * (`sk-abc...def`); null when that shows too little to link. The masked value itself holds key characters: not kept.
+   */
+  digest: string | null;
   name: string | null;
   project: string | null;
 }

@@ -170,6 +170,15 @@ export const MIGRATIONS: readonly Migration[] = [
     first_seen TEXT NOT NULL,
     PRIMARY KEY (provider, fingerprint)
   );`,
+  // Key hints become digests (docs/architecture.md §19): the plain hints (a key's first 16 and last 4 characters)
+  // and the providers' masked keys stored so far are key characters, so they go, zeroed in the file too; each comes
+  // back as digests at the key's next sighting and the next pull. ON then OFF: SQLite's default is off.
+  `PRAGMA secure_delete = ON;
+  DELETE FROM reconcile_key_hints;
+  DELETE FROM reconcile_keys;
+  PRAGMA secure_delete = OFF;
+  ALTER TABLE reconcile_key_hints RENAME COLUMN hint TO digests;
+  ALTER TABLE reconcile_keys RENAME COLUMN hint TO digest;`,
   // A request's attributes are stored as computed at admission (`requested_model` beside the billed `model`), and
   // the rollup that spend control rebuilds from, filled from the rows already there (src/store/backfill.ts).
   {

@@ -161,7 +161,7 @@ test("reconcile: real traffic against mock admin APIs — match, uncovered, drif
     assert.match(cli.stdout, /coverage 100\.0%/);
     assert.match(cli.stdout, /gpt-4o-mini-2024-07-18 +key_a +drift/);
 
-    // Keys are never stored: only their hints (first 16 and last 4 characters).
+    // Keys are never stored, nor any part of them: only digests of their masked forms.
     db.close();
     const file = readFileSync(k.db).toString("latin1") + (() => {
       try {

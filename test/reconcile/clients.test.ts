@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createAnthropicClient } from "../../src/reconcile/anthropic.ts";
+import { maskedDigest } from "../../src/reconcile/hint.ts";
 import { quoteDecimals } from "../../src/reconcile/http.ts";
 import { createOpenAiClient } from "../../src/reconcile/openai.ts";
 
@@ -114,7 +115,7 @@ test("Anthropic: x-api-key and version headers, cents strings to exact pico-USD,
     [null, "web_search", 1n, "Web Search"],
     [null, null, 70_000_000_000n, "code_execution"],
   ]);
-  assert.deepEqual(await client.keys(), [{ api_key_id: "apikey_1", hint: "sk-ant-api03-R2D...igAA", name: "a", project: "w" }]);
+  assert.deepEqual(await client.keys(), [{ api_key_id: "apikey_1", digest: await maskedDigest("sk-ant-api03-R2D...igAA"), name: "a", project: "w" }]);
 });
 
 // Each failure is one sentence naming the provider and what to check, never the admin key.

@@ -8,6 +8,7 @@ import { createUsagePricer } from "../../src/reconcile/rates.ts";
 import { DEFAULT_TOLERANCE, parseTolerance, type Tolerance } from "../../src/reconcile/report.ts";
 import { anthropicBillsPerModel } from "../../src/reconcile/anthropic.ts";
 import { openAiBillsPerModel } from "../../src/reconcile/openai.ts";
+import { keyDigests, maskedDigest } from "../../src/reconcile/hint.ts";
 import type { Stored } from "../../src/reconcile/store.ts";
 import type { ProviderCost, ProviderUsage } from "../../src/reconcile/types.ts";
 
@@ -16,7 +17,9 @@ const PULLED = "2026-11-22T00:00:00.000Z";
 const TOL = parseTolerance(DEFAULT_TOLERANCE.usd, DEFAULT_TOLERANCE.percent) as Tolerance;
 const pricer = createPricer();
 const KEY_A = `sk-ant-api03-${"A".repeat(80)}wxyz`;
-const HINT_A = `${KEY_A.slice(0, 16)}...${KEY_A.slice(-4)}`;
+/** Anthropic's listing of key A (`partial_key_hint`) and what Kestrel recorded seeing it: both as digests. */
+const LISTED_A = await maskedDigest(`${KEY_A.slice(0, 16)}...${KEY_A.slice(-4)}`);
+const SEEN_A = (await keyDigests(KEY_A))!;
 const MODEL = "claude-sonnet-4-20250514";
 
 function usage(over: Partial<ProviderUsage>): ProviderUsage {
@@ -43,8 +46,8 @@ function stored(over: Partial<Stored>): Stored {
     pulled: new Map([[DAY, { at: PULLED, costs: true }]]),
     usage: [],
     costs: [],
-    keys: [{ api_key_id: "apikey_a", hint: HINT_A, name: "a", project: "wrkspc_1" }],
-    hints: [{ fingerprint: "fp_a", hint: HINT_A }],
+    keys: [{ api_key_id: "apikey_a", digest: LISTED_A, name: "a", project: "wrkspc_1" }],
+    hints: [{ fingerprint: "fp_a", digests: SEEN_A }],
     ...over,
   };
 }
@@ -178,13 +181,13 @@ test("Anthropic's priority tier: absent from the cost report and from Kestrel's 
   assert.equal(d.coverage, 1);
 });
 
-test("linking: one key per hint and one hint per key, else not linked", () => {
+test("linking: one key per fingerprint and one fingerprint per key, else not linked", async () => {
   const keys = [
-    { api_key_id: "k1", hint: "sk-proj-...abcd", name: null, project: null },
-    { api_key_id: "k2", hint: "sk-proj-...wxyz", name: null, project: null },
+    { api_key_id: "k1", digest: await maskedDigest("sk-proj-...abcd"), name: null, project: null },
+    { api_key_id: "k2", digest: await maskedDigest("sk-proj-...wxyz"), name: null, project: null },
   ];
-  const h = (s: string) => `sk-proj-${s.slice(0, 8)}...${s.slice(-4)}`;
-  assert.deepEqual([...linkKeys(keys, [{ fingerprint: "f1", hint: h("AAAAAAAAabcd") }])], [["f1", "k1"]]);
+  const seen = async (s: string) => (await keyDigests(`sk-proj-${s.padEnd(40, "x")}abcd`))!;
+  assert.deepEqual([...linkKeys(keys, [{ fingerprint: "f1", digests: await seen("AAAAAAAA") }])], [["f1", "k1"]]);
   // Two fingerprints fitting one key: neither is linked.
-  assert.deepEqual([...linkKeys(keys, [{ fingerprint: "f1", hint: h("AAAAAAAAabcd") }, { fingerprint: "f2", hint: h("BBBBBBBBabcd") }])], []);
+  assert.deepEqual([...linkKeys(keys, [{ fingerprint: "f1", digests: await seen("AAAAAAAA") }, { fingerprint: "f2", digests: await seen("BBBBBBBB") }])], []);
 });

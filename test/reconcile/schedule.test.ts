@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { createAlerter } from "../../src/control/alerts/alerter.ts";
 import { createPricer } from "../../src/pricing/pricer.ts";
-import { keyHint } from "../../src/reconcile/hint.ts";
+import { keyDigests } from "../../src/reconcile/hint.ts";
 import { DEFAULT_TOLERANCE, parseTolerance, type Tolerance } from "../../src/reconcile/report.ts";
 import { adminClients } from "../../src/reconcile/run.ts";
 import { startReconciler } from "../../src/reconcile/schedule.ts";
@@ -39,7 +39,7 @@ test("complete days over a threshold alert once per day and provider; under it, 
         }));
       }
       await store.flush();
-      await store.reconcile.putKeyHint("fp_a", "openai", keyHint(KEY)!, 0);
+      await store.reconcile.putKeyHint("fp_a", "openai", (await keyDigests(KEY))!, 0);
       for (const day of [YESTERDAY, "2026-11-21"]) {
         state.served.push({ day, keyId: "key_a", model: "gpt-4o-mini-2024-07-18", tokens: { ...USAGE } });
         state.extra.push({ day, keyId: "key_other", model: "gpt-4o-mini-2024-07-18", tokens: { ...USAGE } });

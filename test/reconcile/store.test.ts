@@ -14,7 +14,7 @@ const usage = (day: string, key: string | null, input: number): ProviderUsage =>
 const cost = (day: string, pico: bigint): ProviderCost => ({
   day, line: "gpt-4o, input", model: "gpt-4o", kind: "input", service_tier: null, project: "proj_1", amount_pico: pico,
 });
-const KEYS = [{ api_key_id: "key_a", hint: "sk-proj-...aaaa", name: "a", project: "proj_1" }];
+const KEYS = [{ api_key_id: "key_a", digest: "0f".repeat(16), name: "a", project: "proj_1" }];
 /** About $90,000: far beyond 2^53 pico-USD (about $9,007). */
 const BIG = 90_000_123_456_789_012n;
 
@@ -54,10 +54,10 @@ for (const { name, missing, database } of await backends()) {
 
   test(`${name}: key hints are insert-once and per provider`, async () => {
     const store = (await database())();
-    await store.reconcile.putKeyHint("fp1", "anthropic", "sk-ant-api03-R2D...igAA", 1);
-    await store.reconcile.putKeyHint("fp1", "anthropic", "sk-ant-api03-XXX...XXXX", 2);
+    await store.reconcile.putKeyHint("fp1", "anthropic", ["aa", "bb"], 1);
+    await store.reconcile.putKeyHint("fp1", "anthropic", ["cc"], 2);
     const got = await store.reconcile.load("anthropic", "2026-11-20", "2026-11-21");
-    assert.deepEqual(got.hints, [{ fingerprint: "fp1", hint: "sk-ant-api03-R2D...igAA" }]);
+    assert.deepEqual(got.hints, [{ fingerprint: "fp1", digests: ["aa", "bb"] }]);
     assert.deepEqual((await store.reconcile.load("openai", "2026-11-20", "2026-11-21")).hints, []);
   });
 }

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { RECORD_COLUMNS } from "../../src/store/columns.ts";
-import { configure, migrate, SCHEMA_VERSION, schemaVersion } from "../../src/store/schema.ts";
+import { readFileSync } from "node:fs";
+import { configure, migrate, MIGRATIONS, SCHEMA_VERSION, schemaVersion } from "../../src/store/schema.ts";
 import { drivers, withTempDir } from "./helpers.ts";
 
 for (const { name, open, test } of await drivers()) {
@@ -27,6 +28,27 @@ for (const { name, open, test } of await drivers()) {
       assert.deepEqual(again.prepare("SELECT id, tags FROM requests").all(), [{ id: "a", tags: "[]" }]);
       assert.deepEqual(again.prepare("PRAGMA journal_mode").get(), { journal_mode: "wal" });
       again.close();
+    });
+  });
+
+  test(`${name}: upgrading deletes the plain key hints earlier versions stored, leaving none of their text in the file`, async () => {
+    await withTempDir((dir) => {
+      const path = join(dir, "k.db");
+      const db = open(path);
+      configure(db);
+      const digestsAt = MIGRATIONS.findIndex((m) => (typeof m === "string" ? m : m.sql).includes("RENAME COLUMN hint TO digests"));
+      for (let v = 0; v < digestsAt; v++) db.exec(MIGRATIONS[v] as string);
+      db.exec(`PRAGMA user_version = ${digestsAt}`);
+      const hint = "sk-ant-api03-R2D...igAA";
+      db.prepare("INSERT INTO reconcile_key_hints (provider, fingerprint, hint, first_seen) VALUES ('anthropic', 'fp1', $h, 't')").run({ h: hint });
+      db.prepare("INSERT INTO reconcile_keys (provider, api_key_id, hint, name, project) VALUES ('anthropic', 'k1', $h, NULL, '')").run({ h: hint });
+      migrate(db);
+      assert.deepEqual(db.prepare("SELECT * FROM reconcile_key_hints").all(), []);
+      assert.deepEqual(db.prepare("SELECT * FROM reconcile_keys").all(), []);
+      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      db.close();
+      const file = readFileSync(path).toString("latin1");
+      assert.ok(!file.includes("sk-ant-api03-R2D"), "the old hint's text is gone from the file");
     });
   });
 

@@ -1,5 +1,5 @@
 /**
- * @module Reconciliation's tables on PostgreSQL: SQLite's migration 4 (src/store/schema.ts) translated. Appended
+ * @module Reconciliation's tables on PostgreSQL: SQLite's migration 5 (src/store/schema.ts) translated. Appended
  * after the spend-control migrations in src/store/pg/schema.ts; never edit a shipped entry.
  */
 
@@ -57,4 +57,9 @@ export const PG_RECONCILE_MIGRATIONS: readonly string[] = [
     first_seen TEXT NOT NULL,
     PRIMARY KEY (provider, fingerprint)
   );`,
+  // SQLite's migration 6 (src/store/schema.ts): hints become digests. TRUNCATE, not DELETE, so the old rows' key
+  // characters leave the tables' files at once instead of waiting in dead tuples for a vacuum.
+  `TRUNCATE reconcile_key_hints, reconcile_keys;
+  ALTER TABLE reconcile_key_hints RENAME COLUMN hint TO digests;
+  ALTER TABLE reconcile_keys RENAME COLUMN hint TO digest;`,
 ];

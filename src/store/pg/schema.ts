@@ -132,7 +132,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   ...PG_CONTROL_MIGRATIONS,
   REALTIME,
   ...PG_RECONCILE_MIGRATIONS,
-  // SQLite's migration 6 (src/store/schema.ts): `requested_model`, the rollup filled from the rows already there;
+  // SQLite's migration 7 (src/store/schema.ts): `requested_model`, the rollup filled from the rows already there;
   // and shared counters hold each instance's running totals (src/control/shared.ts): rows already there become
   // the seed's.
   {
