@@ -187,7 +187,7 @@ export const MIGRATIONS: readonly Migration[] = [
   ${rollupDdl("INTEGER", "TEXT")}`,
     then: backfill,
   },
-  // Units that are not tokens (docs/architecture.md §20). The rollup of a file created since migration 6 already
+  // Units that are not tokens (docs/architecture.md §20). The rollup of a file created since migration 7 already
   // has their sums (its DDL is made from USAGE_FIELDS); an older file's rollup gets them here.
   {
     sql: UNIT_FIELDS.map((f) => `ALTER TABLE requests ADD COLUMN ${f} INTEGER;`).join("\n  "),

@@ -1,6 +1,6 @@
-// Issue 23: the unit columns arrive by an appended migration. A file written before the rollup existed (version 5)
-// must still migrate: migration 6's backfill runs before the unit columns exist, so it may read only the token
-// columns; the rollup it creates already has the unit sums, and migration 7 must not add them twice.
+// Issue 23: the unit columns arrive by an appended migration. A file written before the rollup existed (version 6)
+// must still migrate: migration 7's backfill runs before the unit columns exist, so it may read only the token
+// columns; the rollup it creates already has the unit sums, and migration 8 must not add them twice.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RECORD_COLUMNS } from "../../src/store/columns.ts";
@@ -9,14 +9,14 @@ import { configure, migrate, MIGRATIONS, SCHEMA_VERSION } from "../../src/store/
 import { drivers } from "./helpers.ts";
 
 for (const { name, open, test: t } of await drivers()) {
-  t(`${name}: a version-5 file with records migrates to the unit columns, its rollup summed from the tokens`, () => {
+  t(`${name}: a version-6 file with records migrates to the unit columns, its rollup summed from the tokens`, () => {
     const db = open(":memory:");
     configure(db);
-    for (let v = 0; v < 5; v++) {
+    for (let v = 0; v < 6; v++) {
       const m = MIGRATIONS[v]!;
       db.exec(typeof m === "string" ? m : m.sql);
     }
-    db.exec("PRAGMA user_version = 5");
+    db.exec("PRAGMA user_version = 6");
     db.prepare(
       "INSERT INTO requests (id, ts, request_id, provider, model, method, path, status, outcome, streaming, duration_ms, " +
         "input_tokens, output_tokens, total_tokens, usage_source, priced, cost_pico) VALUES " +

@@ -144,7 +144,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     ALTER TABLE spend_counters ADD PRIMARY KEY (key, bucket, instance);`,
     then: backfill,
   },
-  // SQLite's migration 7: units that are not tokens (docs/architecture.md §20); a rollup made since the previous
+  // SQLite's migration 8: units that are not tokens (docs/architecture.md §20); a rollup made since the previous
   // migration already has their sums.
   UNIT_FIELDS.map((f) =>
     `ALTER TABLE requests ADD COLUMN ${f} BIGINT;
