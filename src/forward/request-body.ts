@@ -21,6 +21,8 @@ export interface RequestBody {
   inspected: boolean;
   /** The body's size in bytes: as read, else as declared; null when it streams without a declared length. */
   bytes: number | null;
+  /** A multipart upload's audio length from its file's header, once its head has streamed past (form-fields.ts). */
+  uploadAudioMs?: () => number | null;
 }
 
 /** Bodies that are never JSON: streamed through unread even while spend control is on. */
@@ -73,10 +75,14 @@ export async function readRequestBody(req: Request, watch: BodyWatch): Promise<R
   // A multipart upload's text fields (a transcription's `model`) fill `json` as its first bytes stream past.
   const boundary = boundaryOf(type);
   const fields: Record<string, string> | undefined = boundary === null ? undefined : {};
-  const stream = boundary === null ? req.body : tapFormFields(req.body, boundary, fields!);
-  if (watch.streamed) return { body: watched(stream, watch), json: fields, length: null, inspected: false, bytes: known };
+  const audio = { ms: null as number | null };
+  const stream = boundary === null ? req.body : tapFormFields(req.body, boundary, fields!, audio);
+  const uploadAudioMs = () => audio.ms;
+  if (watch.streamed) {
+    return { body: watched(stream, watch), json: fields, length: null, inspected: false, bytes: known, uploadAudioMs };
+  }
   watch.progress(true); // unobserved: its silence counts as the upstream's, as before
-  return { body: stream, json: fields, length: null, inspected: false, bytes: known };
+  return { body: stream, json: fields, length: null, inspected: false, bytes: known, uploadAudioMs };
 }
 
 function parsed(bytes: Uint8Array<ArrayBuffer>): RequestBody {

@@ -45,7 +45,7 @@ export function createOpenAiStyleAccumulator(facts: RequestFacts, options: ChatO
     case "chat":
       return createChatAccumulator(facts, options);
     case "transcription":
-      return withTranscribedSeconds(createChatAccumulator(facts, options));
+      return withTranscribedSeconds(createChatAccumulator(facts, options), facts);
     case "speech":
       return createSpeechAccumulator(facts);
     case "images":

@@ -78,11 +78,18 @@ export function transcribedMs(body: unknown): number | null {
   return typeof seconds === "number" && Number.isFinite(seconds) && seconds >= 0 ? Math.round(seconds * 1000) : null;
 }
 
-/** Wraps the token accumulator of a transcription: when no token usage arrived, the reported duration is billed. */
-export function withTranscribedSeconds(inner: UsageAccumulator): UsageAccumulator {
+/**
+ * Wraps the token accumulator of a transcription: when no token usage arrived, the reported duration is billed,
+ * else the uploaded file's length from its container header (`request`).
+ */
+export function withTranscribedSeconds(inner: UsageAccumulator, facts: RequestFacts): UsageAccumulator {
+  let status: number | null = null;
   let ms: number | null = null;
   return {
-    ...(inner.onResponse ? { onResponse: inner.onResponse.bind(inner) } : {}),
+    onResponse(code, headers) {
+      status = code;
+      inner.onResponse?.(code, headers);
+    },
     ...(inner.onEvent ? { onEvent: inner.onEvent.bind(inner) } : {}),
     onJson(body) {
       inner.onJson?.(body);
@@ -90,9 +97,14 @@ export function withTranscribedSeconds(inner: UsageAccumulator): UsageAccumulato
     },
     finish(complete) {
       const r = inner.finish(complete);
-      if (ms === null || (r.usage !== null && r.usage.total_tokens > 0)) return r;
-      const native = r.native ?? { duration: ms / 1000 };
-      return { ...r, native, usage: buildUsage({ input: 0, output: 0, audioMs: ms }), source: "reported" };
+      if (r.usage !== null && r.usage.total_tokens > 0) return r;
+      if (ms !== null) {
+        const native = r.native ?? { duration: ms / 1000 };
+        return { ...r, native, usage: buildUsage({ input: 0, output: 0, audioMs: ms }), source: "reported" };
+      }
+      const uploaded = ok(status) ? facts.uploadAudioMs?.() ?? null : null;
+      if (uploaded === null) return r;
+      return { ...r, usage: buildUsage({ input: 0, output: 0, audioMs: uploaded }), source: "request" };
     },
   };
 }

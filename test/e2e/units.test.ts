@@ -61,7 +61,9 @@ before(async () => {
     } catch {
       uploaded = raw; // multipart upload
     }
-    const { type, bytes, headers } = answer(req.url!.split("?")[0]!, body);
+    let { type, bytes, headers } = answer(req.url!.split("?")[0]!, body);
+    // A multipart transcription that did not ask for verbose_json gets the plain `json` answer: no duration.
+    if (uploaded === raw && !raw.includes("verbose_json")) ({ type, bytes } = { type: "application/json", bytes: enc.encode('{"text":"hi"}') });
     res.writeHead(200, { "content-type": type, "content-length": String(bytes.length), ...headers });
     res.end(bytes);
   });
@@ -192,4 +194,47 @@ test("/api/usage sums the units per group", async () => {
   };
   const g = report.groups.find((x) => x.key === "tts-1-1106");
   assert.deepEqual([g?.characters, g?.cost_usd], [7, "0.000105"]);
+});
+
+/** A PCM WAV file (RIFF, `fmt ` 16 kHz mono 16-bit, `data`), as any encoder writes it (RIFF/WAVE spec). */
+function wavFile(ms: number): Buffer {
+  const rate = 16_000, bytesPerSample = 2;
+  const data = rate * bytesPerSample * ms / 1000;
+  const b = Buffer.alloc(44 + data);
+  b.write("RIFF", 0);
+  b.writeUInt32LE(36 + data, 4);
+  b.write("WAVE", 8);
+  b.write("fmt ", 12);
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20); // PCM
+  b.writeUInt16LE(1, 22); // mono
+  b.writeUInt32LE(rate, 24);
+  b.writeUInt32LE(rate * bytesPerSample, 28); // byte rate
+  b.writeUInt16LE(bytesPerSample, 32);
+  b.writeUInt16LE(16, 34);
+  b.write("data", 36);
+  b.writeUInt32LE(data, 40);
+  return b;
+}
+
+test("whisper-1 with response_format json (no duration in the answer): the WAV header's length, from the request", async () => {
+  const boundary = "----kestrel-wav";
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper-1\r\n` +
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\n`;
+  const body = Buffer.concat([Buffer.from(head), wavFile(1500), Buffer.from(`\r\n--${boundary}--\r\n`)]);
+  const res = await fetch(`${kestrel.url}/openai/v1/audio/transcriptions`, {
+    method: "POST",
+    headers: { "content-type": `multipart/form-data; boundary=${boundary}`, "x-kestrel-tags": "wav", authorization: "Bearer sk-test" },
+    body,
+  });
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), '{"text":"hi"}');
+  assert.ok(uploaded !== null && Buffer.compare(uploaded, body) === 0);
+  let r: UsageRecord | undefined;
+  for (let i = 0; i < 400 && r === undefined; i++) {
+    const { requests } = await (await fetch(`${kestrel.url}/api/requests?limit=100`)).json() as { requests: UsageRecord[] };
+    r = requests.find((x) => x.tags.includes("wav"));
+    if (r === undefined) await sleep(25);
+  }
+  assert.deepEqual([r?.model, r?.audio_ms, r?.usage_source, r?.cost_pico], ["whisper-1", 1500, "request", 150_000_000]);
 });
