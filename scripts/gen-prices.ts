@@ -4,7 +4,8 @@
  *   node_modules/.bin/bun scripts/gen-prices.ts INPUT [--out FILE] [--date YYYY-MM-DD]
  *                                               [--upstream-date YYYY-MM-DD --upstream TEXT]
  *
- * Keeps the chat / completion / responses / embedding / realtime / audio_transcription rows of the LiteLLM providers Kestrel serves
+ * Keeps the rows of every mode in src/pricing/types.ts PRICE_MODES (token modes, and speech, transcription, images,
+ * rerank and search priced per unit: docs/architecture.md §20) of the LiteLLM providers Kestrel serves
  * (src/pricing/providers.ts), converts every price to integer pico-USD from the number's decimal TEXT (never a
  * float multiply) and refuses to write anything when a value is not exact. Corrections are NOT applied here:
  * they live in src/pricing/corrections.ts and are applied when the table loads, so this file stays upstream's.
@@ -13,7 +14,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { parseJsonSource } from "../src/pricing/json-source.ts";
 import { convertLiteLLMRow } from "../src/pricing/litellm-row.ts";
 import { KESTREL_PROVIDER_OF } from "../src/pricing/providers.ts";
-import type { ModelPrice, PriceData } from "../src/pricing/types.ts";
+import { type ModelPrice, type PriceData, UNIT_RATES } from "../src/pricing/types.ts";
 
 /** Inputs whose provenance is known, by sha256 (the snapshot the committed table was made from); any other file needs the flags. */
 export const KNOWN_SOURCES: Record<string, { date: string; upstream: string }> = {
@@ -69,7 +70,10 @@ export function generate(text: string, sha: string, upstreamDate: string, upstre
     const row = convertLiteLLMRow(node);
     let why = NOT_A_MODEL.test(key) ? "not a model id" : row.skip;
     const p = row.price;
-    if (why === undefined && p !== null && p.input === 0 && p.output === 0) why = "every token price is 0 (free or unknown)";
+    const units = p !== null && UNIT_RATES.some((u) => p[u] !== undefined);
+    if (why === undefined && p !== null && !units && (p.input ?? 0) === 0 && (p.output ?? 0) === 0 && p.image_output === undefined) {
+      why = "every token price is 0 (free or unknown)";
+    }
     // Rows of other modes (images, audio…) are not Kestrel's business; a token row with a bad value is.
     const tokenRow = why === undefined || !why.startsWith("mode");
     if (tokenRow) for (const pr of row.problems) problems.push(`line ${node.line}, "${key}": ${pr.message}`);
@@ -87,7 +91,8 @@ export function generate(text: string, sha: string, upstreamDate: string, upstre
       upstream_date: upstreamDate,
       source_sha256: sha,
       generated: date,
-      unit: "integer pico-USD (1e-12 USD) per token; web_search per call; geo/fast multipliers in thousandths",
+      unit: "integer pico-USD (1e-12 USD) per token; web_search per call; character/image/query/request per unit; " +
+        "second per second of audio; geo/fast multipliers in thousandths",
       counts,
     },
     models,

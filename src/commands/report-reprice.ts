@@ -38,7 +38,7 @@ function hasReportedCost(native: Json | null): boolean {
 
 /** The record's token columns as a Usage (absent subsets are zero; total defaults to input + output). */
 export function usageOfRecord(r: UsageRecord): Usage | null {
-  if (r.input_tokens === null && r.output_tokens === null) return null;
+  if (r.input_tokens === null && r.output_tokens === null && r.characters == null && r.audio_ms == null && r.images == null) return null;
   const input = r.input_tokens ?? 0;
   const output = r.output_tokens ?? 0;
   return {
@@ -52,6 +52,11 @@ export function usageOfRecord(r: UsageRecord): Usage | null {
     audio_input_tokens: r.audio_input_tokens ?? 0,
     audio_output_tokens: r.audio_output_tokens ?? 0,
     web_search_requests: r.web_search_requests ?? 0,
+    characters: r.characters ?? 0,
+    audio_ms: r.audio_ms ?? 0,
+    images: r.images ?? 0,
+    search_queries: r.search_queries ?? 0,
+    request_fees: r.request_fees ?? 0,
   };
 }
 

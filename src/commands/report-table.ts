@@ -14,7 +14,24 @@ const COLUMNS: readonly [header: string, field: keyof UsageTotals][] = [
   ["unpriced", "unpriced_requests"],
 ];
 
+/** Units that are not tokens (docs/architecture.md §21): a column each, shown when the report has any. */
+const UNIT_COLUMNS: readonly [header: string, field: keyof UsageTotals][] = [
+  ["characters", "characters"],
+  ["audio ms", "audio_ms"],
+  ["images", "images"],
+  ["search queries", "search_queries"],
+  ["request fees", "request_fees"],
+];
+
 const CSV_FIELDS: readonly (keyof UsageTotals)[] = COLUMNS.map(([, field]) => field);
+
+/** The table's columns: the token ones, then the units this report has (before cost). */
+function columnsOf(report: UsageReport): readonly [string, keyof UsageTotals][] {
+  const units = UNIT_COLUMNS.filter(([, f]) => Number(report.total[f] ?? 0) > 0);
+  if (units.length === 0) return COLUMNS;
+  const at = COLUMNS.findIndex(([, f]) => f === "cost_usd");
+  return [...COLUMNS.slice(0, at), ...units, ...COLUMNS.slice(at)];
+}
 
 /** Control characters (a user header may carry terminal escapes) would break alignment or the terminal. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
@@ -28,6 +45,7 @@ const groupColumns = (g: Grouping): readonly string[] => (typeof g === "string" 
 export function renderUsageTable(report: UsageReport, grouping: Grouping): string {
   if (report.groups.length === 0) return "No requests in this range\n";
   const two = typeof grouping !== "string";
+  const COLUMNS = columnsOf(report);
   const keys = (g: UsageGroup) => (two ? [label(g.key), label(g.group ?? null)] : [label(g.key)]);
   const rows = report.groups.map((g: UsageGroup) => [...keys(g), ...COLUMNS.map(([, f]) => cell(g[f]))]);
   const header = [...groupColumns(grouping), ...COLUMNS.map(([h]) => h)];

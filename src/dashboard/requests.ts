@@ -99,6 +99,12 @@ const USAGE_ROWS = [
   "audio_output_tokens",
   "total_tokens",
   "web_search_requests",
+  // Units that are not tokens (docs/architecture.md §21).
+  "characters",
+  "audio_ms",
+  "images",
+  "search_queries",
+  "request_fees",
 ] as const;
 
 const cell = (v: unknown) => (v === null || v === undefined ? "—" : typeof v === "number" ? count(v) : String(v));

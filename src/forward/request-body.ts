@@ -5,6 +5,7 @@
  * declared length) or declared type: a budget must see the model it names (docs/architecture.md §12).
  */
 import { concatBytes } from "../sse/bytes.ts";
+import { boundaryOf, tapFormFields } from "./form-fields.ts";
 
 /** JSON request bodies up to this size are inspected (chat requests with inline images fit comfortably). */
 export const INSPECT_MAX_BYTES = 32 * 1024 * 1024;
@@ -12,7 +13,7 @@ export const INSPECT_MAX_BYTES = 32 * 1024 * 1024;
 export interface RequestBody {
   /** What to send upstream. */
   body: BodyInit | null;
-  /** The parsed JSON body, when inspected. */
+  /** The parsed JSON body, when inspected; a multipart upload's text fields, filled as it streams (form-fields.ts). */
   json: unknown;
   /** The content-length to send, when Kestrel changed the body. */
   length: number | null;
@@ -20,6 +21,8 @@ export interface RequestBody {
   inspected: boolean;
   /** The body's size in bytes: as read, else as declared; null when it streams without a declared length. */
   bytes: number | null;
+  /** A multipart upload's audio length from its file's header, once its head has streamed past (form-fields.ts). */
+  uploadAudioMs?: () => number | null;
 }
 
 /** Bodies that are never JSON: streamed through unread even while spend control is on. */
@@ -69,9 +72,17 @@ export async function readRequestBody(req: Request, watch: BodyWatch): Promise<R
     // Larger than the limit after all: sent as it came, the part already read first.
     return { body: read.rest, json: undefined, length: null, inspected: false, bytes: known };
   }
-  if (watch.streamed) return { body: watched(req.body, watch), json: undefined, length: null, inspected: false, bytes: known };
+  // A multipart upload's text fields (a transcription's `model`) fill `json` as its first bytes stream past.
+  const boundary = boundaryOf(type);
+  const fields: Record<string, string> | undefined = boundary === null ? undefined : {};
+  const audio = { ms: null as number | null };
+  const stream = boundary === null ? req.body : tapFormFields(req.body, boundary, fields!, audio);
+  const uploadAudioMs = () => audio.ms;
+  if (watch.streamed) {
+    return { body: watched(stream, watch), json: fields, length: null, inspected: false, bytes: known, uploadAudioMs };
+  }
   watch.progress(true); // unobserved: its silence counts as the upstream's, as before
-  return { body: req.body, json: undefined, length: null, inspected: false, bytes: known };
+  return { body: stream, json: fields, length: null, inspected: false, bytes: known, uploadAudioMs };
 }
 
 function parsed(bytes: Uint8Array<ArrayBuffer>): RequestBody {

@@ -70,6 +70,7 @@ export async function sendRequest(req: Request, spec: ProviderSpec, facts: Reque
   facts.body = original.json;
   facts.inspected = original.inspected;
   facts.bodyBytes = original.bytes;
+  if (original.uploadAudioMs) facts.uploadAudioMs = original.uploadAudioMs;
   await call.admit?.();
   const send = (body: RequestBody) => {
     call.sentAt = performance.now();

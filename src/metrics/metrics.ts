@@ -11,6 +11,7 @@ import type { StoreStats } from "../store/store.ts";
 import { isUnpriced, type Outcome, type UsageRecord } from "../usage/record.ts";
 import { Family, Histogram, PicoSum, Registry, Value } from "./registry.ts";
 import { OUTCOMES } from "../usage/record.ts";
+import { UNIT_FIELDS } from "../usage/types.ts";
 
 /** What a scrape reads from the rest of the process. */
 export interface ScrapeSources {
@@ -64,6 +65,8 @@ const ADDED_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0
 interface ModelSeries {
   requests: (Value | null)[];
   tokens: (Value | null)[];
+  /** By UNIT_FIELDS index. */
+  units: (Value | null)[];
   cost: PicoSum | null;
   unpriced: Value | null;
   readonly provider: string;
@@ -91,6 +94,7 @@ export function createMetrics(info: BuildInfo, options: MetricsOptions = {}): Me
   const r = new Registry();
   const requests = r.counter("kestrel_requests_total", "Finished proxied requests, by how they ended.", ["provider", "model", "outcome"]);
   const tokens = r.counter("kestrel_tokens_total", "Tokens as billed (input includes cache reads and writes; output includes reasoning).", ["provider", "model", "kind"]);
+  const units = r.counter("kestrel_units_total", "Units billed that are not tokens: characters, audio_ms (milliseconds of audio), images, search_queries, request_fees.", ["provider", "model", "unit"]);
   const cost = r.pico("kestrel_cost_usd_total", "Cost in USD, summed exactly from the records' integer pico-USD.", "counter", ["provider", "model"]);
   const unpriced = r.counter("kestrel_unpriced_requests_total", "Requests with usage but no price for their model (cost unknown).", ["model"]);
   const duration = r.histogram("kestrel_request_duration_seconds", "From request arrival to the end of the response body.", DURATION_BUCKETS, ["provider"]);
@@ -121,6 +125,7 @@ export function createMetrics(info: BuildInfo, options: MetricsOptions = {}): Me
     // Filled up front: V8 reads a packed array faster than one whose holes are filled in later.
     requests: OUTCOMES.map(() => null),
     tokens: TOKEN_KINDS.map(() => null),
+    units: UNIT_FIELDS.map(() => null),
     cost: null,
     unpriced: null,
     provider,
@@ -185,6 +190,10 @@ export function createMetrics(info: BuildInfo, options: MetricsOptions = {}): Me
         if (record.reasoning_tokens) addTokens(m, 4, record.reasoning_tokens);
         if (record.audio_input_tokens) addTokens(m, 5, record.audio_input_tokens);
         if (record.audio_output_tokens) addTokens(m, 6, record.audio_output_tokens);
+        for (let i = 0; i < UNIT_FIELDS.length; i++) {
+          const n = record[UNIT_FIELDS[i]!];
+          if (n) (m.units[i] ??= units.labels(m.provider, m.model, UNIT_FIELDS[i]!)).value += n;
+        }
       }
       if (isUnpriced(record)) (m.unpriced ??= unpriced.labels(m.model)).value++;
       if (record.cost_pico !== null && record.cost_pico > 0) (m.cost ??= cost.labels(provider, m.model)).add(record.cost_pico);

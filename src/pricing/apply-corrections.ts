@@ -2,7 +2,7 @@
 import { CLAUDE_SELLERS, CORRECTIONS, GEMINI_SELLERS, RULES, type Correction } from "./corrections.ts";
 import { decimalToScaled } from "./decimal.ts";
 import { RATE_CLASSES } from "./litellm-row.ts";
-import type { ModelPrice, PriceEntry, RateSet, Rates, TierRates } from "./types.ts";
+import type { ModelPrice, PriceEntry, RateSet, Rates, TierRates, UnitRates } from "./types.ts";
 
 export type Partition = Map<string, PriceEntry>;
 const WEB_SEARCH_PER_CALL = 10_000_000_000; // $10 per 1,000 searches = $0.01 = 1e10 pico
@@ -62,6 +62,17 @@ function applyOne(c: Correction, part: Partition): void {
     }
     case "drop":
       if (!part.delete(c.key)) throw new Error(`Correction drops "${c.key}", which is not in the table`);
+      return;
+    case "units": {
+      if (part.has(c.key)) throw new Error(`Correction adds "${c.key}", which upstream has again: review it`);
+      const price: ModelPrice = { mode: c.mode, lp: c.lp };
+      for (const [unit, text] of Object.entries(c.units)) {
+        const v = decimalToScaled(text, 12);
+        if (v === null || v < 0n) throw new Error(`Correction price "${text}" is not an exact non-negative decimal`);
+        price[unit as keyof UnitRates] = Number(v);
+      }
+      return void part.set(c.key, { price, origin: "correction", notes: [note(c)] });
+    }
   }
 }
 

@@ -3,9 +3,9 @@
  * source. Prices here are decimal USD per MILLION tokens (how providers publish them), converted exactly.
  * Bump CORRECTIONS_REVISION whenever this list changes: it is the `+kN` of the price version.
  */
-import type { Rates } from "./types.ts";
+import type { Rates, UnitRates } from "./types.ts";
 
-export const CORRECTIONS_REVISION = 5;
+export const CORRECTIONS_REVISION = 6;
 
 type UsdPerM = Partial<Record<keyof Rates, string>>;
 
@@ -14,7 +14,9 @@ export type Correction =
   | { kind: "unset"; provider: string; key: string; service: "priority" | "flex" | "batch"; why: string; source: string }
   | { kind: "add"; provider: string; key: string; lp: string; rates: UsdPerM & { input: string; output: string }; why: string; source: string }
   | { kind: "alias"; provider: string; key: string; of: string; why: string; source: string }
-  | { kind: "drop"; provider: string; key: string; why: string; source: string };
+  | { kind: "drop"; provider: string; key: string; why: string; source: string }
+  /** A row priced per unit (docs/architecture.md §21); prices in USD per unit. */
+  | { kind: "units"; provider: string; key: string; lp: string; mode: "image_generation"; units: Partial<Record<keyof UnitRates, string>>; why: string; source: string };
 
 const ANTHROPIC_PRICING = "Anthropic pricing page (platform.claude.com/docs/en/about-claude/pricing)";
 const OPENAI_REALTIME_PRICING = "OpenAI pricing page (platform.openai.com/docs/pricing, Realtime API: text, audio and image tokens)";
@@ -125,6 +127,22 @@ export const CORRECTIONS: readonly Correction[] = [
       "profile); without the row, lookup treats the id like any unknown profile (base price if all profiles agree)",
     source: "comparison with us./base rows of the same model (0.8/4)",
   },
+  // DALL·E by size and quality: upstream has only per-pixel rates for these keys (a per-image price divided by the
+  // pixel count, not exact), which Kestrel does not read; the per-image prices are OpenAI's.
+  ...([
+    ["standard/1024-x-1792/dall-e-3", "0.08"],
+    ["standard/1792-x-1024/dall-e-3", "0.08"],
+    ["hd/1024-x-1024/dall-e-3", "0.08"],
+    ["hd/1024-x-1792/dall-e-3", "0.12"],
+    ["hd/1792-x-1024/dall-e-3", "0.12"],
+    ["512-x-512/dall-e-2", "0.018"],
+    ["256-x-256/dall-e-2", "0.016"],
+  ] as const).map(([key, usd]): Correction => ({
+    kind: "units", provider: "openai", key, lp: "openai", mode: "image_generation", units: { image: usd },
+    why: "upstream prices this size and quality per pixel only (inexact); OpenAI bills it per image",
+    source: "OpenAI pricing page (platform.openai.com/docs/pricing, Image generation: DALL·E 3 standard $0.040 " +
+      "1024x1024 / $0.080 1024x1792; HD $0.080 / $0.120; DALL·E 2 $0.016 256x256, $0.018 512x512, $0.020 1024x1024)",
+  })),
 ];
 
 /** Rules applied to every row they match, after the list above. */

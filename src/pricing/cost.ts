@@ -24,6 +24,10 @@
  * Cached audio without its own rate: the text cache-read rate when the row prices audio like text, else the
  * audio input rate (upper bound, noted). Claude and Gemini rows get their cache rates from corrections.ts.
  * Web search without a per-call price throws (the caller reports unpriced).
+ * Units that are not tokens (docs/architecture.md §21): characters, images, search queries and request fees ×
+ * their per-unit rate; audio_ms × the per-second rate / 1000 (rates are multiples of 1000 pico-USD per second, so
+ * exact). A unit counted without a rate throws (unpriced with the reason), as do tokens on a row priced per unit
+ * only (`tts-1`, `dall-e-3`): never billed at 0. Multipliers do not apply to units.
  * Multipliers (Anthropic `inference_geo` and fast mode, OpenAI data residency) scale every token rate.
  */
 import { toSafeNumber } from "./decimal.ts";
@@ -46,7 +50,13 @@ export const COST_CLASSES = [
   "audio_input",
   "audio_output",
   "image_input",
+  "image_output",
   "web_search",
+  "characters",
+  "audio_ms",
+  "images",
+  "search_queries",
+  "request_fees",
 ] as const;
 export type CostClass = (typeof COST_CLASSES)[number];
 
@@ -108,6 +118,12 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
   const output = count(usage, "output_tokens");
   const audioOut = Math.min(count(usage, "audio_output_tokens"), output);
   const searches = count(usage, "web_search_requests");
+  const imageOut = Math.min(usage.image_output_tokens === undefined ? 0 : count(usage, "image_output_tokens"), output - audioOut);
+  const textOut = output - audioOut - imageOut;
+  if ((input > 0 && price.input === undefined) || (textOut > 0 && price.output === undefined) ||
+    (imageOut > 0 && price.image_output === undefined && price.output === undefined)) {
+    throw new PriceGap("no token rates (it is priced per unit)");
+  }
 
   const { set, fast } = serviceOf(ctx.serviceTier, price);
   const service: RateSet | undefined = set ? price[set] : undefined;
@@ -126,8 +142,8 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
     return standard === undefined ? undefined : (tier ? (serviceTier?.[cls] ?? tier[cls]) : undefined) ?? standard;
   };
 
-  const inRate = rate("input") ?? price.input;
-  const outRate = rate("output") ?? price.output;
+  const inRate = rate("input") ?? price.input ?? 0;
+  const outRate = rate("output") ?? price.output ?? 0;
   const write5m = rate("cache_write_5m") ?? inRate;
   const readRate = rate("cache_read");
   const audioRate = rate("audio_input");
@@ -139,7 +155,7 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
   if (audioReadRate === undefined && audioRate !== undefined && cachedAudio > 0) {
     note = "cached audio billed at the audio input rate (upper bound): no audio cache-read rate known for this model";
   }
-  const rates: Record<Exclude<CostClass, "web_search">, number> & { reasoning: number; cache_read_audio: number } = {
+  const rates: Record<TokenClass, number> & { reasoning: number; cache_read_audio: number } = {
     input: inRate,
     cache_read: readRate ?? inRate,
     cache_read_audio: audioReadRate ?? audioRate ?? readRate ?? inRate,
@@ -150,6 +166,7 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
     audio_input: rate("audio_input") ?? inRate,
     audio_output: rate("audio_output") ?? outRate,
     image_input: rate("image_input") ?? inRate,
+    image_output: rate("image_output") ?? outRate,
   };
   // Multipliers in thousandths; the generator checked every table rate × multiplier is whole.
   const mult = (ctx.geo ? (price.geo?.[ctx.geo.toLowerCase()] ?? 1000) : 1000) * (fast ? (price.fast ?? 1000) : 1000);
@@ -157,7 +174,7 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
     for (const k of Object.keys(rates) as (keyof typeof rates)[]) rates[k] = scale(rates[k], mult);
   }
 
-  const reasoning = Math.min(count(usage, "reasoning_tokens"), output - audioOut);
+  const reasoning = Math.min(count(usage, "reasoning_tokens"), output - audioOut - imageOut);
   const billedReasoning = rates.reasoning === rates.output ? 0 : reasoning;
   if (searches > 0 && price.web_search === undefined) throw new RangeError("No per-call web search price");
   const parts: Record<CostClass, bigint | number> = {
@@ -165,11 +182,18 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
     cache_read: add(times(cacheRead - cachedAudio, rates.cache_read), times(cachedAudio, rates.cache_read_audio)),
     cache_write_5m: times(cacheWrite - write1h, rates.cache_write_5m),
     cache_write_1h: times(write1h, rates.cache_write_1h),
-    output: add(times(output - audioOut - billedReasoning, rates.output), times(billedReasoning, rates.reasoning)),
+    output: add(times(output - audioOut - imageOut - billedReasoning, rates.output), times(billedReasoning, rates.reasoning)),
     audio_input: times(audioIn - cachedAudio, rates.audio_input),
     audio_output: times(audioOut, rates.audio_output),
     image_input: times(image, rates.image_input),
+    image_output: times(imageOut, rates.image_output),
     web_search: times(searches, price.web_search ?? 0),
+    characters: perUnit(usage, "characters", price.character, "character"),
+    audio_ms: audioCost(count(usage, "audio_ms"), price.second),
+    // Images billed as image tokens (`gpt-image-1`) carry no per-image price on top.
+    images: imageOut > 0 && price.image === undefined ? 0 : perUnit(usage, "images", price.image, "image"),
+    search_queries: perUnit(usage, "search_queries", price.query, "search query"),
+    request_fees: perUnit(usage, "request_fees", price.request, "request"),
   };
   const result = { tier: service ? set : null, above: tier?.above ?? null, note } as Cost;
   // Hot path: plain numbers while every part and the running total stay exact; BigInt otherwise.
@@ -183,6 +207,26 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
   }
   result.total = exact ? total : toSafeNumber(sum(Object.values(parts)));
   return result;
+}
+
+type TokenClass = Exclude<CostClass, "web_search" | UnitField>;
+type UnitField = "characters" | "audio_ms" | "images" | "search_queries" | "request_fees";
+
+/** count × per-unit rate; a count without a rate is unpriced, never 0. */
+function perUnit(usage: Usage, field: UnitField, rate: number | undefined, what: string): bigint | number {
+  const n = count(usage, field);
+  if (n === 0) return 0;
+  if (rate === undefined) throw new RangeError(`no per-${what} price`);
+  return times(n, rate);
+}
+
+/** Milliseconds × pico-USD per second / 1000, exact or unpriced. */
+function audioCost(ms: number, perSecond: number | undefined): bigint | number {
+  if (ms === 0) return 0;
+  if (perSecond === undefined) throw new RangeError("no per-second audio price");
+  const v = BigInt(ms) * BigInt(perSecond);
+  if (v % 1000n !== 0n) throw new RangeError(`per-second rate ${perSecond} is not exact per millisecond`);
+  return toSafeNumber(v / 1000n);
 }
 
 function add(a: bigint | number, b: bigint | number): bigint | number {

@@ -5,10 +5,19 @@ import { lookupModel } from "./lookup.ts";
 import { usd } from "./money.ts";
 import { NAMESPACES } from "./providers.ts";
 import type { PriceTable } from "./table.ts";
-import type { ModelPrice, PriceOverrides, RateSet } from "./types.ts";
+import type { ModelPrice, PriceOverrides, RateSet, UnitRates } from "./types.ts";
 
 /** pico-USD per token → USD per million tokens, exact. */
 const perM = (pico: number) => usd(BigInt(pico) * 1_000_000n);
+
+/** Per-unit rates (docs/architecture.md §21), as `kestrel prices MODEL` shows them. */
+const UNIT_LABELS: readonly [keyof UnitRates, string][] = [
+  ["character", "character"],
+  ["second", "second of audio"],
+  ["image", "image"],
+  ["query", "search query"],
+  ["request", "request"],
+];
 
 function rates(set: RateSet): string {
   return RATE_CLASSES.filter((c) => set[c] !== undefined)
@@ -17,7 +26,8 @@ function rates(set: RateSet): string {
 }
 
 function priceLines(p: ModelPrice): string[] {
-  const lines = [`  ${rates(p)}  (USD per 1M tokens; ${p.mode})`];
+  const tokens = rates(p);
+  const lines = [tokens === "" ? `  no token rates (${p.mode}: priced per unit)` : `  ${tokens}  (USD per 1M tokens; ${p.mode})`];
   const above = (set: RateSet, label: string) => {
     for (const t of set.tiers ?? []) lines.push(`  ${label}input above ${t.above} tokens${p.tier_inclusive ? " (inclusive)" : ""}: ${rates(t)}`);
   };
@@ -29,6 +39,10 @@ function priceLines(p: ModelPrice): string[] {
     above(set, `${s}, `);
   }
   if (p.web_search !== undefined) lines.push(`  web search: ${usd(p.web_search)} USD per call`);
+  for (const [unit, label] of UNIT_LABELS) {
+    const rate = p[unit];
+    if (rate !== undefined) lines.push(`  ${unit}: ${usd(rate)} USD per ${label}`);
+  }
   for (const [geo, m] of Object.entries(p.geo ?? {})) lines.push(`  geo "${geo}": x${m / 1000} on every token rate`);
   if (p.fast !== undefined) lines.push(`  fast mode: x${p.fast / 1000} on every token rate`);
   if (p.deprecated) lines.push(`  deprecated upstream: ${p.deprecated}`);

@@ -4,7 +4,7 @@
  */
 import { decimalToScaled } from "./decimal.ts";
 import type { JsonNode } from "./json-source.ts";
-import { MAX_TOKEN_RATE_PICO, type ModelPrice, type PriceMode, type RateSet, type Rates, type TierRates } from "./types.ts";
+import { MAX_TOKEN_RATE_PICO, type ModelPrice, PRICE_MODES, type PriceMode, type RateSet, type Rates, type TierRates, type UnitRates } from "./types.ts";
 
 /** LiteLLM field (without tier / service suffix) → token class. */
 const FIELD: Readonly<Record<string, keyof Rates>> = {
@@ -17,6 +17,8 @@ const FIELD: Readonly<Record<string, keyof Rates>> = {
   output_cost_per_reasoning_token: "reasoning",
   input_cost_per_audio_token: "audio_input",
   output_cost_per_audio_token: "audio_output",
+  image_input_token: "image_input", // input_cost_per_image_token, read on image rows only
+  image_output_token: "image_output", // output_cost_per_image_token, likewise
   cache_read_input_audio_token_cost: "cache_read_audio",
   // LiteLLM's OpenAI realtime rows put the cached-audio READ price under this name (OpenAI charges no cache
   // writes): gpt-4o-realtime-preview-2024-10-01 has $20/M here, which is OpenAI's cached audio input price, and
@@ -24,10 +26,26 @@ const FIELD: Readonly<Record<string, keyof Rates>> = {
   cache_creation_input_audio_token_cost: "cache_read_audio",
 };
 
-/** Price fields in units a token count cannot express: ignored (images, video seconds, sessions…). */
+/** Price fields in units Kestrel does not meter: ignored (video seconds, pages, sessions…). */
 const EXTRA_UNIT = /cost_per_(image|pixel|video|audio_per_second|page|query)|_per_session|per_1k_calls|image_token|video_token|citation_cost/;
-/** Units that replace token pricing: a row priced this way is not token-priceable. */
+/** Units that replace token pricing: on a row of a token mode (chat, embedding…) the row is not kept. */
 export const NON_TOKEN_BILLING = /^(input|output)_cost_per_(character|second|request)(_|$)/;
+/** Modes whose rows are priced per unit (docs/architecture.md §21). */
+const UNIT_MODES: ReadonlySet<string> = new Set(["audio_speech", "audio_transcription", "image_generation", "rerank", "search"]);
+/**
+ * Per-unit fields of those modes → unit rate. Not read: `output_cost_per_second` (LiteLLM's estimate of speech
+ * length, and a duplicate of the input rate on whisper rows) and `*_cost_per_pixel` (LiteLLM's per-image prices
+ * divided by the pixel count, not exact: the per-image prices are corrections in corrections.ts).
+ */
+const UNIT_FIELD: Readonly<Record<string, keyof UnitRates>> = {
+  input_cost_per_character: "character",
+  input_cost_per_second: "second",
+  input_cost_per_image: "image",
+  output_cost_per_image: "image",
+  input_cost_per_query: "query",
+  input_cost_per_request: "request",
+};
+const IGNORED_IN_UNIT_MODES = /^output_cost_per_second$|_cost_per_pixel$/;
 
 export const RATE_CLASSES = [
   "input",
@@ -40,12 +58,13 @@ export const RATE_CLASSES = [
   "audio_output",
   "cache_read_audio",
   "image_input",
+  "image_output",
 ] as const satisfies readonly (keyof Rates)[];
 
 const SERVICE = /_(flex|priority|batches)(?=$|_above_\d+k?_tokens$)/;
 const TIER = /_above_(\d+)(k?)_tokens$/;
-/** Realtime (WebSocket sessions) and token-priced transcription are metered too (docs/architecture.md §18). */
-const MODES: ReadonlySet<string> = new Set(["chat", "completion", "responses", "embedding", "realtime", "audio_transcription"]);
+/** Realtime (WebSocket sessions, §18) and the per-unit modes (§21) are metered too. */
+const MODES: ReadonlySet<string> = new Set(PRICE_MODES);
 
 export interface RowProblem {
   /** Top-level field of the row at fault. */
@@ -71,6 +90,10 @@ export function convertLiteLLMRow(node: JsonNode, defaultMode?: PriceMode): RowR
   let lp = "";
   let mode: string | undefined = defaultMode;
   let skip: string | undefined;
+  // The mode decides how the other fields read; it may come after them.
+  for (const [field, v] of node.entries) if (field === "mode" && v.kind === "string") mode = v.value;
+  const unitMode = mode !== undefined && UNIT_MODES.has(mode);
+  const units: UnitRates = {};
   const pico = (field: string, v: JsonNode, scale = 12): number | null => {
     const top = field.split(".")[0] ?? field;
     const bad = (message: string) => (problems.push({ field: top, message: `"${field}" ${message}` }), null);
@@ -104,6 +127,19 @@ export function convertLiteLLMRow(node: JsonNode, defaultMode?: PriceMode): RowR
     } else if (field.startsWith("regional_processing_uplift_multiplier_")) {
       const t = pico(field, v, 3);
       if (t !== null) (extra.geo ??= {})[field.slice("regional_processing_uplift_multiplier_".length)] = t;
+    } else if (unitMode && UNIT_FIELD[field] !== undefined) {
+      const unit = UNIT_FIELD[field] as keyof UnitRates;
+      const n = v.kind === "number" ? decimalToScaled(v.text, 12) : null;
+      // An inexact or odd per-unit rate leaves the row out with the reason, as a missing price would.
+      if (n === null || n < 0n || n > BigInt(Number.MAX_SAFE_INTEGER)) skip ??= `"${field}" is not exact to 1e-12 USD`;
+      else if (unit === "second" && n % 1000n !== 0n) skip ??= `"${field}" is not exact to 1e-12 USD per millisecond`;
+      else if (n > 0n) units[unit] = Number(n);
+    } else if (unitMode && IGNORED_IN_UNIT_MODES.test(field)) {
+      continue;
+    } else if (unitMode && field === "input_cost_per_image_token") {
+      placeRate("image_input_token", v);
+    } else if (unitMode && field === "output_cost_per_image_token") {
+      placeRate("image_output_token", v);
     } else if (NON_TOKEN_BILLING.test(field)) {
       skip ??= `billed by ${field.replace(/^(input|output)_cost_per_/, "")}`;
     } else if (field.includes("cost") && !EXTRA_UNIT.test(field)) {
@@ -138,13 +174,18 @@ export function convertLiteLLMRow(node: JsonNode, defaultMode?: PriceMode): RowR
   if (mode === undefined || !MODES.has(mode)) skip ??= `mode "${mode ?? "none"}"`;
   // An embedding produces no output tokens, so a missing output price is 0, not unknown.
   if (mode === "embedding" && base.output === undefined && base.input !== undefined) base.output = 0;
-  if (base.input === undefined || base.output === undefined) skip ??= "no input or output token price";
+  const hasUnits = Object.keys(units).length > 0;
+  // A row priced per unit alone has no token rates; one with rates of both kinds keeps both (gpt-4o-mini-tts).
+  if (unitMode && base.input === undefined && base.output === undefined && base.image_output === undefined && !hasUnits) {
+    skip ??= "no price";
+  } else if (!unitMode && (base.input === undefined || base.output === undefined)) skip ??= "no input or output token price";
   for (const set of [base, ...Object.values(services)]) set.tiers?.sort((a, b) => a.above - b.above);
   if (base.reasoning !== undefined && base.reasoning === base.output) delete base.reasoning;
   const price = {
     ...base,
     mode: (mode ?? "chat") as PriceMode,
     lp,
+    ...units,
     ...services,
     ...extra,
     ...(lp === "xai" ? { tier_inclusive: true as const } : {}),

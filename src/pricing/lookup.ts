@@ -20,6 +20,8 @@
  *    (the family never changed price, so the unknown snapshot almost surely did not either). `gpt-4o` itself
  *    fails this test (2024-05-13 was $5/$15), so an unknown gpt-4o snapshot stays unpriced.
  * 9. Azure only: the same id in the OpenAI partition (providers.ts says why).
+ * Fine-tunes `ft:<base>:<org>:<name>:<id>` are billed at the table's `ft:<base>` row (rule 1 of §21), and never
+ * at the base model's rates: without an `ft:<base>` row they are unpriced, with that reason (fineTuneBase).
  */
 import { NAMESPACES, type PriceNamespace } from "./providers.ts";
 import type { PriceTable } from "./table.ts";
@@ -104,6 +106,8 @@ export function lookupModel(table: PriceTable, provider: string, model: string, 
   const id = norm.id;
   let hit = tryId(id, "exact");
   if (hit) return hit;
+  const ft = fineTuneBase(id);
+  if (ft !== null) return tryId(`ft:${ft}`, "fine-tune → its ft: row");
   const dated = DATED.exec(id);
   const day = dated?.[2] && /^-\d{8}$/.test(dated[2]) ? dated[2].slice(1) : null;
   if (provider === "google-vertex-ai" && day && (hit = tryId(`${dated?.[1]}@${day}`, "vertex snapshot spelling"))) {
@@ -125,4 +129,10 @@ export function lookupModel(table: PriceTable, provider: string, model: string, 
   const fb = ns.fallback;
   const sub = fb ? lookupModel(table, fb.provider, model, null) : null;
   return sub && fb ? { ...sub, rule: `${sub.rule}, via ${fb.provider} (${fb.why})` } : null;
+}
+
+/** The base model of a fine-tune id `ft:<base>:<org>:…`, or null when `id` is not one. */
+export function fineTuneBase(id: string): string | null {
+  const m = /^ft:([^:]+):/.exec(id);
+  return m?.[1] ?? null;
 }

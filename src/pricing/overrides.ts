@@ -6,20 +6,35 @@
  * - native, keyed `provider/model` with USD per MILLION tokens:
  *   `{"openai/gpt-x": {"input": 3, "output": 15, "cache_read": 0.3, "cache_write": 3.75, "cache_write_1h": 6}}`
  *   plus `reasoning`, `audio_input`, `audio_output`, `web_search` (USD per 1,000 calls), `mode`,
- *   `tiers: [{"above": 200000, "input": 6, …}]` and `flex` / `priority` / `batch` objects of the same fields.
+ *   `tiers: [{"above": 200000, "input": 6, …}]` and `flex` / `priority` / `batch` objects of the same fields;
+ *   units that are not tokens in USD per unit: `character`, `second` (of audio), `image`, `query`, `request`
+ *   (`{"elevenlabs/eleven_multilingual_v2": {"character": 0.00018}}`: docs/architecture.md §21).
  * A file with any error is refused whole, naming the file, the line and the key at fault.
  */
 import { decimalToScaled } from "./decimal.ts";
 import { type JsonNode, JsonSyntaxError, parseJsonSource } from "./json-source.ts";
 import { convertLiteLLMRow, RATE_CLASSES } from "./litellm-row.ts";
 import { KESTREL_PROVIDER_OF, NAMESPACES } from "./providers.ts";
-import { MAX_TOKEN_RATE_PICO, type ModelPrice, type PriceEntry, type PriceMode, type PriceOverrides, type RateSet, type Rates, type TierRates } from "./types.ts";
+import {
+  MAX_TOKEN_RATE_PICO,
+  type ModelPrice,
+  type PriceEntry,
+  PRICE_MODES,
+  type PriceMode,
+  type PriceOverrides,
+  type RateSet,
+  type Rates,
+  type TierRates,
+  UNIT_RATES,
+  type UnitRates,
+} from "./types.ts";
 
 const NATIVE_RATE: Readonly<Record<string, keyof Rates>> = {
   ...Object.fromEntries(RATE_CLASSES.map((c) => [c, c])),
   cache_write: "cache_write_5m",
 };
-const MODES: ReadonlySet<string> = new Set(["chat", "completion", "responses", "embedding", "realtime", "audio_transcription"]);
+const MODES: ReadonlySet<string> = new Set(PRICE_MODES);
+const UNITS: ReadonlySet<string> = new Set(UNIT_RATES);
 
 class FieldError extends Error {
   constructor(readonly line: number, message: string) {
@@ -93,8 +108,9 @@ function fromNative(key: string, node: Extract<JsonNode, { kind: "object" }>, ke
   const provider = key.slice(0, slash);
   const model = key.slice(slash + 1);
   const price = rateSet(node, true) as ModelPrice;
-  if (price.input === undefined || price.output === undefined) {
-    throw new FieldError(keyLine, `"input" and "output" are required`);
+  const units = UNIT_RATES.some((u) => price[u] !== undefined);
+  if (!units && (price.input === undefined || price.output === undefined)) {
+    throw new FieldError(keyLine, `"input" and "output" are required (or a per-unit rate: ${UNIT_RATES.join(", ")})`);
   }
   price.mode ??= "chat";
   price.lp = "override";
@@ -109,6 +125,11 @@ function rateSet(node: Extract<JsonNode, { kind: "object" }>, top: boolean): Rat
     if (cls !== undefined) out[cls] = tokenRate(v, line, field);
     else if (field === "tiers" && v.kind === "array") out.tiers = v.items.map(tierOf).sort((a, b) => a.above - b.above);
     else if (top && field === "web_search") out.web_search = usdPer(v, line, field, 9);
+    else if (top && UNITS.has(field)) {
+      const rate = usdPer(v, line, field, 12);
+      if (field === "second" && rate % 1000 !== 0) throw new FieldError(line, `"second" must be exact to 1e-9 USD (a millisecond's price)`);
+      out[field as keyof UnitRates] = rate;
+    }
     else if (top && field === "mode" && v.kind === "string" && MODES.has(v.value)) out.mode = v.value as PriceMode;
     else if (top && (field === "flex" || field === "priority" || field === "batch") && v.kind === "object") {
       out[field] = rateSet(v, false);

@@ -2,7 +2,7 @@
 import { COST_CLASSES, cost, type Cost, PriceGap } from "./cost.ts";
 import { type RateBound, rateBound } from "./bound.ts";
 import { describePrices } from "./describe.ts";
-import { lookupModel, type Match } from "./lookup.ts";
+import { fineTuneBase, lookupModel, type Match } from "./lookup.ts";
 import { createTable } from "./table.ts";
 import type { PriceOverrides } from "./types.ts";
 import { PRICE_VERSION } from "./version.ts";
@@ -126,6 +126,8 @@ export function createPricer(opts?: {
         if (c.note !== null) r.note = `${match.key}: ${c.note}`;
         return r;
       }
+      const ft = match === null && ctx.model ? fineTuneBase(ctx.model) : null;
+      if (ft !== null) gap = `unpriced: fine-tune of ${ft} and no "ft:${ft}" price row (never billed at the base model's rates)`;
       if (gap !== null) {
         const r = none(match?.key ?? null);
         r.note = gap;

@@ -69,8 +69,9 @@ export const NAMESPACES: Readonly<Record<string, PriceNamespace>> = {
   hyperbolic: { litellm: ["hyperbolic"], prefixes: ["hyperbolic/"] },
   replicate: { litellm: ["replicate"], prefixes: ["replicate/"] },
   vercel: { litellm: ["vercel_ai_gateway"], prefixes: ["vercel_ai_gateway/"] },
-  // huggingface, jina, jina-deepsearch, cartesia, deepbricks, elevenlabs and poe: the file prices none of their
-  // chat / completion / embedding models (only ElevenLabs audio and a Jina reranker), so they stay unpriced.
+  elevenlabs: { litellm: ["elevenlabs"], prefixes: ["elevenlabs/"] },
+  jina: { litellm: ["jina_ai"], prefixes: ["", "jina_ai/"] },
+  // huggingface, jina-deepsearch, cartesia, deepbricks and poe: the file prices none of their models.
 };
 
 /** LiteLLM provider → Kestrel provider id (inverse of NAMESPACES). */

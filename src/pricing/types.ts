@@ -1,6 +1,6 @@
 /**
  * @module Price shapes. Every rate is an INTEGER number of pico-USD (1e-12 USD) per token (per call for
- * `web_search`); multipliers are integers in thousandths (1100 = ×1.1). The generated data file stores
+ * `web_search`, per unit for UnitRates); multipliers are integers in thousandths (1100 = ×1.1). The generated data file stores
  * exactly these shapes, so the embedded table needs no decoding.
  */
 
@@ -19,7 +19,28 @@ export interface Rates {
   cache_read_audio?: number;
   /** Image input tokens (OpenAI Realtime prices them apart from text; set in corrections.ts). */
   image_input?: number;
+  /** Image output tokens (the `gpt-image-1` family: LiteLLM `output_cost_per_image_token`). */
+  image_output?: number;
 }
+
+/**
+ * Rates per unit that is not a token (docs/architecture.md §21), integer pico-USD per unit. `second` is per
+ * second of audio and a multiple of 1000, so a duration in milliseconds prices exactly (ms × second / 1000).
+ */
+export interface UnitRates {
+  /** Per character of text to speak (LiteLLM `input_cost_per_character`). */
+  character?: number;
+  /** Per second of audio transcribed (LiteLLM `input_cost_per_second`). */
+  second?: number;
+  /** Per image made (LiteLLM `input_cost_per_image` / `output_cost_per_image`). */
+  image?: number;
+  /** Per search query or rerank search unit (LiteLLM `input_cost_per_query`). */
+  query?: number;
+  /** Per request, a flat fee (LiteLLM `input_cost_per_request`). */
+  request?: number;
+}
+
+export const UNIT_RATES = ["character", "second", "image", "query", "request"] as const satisfies readonly (keyof UnitRates)[];
 
 /** Rates that replace the base ones for the whole request when its input crosses `above` tokens. */
 export interface TierRates extends Rates {
@@ -32,11 +53,22 @@ export interface RateSet extends Rates {
   tiers?: TierRates[];
 }
 
-export type PriceMode = "chat" | "completion" | "responses" | "embedding" | "realtime" | "audio_transcription";
+export const PRICE_MODES = [
+  "chat",
+  "completion",
+  "responses",
+  "embedding",
+  "realtime",
+  "audio_transcription",
+  "audio_speech",
+  "image_generation",
+  "rerank",
+  "search",
+] as const;
+export type PriceMode = (typeof PRICE_MODES)[number];
 
-export interface ModelPrice extends RateSet {
-  input: number;
-  output: number;
+/** A row priced per unit may have no token rates (`tts-1`, `dall-e-3`, `rerank-v3.5`): tokens then are unpriced. */
+export interface ModelPrice extends RateSet, UnitRates {
   mode: PriceMode;
   /** LiteLLM `litellm_provider` of the row (what describe() shows; rules in corrections.ts key on it). */
   lp: string;

@@ -2,26 +2,25 @@
  * @module OpenAI and Azure OpenAI, and the endpoint routing every OpenAI-style provider shares.
  *
  * Metered endpoints: chat completions, legacy completions (and FIM), embeddings, rerank, audio transcription
- * and translation (token usage when the model reports it), the Responses API (create, and GET of a stored or
- * re-streamed response). Not metered (no accumulator): `/responses/input_tokens` (a free counting call),
- * text-to-speech (binary audio), images, moderations, files, batches, models and every other path.
+ * and translation (token usage, else the seconds reported), text-to-speech and images (src/providers/units.ts), the
+ * Responses API (create, and GET of a stored or re-streamed response). Not metered (no accumulator):
+ * `/responses/input_tokens` (a free counting call), moderations, files, batches, models and every other path.
  */
 import { OPENAI } from "../usage/normalize-openai.ts";
 import { bodyModel, segmentAfter, trimmedPath } from "./facts.ts";
 import { type ChatOptions, createChatAccumulator } from "./openai-chat.ts";
 import { createResponsesAccumulator } from "./openai-responses.ts";
 import { acceptsStreamUsage } from "./stream-usage.ts";
+import { createImageAccumulator, createSpeechAccumulator, withTranscribedSeconds } from "./units.ts";
 import type { ProviderSpec, RequestFacts, UsageAccumulator } from "./types.ts";
 
-export type OpenAiEndpoint = "chat" | "responses" | null;
+export type OpenAiEndpoint = "chat" | "transcription" | "speech" | "images" | "responses" | null;
 
 const CHAT_SUFFIXES = [
   "/chat/completions",
   "/completions",
   "/embeddings",
   "/rerank",
-  "/audio/transcriptions",
-  "/audio/translations",
 ];
 
 /** A response id, optionally `/cancel`; not `input_tokens` (a free counting call) nor a list path. */
@@ -30,6 +29,9 @@ const RESPONSE_ID = /^(?!input_tokens$)[^/]+(?:\/cancel)?$/;
 /** Which accumulator an OpenAI-style path takes, from its (trailing-slash-free) upstream path. */
 export function openAiEndpoint(path: string): OpenAiEndpoint {
   for (const suffix of CHAT_SUFFIXES) if (path.endsWith(suffix)) return "chat";
+  if (path.endsWith("/audio/transcriptions") || path.endsWith("/audio/translations")) return "transcription";
+  if (path.endsWith("/audio/speech")) return "speech";
+  if (/\/images\/(generations|edits|variations)$/.test(path)) return "images";
   if (path.endsWith("/responses")) return "responses";
   // `/responses/{id}` (retrieve, re-stream) and `/responses/{id}/cancel` return a response object.
   const at = path.lastIndexOf("/responses/");
@@ -42,6 +44,12 @@ export function createOpenAiStyleAccumulator(facts: RequestFacts, options: ChatO
   switch (openAiEndpoint(trimmedPath(facts))) {
     case "chat":
       return createChatAccumulator(facts, options);
+    case "transcription":
+      return withTranscribedSeconds(createChatAccumulator(facts, options), facts);
+    case "speech":
+      return createSpeechAccumulator(facts);
+    case "images":
+      return createImageAccumulator(facts);
     case "responses":
       return createResponsesAccumulator(facts, options.flavor);
     default:

@@ -1,14 +1,15 @@
 /**
- * @module Providers proxied without metering: their responses carry no token usage (audio bytes, prediction
- * jobs), so there is nothing to read and no accumulator. Their requests are still recorded (status, latency)
- * with usage unknown.
- * - Cartesia and ElevenLabs: text-to-speech / speech-to-text, billed by characters or seconds.
+ * @module Providers whose responses carry no token usage (audio bytes, prediction jobs). Their requests are recorded
+ * (status, latency); text-to-speech is metered in characters (docs/architecture.md §21), the rest without usage.
+ * - Cartesia and ElevenLabs: text-to-speech metered by characters; speech-to-text not yet.
  * - Replicate: predictions are asynchronous jobs; `metrics` (token counts for some language models) arrive on
  *   a later poll, not on the request that started the job.
  */
 import { bodyModel } from "./facts.ts";
 import { acceptsStreamUsage } from "./stream-usage.ts";
-import type { ProviderSpec } from "./types.ts";
+import type { ProviderSpec, RequestFacts } from "./types.ts";
+import { createElevenLabsAccumulator, createSpeechAccumulator, ELEVENLABS_DEFAULT_MODEL } from "./units.ts";
+import { asObject, textOf } from "../usage/fields.ts";
 
 function definePassthrough(id: string, label: string, auth?: ProviderSpec["auth"]): ProviderSpec {
   return {
@@ -22,8 +23,19 @@ function definePassthrough(id: string, label: string, auth?: ProviderSpec["auth"
   };
 }
 
+/** ElevenLabs text-to-speech and Cartesia `/tts/*`: characters (src/providers/units.ts); other paths unmetered. */
+const modelId = (facts: RequestFacts) => textOf(asObject(facts.body)?.model_id);
+
 export const PASSTHROUGH: readonly ProviderSpec[] = [
-  definePassthrough("cartesia", "Cartesia", { header: "x-api-key", bearer: false }),
-  definePassthrough("elevenlabs", "ElevenLabs", { header: "xi-api-key", bearer: false }),
+  {
+    ...definePassthrough("cartesia", "Cartesia", { header: "x-api-key", bearer: false }),
+    createAccumulator: (facts) => facts.path.includes("/tts/") ? createSpeechAccumulator(facts, (b) => b.transcript) : null,
+    requestModel: modelId,
+  },
+  {
+    ...definePassthrough("elevenlabs", "ElevenLabs", { header: "xi-api-key", bearer: false }),
+    createAccumulator: (facts) => facts.path.includes("/text-to-speech/") ? createElevenLabsAccumulator(facts) : null,
+    requestModel: (facts) => modelId(facts) ?? (facts.path.includes("/text-to-speech/") ? ELEVENLABS_DEFAULT_MODEL : null),
+  },
   definePassthrough("replicate", "Replicate"),
 ];

@@ -71,5 +71,10 @@ function withOutput(u: Usage, output: number): Usage {
     audioIn: u.audio_input_tokens,
     audioOut: u.audio_output_tokens,
     webSearch: u.web_search_requests,
+    characters: u.characters,
+    audioMs: u.audio_ms,
+    images: u.images,
+    searchQueries: u.search_queries,
+    requestFees: u.request_fees,
   });
 }

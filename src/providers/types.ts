@@ -18,6 +18,8 @@ export interface RequestFacts {
   inspected?: boolean;
   /** The request body's size in bytes (read, else declared); absent or null when unknown. */
   bodyBytes?: number | null;
+  /** A multipart upload's audio length (ms) from its file's container header, once streamed past; else null. */
+  uploadAudioMs?: () => number | null;
   headers: Headers;
 }
 

@@ -23,7 +23,13 @@ const PROBES: Record<CostClass, Partial<Usage>> = {
   audio_input: { input_tokens: 1, audio_input_tokens: 1 },
   audio_output: { output_tokens: 1, audio_output_tokens: 1 },
   image_input: { input_tokens: 1, image_input_tokens: 1 },
+  image_output: { output_tokens: 1, image_output_tokens: 1 },
   web_search: { web_search_requests: 1 },
+  characters: { characters: 1 },
+  audio_ms: { audio_ms: 1000 },
+  images: { images: 1 },
+  search_queries: { search_queries: 1 },
+  request_fees: { request_fees: 1 },
 };
 /** Input above every long-context threshold in the table (the highest is 1M tokens). */
 const LONG_INPUT = 1_000_001;
@@ -48,6 +54,13 @@ export function classCounts(t: ProviderUsage): Record<CostClass, number> {
     // The admin APIs report no image tokens apart: they are in the input count.
     image_input: 0,
     web_search: t.web_search_requests,
+    // The admin APIs' token lines carry no other unit (docs/architecture.md §21).
+    image_output: 0,
+    characters: 0,
+    audio_ms: 0,
+    images: 0,
+    search_queries: 0,
+    request_fees: 0,
   };
 }
 

@@ -6,6 +6,7 @@ import { usd } from "../pricing/money.ts";
 import type { Pricer } from "../pricing/pricer.ts";
 import { redact } from "../redact.ts";
 import type { UsageRecord } from "../usage/record.ts";
+import { usageCounts } from "../usage/types.ts";
 
 /** Upstream request id headers, most specific first. */
 const REQUEST_ID_HEADERS = ["x-request-id", "request-id", "x-amzn-requestid", "apim-request-id", "x-amz-request-id"];
@@ -62,16 +63,7 @@ export async function buildRecord(ex: Exchange, pricer: Pricer): Promise<Built> 
     streaming: ex.streaming,
     duration_ms: Math.round(ex.durationMs),
     ttfb_ms: ex.ttfbMs === null ? null : Math.round(ex.ttfbMs),
-    input_tokens: usage?.input_tokens ?? null,
-    output_tokens: usage?.output_tokens ?? null,
-    total_tokens: usage?.total_tokens ?? null,
-    cache_read_tokens: usage?.cache_read_tokens ?? null,
-    cache_write_tokens: usage?.cache_write_tokens ?? null,
-    cache_write_1h_tokens: usage?.cache_write_1h_tokens ?? null,
-    reasoning_tokens: usage?.reasoning_tokens ?? null,
-    audio_input_tokens: usage?.audio_input_tokens ?? null,
-    audio_output_tokens: usage?.audio_output_tokens ?? null,
-    web_search_requests: usage?.web_search_requests ?? null,
+    ...usageCounts(usage),
     usage_source: usage === null ? "none" : (m?.source ?? "none"),
     usage_native: m?.native ?? null,
     cost_usd: price.cost_pico === null ? null : usd(price.cost_pico),

@@ -8,7 +8,7 @@ import { canonicalModel } from "../attributes/model.ts";
 import type { UsageRecord } from "../usage/record.ts";
 import type { Query } from "./queries.ts";
 import { addToRollup, type RollupRow, sortedRollup } from "./rollup.ts";
-import { USAGE_FIELDS } from "../usage/types.ts";
+import { TOKEN_FIELDS } from "../usage/types.ts";
 
 /** Records summed before the increments are written out, so memory stays bounded on any table. */
 const FLUSH_EVERY = 50_000;
@@ -47,7 +47,7 @@ export class RollupBackfill {
  */
 export function backfillPage(after: { ts: string; id: string } | null, size: number): Query {
   const columns = ["id", "ts", "provider", "model", "requested_model", "key_id", `"user"`, "project", "tags", "outcome",
-    "usage_source", "priced", "cost_pico", ...USAGE_FIELDS];
+    "usage_source", "priced", "cost_pico", ...TOKEN_FIELDS]; // the counts that existed then: the units came later (§21)
   return {
     sql: `SELECT ${columns.join(", ")} FROM requests ${after === null ? "" : "WHERE (ts, id) > ($ats, $aid)"}
       ORDER BY ts, id LIMIT $limit`,

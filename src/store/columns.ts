@@ -1,6 +1,6 @@
 /** @module UsageRecord ⇄ `requests` row: one column per field, same names, in contract order. */
 import type { Outcome, UsageRecord } from "../usage/record.ts";
-import { USAGE_FIELDS, type UsageSource } from "../usage/types.ts";
+import { TOKEN_FIELDS, UNIT_FIELDS, USAGE_FIELDS, type UsageSource } from "../usage/types.ts";
 import type { Row, SqlValue } from "./db.ts";
 
 /** Every UsageRecord field in contract order: DB columns, CSV header, export order. */
@@ -17,7 +17,7 @@ export const RECORD_COLUMNS = [
   "streaming",
   "duration_ms",
   "ttfb_ms",
-  ...USAGE_FIELDS,
+  ...TOKEN_FIELDS,
   "usage_source",
   "usage_native",
   "cost_usd",
@@ -39,6 +39,7 @@ export const RECORD_COLUMNS = [
   "frames_down",
   // In the order the migrations add them (src/store/schema.ts): the table's own column order.
   "requested_model",
+  ...UNIT_FIELDS,
 ] as const satisfies readonly (keyof UsageRecord)[];
 
 export type RecordColumn = (typeof RECORD_COLUMNS)[number];
@@ -84,16 +85,7 @@ export function recordToParams(r: UsageRecord): SqlValue[] {
     r.streaming ? 1 : 0,
     int(r.duration_ms) ?? 0,
     int(r.ttfb_ms),
-    count(r.input_tokens),
-    count(r.output_tokens),
-    count(r.total_tokens),
-    count(r.cache_read_tokens),
-    count(r.cache_write_tokens),
-    count(r.cache_write_1h_tokens),
-    count(r.reasoning_tokens),
-    count(r.audio_input_tokens),
-    count(r.audio_output_tokens),
-    count(r.web_search_requests),
+    ...TOKEN_FIELDS.map((f) => count(r[f])),
     text(r.usage_source),
     json(r.usage_native),
     textOrNull(r.cost_usd),
@@ -114,6 +106,7 @@ export function recordToParams(r: UsageRecord): SqlValue[] {
     count(r.frames_up ?? null),
     count(r.frames_down ?? null),
     textOrNull(r.requested_model),
+    ...UNIT_FIELDS.map((f) => count(r[f] ?? null)),
   ];
 }
 
@@ -121,6 +114,13 @@ const str = (v: SqlValue | undefined): string | null => (v === null || v === und
 const num = (v: SqlValue | undefined): number | null =>
   v === null || v === undefined ? null : typeof v === "number" ? v : Number(v);
 const parse = (v: SqlValue | undefined): unknown => (typeof v === "string" ? JSON.parse(v) : null);
+
+/** The count columns of a row (absent on a row read before a migration added them: null). */
+function usageColumns(row: Row): Record<(typeof USAGE_FIELDS)[number], number | null> {
+  const out = {} as Record<(typeof USAGE_FIELDS)[number], number | null>;
+  for (const f of USAGE_FIELDS) out[f] = num(row[f]);
+  return out;
+}
 
 /** A `requests` row back into the record it was written from. */
 export function rowToRecord(row: Row): UsageRecord {
@@ -138,16 +138,7 @@ export function rowToRecord(row: Row): UsageRecord {
     streaming: num(row.streaming) === 1,
     duration_ms: num(row.duration_ms) ?? 0,
     ttfb_ms: num(row.ttfb_ms),
-    input_tokens: num(row.input_tokens),
-    output_tokens: num(row.output_tokens),
-    total_tokens: num(row.total_tokens),
-    cache_read_tokens: num(row.cache_read_tokens),
-    cache_write_tokens: num(row.cache_write_tokens),
-    cache_write_1h_tokens: num(row.cache_write_1h_tokens),
-    reasoning_tokens: num(row.reasoning_tokens),
-    audio_input_tokens: num(row.audio_input_tokens),
-    audio_output_tokens: num(row.audio_output_tokens),
-    web_search_requests: num(row.web_search_requests),
+    ...usageColumns(row),
     usage_source: String(row.usage_source) as UsageSource,
     usage_native: parse(row.usage_native),
     cost_usd: str(row.cost_usd),

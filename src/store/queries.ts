@@ -3,6 +3,7 @@
  * (built here) plus the shaping of its rows; the `Db` versions are SQLite's, synchronous.
  */
 import type { UsageRecord } from "../usage/record.ts";
+import { UNIT_FIELDS } from "../usage/types.ts";
 import { COLUMN_SQL, rowToRecord } from "./columns.ts";
 import type { Db, Row, SqlValue } from "./db.ts";
 import { type RequestFilter, whereOf } from "./filter.ts";
@@ -32,6 +33,12 @@ export interface UsageTotals {
   cache_write_1h_tokens: number;
   audio_input_tokens: number;
   audio_output_tokens: number;
+  /** Units that are not tokens (docs/architecture.md §21); `audio_ms` in milliseconds. */
+  characters: number;
+  audio_ms: number;
+  images: number;
+  search_queries: number;
+  request_fees: number;
   cost_usd: string;
   unpriced_requests: number;
 }
@@ -105,6 +112,7 @@ const TOKEN_FIELDS = [
   "cache_write_1h_tokens",
   "audio_input_tokens",
   "audio_output_tokens",
+  ...UNIT_FIELDS, // summed too, though not tokens (docs/architecture.md §21)
 ] as const;
 
 type Counts = Omit<UsageTotals, "cost_usd">;

@@ -4,6 +4,7 @@ import { rowToRecord } from "./columns.ts";
 import type { Db } from "./db.ts";
 import { ROLLUP_INSERT_SQL, rollupDdl, rollupParams } from "./rollup.ts";
 import { KEYS_DDL } from "../keys/store.ts";
+import { UNIT_FIELDS } from "../usage/types.ts";
 
 /** A migration: its SQL, and for some a step in TypeScript run right after it, in the same transaction. */
 export type Migration = string | { sql: string; then(db: Db): void };
@@ -189,6 +190,17 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   // Kestrel-issued keys (src/keys/store.ts): hashes, never secrets.
   KEYS_DDL,
+  // Units that are not tokens (docs/architecture.md §21). The rollup of a file created since migration 7 already
+  // has their sums (its DDL is made from USAGE_FIELDS); an older file's rollup gets them here.
+  {
+    sql: UNIT_FIELDS.map((f) => `ALTER TABLE requests ADD COLUMN ${f} INTEGER;`).join("\n  "),
+    then(db: Db): void {
+      const have = new Set(db.prepare<{ name: string }>("PRAGMA table_info(usage_rollup)").all().map((r) => r.name));
+      for (const f of UNIT_FIELDS) {
+        if (!have.has(f)) db.exec(`ALTER TABLE usage_rollup ADD COLUMN ${f} INTEGER NOT NULL DEFAULT 0`);
+      }
+    },
+  },
 ];
 
 function backfill(db: Db): void {

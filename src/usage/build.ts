@@ -16,6 +16,14 @@ export interface UsageParts {
   /** Image input not read from a cache (OpenAI Realtime). */
   imageIn?: number | undefined;
   webSearch?: number | undefined;
+  /** Image output within output (the `gpt-image-1` family). */
+  imageOut?: number | undefined;
+  /** Units that are not tokens (docs/architecture.md §21). */
+  characters?: number | undefined;
+  audioMs?: number | undefined;
+  images?: number | undefined;
+  searchQueries?: number | undefined;
+  requestFees?: number | undefined;
 }
 
 /**
@@ -40,12 +48,19 @@ export function buildUsage(p: UsageParts): Usage {
     audio_input_tokens: audioIn,
     audio_output_tokens: Math.min(p.audioOut ?? 0, output),
     web_search_requests: p.webSearch ?? 0,
+    characters: p.characters ?? 0,
+    audio_ms: p.audioMs ?? 0,
+    images: p.images ?? 0,
+    search_queries: p.searchQueries ?? 0,
+    request_fees: p.requestFees ?? 0,
   };
-  // Set only when there is some, so every other provider's Usage keeps its ten fields.
+  // Set only when there is some, so every other provider's Usage keeps its stored fields only.
   const cachedAudio = Math.min(p.cacheReadAudio ?? 0, cacheRead, audioIn);
   if (cachedAudio > 0) usage.cache_read_audio_tokens = cachedAudio;
   // Uncached images are what remains of the input once the cache and the uncached audio are taken out.
   const image = Math.min(p.imageIn ?? 0, Math.max(0, input - cacheRead - cacheWrite - (audioIn - cachedAudio)));
   if (image > 0) usage.image_input_tokens = image;
+  const imageOut = Math.min(p.imageOut ?? 0, output);
+  if (imageOut > 0) usage.image_output_tokens = imageOut;
   return usage;
 }

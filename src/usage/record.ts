@@ -53,6 +53,12 @@ export interface UsageRecord {
   audio_input_tokens: number | null;
   audio_output_tokens: number | null;
   web_search_requests: number | null;
+  /** Units that are not tokens (docs/architecture.md §21): null when usage is unknown. `audio_ms` is milliseconds. */
+  characters: number | null;
+  audio_ms: number | null;
+  images: number | null;
+  search_queries: number | null;
+  request_fees: number | null;
   usage_source: UsageSource;
   /** The provider's usage object, verbatim when small and shallow (src/usage/validate.ts), else a marker; or null. */
   usage_native: unknown;

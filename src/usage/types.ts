@@ -32,12 +32,28 @@ export interface Usage {
    * (`input_token_details.image_tokens` less the cached ones); like cached audio it is priced, not a column.
    */
   image_input_tokens?: number;
+  /** Subset of output_tokens that is image (the `gpt-image-1` family); priced, not a column. */
+  image_output_tokens?: number;
+  /** Characters of text turned into speech (docs/architecture.md §21). */
+  characters: number;
+  /** Audio transcribed or translated, in whole MILLISECONDS (exact: per-second rates are multiples of 1000 pico-USD). */
+  audio_ms: number;
+  /** Images made. */
+  images: number;
+  /** Search queries or rerank search units billed per query (Cohere `search_units`, a search API's queries). */
+  search_queries: number;
+  /** Flat per-request fees (Perplexity's request fee by search context size, a table's `input_cost_per_request`). */
+  request_fees: number;
 }
 
-/** Where the numbers of a record come from. */
-export type UsageSource = "reported" | "estimated" | "none";
+/**
+ * Where the numbers of a record come from: the provider's response (`reported`), the client's request (`request`:
+ * characters to speak, images asked for, when the response says nothing), an estimate (`estimated`), or nowhere.
+ */
+export type UsageSource = "reported" | "request" | "estimated" | "none";
 
-export const USAGE_FIELDS = [
+/** The token counts (what `limit_tokens` budgets count), and the columns the rollup had at its creation. */
+export const TOKEN_FIELDS = [
   "input_tokens",
   "output_tokens",
   "total_tokens",
@@ -49,6 +65,12 @@ export const USAGE_FIELDS = [
   "audio_output_tokens",
   "web_search_requests",
 ] as const satisfies readonly (keyof Usage)[];
+
+/** Counts of units that are not tokens (docs/architecture.md §21). */
+export const UNIT_FIELDS = ["characters", "audio_ms", "images", "search_queries", "request_fees"] as const satisfies readonly (keyof Usage)[];
+
+/** Every stored count: record columns, exports, rollup sums, /api/usage sums. */
+export const USAGE_FIELDS = [...TOKEN_FIELDS, ...UNIT_FIELDS] as const;
 
 /** A usage with every count at zero; fill in what the provider reported. */
 export function emptyUsage(): Usage {
@@ -63,5 +85,19 @@ export function emptyUsage(): Usage {
     audio_input_tokens: 0,
     audio_output_tokens: 0,
     web_search_requests: 0,
+    characters: 0,
+    audio_ms: 0,
+    images: 0,
+    search_queries: 0,
+    request_fees: 0,
   };
+}
+
+export type UsageField = (typeof USAGE_FIELDS)[number];
+
+/** A record's count columns from a usage: every one null when the usage is unknown (unknown is not zero). */
+export function usageCounts(usage: Usage | null): Record<UsageField, number | null> {
+  const out = {} as Record<UsageField, number | null>;
+  for (const f of USAGE_FIELDS) out[f] = usage === null ? null : usage[f];
+  return out;
 }

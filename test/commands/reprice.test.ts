@@ -190,3 +190,16 @@ test("reprice with the built-in price table", async () => {
     assert.match(r?.price_version ?? "", /^litellm-/);
   });
 });
+
+test("reprice: a record's stored units are priced again (issue 23)", async () => {
+  const { usageOfRecord } = await import("../../src/commands/report-reprice.ts");
+  const { createPricer } = await import("../../src/pricing/pricer.ts");
+  const r = makeRecord(1, {
+    provider: "openai", model: "tts-1", input_tokens: 0, output_tokens: 0, total_tokens: 0, cache_read_tokens: 0,
+    cache_write_tokens: 0, reasoning_tokens: 0, characters: 10, usage_source: "request",
+  });
+  const usage = usageOfRecord(r);
+  assert.equal(usage?.characters, 10);
+  const priced = createPricer().price(usage, { provider: "openai", model: "tts-1", serviceTier: null, geo: null, reportedCostPico: null });
+  assert.deepEqual([priced.cost_pico, priced.breakdown], [150_000_000, { characters: 150_000_000 }]);
+});

@@ -18,6 +18,11 @@ const group = (key: string, name: string | null, cost: string): Group => ({
   cache_write_1h_tokens: 0,
   audio_input_tokens: 0,
   audio_output_tokens: 0,
+  characters: 0,
+  audio_ms: 0,
+  images: 0,
+  search_queries: 0,
+  request_fees: 0,
   unpriced_requests: 0,
 });
 

@@ -2,6 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { lookupModel, normalizeModelId } from "../../src/pricing/lookup.ts";
 import { createTable } from "../../src/pricing/table.ts";
+import { createPricer } from "../../src/pricing/pricer.ts";
+import { ctx, usage } from "./_helpers.ts";
 
 const table = createTable();
 
@@ -13,7 +15,7 @@ const ROWS: [string, string, string | null, string | null, string][] = [
   ["openai", "gpt-5-mini-2099-01-01", null, "gpt-5-mini", "unknown snapshot → alias (family agrees)"],
   ["openai", "gpt-4o-2099-01-01", null, null, "gpt-4o-2024-05-13 was $5/$15: an unknown gpt-4o snapshot stays unpriced"],
   ["openai", "gpt-3.5-turbo-instruct:20230824-v2", null, "gpt-3.5-turbo-instruct", "build tag dropped"],
-  ["openai", "ft:gpt-4o-mini-2024-07-18:org::abc123", null, null, "fine-tunes have their own prices"],
+  ["openai", "ft:gpt-4o-mini-2024-07-18:org::abc123", null, "ft:gpt-4o-mini-2024-07-18", "fine-tunes at their own ft: row (issue 23)"],
   ["anthropic", "claude-3-opus-latest", null, "claude-3-opus-latest", "alias added by corrections"],
   ["anthropic", "claude-3-5-haiku-20241022", null, "claude-3-5-haiku-20241022", "row added by corrections"],
   ["aws-bedrock", "us.anthropic.claude-3-5-sonnet-20241022-v2:0", null, "us.anthropic.claude-3-5-sonnet-20241022-v2:0", "region profile, exact"],
@@ -45,7 +47,7 @@ const ROWS: [string, string, string | null, string | null, string][] = [
   ["mistral", "magistral-medium-2507", null, null, "no row for 2507 (2506 and 2509 exist): no neighbour guessing"],
   ["groq", "llama-3.3-70b-versatile", null, "groq/llama-3.3-70b-versatile", "provider prefix"],
   ["grok", "grok-3-mini", null, "xai/grok-3-mini", "provider prefix"],
-  ["openai", "gpt-4o-mini-tts", null, null, "near miss: billed per second (not kept), never gpt-4o-mini's price"],
+  ["openai", "gpt-4o-mini-tts", null, "gpt-4o-mini-tts", "its own speech row (issue 23), never gpt-4o-mini's price"],
   ["openai", "gpt-4o-min", null, null, "near miss: no prefix matching"],
   ["anthropic", "gpt-4o", null, null, "another provider's model"],
   ["my-vllm", "llama-3", null, null, "provider without table prices"],
@@ -74,4 +76,14 @@ test("lookup: normalizeModelId", () => {
   assert.equal(normalizeModelId("aws-bedrock", "arn:aws:bedrock:us-east-1:1:provisioned-model/xyz"), null);
   assert.equal(normalizeModelId("openai", "  "), null);
   assert.deepEqual(normalizeModelId("openai", "bad%zzescape"), { id: "bad%zzescape", region: null });
+});
+
+test("lookup: fine-tunes at their ft:<base> row, never at base rates (issue 23)", () => {
+  const t = createTable();
+  assert.equal(lookupModel(t, "openai", "ft:gpt-4o-mini-2024-07-18:acme::AbC123", null)?.key, "ft:gpt-4o-mini-2024-07-18");
+  assert.equal(lookupModel(t, "openai", "ft:gpt-4o-mini-2024-07-18:acme:my-name:AbC123", null)?.key, "ft:gpt-4o-mini-2024-07-18");
+  assert.equal(lookupModel(t, "openai", "ft:gpt-5-nano-2025-08-07:acme::X", null), null); // no ft: row
+  const r = createPricer().price(usage({ input_tokens: 10, output_tokens: 5, total_tokens: 15 }), ctx("openai", "ft:gpt-5-nano-2025-08-07:acme::X"));
+  assert.equal(r.priced, false);
+  assert.match(r.note ?? "", /fine-tune of gpt-5-nano-2025-08-07 and no "ft:gpt-5-nano-2025-08-07" price row/);
 });

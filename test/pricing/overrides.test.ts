@@ -68,14 +68,14 @@ const BAD: [string, string][] = [
   [`{\n  "openai/gpt-x": {\n    "output": 15,\n    "input": -1\n  }\n}`, `Invalid price file "p.json": line 4, key "openai/gpt-x": "input" must be a non-negative number`],
   [`{\n  "openai/gpt-x": {\n    "input": 3,\n    "output": "15"\n  }\n}`, `Invalid price file "p.json": line 4, key "openai/gpt-x": "output" must be a non-negative number`],
   [`{\n  "openai/gpt-x": { "input": 3, "output": 15,\n    "inptu": 3 }\n}`, `Invalid price file "p.json": line 3, key "openai/gpt-x": "inptu" is not a known price field`],
-  [`{\n\n  "openai/gpt-x": { "input": 3 }\n}`, `Invalid price file "p.json": line 3, key "openai/gpt-x": "input" and "output" are required`],
+  [`{\n\n  "openai/gpt-x": { "input": 3 }\n}`, `Invalid price file "p.json": line 3, key "openai/gpt-x": "input" and "output" are required (or a per-unit rate: character, second, image, query, request)`],
   [`{\n  "gpt-x": { "input": 3, "output": 15 }\n}`, `Invalid price file "p.json": line 2, key "gpt-x": must be "provider/model" (or a LiteLLM row with "litellm_provider")`],
   [`{\n  "openai/gpt-x": { "input": 0.0000001, "output": 1 }\n}`, `Invalid price file "p.json": line 2, key "openai/gpt-x": "input" must be a non-negative number exact to 1e-12 USD`],
   [`{\n  "openai/gpt-x": { "input": 1, "output": 1,\n    "tiers": [{ "above": 1.5, "input": 2 }] }\n}`, `Invalid price file "p.json": line 3, key "openai/gpt-x": "above" must be a whole number of tokens`],
   [`{\n  "x": {\n    "litellm_provider": "ollama",\n    "input_cost_per_token": 1e-6\n  }\n}`, `Invalid price file "p.json": line 3, key "x": "litellm_provider" "ollama" is not a provider Kestrel prices`],
   [`{\n  "x": {\n    "litellm_provider": "openai",\n    "input_cost_per_token": "1e-6",\n    "output_cost_per_token": 1e-6\n  }\n}`, `Invalid price file "p.json": line 4, key "x": "input_cost_per_token" must be a non-negative number`],
   [`{\n  "x": {\n    "litellm_provider": "openai",\n    "input_cost_per_tokn": 1e-6\n  }\n}`, `Invalid price file "p.json": line 4, key "x": "input_cost_per_tokn" is not a known price field`],
-  [`{\n  "x": { "litellm_provider": "openai", "mode": "image_generation",\n    "input_cost_per_token": 1e-6, "output_cost_per_token": 1e-6 }\n}`, `Invalid price file "p.json": line 2, key "x": cannot price tokens (mode "image_generation")`],
+  [`{\n  "x": { "litellm_provider": "openai", "mode": "video_generation",\n    "input_cost_per_token": 1e-6, "output_cost_per_token": 1e-6 }\n}`, `Invalid price file "p.json": line 2, key "x": cannot price tokens (mode "video_generation")`],
   [`{\n  "openai/a": { "input": 1, "output": 1 },\n}`, `Invalid price file "p.json": line 3, expected a key`],
   [`{\n  "openai/A": { "input": 1, "output": 1 },\n  "openai/A": { "input": 2, "output": 2 }\n}`, `Invalid price file "p.json": line 3, duplicate key "openai/A"`],
   [`[]`, `Invalid price file "p.json": line 1, the file must be a JSON object`],
@@ -106,4 +106,12 @@ test("overrides: a request beyond the exact range is unpriced and says why, neve
   const r = p.price(usage({ input_tokens: 1_000_000, output_tokens: 1 }), ctx("openai", "dear"));
   assert.equal(r.priced, false);
   assert.match(r.note ?? "", /exceeds the exact integer range \(2\^53, about \$9,007 in pico-USD\)/);
+});
+
+test("overrides: per-unit rates in USD per unit (issue 23)", () => {
+  const o = parsePriceOverrides(`{"elevenlabs/eleven_multilingual_v2": {"character": 0.00018, "mode": "audio_speech"},
+    "openai/whisper-x": {"second": 0.0001}}`, "p.json");
+  assert.equal(o.entries.get("elevenlabs")?.get("elevenlabs/eleven_multilingual_v2")?.price.character, 180_000_000);
+  assert.equal(o.entries.get("openai")?.get("whisper-x")?.price.second, 100_000_000);
+  assert.throws(() => parsePriceOverrides(`{"openai/w": {"second": 0.0000000001}}`, "p.json"), /"second" must be exact to 1e-9 USD/);
 });

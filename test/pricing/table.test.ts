@@ -5,7 +5,7 @@ import { CORRECTIONS } from "../../src/pricing/corrections.ts";
 import data from "../../src/pricing/data/prices.generated.json" with { type: "json" };
 import { RATE_CLASSES } from "../../src/pricing/litellm-row.ts";
 import { createTable } from "../../src/pricing/table.ts";
-import type { PriceData, RateSet } from "../../src/pricing/types.ts";
+import { PRICE_MODES, type PriceData, type RateSet, UNIT_RATES } from "../../src/pricing/types.ts";
 import { generate, KNOWN_SOURCES, sha256Hex } from "../../scripts/gen-prices.ts";
 
 const DATA = data as unknown as PriceData;
@@ -41,8 +41,10 @@ test("table: every rate is a non-negative safe integer, every tier list ascendin
     for (const [key, p] of Object.entries(rows)) {
       n++;
       for (const s of [p, p.flex, p.priority, p.batch]) check(`${provider} ${key}`, s);
-      assert.ok(["chat", "completion", "responses", "embedding", "realtime", "audio_transcription"].includes(p.mode), key);
-      assert.ok(p.input > 0 || p.output > 0, `${key} is all zero`);
+      assert.ok((PRICE_MODES as readonly string[]).includes(p.mode), key);
+      const units = UNIT_RATES.some((u) => (p[u] ?? 0) > 0);
+      assert.ok((p.input ?? 0) > 0 || (p.output ?? 0) > 0 || (p.image_output ?? 0) > 0 || units, `${key} is all zero`);
+      if (p.second !== undefined) assert.equal(p.second % 1000, 0, `${key}: per-second rate exact per millisecond`);
     }
   }
   assert.equal(n, Object.values(DATA.meta.counts).reduce((a, b) => a + b, 0));
@@ -63,7 +65,8 @@ test("table: rows that cannot be priced from tokens are left out, with the reaso
     d: { litellm_provider: "mistral", mode: "embedding", input_cost_per_token: 1e-7 },
   };
   const out = generate(JSON.stringify(rows), "sha", "2026-01-01", "test", "2026-01-02");
-  assert.deepEqual(Object.keys(out.data.models), ["mistral"]); // d: embedding without output price = output 0
+  // c: an image row is kept now (priced per unit or token, docs/architecture.md §21); d: embedding output = 0
+  assert.deepEqual(Object.keys(out.data.models), ["openai", "mistral"]);
   assert.deepEqual([...out.skipped.keys()].sort(), ["billed by character", "every token price is 0 (free or unknown)"]);
 });
 
@@ -106,4 +109,27 @@ test("correction: every correction names a reason and a source", () => {
     assert.ok(c.why.length > 20, c.key);
     assert.ok(c.source.length > 5, c.key);
   }
+});
+
+test("table: the per-unit modes are kept with exact per-unit rates (issue 23)", () => {
+  const rows = {
+    "tts-1": { litellm_provider: "openai", mode: "audio_speech", input_cost_per_character: 1.5e-5 },
+    "whisper-1": { litellm_provider: "openai", mode: "audio_transcription", input_cost_per_second: 0.0001, output_cost_per_second: 0.0001 },
+    "dall-e-3": { litellm_provider: "openai", mode: "image_generation", input_cost_per_image: 0.04 },
+    "rerank-v3.5": { litellm_provider: "cohere", mode: "rerank", input_cost_per_query: 0.002, input_cost_per_token: 0, output_cost_per_token: 0 },
+    "perplexity/search": { litellm_provider: "perplexity", mode: "search", input_cost_per_query: 0.005 },
+    "odd-whisper": { litellm_provider: "openai", mode: "audio_transcription", input_cost_per_second: 0.0002833333333333333 },
+    "hd/1024-x-1024/dall-e-3": { litellm_provider: "openai", mode: "image_generation", input_cost_per_pixel: 7.629e-8, output_cost_per_pixel: 0 },
+  };
+  const out = generate(JSON.stringify(rows), "sha", "2026-01-01", "test", "2026-01-02");
+  assert.deepEqual(out.problems, []);
+  const o = out.data.models.openai ?? {};
+  assert.equal(o["tts-1"]?.character, 15_000_000);
+  assert.equal(o["whisper-1"]?.second, 100_000_000);
+  assert.equal(o["dall-e-3"]?.image, 40_000_000_000);
+  assert.equal(out.data.models.cohere?.["rerank-v3.5"]?.query, 2_000_000_000);
+  assert.equal(out.data.models["perplexity-ai"]?.["perplexity/search"]?.query, 5_000_000_000);
+  assert.equal(o["odd-whisper"], undefined);
+  assert.equal(o["hd/1024-x-1024/dall-e-3"], undefined); // per-pixel rates are not exact: per-image corrections
+  assert.ok([...out.skipped.keys()].some((k) => k.includes("not exact")));
 });

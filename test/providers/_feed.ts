@@ -104,5 +104,10 @@ export function u(input: number, output: number, total: number, x: Extras = {}):
     audio_input_tokens: x.ai ?? 0,
     audio_output_tokens: x.ao ?? 0,
     web_search_requests: x.ws ?? 0,
+    characters: 0,
+    audio_ms: 0,
+    images: 0,
+    search_queries: 0,
+    request_fees: 0,
   };
 }

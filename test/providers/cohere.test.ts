@@ -39,8 +39,8 @@ test("JSON bodies: v2 usage, v1 and embed meta.billed_units, rerank search units
     ],
     // Embed: input only.
     ["/v2/embed", { embeddings: {}, meta: { billed_units: { input_tokens: 9 } } }, u(9, 0, 9)],
-    // Rerank bills search units: usage unknown in tokens, native kept.
-    ["/v2/rerank", { results: [], meta: { billed_units: { search_units: 1 } } }, null],
+    // Rerank bills search units: priced per search query (issue 23), no tokens.
+    ["/v2/rerank", { results: [], meta: { billed_units: { search_units: 1 } } }, { ...u(0, 0, 0), search_queries: 1 }],
   ];
   for (const [path, body, expected] of rows) {
     assert.deepEqual(meterJson(facts("cohere", path), body).usage, expected, path);

@@ -135,12 +135,12 @@ test("chat JSON bodies: usage, embeddings, audio, error body", () => {
       text: "hi",
       usage: { type: "tokens", input_tokens: 14, output_tokens: 45, input_token_details: { audio_tokens: 14 } },
     }, u(14, 45, 59, { ai: 14 })],
-    // Transcription `type: duration`: not tokens; native kept, usage unknown.
+    // Transcription `type: duration`: seconds of audio, in milliseconds (issue 23).
     [
       "/v1/audio/transcriptions",
       "transcription duration",
       { text: "hi", usage: { type: "duration", seconds: 9 } },
-      null,
+      { ...u(0, 0, 0), audio_ms: 9000 },
     ],
   ];
   for (const [path, name, body, expected] of rows) {
@@ -263,8 +263,8 @@ test("Responses endpoints: counting and list paths have no accumulator", () => {
   assert.equal(spec("/v1/responses/resp_1/input_items", "GET"), null); // a list
   assert.notEqual(spec("/v1/responses/resp_1", "GET"), null); // retrieve or re-stream
   assert.notEqual(spec("/v1/responses/resp_1/cancel"), null); // returns the response
-  assert.equal(spec("/v1/audio/speech"), null); // binary audio
-  assert.equal(spec("/v1/images/generations"), null); // image tokens are priced apart
+  assert.notEqual(spec("/v1/audio/speech"), null); // characters, or sse usage (issue 23)
+  assert.notEqual(spec("/v1/images/generations"), null); // images, or image tokens (issue 23)
   assert.equal(spec("/v1/models", "GET"), null);
 });
 

@@ -166,7 +166,7 @@ test("normalizeGemini, normalizeBedrock, normalizeCohere: edge rows", () => {
   assert.equal(normalizeBedrock({ latencyMs: 3 }), null);
   // Cohere: raw tokens only when there are no billed units.
   assert.deepEqual(normalizeCohere({ tokens: { input_tokens: 3, output_tokens: 4 } }), u(3, 4, 7));
-  assert.equal(normalizeCohere({ billed_units: { search_units: 1 } }), null);
+  assert.equal(normalizeCohere({ billed_units: { search_units: 1 } })?.search_queries, 1); // rerank (issue 23)
 });
 
 test("estimates: ceil(bytes / 4), input from the JSON body", () => {

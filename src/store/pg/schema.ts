@@ -7,6 +7,7 @@ import { BACKFILL_PAGE, backfillPage, RollupBackfill } from "../backfill.ts";
 import { type RecordColumn, rowToRecord } from "../columns.ts";
 import type { Row } from "../db.ts";
 import { rollupDdl } from "../rollup.ts";
+import { UNIT_FIELDS } from "../../usage/types.ts";
 import { positional, type Sql } from "./connect.ts";
 import { PG_CONTROL_MIGRATIONS } from "./control-schema.ts";
 import { writeRollup } from "./rollup-write.ts";
@@ -89,6 +90,11 @@ export const COLUMN_TYPES: Readonly<Record<RecordColumn, string>> = {
   audio_input_tokens: "int8",
   audio_output_tokens: "int8",
   web_search_requests: "int8",
+  characters: "int8",
+  audio_ms: "int8",
+  images: "int8",
+  search_queries: "int8",
+  request_fees: "int8",
   usage_source: "text",
   usage_native: "text",
   cost_usd: "text",
@@ -141,6 +147,12 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   },
   // SQLite's migration 8: Kestrel-issued keys and runtime provider secrets (src/keys/store.ts).
   KEYS_DDL,
+  // SQLite's migration 9: units that are not tokens (docs/architecture.md §21); a rollup made since the previous
+  // migration already has their sums.
+  UNIT_FIELDS.map((f) =>
+    `ALTER TABLE requests ADD COLUMN ${f} BIGINT;
+    ALTER TABLE usage_rollup ADD COLUMN IF NOT EXISTS ${f} BIGINT NOT NULL DEFAULT 0;`
+  ).join("\n    "),
 ];
 
 async function backfill(tx: Tx): Promise<void> {
