@@ -8,16 +8,17 @@ import { BatchQueue } from "./batch-queue.ts";
 import { type Db, isBusyError, type Stmt } from "./db.ts";
 import type { RequestFilter } from "./filter.ts";
 import {
-  exportPages,
+  exportPage,
   GET_SQL,
   type ListOptions,
   getRequest,
   listRequests,
+  pagesOf,
   type RequestPage,
   type UsageReport,
-  usageReport,
 } from "./queries.ts";
 import type { Grouping } from "./query-params.ts";
+import { usageReport } from "./usage-query.ts";
 import { addToRollup, repriceRollup, ROLLUP_INSERT_SQL, type RollupRow, rollupParams, sortedRollup } from "./rollup.ts";
 import { configure, migrate } from "./schema.ts";
 import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, throttledReport } from "./upkeep.ts";
@@ -306,7 +307,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
     async *exportRows(filter) {
       if (closed) throw new Error("Usage store is closed");
       ensureReady();
-      yield* exportPages(live, filter, pageSize);
+      yield* pagesOf((after) => exportPage(live, filter, after, pageSize), pageSize);
     },
   };
 }

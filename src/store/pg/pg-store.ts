@@ -13,9 +13,9 @@ import {
   GET_SQL,
   listPage,
   listQuery,
+  pagesOf,
   type Query,
   usageFromRows,
-  usageQuery,
 } from "../queries.ts";
 import type { Store, StoreOptions } from "../store.ts";
 import { clean, connectPg, describePg, pgErrorText, positional, type Sql } from "./connect.ts";
@@ -26,6 +26,7 @@ import { addToRollup, repriceRollup, type RollupRow, sortedRollup } from "../rol
 import { pgExec } from "../../reconcile/exec.ts";
 import { createReconcileStore } from "../../reconcile/store.ts";
 import { COLUMN_TYPES, migratePg } from "./schema.ts";
+import { usageQuery } from "../usage-query.ts";
 import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, throttledReport } from "../upkeep.ts";
 
 export interface PgStoreOptions extends Omit<StoreOptions, "reopen" | "busyTimeoutMs"> {
@@ -309,16 +310,8 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     },
     control,
     reconcile: createReconcileStore(pgExec(sql, gate)),
-    async *exportRows(filter: RequestFilter) {
-      let after: { ts: string; id: string } | null = null;
-      for (;;) {
-        const page: UsageRecord[] = (await select(exportPageQuery(filter, after, pageSize))).map(rowToRecord);
-        if (page.length > 0) yield page;
-        const last = page[page.length - 1];
-        if (page.length < pageSize || last === undefined) return;
-        after = { ts: last.ts, id: last.id };
-      }
-    },
+    exportRows: (filter: RequestFilter) =>
+      pagesOf(async (after) => (await select(exportPageQuery(filter, after, pageSize))).map(rowToRecord), pageSize),
   };
 }
 
