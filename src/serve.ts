@@ -55,6 +55,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
       onError: (message) => log.error(message),
       onReady: () => log.info(`Connected to ${where}; schema current`),
       retentionDays: config.retentionDays,
+      rollupRetentionDays: config.rollupRetentionDays,
     });
   } catch (err) {
     throw new StartupError(`Cannot open database ${JSON.stringify(config.db)}: ${(err as Error).message}`);

@@ -21,7 +21,7 @@ import type { Grouping } from "./query-params.ts";
 import { usageReport } from "./usage-query.ts";
 import { addToRollup, repriceRollup, ROLLUP_INSERT_SQL, type RollupRow, rollupParams, sortedRollup } from "./rollup.ts";
 import { configure, migrate } from "./schema.ts";
-import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, throttledReport } from "./upkeep.ts";
+import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, rollupCutoff, throttledReport } from "./upkeep.ts";
 
 export interface StoreStats {
   /** Accepted by add(), not yet committed. */
@@ -53,6 +53,8 @@ export interface StoreOptions {
   busyTimeoutMs?: number;
   /** Delete records older than this many days at start and every 24 h (default: keep everything). */
   retentionDays?: number | null;
+  /** Delete rollup rows older than this many days, at start and every 24 h (default: keep them forever). */
+  rollupRetentionDays?: number | null;
   /** Records per page for exportRows (default 1,000). */
   exportPageSize?: number;
   now?: () => number;
@@ -236,10 +238,27 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
     }
   };
 
+  const pruneRollup = async (days: number): Promise<number> => {
+    const cutoff = rollupCutoff(now(), days);
+    ensureReady();
+    const stmt = db.prepare(
+      `DELETE FROM usage_rollup WHERE rowid IN (SELECT rowid FROM usage_rollup WHERE ts < $cutoff LIMIT ${PRUNE_CHUNK})`,
+    );
+    let total = 0;
+    for (;;) {
+      const changes = db.transaction(() => stmt.run({ cutoff }).changes);
+      total += changes;
+      if (changes < PRUNE_CHUNK) return total;
+      await tick();
+    }
+  };
+
   const stopPruning = dailyPrune(
     options.retentionDays,
     prune,
     (err) => report(`Could not prune usage records: ${messageOf(err)}`),
+    options.rollupRetentionDays ?? null,
+    pruneRollup,
   );
 
   const read = async <T>(fn: () => T): Promise<T> => {

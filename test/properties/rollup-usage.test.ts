@@ -55,8 +55,8 @@ const queryArb = fc.record({
   outcome: pick<Outcome | undefined>([undefined, "ok"]),
 });
 
-type Spec = fc.infer<typeof recordArb>;
-type QuerySpec = fc.infer<typeof queryArb>;
+type Spec = typeof recordArb extends fc.Arbitrary<infer T> ? T : never;
+type QuerySpec = typeof queryArb extends fc.Arbitrary<infer T> ? T : never;
 
 let serial = 0;
 function recordOf(spec: Spec, base: number): UsageRecord {

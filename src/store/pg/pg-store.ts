@@ -27,7 +27,7 @@ import { pgExec } from "../../reconcile/exec.ts";
 import { createReconcileStore } from "../../reconcile/store.ts";
 import { COLUMN_TYPES, migratePg } from "./schema.ts";
 import { usageQuery } from "../usage-query.ts";
-import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, throttledReport } from "../upkeep.ts";
+import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, rollupCutoff, throttledReport } from "../upkeep.ts";
 
 export interface PgStoreOptions extends Omit<StoreOptions, "reopen" | "busyTimeoutMs"> {
   /** Connections in the pool (default 10). */
@@ -218,10 +218,26 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     }
   };
 
+  const pruneRollup = async (days: number): Promise<number> => {
+    const cutoff = rollupCutoff(now(), days);
+    await ready();
+    let total = 0;
+    for (;;) {
+      const result = await sql.unsafe(
+        `DELETE FROM usage_rollup WHERE ctid IN (SELECT ctid FROM usage_rollup WHERE ts < $1 LIMIT ${PRUNE_CHUNK})`,
+        [cutoff],
+      );
+      total += result.count;
+      if (result.count < PRUNE_CHUNK) return total;
+    }
+  };
+
   const stopPruning = dailyPrune(
     options.retentionDays,
     prune,
     (err) => report(`Could not prune usage records: ${pgErrorText(err)}`),
+    options.rollupRetentionDays ?? null,
+    pruneRollup,
   );
 
   // Connect and migrate now, so an unreachable server is in the log at startup; keep trying with backoff until
