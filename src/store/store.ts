@@ -19,7 +19,7 @@ import {
 } from "./queries.ts";
 import type { Grouping } from "./query-params.ts";
 import { usageReport } from "./usage-query.ts";
-import { addToRollup, repriceRollup, ROLLUP_INSERT_SQL, type RollupRow, rollupParams, sortedRollup } from "./rollup.ts";
+import { addToRollup, PRUNE_ROLLUP_SQL, repriceRollup, ROLLUP_INSERT_SQL, type RollupRow, rollupParams, sortedRollup } from "./rollup.ts";
 import { configure, migrate } from "./schema.ts";
 import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, rollupCutoff, throttledReport } from "./upkeep.ts";
 
@@ -242,13 +242,13 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
     const cutoff = rollupCutoff(now(), days);
     ensureReady();
     const stmt = db.prepare(
-      `DELETE FROM usage_rollup WHERE rowid IN (SELECT rowid FROM usage_rollup WHERE ts < $cutoff LIMIT ${PRUNE_CHUNK})`,
+      PRUNE_ROLLUP_SQL.replace("$1", "$cutoff"),
     );
     let total = 0;
     for (;;) {
       const changes = db.transaction(() => stmt.run({ cutoff }).changes);
       total += changes;
-      if (changes < PRUNE_CHUNK) return total;
+      if (changes === 0) return total;
       await tick();
     }
   };

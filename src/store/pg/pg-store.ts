@@ -22,7 +22,7 @@ import { clean, connectPg, describePg, pgErrorText, positional, type Sql } from 
 import { BatchQueue } from "../batch-queue.ts";
 import { createPgControlStore } from "./control-store.ts";
 import { writeRollup } from "./rollup-write.ts";
-import { addToRollup, repriceRollup, type RollupRow, sortedRollup } from "../rollup.ts";
+import { addToRollup, PRUNE_ROLLUP_SQL, repriceRollup, type RollupRow, sortedRollup } from "../rollup.ts";
 import { pgExec } from "../../reconcile/exec.ts";
 import { createReconcileStore } from "../../reconcile/store.ts";
 import { COLUMN_TYPES, migratePg } from "./schema.ts";
@@ -223,12 +223,9 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     await ready();
     let total = 0;
     for (;;) {
-      const result = await sql.unsafe(
-        `DELETE FROM usage_rollup WHERE ctid IN (SELECT ctid FROM usage_rollup WHERE ts < $1 LIMIT ${PRUNE_CHUNK})`,
-        [cutoff],
-      );
+      const result = await sql.unsafe(PRUNE_ROLLUP_SQL, [cutoff]);
       total += result.count;
-      if (result.count < PRUNE_CHUNK) return total;
+      if (result.count === 0) return total;
     }
   };
 
