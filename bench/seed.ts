@@ -140,7 +140,9 @@ async function openSqliteDriver(): Promise<OpenSqlite> {
 /** Seeds `store` and returns records/s (the clock stops when every record is committed). */
 export async function seed(storeUrl: string, o: SeedOptions, log = (_: string) => {}): Promise<{ rate: number; written: number }> {
   const openDb = await openSqliteDriver();
-  const store = openStore(parseStoreLocation(storeUrl), { openDb, onError: (m) => console.error(m), maxQueue: 200_000 });
+  // Batches of 10,000: with realistic key, user and project counts each record dirties its own page in every
+  // attribute index, so a transaction's cost is mostly pages written; larger batches share them (BENCHMARKS.md).
+  const store = openStore(parseStoreLocation(storeUrl), { openDb, onError: (m) => console.error(m), maxQueue: 200_000, batchSize: 10_000 });
   const t0 = performance.now();
   let n = 0;
   for (const page of seedRecords(o)) {
