@@ -14,6 +14,7 @@ import { openStore } from "../src/store/open.ts";
 import { parseStoreLocation } from "../src/store/location.ts";
 import type { OpenSqlite } from "../src/store/db.ts";
 import type { Outcome, UsageRecord } from "../src/usage/record.ts";
+import { createRng } from "../test/_chunking.ts";
 
 const MODELS = [
   ["openai", "gpt-4o", 2_500_000, 10_000_000],
@@ -34,18 +35,6 @@ const PROJECTS = 40;
 const USERS = 400;
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function ulid(ms: number, n: number): string {
   let time = "";
   for (let k = 0, t = ms; k < 10; k++, t = Math.floor(t / 32)) time = ALPHABET[t % 32] + time;
@@ -61,7 +50,7 @@ export interface SeedOptions {
 
 /** Records in ascending time, `count` at a time (the generator keeps no more than one page). */
 export function* seedRecords(o: SeedOptions, page = 10_000): Generator<UsageRecord[]> {
-  const rand = rng(o.seed);
+  const rand = createRng(o.seed);
   const span = o.days * 86_400_000;
   const start = o.now - span;
   // Each user: a project, one or two keys, a preferred model family; weight by a power law.
