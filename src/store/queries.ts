@@ -56,12 +56,19 @@ export interface Query {
   params: Record<string, SqlValue>;
 }
 
-/** Newest first, ordered by (ts, id) so the `requests_*` indexes serve both filter and order. */
+/**
+ * Newest first, ordered by (ts, id) so the `requests_*` indexes serve both filter and order. The cursor is written
+ * as a bound on `ts` plus a tie-break rather than a row value: SQLite seeks an index only on a plain column bound, and
+ * with `(ts, id) < (…)` beside `since` it walked from `since` to the cursor on every page (pages got slower the
+ * deeper they went). The cursor's `ts` replaces `until`, which it is always below.
+ */
 export function listQuery(filter: RequestFilter, options: ListOptions): Query {
-  const extra = options.before === null ? [] : ["(ts, id) < ($bts, $bid)"];
-  const where = whereOf(filter, extra);
+  const before = options.before;
+  const bounded: RequestFilter = { ...filter };
+  if (before !== null) delete bounded.until;
+  const where = whereOf(bounded, before === null ? [] : ["ts <= $bts", "(ts < $bts OR id < $bid)"]);
   const params: Record<string, SqlValue> = { ...where.params, limit: options.limit + 1 };
-  if (options.before !== null) Object.assign(params, { bts: options.before.ts, bid: options.before.id });
+  if (before !== null) Object.assign(params, { bts: before.ts, bid: before.id });
   return { sql: `SELECT ${COLUMN_SQL} FROM requests ${where.sql} ORDER BY ts DESC, id DESC LIMIT $limit`, params };
 }
 
@@ -189,7 +196,10 @@ export function exportPageQuery(
   after: { ts: string; id: string } | null,
   pageSize: number,
 ): Query {
-  const where = whereOf(filter, after === null ? [] : ["(ts, id) > ($ats, $aid)"]);
+  // As in listQuery: the cursor's `ts` is the range's start (it is never before `since`), plus a tie-break.
+  const bounded: RequestFilter = { ...filter };
+  if (after !== null) delete bounded.since;
+  const where = whereOf(bounded, after === null ? [] : ["ts >= $ats", "(ts > $ats OR id > $aid)"]);
   const params: Record<string, SqlValue> = { ...where.params, limit: pageSize };
   if (after !== null) Object.assign(params, { ats: after.ts, aid: after.id });
   return { sql: `SELECT ${COLUMN_SQL} FROM requests ${where.sql} ORDER BY ts, id LIMIT $limit`, params };
