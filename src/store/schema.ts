@@ -214,7 +214,6 @@ export function configure(db: Db, busyTimeoutMs?: number): void {
     // A read-only file cannot switch modes; reads still work, and writes report their own error.
   }
   db.exec("PRAGMA synchronous = NORMAL");
-  db.exec("PRAGMA cache_size = -65536");
 }
 
 export function schemaVersion(db: Db): number {

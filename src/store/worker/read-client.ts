@@ -5,6 +5,7 @@
  * else goes to `inner`. A worker that fails to start or dies is reported and `inner` answers from then on (reads
  * in flight are answered by it too; an export already under way ends with an error).
  */
+import type { UsageRecord } from "../../usage/record.ts";
 import type { StoreControl } from "../definitions.ts";
 import { pagesOf } from "../queries.ts";
 import type { Store } from "../store.ts";
@@ -128,7 +129,9 @@ export function withReadWorker(inner: Store, worker: WorkerHandle, options: Read
     usage: (filter, grouping) => read({ op: "usage", filter, grouping }),
     exportRows(filter) {
       if (state === "failed") return inner.exportRows(filter);
-      return pagesOf((after) => read({ op: "export", filter, after, size: pageSize }), pageSize);
+      const page = async (after: { ts: string; id: string } | null) =>
+        JSON.parse(await read({ op: "export", filter, after, size: pageSize })) as UsageRecord[];
+      return pagesOf(page, pageSize);
     },
     updateCosts: (updates) => inner.updateCosts(updates),
     control,
