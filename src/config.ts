@@ -27,6 +27,8 @@ export interface Config {
   prices: string | null;
   adminToken: string | null;
   retentionDays: number | null;
+  /** Rollup rows older than this many days are deleted (null: kept forever); never shorter than retentionDays. */
+  rollupRetentionDays: number | null;
   shutdownGraceMs: number;
   /** OTLP/HTTP traces endpoint (one span per request), or null. */
   otlpEndpoint: string | null;
@@ -101,6 +103,7 @@ export const OPTIONS: readonly Option[] = [
   { key: "prices", env: "KESTREL_PRICES", parse: text, fallback: null, help: "price overrides file (LiteLLM or native JSON)" },
   { key: "adminToken", env: "KESTREL_ADMIN_TOKEN", parse: adminToken, fallback: null, help: "bearer token required on /api/*" },
   { key: "retentionDays", env: "KESTREL_RETENTION_DAYS", parse: days, fallback: null, help: "delete records older than N days" },
+  { key: "rollupRetentionDays", env: "KESTREL_ROLLUP_RETENTION_DAYS", parse: days, fallback: null, help: "delete rollup rows older than N days (default: keep forever; at least --retention-days)" },
   { key: "shutdownGraceMs", env: "KESTREL_SHUTDOWN_GRACE", parse: duration, fallback: 30_000, help: "time in-flight requests get on SIGTERM" },
   { key: "otlpEndpoint", env: "KESTREL_OTLP_ENDPOINT", parse: otlpEndpoint, fallback: null, help: "export one span per request to this OTLP/HTTP URL" },
   { key: "otlpHeaders", env: "KESTREL_OTLP_HEADERS", parse: otlpHeaders, fallback: null, help: "k=v,k2=v2: headers for the OTLP export (never logged)" },
@@ -202,6 +205,12 @@ export function parseConfig({ args, env, readFile }: ConfigSources, origins: Con
       ? `env ${option.env}`
       : fromFile !== undefined ? "config file" : "default";
     level[option.key] = fromFlag !== undefined ? 3 : fromEnv ? 2 : fromFile !== undefined ? 1 : 0;
+  }
+  // Reports over a range the rollup no longer holds would read only the raw edges: raw rows never outlive it.
+  if (out.rollupRetentionDays !== null && ((out.retentionDays as number | null) ?? Infinity) > (out.rollupRetentionDays as number)) {
+    throw new ConfigError(
+      `--rollup-retention-days (${out.rollupRetentionDays}) needs --retention-days set to at most the same number of days: raw records must not outlive the rollup`,
+    );
   }
   // `--db PATH` is shorthand for `--store sqlite:PATH`; of the two, the one from the stronger source wins.
   if (out.store === null || (level.db ?? 0) > (level.store ?? 0)) out.store = Object.freeze({ kind: "sqlite", path: out.db });

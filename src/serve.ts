@@ -21,6 +21,7 @@ import { createLogger } from "./log.ts";
 import { describeStore } from "./store/location.ts";
 import { openStore } from "./store/open.ts";
 import { createWorkerStore, sharedFile } from "./store/worker/client.ts";
+import { withReadWorker } from "./store/worker/read-client.ts";
 import { loadTls } from "./tls.ts";
 import { COMMIT, PACKAGE_VERSION, VERSION } from "./version.ts";
 
@@ -56,6 +57,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
       onError: (message) => log.error(message),
       onReady: () => log.info(`Connected to ${where}; schema current`),
       retentionDays: config.retentionDays,
+      rollupRetentionDays: config.rollupRetentionDays,
     });
   } catch (err) {
     throw new StartupError(`Cannot open database ${JSON.stringify(config.db)}: ${(err as Error).message}`);
@@ -63,7 +65,10 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   // Inserts off the event loop when the runtime can start a worker (docs/architecture.md §8); a SQLite file only.
   const reader = store;
   if (config.store.kind === "sqlite" && rt.startStoreWorker && sharedFile(config.store.path)) {
-    store = createWorkerStore(reader, rt.startStoreWorker(), { path: config.store.path, onError: (message) => log.error(message) });
+    const onError = (message: string) => log.error(message);
+    store = createWorkerStore(reader, rt.startStoreWorker(), { path: config.store.path, onError });
+    // Reads on a second worker: a long query never stalls proxied streams, and never delays the inserts.
+    store = withReadWorker(store, rt.startStoreWorker(), { path: config.store.path, onError });
   }
   const upstreamFetch = rt.fetch ?? globalThis.fetch;
   const controlOptions = {
@@ -157,7 +162,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   });
   const shown = config.host.includes(":") ? `[${config.host}]` : config.host;
   for (const warning of rt.warnings) log.warn(warning);
-  if (store !== reader) log.debug("Usage records are written by a worker thread");
+  if (store !== reader) log.debug("Usage records are written by a worker thread; reads run on another");
   log.debug(`Prices ${pricer.version}; ${config.budgets.length} budgets and ${config.rateLimits.length} rate limits in the config file`);
   log.info(`Kestrel ${VERSION} listening on ${tls ? "https" : "http"}://${shown}:${server.port} (${rt.name} ${rt.version}, store ${where})`);
 

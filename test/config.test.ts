@@ -69,6 +69,8 @@ test("timeout bounds: 1 ms and 596 h are taken; the shutdown grace may be 0", ()
   assert.equal(c.shutdownGraceMs, 0);
   assert.equal(c.adminToken, "tok-en_1.~");
   assert.equal(parse(["--retention-days", "100000"]).retentionDays, 100_000);
+  assert.equal(parse([]).rollupRetentionDays, null, "the rollup is kept forever by default");
+  assert.equal(parse(["--retention-days", "30", "--rollup-retention-days", "400"]).rollupRetentionDays, 400);
 });
 
 test("durations and switches", () => {
@@ -92,6 +94,9 @@ const BAD: [args: string[], env: Record<string, string>, message: RegExp][] = [
   [[], { KESTREL_UPSTREAM_OPENAI: "not a url" }, /KESTREL_UPSTREAM_OPENAI must be a URL/],
   [["--idle-timeout", "soon"], {}, /--idle-timeout must be a duration/],
   [["--retention-days", "0"], {}, /whole number of days/],
+  // Raw records must not outlive the rollup (a report over the older range would read only the raw edges).
+  [["--rollup-retention-days", "400"], {}, /--rollup-retention-days \(400\) needs --retention-days set to at most/],
+  [["--retention-days", "90", "--rollup-retention-days", "30"], {}, /needs --retention-days set to at most the same/],
   // A cut-off that far back is no date at all: pruning would throw every day.
   [["--retention-days", "99999999999"], {}, /--retention-days must be a whole number of days from 2 to 100000/],
   // Issue 20 item 6: rolling budget windows under two days are rebuilt from raw records, which must still be there.

@@ -3,7 +3,7 @@ import type { Budget, RateLimit } from "../control/types.ts";
 import { createAlertOutbox } from "./alert-outbox.ts";
 import type { Db, SqlValue } from "./db.ts";
 import { checkDelete, type DefinitionSource, fromStored, staleConfig, type StoreControl, type StoredRow, type Table, textOf, writeOf } from "./definitions.ts";
-import { spendBuckets, spendQuery } from "./spend-query.ts";
+import { sqliteSpend } from "./spend-query.ts";
 
 export type { DefinitionSource, StoreControl } from "./definitions.ts";
 
@@ -67,10 +67,7 @@ export function createControlStore(withDb: WithDb, now: () => number = Date.now)
   };
 
   return {
-    spend(scope, sinceMs, bucketMs) {
-      const q = spendQuery("sqlite", scope, sinceMs, bucketMs);
-      return withDb((db) => spendBuckets(db.prepare(q.sql).all(q.params), sinceMs, bucketMs));
-    },
+    spend: (scope, sinceMs, bucketMs) => withDb((db) => sqliteSpend(db, scope, sinceMs, bucketMs)),
     listBudgets: () => list<Budget>("budgets"),
     getBudget: (id) => withDb((db) => one<Budget>(db, "budgets", id)),
     getRateLimit: (id) => withDb((db) => one<RateLimit>(db, "rate_limits", id)),

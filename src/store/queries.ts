@@ -63,12 +63,19 @@ export interface Query {
   params: Record<string, SqlValue>;
 }
 
-/** Newest first, ordered by (ts, id) so the `requests_*` indexes serve both filter and order. */
+/**
+ * Newest first, ordered by (ts, id) so the `requests_*` indexes serve both filter and order. The cursor is written
+ * as a bound on `ts` plus a tie-break rather than a row value: SQLite seeks an index only on a plain column bound, and
+ * with `(ts, id) < (…)` beside `since` it walked from `since` to the cursor on every page (pages got slower the
+ * deeper they went). The cursor's `ts` replaces `until`, which it is always below.
+ */
 export function listQuery(filter: RequestFilter, options: ListOptions): Query {
-  const extra = options.before === null ? [] : ["(ts, id) < ($bts, $bid)"];
-  const where = whereOf(filter, extra);
+  const before = options.before;
+  const bounded: RequestFilter = { ...filter };
+  if (before !== null) delete bounded.until;
+  const where = whereOf(bounded, before === null ? [] : ["ts <= $bts", "(ts < $bts OR id < $bid)"]);
   const params: Record<string, SqlValue> = { ...where.params, limit: options.limit + 1 };
-  if (options.before !== null) Object.assign(params, { bts: options.before.ts, bid: options.before.id });
+  if (before !== null) Object.assign(params, { bts: before.ts, bid: before.id });
   return { sql: `SELECT ${COLUMN_SQL} FROM requests ${where.sql} ORDER BY ts DESC, id DESC LIMIT $limit`, params };
 }
 
@@ -93,17 +100,8 @@ export function getRequest(db: Db, id: string): UsageRecord | null {
   return row === undefined ? null : rowToRecord(row);
 }
 
-const KEY_SQL: Record<GroupBy, string> = {
-  day: "substr(ts, 1, 10)",
-  hour: "substr(ts, 1, 13)",
-  provider: "provider",
-  model: "model",
-  key_id: "key_id",
-  user: `"user"`,
-  project: "project",
-};
-
-const TOKEN_FIELDS = [
+/** The token sums a usage report carries (each a rollup sum too: src/store/rollup.ts). */
+export const TOKEN_FIELDS = [
   "input_tokens",
   "output_tokens",
   "cache_read_tokens",
@@ -125,15 +123,7 @@ export const UNPRICED_SQL = "(priced = 0 AND usage_source <> 'none')";
 
 // cost_pico is summed in two parts (millions and remainder) so that no SQL SUM can overflow 64 bits; the
 // exact total is rebuilt as bigint: hi * 1e6 + lo.
-const SPLIT = 1_000_000n;
-
-const USAGE_SELECT = [
-  "COUNT(*) AS requests",
-  ...TOKEN_FIELDS.map((f) => `COALESCE(SUM(${f}), 0) AS ${f}`),
-  `COALESCE(SUM(cost_pico / ${SPLIT}), 0) AS cost_hi`,
-  `COALESCE(SUM(cost_pico % ${SPLIT}), 0) AS cost_lo`,
-  `SUM(CASE WHEN ${UNPRICED_SQL} THEN 1 ELSE 0 END) AS unpriced_requests`,
-].join(", ");
+export const SPLIT = 1_000_000n;
 
 interface Acc {
   key: string | null;
@@ -153,21 +143,8 @@ function zeroCounts(): Counts {
   return counts;
 }
 
-const levels = (grouping: Grouping): readonly [GroupBy, GroupBy | null] =>
+export const levels = (grouping: Grouping): readonly [GroupBy, GroupBy | null] =>
   typeof grouping === "string" ? [grouping, null] : grouping;
-
-/** One row per group (or pair of groups), unordered: usageFromRows orders them. */
-export function usageQuery(filter: RequestFilter, grouping: Grouping): Query {
-  const [first, second] = levels(grouping);
-  const where = whereOf(filter);
-  const groupSql = second === null ? "" : `, ${KEY_SQL[second]} AS grp`;
-  return {
-    sql: `SELECT ${KEY_SQL[first]} AS key${groupSql}, ${USAGE_SELECT} FROM requests ${where.sql} GROUP BY 1${
-      second === null ? "" : ", 2"
-    }`,
-    params: where.params,
-  };
-}
 
 /**
  * One row per group; chronological for day/hour, else by cost, then requests, descending. A two-level grouping
@@ -208,11 +185,6 @@ export function usageFromRows(rows: readonly Row[], grouping: Grouping): UsageRe
   return { groups, total: totals(total) };
 }
 
-export function usageReport(db: Db, filter: RequestFilter, grouping: Grouping): UsageReport {
-  const q = usageQuery(filter, grouping);
-  return usageFromRows(db.prepare(q.sql).all(q.params), grouping);
-}
-
 function byCost(a: Acc, b: Acc): number {
   if (a.pico !== b.pico) return a.pico < b.pico ? 1 : -1;
   return b.counts.requests - a.counts.requests || compareKeys(a.group ?? a.key, b.group ?? b.key);
@@ -232,21 +204,40 @@ export function exportPageQuery(
   after: { ts: string; id: string } | null,
   pageSize: number,
 ): Query {
-  const where = whereOf(filter, after === null ? [] : ["(ts, id) > ($ats, $aid)"]);
+  // As in listQuery: the cursor's `ts` is the range's start (it is never before `since`), plus a tie-break.
+  const bounded: RequestFilter = { ...filter };
+  if (after !== null) delete bounded.since;
+  const where = whereOf(bounded, after === null ? [] : ["ts >= $ats", "(ts > $ats OR id > $aid)"]);
   const params: Record<string, SqlValue> = { ...where.params, limit: pageSize };
   if (after !== null) Object.assign(params, { ats: after.ts, aid: after.id });
   return { sql: `SELECT ${COLUMN_SQL} FROM requests ${where.sql} ORDER BY ts, id LIMIT $limit`, params };
 }
 
-/** Oldest first, `pageSize` records at a time, by keyset on (ts, id): memory stays flat for any row count. */
-export function* exportPages(db: Db, filter: RequestFilter, pageSize: number): Generator<UsageRecord[]> {
+/** One page of exportPageQuery (the reader worker asks for pages one by one). */
+export function exportPage(
+  db: Db,
+  filter: RequestFilter,
+  after: { ts: string; id: string } | null,
+  pageSize: number,
+): UsageRecord[] {
+  const q = exportPageQuery(filter, after, pageSize);
+  return db.prepare(q.sql).all(q.params).map(rowToRecord);
+}
+
+/**
+ * Oldest first, `pageSize` records at a time, by keyset on (ts, id): memory stays flat for any row count. `page`
+ * reads one page (synchronously on a connection, or from the reader worker).
+ */
+export async function* pagesOf(
+  page: (after: { ts: string; id: string } | null) => UsageRecord[] | Promise<UsageRecord[]>,
+  pageSize: number,
+): AsyncGenerator<UsageRecord[]> {
   let after: { ts: string; id: string } | null = null;
   for (;;) {
-    const q = exportPageQuery(filter, after, pageSize);
-    const page = db.prepare(q.sql).all(q.params).map(rowToRecord);
-    if (page.length > 0) yield page;
-    const last = page[page.length - 1];
-    if (page.length < pageSize || last === undefined) return;
+    const rows = await page(after);
+    if (rows.length > 0) yield rows;
+    const last = rows[rows.length - 1];
+    if (rows.length < pageSize || last === undefined) return;
     after = { ts: last.ts, id: last.id };
   }
 }

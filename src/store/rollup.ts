@@ -114,3 +114,6 @@ export function repriceRollup<U extends { id: string }>(old: readonly UsageRecor
   }
   return sortedRollup(rows);
 }
+
+/** Retention: the oldest bucket before the cut-off `$1`, one bucket per statement (small transactions, both stores). */
+export const PRUNE_ROLLUP_SQL = `DELETE FROM usage_rollup WHERE ts = (SELECT MIN(ts) FROM usage_rollup WHERE ts < $1)`;

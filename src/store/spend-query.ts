@@ -9,7 +9,7 @@
  */
 import { type Dialect, type Scope, SCOPE_KEYS, scopeCondition } from "../attributes/scopes.ts";
 import type { SpendBucket } from "../control/types.ts";
-import type { Row, SqlValue } from "./db.ts";
+import type { Db, Row, SqlValue } from "./db.ts";
 import type { Query } from "./queries.ts";
 import { ROLLUP_MS } from "./rollup.ts";
 
@@ -86,4 +86,10 @@ export function spendBuckets(rows: readonly Row[], sinceMs: number | null, bucke
   }));
   if (bucketMs === null && out.length === 0) out.push({ at: sinceMs ?? 0, cost_pico: 0n, tokens: 0, requests: 0 });
   return out;
+}
+
+/** The spend sums on a SQLite connection (the main thread's, or the reader worker's: src/store/worker/reads.ts). */
+export function sqliteSpend(db: Db, scope: Scope, sinceMs: number | null, bucketMs: number | null): SpendBucket[] {
+  const q = spendQuery("sqlite", scope, sinceMs, bucketMs);
+  return spendBuckets(db.prepare(q.sql).all(q.params), sinceMs, bucketMs);
 }

@@ -9,19 +9,20 @@ import { BatchQueue } from "./batch-queue.ts";
 import { type Db, isBusyError, type Stmt } from "./db.ts";
 import type { RequestFilter } from "./filter.ts";
 import {
-  exportPages,
+  exportPage,
   GET_SQL,
   type ListOptions,
   getRequest,
   listRequests,
+  pagesOf,
   type RequestPage,
   type UsageReport,
-  usageReport,
 } from "./queries.ts";
 import type { Grouping } from "./query-params.ts";
-import { addToRollup, repriceRollup, ROLLUP_INSERT_SQL, type RollupRow, rollupParams, sortedRollup } from "./rollup.ts";
+import { usageReport } from "./usage-query.ts";
+import { addToRollup, PRUNE_ROLLUP_SQL, repriceRollup, ROLLUP_INSERT_SQL, type RollupRow, rollupParams, sortedRollup } from "./rollup.ts";
 import { configure, migrate } from "./schema.ts";
-import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, throttledReport } from "./upkeep.ts";
+import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, rollupCutoff, throttledReport } from "./upkeep.ts";
 
 export interface StoreStats {
   /** Accepted by add(), not yet committed. */
@@ -53,6 +54,8 @@ export interface StoreOptions {
   busyTimeoutMs?: number;
   /** Delete records older than this many days at start and every 24 h (default: keep everything). */
   retentionDays?: number | null;
+  /** Delete rollup rows older than this many days, at start and every 24 h (default: keep them forever). */
+  rollupRetentionDays?: number | null;
   /** Records per page for exportRows (default 1,000). */
   exportPageSize?: number;
   now?: () => number;
@@ -238,10 +241,27 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
     }
   };
 
+  const pruneRollup = async (days: number): Promise<number> => {
+    const cutoff = rollupCutoff(now(), days);
+    ensureReady();
+    const stmt = db.prepare(
+      PRUNE_ROLLUP_SQL.replace("$1", "$cutoff"),
+    );
+    let total = 0;
+    for (;;) {
+      const changes = db.transaction(() => stmt.run({ cutoff }).changes);
+      total += changes;
+      if (changes === 0) return total;
+      await tick();
+    }
+  };
+
   const stopPruning = dailyPrune(
     options.retentionDays,
     prune,
     (err) => report(`Could not prune usage records: ${messageOf(err)}`),
+    options.rollupRetentionDays ?? null,
+    pruneRollup,
   );
 
   const read = async <T>(fn: () => T): Promise<T> => {
@@ -310,7 +330,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
     async *exportRows(filter) {
       if (closed) throw new Error("Usage store is closed");
       ensureReady();
-      yield* exportPages(live, filter, pageSize);
+      yield* pagesOf((after) => exportPage(live, filter, after, pageSize), pageSize);
     },
   };
 }

@@ -3,6 +3,7 @@
  * throttled, a full or closed queue refused, the flusher's timer, daily retention, and the last flush attempts at
  * close.
  */
+import { ROLLUP_MS } from "./rollup.ts";
 
 /**
  * `onError` at most once per `intervalMs`; the next message says how many were suppressed. `force` (the last word
@@ -46,17 +47,33 @@ export function retentionCutoff(now: number, retentionDays: number): string {
   return new Date(now - retentionDays * DAY_MS).toISOString();
 }
 
-/** Prunes now and every 24 h while `retentionDays` is a positive number; the result stops it. */
+/** The first rollup bucket to keep when rollup rows older than `days` days go (a whole bucket, never a part). */
+export function rollupCutoff(now: number, days: number): string {
+  const ms = now - days * DAY_MS;
+  return new Date(ms - (ms % ROLLUP_MS)).toISOString();
+}
+
+/**
+ * Prunes now and every 24 h: raw records while `retentionDays` is a positive number, rollup rows while
+ * `rollupDays` is. The result stops it.
+ */
 export function dailyPrune(
   retentionDays: number | null | undefined,
   prune: (days: number) => Promise<number>,
   onError: (err: unknown) => void,
+  rollupDays: number | null = null,
+  pruneRollup: (days: number) => Promise<number> = () => Promise.resolve(0),
 ): () => void {
   let timer: ReturnType<typeof setTimeout> | null = null;
-  if (retentionDays !== null && retentionDays !== undefined && retentionDays > 0) {
+  const raw = retentionDays !== null && retentionDays !== undefined && retentionDays > 0;
+  const rollup = rollupDays !== null && rollupDays > 0;
+  if (raw || rollup) {
     const run = (): void => {
       timer = setTimeout(run, DAY_MS);
-      prune(retentionDays).catch(onError);
+      (async () => {
+        if (raw) await prune(retentionDays);
+        if (rollup) await pruneRollup(rollupDays);
+      })().catch(onError);
     };
     timer = setTimeout(run, 0);
   }

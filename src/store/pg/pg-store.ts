@@ -13,21 +13,22 @@ import {
   GET_SQL,
   listPage,
   listQuery,
+  pagesOf,
   type Query,
   usageFromRows,
-  usageQuery,
 } from "../queries.ts";
 import type { Store, StoreOptions } from "../store.ts";
 import { clean, connectPg, describePg, pgErrorText, positional, type Sql } from "./connect.ts";
 import { BatchQueue } from "../batch-queue.ts";
 import { createPgControlStore } from "./control-store.ts";
 import { writeRollup } from "./rollup-write.ts";
-import { addToRollup, repriceRollup, type RollupRow, sortedRollup } from "../rollup.ts";
+import { addToRollup, PRUNE_ROLLUP_SQL, repriceRollup, type RollupRow, sortedRollup } from "../rollup.ts";
 import { pgExec } from "../../reconcile/exec.ts";
 import { createReconcileStore } from "../../reconcile/store.ts";
 import { createKeyStore } from "../../keys/store.ts";
 import { COLUMN_TYPES, migratePg } from "./schema.ts";
-import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, throttledReport } from "../upkeep.ts";
+import { usageQuery } from "../usage-query.ts";
+import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, rollupCutoff, throttledReport } from "../upkeep.ts";
 
 export interface PgStoreOptions extends Omit<StoreOptions, "reopen" | "busyTimeoutMs"> {
   /** Connections in the pool (default 10). */
@@ -218,10 +219,23 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     }
   };
 
+  const pruneRollup = async (days: number): Promise<number> => {
+    const cutoff = rollupCutoff(now(), days);
+    await ready();
+    let total = 0;
+    for (;;) {
+      const result = await sql.unsafe(PRUNE_ROLLUP_SQL, [cutoff]);
+      total += result.count;
+      if (result.count === 0) return total;
+    }
+  };
+
   const stopPruning = dailyPrune(
     options.retentionDays,
     prune,
     (err) => report(`Could not prune usage records: ${pgErrorText(err)}`),
+    options.rollupRetentionDays ?? null,
+    pruneRollup,
   );
 
   // Connect and migrate now, so an unreachable server is in the log at startup; keep trying with backoff until
@@ -311,16 +325,8 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     control,
     reconcile: createReconcileStore(pgExec(sql, gate)),
     keys: createKeyStore(pgExec(sql, gate), now),
-    async *exportRows(filter: RequestFilter) {
-      let after: { ts: string; id: string } | null = null;
-      for (;;) {
-        const page: UsageRecord[] = (await select(exportPageQuery(filter, after, pageSize))).map(rowToRecord);
-        if (page.length > 0) yield page;
-        const last = page[page.length - 1];
-        if (page.length < pageSize || last === undefined) return;
-        after = { ts: last.ts, id: last.id };
-      }
-    },
+    exportRows: (filter: RequestFilter) =>
+      pagesOf(async (after) => (await select(exportPageQuery(filter, after, pageSize))).map(rowToRecord), pageSize),
   };
 }
 

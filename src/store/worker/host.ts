@@ -1,9 +1,11 @@
 /**
- * @module Inside the store worker: owns a write connection and the ordinary store (batching, retries, reconnects,
- * drop counting: src/store/store.ts), fed JSON rows by the main thread. The entry's worker file calls it with its
- * runtime's SQLite driver.
+ * @module Inside a store worker: owns a write connection and the ordinary store (batching, retries, reconnects,
+ * drop counting: src/store/store.ts), fed JSON rows by the main thread; or, opened as a reader, a connection that
+ * answers reads (src/store/worker/reads.ts). The entry's worker file calls it with its runtime's SQLite driver.
  */
 import type { Db } from "../db.ts";
+import { configure } from "../schema.ts";
+import { answerRead } from "./reads.ts";
 import { createStore, type Store } from "../store.ts";
 import type { UsageRecord } from "../../usage/record.ts";
 import type { FromWorker, Port, ToWorker } from "./protocol.ts";
@@ -15,7 +17,8 @@ export function hostStore(port: Port, openDb: (path: string) => Db): void {
   let store: Store | null = null;
   let timer: ReturnType<typeof setInterval> | null = null;
   const send = (message: FromWorker) => port.postMessage(message);
-  const stats = () => store!.stats();
+  let reads: Db | null = null;
+  const stats = () => store?.stats() ?? { queued: 0, written: 0, dropped: 0, write_errors: 0 };
 
   port.onmessage = (event: MessageEvent) => {
     const message = event.data as ToWorker;
@@ -41,6 +44,27 @@ export function hostStore(port: Port, openDb: (path: string) => Db): void {
         send({ type: "ready", stats: stats() });
         return;
       }
+      case "open-reader": {
+        try {
+          reads = openDb(message.path);
+          // Waiting on the writer's lock here stalls no one; WAL readers rarely wait at all.
+          configure(reads, 5000);
+        } catch (err) {
+          send({ type: "error", message: `Reader worker cannot open the database: ${errorText(err)}`, stats: stats() });
+          throw err;
+        }
+        send({ type: "ready", stats: stats() });
+        return;
+      }
+      case "read": {
+        const { id, call } = message;
+        try {
+          send({ type: "answer", id, value: answerRead(reads!, call), error: null, stats: stats() });
+        } catch (err) {
+          send({ type: "answer", id, value: null, error: errorText(err), stats: stats() });
+        }
+        return;
+      }
       case "add": {
         const rows = message.rows;
         for (let from = 0; from < rows.length;) {
@@ -54,10 +78,16 @@ export function hostStore(port: Port, openDb: (path: string) => Db): void {
       case "flush":
       case "close": {
         const { id, type } = message;
+        if (store === null) {
+          // A reader: nothing queued; closing releases its connection.
+          if (type === "close") reads?.close();
+          send({ type: "done", id, error: null, stats: stats() });
+          return;
+        }
         const done = type === "flush" ? store!.flush() : store!.close();
         done.then(
           () => send({ type: "done", id, error: null, stats: stats() }),
-          (err) => send({ type: "done", id, error: err instanceof Error ? err.message : String(err), stats: stats() }),
+          (err) => send({ type: "done", id, error: errorText(err), stats: stats() }),
         );
         if (type === "close" && timer !== null) clearInterval(timer);
         return;
@@ -65,3 +95,5 @@ export function hostStore(port: Port, openDb: (path: string) => Db): void {
     }
   };
 }
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));

@@ -1,19 +1,24 @@
 /** @module Messages between the main thread and the store worker (src/store/worker/). */
 import type { StoreStats } from "../store.ts";
+import type { ReadCall } from "./reads.ts";
 
 /** What the main thread sends. `rows` is one JSON record per line: a string crosses threads as one copy. */
 export type ToWorker =
   | { type: "open"; path: string; batchSize?: number; flushIntervalMs?: number; maxQueue?: number }
   | { type: "add"; rows: string }
   | { type: "flush"; id: number }
-  | { type: "close"; id: number };
+  | { type: "close"; id: number }
+  /** A reader worker: its own connection for reads only (src/store/worker/reads.ts). */
+  | { type: "open-reader"; path: string }
+  | { type: "read"; id: number; call: ReadCall };
 
 /** What the worker answers. Every message carries the worker store's counts as of now. */
 export type FromWorker =
   | { type: "ready"; stats: StoreStats }
   | { type: "stats"; stats: StoreStats }
   | { type: "done"; id: number; error: string | null; stats: StoreStats }
-  | { type: "error"; message: string; stats: StoreStats };
+  | { type: "error"; message: string; stats: StoreStats }
+  | { type: "answer"; id: number; value: unknown; error: string | null; stats: StoreStats };
 
 /** The part of a Web `Worker` (or the worker's `self`) that is used: both runtimes have it. */
 export interface Port {
