@@ -8,6 +8,7 @@ import { usd } from "../../src/pricing/money.ts";
 import { RECORD_COLUMNS } from "../../src/store/columns.ts";
 import { GROUP_BYS } from "../../src/store/query-params.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
+import { UNIT_FIELDS } from "../../src/usage/types.ts";
 import { fakeIo } from "../commands/cli-io.ts";
 import { drivers, makeRecord, withTempDir } from "../store/helpers.ts";
 import { mountApi, NOW, sampleRecords, seededStore } from "../store/seed.ts";
@@ -122,6 +123,7 @@ for (const { name: driver, open, test } of await drivers()) {
             cache_write_1h_tokens: tokens("cache_write_1h_tokens"),
             audio_input_tokens: tokens("audio_input_tokens"),
             audio_output_tokens: tokens("audio_output_tokens"),
+            ...Object.fromEntries(UNIT_FIELDS.map((f) => [f, tokens(f)])),
             cost_usd: usd(pico),
             unpriced_requests: listed.filter((r) => !r.priced).length,
           });
