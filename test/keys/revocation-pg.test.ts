@@ -7,6 +7,7 @@ import { after } from "node:test";
 import { createPgStore } from "../../src/store/pg/pg-store.ts";
 import { testNeeding } from "../_helpers/host.ts";
 import { pgMissing, type Postgres, startPostgres } from "../_helpers/postgres.ts";
+import { until } from "../_helpers/poll.ts";
 import { startApp } from "./_app.ts";
 
 let pg: Postgres | null = null;
@@ -40,12 +41,7 @@ testNeeding("PostgreSQL: a key disabled or deleted on one instance is refused on
     const created = await a.api("POST", "/api/keys", { name: "shared" });
     const { secret, key } = created.json as { secret: string; key: { id: string } };
     // B learns of the new key by polling as well.
-    let seen = false;
-    for (let i = 0; i < 100 && !seen; i++) {
-      seen = (await call(b.app, secret)) === 200;
-      if (!seen) await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.ok(seen, "the other instance accepts the new key");
+    await until("the other instance to accept the new key", async () => (await call(b.app, secret)) === 200, { everyMs: 20 });
 
     const t0 = performance.now();
     assert.equal((await a.api("PATCH", `/api/keys/${key.id}`, { disabled: true })).status, 200);
@@ -54,7 +50,7 @@ testNeeding("PostgreSQL: a key disabled or deleted on one instance is refused on
     assert.ok(disabledMs < 1000, `disable reached the other instance in ${disabledMs.toFixed(0)} ms`);
 
     await a.api("PATCH", `/api/keys/${key.id}`, { disabled: false });
-    for (let i = 0; i < 100 && (await call(b.app, secret)) !== 200; i++) await new Promise((r) => setTimeout(r, 20));
+    await until("the other instance to accept the re-enabled key", async () => (await call(b.app, secret)) === 200, { everyMs: 20 });
     const t1 = performance.now();
     assert.equal((await a.api("DELETE", `/api/keys/${key.id}`)).status, 204);
     const deletedMs = await refusedAfter(b.app, secret, t1);
