@@ -54,6 +54,7 @@ test("bypass matrix: places, two keys, refused keys, allow-lists, nothing refuse
       ["authorization", { authorization: `Bearer ${key.secret}` }, chatPath],
       ["x-api-key", { "x-api-key": key.secret }, chatPath],
       ["api-key", { "api-key": key.secret }, chatPath],
+      ["x-goog-api-key", { "x-goog-api-key": key.secret }, chatPath],
       ["?key=", {}, `${chatPath}?key=${key.secret}`],
     ] as const) {
       const before = k.sent.length;
@@ -111,6 +112,21 @@ test("bypass matrix: places, two keys, refused keys, allow-lists, nothing refuse
     const refused = records.filter((r) => r.status === 403 && r.outcome === "blocked");
     assert.ok(refused.length >= 2 && refused.every((r) => r.key_id === key.id), "model and provider refusals are the key's");
     assert.ok(records.every((r) => r.key_id === key.id || !/ksk_/.test(JSON.stringify(r))));
+  });
+});
+
+test("Gemini's ?key= (Google's REST examples): swapped into x-goog-api-key, removed from the URL, other parameters kept", async () => {
+  await withApp([], async (k) => {
+    const key = await newKey(k, { name: "g", project: "gem" });
+    const path = `/google-ai-studio/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse&key=${key.secret}`;
+    const r = await call(k, path, {}, JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] }));
+    assert.equal(r.status, 200);
+    const sent = k.sent.at(-1)!;
+    assert.equal(sent.headers.get("x-goog-api-key"), PROVIDER_SECRETS.GEMINI_SECRET);
+    assert.equal(new URL(sent.url).search, "?alt=sse");
+    const record = (await k.records()).at(-1)!;
+    assert.deepEqual([record.key_id, record.project, record.output_tokens], [key.id, "gem", 5]);
+    assert.ok(!JSON.stringify(record).includes("ksk_"), "the record keeps no key from the URL");
   });
 });
 
