@@ -18,6 +18,7 @@ export const PROVIDER_SECRETS = {
   OPENAI_SECRET: "sk-proj-UPSTREAMSECRETopenai0000000000000000",
   ANTHROPIC_SECRET: "sk-ant-api03-UPSTREAMSECRETanthropic00000000000",
   GEMINI_SECRET: "AIzaUPSTREAMSECRETgemini000000000000",
+  VERTEX_SECRET: "AQ.UPSTREAMSECRETvertexexpress00000000",
 };
 
 export interface Sent {
@@ -111,6 +112,7 @@ export async function startApp(store: Store, args: string[] = [], options: { pol
           openai: { env: "OPENAI_SECRET" },
           anthropic: { env: "ANTHROPIC_SECRET" },
           "google-ai-studio": { env: "GEMINI_SECRET" },
+          "google-vertex-ai": { env: "VERTEX_SECRET" },
         },
       }),
   });

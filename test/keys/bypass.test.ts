@@ -157,6 +157,9 @@ test("--require-kestrel-keys: a request without one gets 401 kestrel_key_require
     const key = await newKey(k, { name: "b" });
     const bedrock = await call(k, "/aws-bedrock/bedrock-runtime/us-east-1/model/anthropic.claude-3-haiku/converse", { authorization: `Bearer ${key.secret}` }, "{}");
     assert.deepEqual(bedrock, { status: 501, code: "provider_auth_unsupported" });
+    // Vertex AI project paths want OAuth, even with an API key configured for its express mode.
+    const vertex = await call(k, "/google-vertex-ai/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.0-flash:generateContent", { "x-goog-api-key": key.secret }, "{}");
+    assert.deepEqual(vertex, { status: 501, code: "provider_auth_unsupported" });
     assert.equal(k.sent.length, before);
   });
 });
@@ -170,7 +173,7 @@ test("PUT /api/provider-keys: write-only, sealed, used for the provider; a confi
     assert.equal(k.sent.at(-1)!.headers.get("authorization"), "Bearer gsk_RUNTIMEsecret");
     const listed = await k.api("GET", "/api/provider-keys");
     assert.ok(!JSON.stringify(listed.json).includes("RUNTIME"));
-    assert.deepEqual(listed.json.provider_keys.map((p: { provider: string }) => p.provider).sort(), ["anthropic", "google-ai-studio", "groq", "openai"]);
+    assert.deepEqual(listed.json.provider_keys.map((p: { provider: string }) => p.provider).sort(), ["anthropic", "google-ai-studio", "google-vertex-ai", "groq", "openai"]);
     assert.equal((await k.api("PUT", "/api/provider-keys/openai", { secret: "x" })).json.error.code, "defined_in_config");
     assert.equal((await k.api("DELETE", "/api/provider-keys/groq")).status, 204);
     assert.equal((await call(k, "/groq/openai/v1/chat/completions", { authorization: `Bearer ${key.secret}` })).status, 503);

@@ -117,6 +117,21 @@ test("@google/genai on a key allowed to set attribution headers: the client's x-
   assert.equal(record.user, "end-user-9");
 });
 
+test("@google/genai on Vertex AI express mode: the upstream gets the Vertex API key on the global host", async () => {
+  const key = await newKey({ name: "v", user: "dave", project: "vx" });
+  const ai = new GoogleGenAI({ vertexai: true, apiKey: key.secret, httpOptions: { baseUrl: "http://kestrel.test/google-vertex-ai", fetch: appFetch } });
+  const done = await ai.models.generateContent({ model: "gemini-2.0-flash", contents: "hi" });
+  assert.equal(done.text, "ok");
+  const sent = k.sent.at(-1)!;
+  assert.equal(new URL(sent.url).origin, "https://aiplatform.googleapis.com");
+  assert.match(new URL(sent.url).pathname, /^\/v1[^/]*\/publishers\/google\/models\/gemini-2\.0-flash:generateContent$/);
+  assert.equal(sent.headers.get("x-goog-api-key"), PROVIDER_SECRETS.VERTEX_SECRET);
+  assert.equal(sent.headers.get("authorization"), null);
+  assert.ok(!upstreamText(sent).includes("ksk_"), "no ksk_ upstream");
+  const record = await lastRecord();
+  assert.deepEqual([record.provider, record.key_id, record.user, record.project], ["google-vertex-ai", key.id, "dave", "vx"]);
+});
+
 test("a key allowed to set attribution headers: the client's x-kestrel-user is recorded", async () => {
   const key = await newKey({ name: "backend", user: "svc", allow_attribution_headers: true });
   const client = new OpenAI({ apiKey: key.secret, baseURL: "http://kestrel.test/openai/v1", fetch: appFetch, maxRetries: 0, defaultHeaders: { "x-kestrel-user": "end-user-7" } });
