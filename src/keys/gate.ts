@@ -5,7 +5,7 @@
  * admission once the body is read. The client's credentials are then replaced by the provider secret in the
  * provider's own header (ProviderSpec.auth); the `ksk_` secret never leaves Kestrel.
  */
-import type { ProviderSpec } from "../providers/types.ts";
+import type { ProviderSpec, RequestFacts } from "../providers/types.ts";
 import type { KeyRing } from "./ring.ts";
 import { isKestrelSecret } from "./secret.ts";
 import { type KestrelKey, KeyRefusal, modelAllowed, providerAllowed } from "./types.ts";
@@ -69,18 +69,19 @@ export function kestrelSecretOf(headers: Headers, query: string, required: boole
  * The request's checked Kestrel key, or null when it carries none (pass-through with the client's own provider key,
  * unless keys are required). Throws KeyRefusal without contacting the provider.
  */
-export async function identifyRequest(options: KeyOptions, spec: ProviderSpec, headers: Headers, query: string, address: string): Promise<Keyed | null> {
-  const secret = kestrelSecretOf(headers, query, options.required);
+export async function identifyRequest(options: KeyOptions, spec: ProviderSpec, facts: Pick<RequestFacts, "headers" | "query" | "path">, address: string): Promise<Keyed | null> {
+  const secret = kestrelSecretOf(facts.headers, facts.query, options.required);
   if (secret === null) return null;
   const key = await options.ring.identify(secret, address);
   if (!providerAllowed(key, spec.id)) {
     throw new KeyRefusal("provider_not_allowed", 403, `This Kestrel key may not use provider ${JSON.stringify(spec.id)}`, key);
   }
-  if (spec.auth === "unsupported") {
+  const auth = typeof spec.auth === "function" ? spec.auth(facts.path) : spec.auth ?? { header: "authorization", bearer: true };
+  if (auth === "unsupported") {
     throw new KeyRefusal(
       "provider_auth_unsupported",
       501,
-      `Kestrel keys cannot front ${spec.id} yet (it authenticates by request signing or OAuth): use the provider's own credentials`,
+      `Kestrel keys cannot front this ${spec.id} request yet (it authenticates by request signing or OAuth): use the provider's own credentials`,
       key,
     );
   }
@@ -94,7 +95,7 @@ export async function identifyRequest(options: KeyOptions, spec: ProviderSpec, h
       key,
     );
   }
-  return { key, providerSecret, auth: spec.auth ?? { header: "authorization", bearer: true } };
+  return { key, providerSecret, auth };
 }
 
 /** At admission: the model the request names (canonical) must be one the key allows. */

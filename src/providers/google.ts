@@ -15,7 +15,7 @@ import { createGeminiAccumulator } from "./gemini-stream.ts";
 import { createChatAccumulator } from "./openai-chat.ts";
 import { createOpenAiStyleAccumulator } from "./openai.ts";
 import { acceptsStreamUsage } from "./stream-usage.ts";
-import type { ProviderSpec, RequestFacts, UsageAccumulator } from "./types.ts";
+import type { ProviderAuth, ProviderSpec, RequestFacts, UsageAccumulator } from "./types.ts";
 
 /** The `:method` of a Google model path (`…/models/gemini-2.5-pro:streamGenerateContent` → that), or "". */
 function methodOf(path: string): string {
@@ -53,9 +53,20 @@ export const googleAiStudio: ProviderSpec = {
   acceptsStreamUsage,
 };
 
+/** Express mode's upstream path (src/resolve/routes.ts): `/v1/publishers/…` or `/v1beta1/publishers/…`, no project. */
+const EXPRESS_PATH = /^\/v\d[^/]*\/publishers\//;
+
+/**
+ * Vertex AI takes an API key (`x-goog-api-key`) only in express mode; every project path wants an OAuth access
+ * token from a service account, which Kestrel keys cannot front yet (docs/architecture.md §20).
+ */
+function vertexAuth(path: string): ProviderAuth {
+  return EXPRESS_PATH.test(path) ? { header: "x-goog-api-key", bearer: false } : "unsupported";
+}
+
 export const googleVertexAi: ProviderSpec = {
   id: "google-vertex-ai",
-  auth: "unsupported",
+  auth: vertexAuth,
   label: "Vertex AI",
   logStyle: "gemini",
   createAccumulator: createGoogleAccumulator,

@@ -58,16 +58,21 @@ export interface MeterResult {
   responseId: string | null;
 }
 
+/**
+ * The header a provider reads its API key from, or "unsupported": the request authenticates by signing (Bedrock
+ * SigV4) or by an OAuth access token (Vertex AI project paths), which Kestrel keys cannot front yet.
+ */
+export type ProviderAuth = { header: string; bearer: boolean } | "unsupported";
+
 /** How a provider's responses are metered and logged. Routing lives in `src/resolve/`. */
 export interface ProviderSpec {
   /** Provider id as in the URL, lower-case. */
   id: string;
   /**
    * Where the provider reads its API key: a Kestrel key's request gets the provider secret here
-   * (src/keys/gate.ts). Absent: `Authorization: Bearer`. "unsupported": the provider authenticates by signing
-   * (Bedrock SigV4) or OAuth (Vertex), which Kestrel keys cannot front yet.
+   * (src/keys/gate.ts). Absent: `Authorization: Bearer`. A function: it depends on the upstream path (Vertex AI).
    */
-  auth?: { header: string; bearer: boolean } | "unsupported";
+  auth?: ProviderAuth | ((path: string) => ProviderAuth);
   /** Name used in log lines (`OpenAI API Usage - …`, `Groq API Usage - …`). */
   label: string;
   /** Which seed log line this provider's records use. */

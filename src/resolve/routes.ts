@@ -73,8 +73,8 @@ const VERSION = /^v\d+(?:(?:alpha|beta)\d*)?$/;
 const GCP_REGION = /^[a-z]+-[a-z]+\d{1,2}$/;
 
 function vertex(rest: string): TemplateMatch | string {
-  const usage = "Vertex AI paths look like /google-vertex-ai/[v1beta1/]projects/{project}/locations/{location}/… " +
-    "or /google-vertex-ai/locations/{location}/ws/… (Live API)";
+  const usage = "Vertex AI paths look like /google-vertex-ai/[v1beta1/]projects/{project}/locations/{location}/…, " +
+    "/google-vertex-ai/[v1beta1/]publishers/… (express mode) or /google-vertex-ai/locations/{location}/ws/… (Live API)";
   const first = take(rest, 1);
   if (!first) return usage;
   // The Live API's WebSocket path names no project (the session's setup does): the location picks the host.
@@ -93,6 +93,9 @@ function vertex(rest: string): TemplateMatch | string {
     version = first.segs[0]!;
     after = first.tail;
   }
+  // Express mode (an API key instead of a project): `/{version}/publishers/…` on the global host only.
+  const express = take(after, 1);
+  if (express?.segs[0] === "publishers") return { labels: { location: "global" }, path: `/${version}/publishers${express.tail}` };
   const m = take(after, 4);
   if (!m || m.segs[0] !== "projects" || m.segs[2] !== "locations") return usage;
   const [, project, , location] = m.segs as [string, string, string, string];

@@ -196,7 +196,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     let keyed: Keyed | null = null;
     try {
       // Before the body is read: an unknown key costs the client nothing upstream and Kestrel no upload.
-      if (deps.keys) keyed = await identifyRequest(deps.keys, spec, facts.headers, facts.query, address);
+      if (deps.keys) keyed = await identifyRequest(deps.keys, spec, facts, address);
     } catch (err) {
       if (!(err instanceof KeyRefusal)) throw err;
       // Attributed to the key when it was identified (a provider it may not use), never to the secret's fingerprint.

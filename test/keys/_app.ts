@@ -18,6 +18,7 @@ export const PROVIDER_SECRETS = {
   OPENAI_SECRET: "sk-proj-UPSTREAMSECRETopenai0000000000000000",
   ANTHROPIC_SECRET: "sk-ant-api03-UPSTREAMSECRETanthropic00000000000",
   GEMINI_SECRET: "AIzaUPSTREAMSECRETgemini000000000000",
+  VERTEX_SECRET: "AQ.UPSTREAMSECRETvertexexpress00000000",
 };
 
 export interface Sent {
@@ -44,7 +45,7 @@ const json = (value: unknown) => {
   return new Response(text, { headers: { "content-type": "application/json", "content-length": String(text.length) } });
 };
 
-/** Answers like OpenAI chat, Anthropic messages or Gemini generateContent, by path. */
+/** Answers like OpenAI chat, Anthropic messages or Gemini generateContent (JSON or streamed), by path. */
 async function answer(url: string, body: string): Promise<Response> {
   const path = new URL(url).pathname;
   if (path.endsWith("/chat/completions")) {
@@ -68,6 +69,18 @@ async function answer(url: string, body: string): Promise<Response> {
       stop_reason: "end_turn",
       usage: { input_tokens: 10, output_tokens: 5 },
     });
+  }
+  if (path.includes(":streamGenerateContent")) {
+    // `alt=sse`, as @google/genai asks: the last event carries the usage.
+    const events = [
+      { candidates: [{ content: { role: "model", parts: [{ text: "o" }] } }], modelVersion: "gemini-2.0-flash" },
+      {
+        candidates: [{ content: { role: "model", parts: [{ text: "k" }] }, finishReason: "STOP" }],
+        usageMetadata: { promptTokenCount: 10, candidatesTokenCount: 5, totalTokenCount: 15 },
+        modelVersion: "gemini-2.0-flash",
+      },
+    ];
+    return new Response(events.map((e) => `data: ${JSON.stringify(e)}\r\n\r\n`).join(""), { headers: { "content-type": "text/event-stream" } });
   }
   if (path.includes(":generateContent")) {
     return json({
@@ -99,6 +112,7 @@ export async function startApp(store: Store, args: string[] = [], options: { pol
           openai: { env: "OPENAI_SECRET" },
           anthropic: { env: "ANTHROPIC_SECRET" },
           "google-ai-studio": { env: "GEMINI_SECRET" },
+          "google-vertex-ai": { env: "VERTEX_SECRET" },
         },
       }),
   });

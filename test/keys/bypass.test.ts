@@ -54,6 +54,7 @@ test("bypass matrix: places, two keys, refused keys, allow-lists, nothing refuse
       ["authorization", { authorization: `Bearer ${key.secret}` }, chatPath],
       ["x-api-key", { "x-api-key": key.secret }, chatPath],
       ["api-key", { "api-key": key.secret }, chatPath],
+      ["x-goog-api-key", { "x-goog-api-key": key.secret }, chatPath],
       ["?key=", {}, `${chatPath}?key=${key.secret}`],
     ] as const) {
       const before = k.sent.length;
@@ -114,6 +115,21 @@ test("bypass matrix: places, two keys, refused keys, allow-lists, nothing refuse
   });
 });
 
+test("Gemini's ?key= (Google's REST examples): swapped into x-goog-api-key, removed from the URL, other parameters kept", async () => {
+  await withApp([], async (k) => {
+    const key = await newKey(k, { name: "g", project: "gem" });
+    const path = `/google-ai-studio/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse&key=${key.secret}`;
+    const r = await call(k, path, {}, JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] }));
+    assert.equal(r.status, 200);
+    const sent = k.sent.at(-1)!;
+    assert.equal(sent.headers.get("x-goog-api-key"), PROVIDER_SECRETS.GEMINI_SECRET);
+    assert.equal(new URL(sent.url).search, "?alt=sse");
+    const record = (await k.records()).at(-1)!;
+    assert.deepEqual([record.key_id, record.project, record.output_tokens], [key.id, "gem", 5]);
+    assert.ok(!JSON.stringify(record).includes("ksk_"), "the record keeps no key from the URL");
+  });
+});
+
 test("a burst against a key's budget: once spent, the key is refused; other keys are not", async () => {
   await withApp([], async (k) => {
     // Each answer costs gpt-4o-mini 1000 in + 100 out = $0.00021; $0.001 holds a few of them.
@@ -141,6 +157,9 @@ test("--require-kestrel-keys: a request without one gets 401 kestrel_key_require
     const key = await newKey(k, { name: "b" });
     const bedrock = await call(k, "/aws-bedrock/bedrock-runtime/us-east-1/model/anthropic.claude-3-haiku/converse", { authorization: `Bearer ${key.secret}` }, "{}");
     assert.deepEqual(bedrock, { status: 501, code: "provider_auth_unsupported" });
+    // Vertex AI project paths want OAuth, even with an API key configured for its express mode.
+    const vertex = await call(k, "/google-vertex-ai/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.0-flash:generateContent", { "x-goog-api-key": key.secret }, "{}");
+    assert.deepEqual(vertex, { status: 501, code: "provider_auth_unsupported" });
     assert.equal(k.sent.length, before);
   });
 });
@@ -154,7 +173,7 @@ test("PUT /api/provider-keys: write-only, sealed, used for the provider; a confi
     assert.equal(k.sent.at(-1)!.headers.get("authorization"), "Bearer gsk_RUNTIMEsecret");
     const listed = await k.api("GET", "/api/provider-keys");
     assert.ok(!JSON.stringify(listed.json).includes("RUNTIME"));
-    assert.deepEqual(listed.json.provider_keys.map((p: { provider: string }) => p.provider).sort(), ["anthropic", "google-ai-studio", "groq", "openai"]);
+    assert.deepEqual(listed.json.provider_keys.map((p: { provider: string }) => p.provider).sort(), ["anthropic", "google-ai-studio", "google-vertex-ai", "groq", "openai"]);
     assert.equal((await k.api("PUT", "/api/provider-keys/openai", { secret: "x" })).json.error.code, "defined_in_config");
     assert.equal((await k.api("DELETE", "/api/provider-keys/groq")).status, 204);
     assert.equal((await call(k, "/groq/openai/v1/chat/completions", { authorization: `Bearer ${key.secret}` })).status, 503);

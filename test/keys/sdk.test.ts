@@ -1,11 +1,11 @@
 /**
- * Issue 21 acceptance: the official `openai` and `@anthropic-ai/sdk` clients with a `ksk_` key through Kestrel
- * (their `fetch` is the app itself, the upstream an injected fetch). The upstream receives the provider secret in
- * the provider's own header, never the Kestrel key; the record carries the key's id, user and project; a spoofed
- * `x-kestrel-user` is ignored, and honoured on a key allowed to set it. `@google/genai` is not a dependency: the
- * Gemini case sends the same request that client sends (`x-goog-api-key`) with plain fetch.
+ * Issue 21 acceptance: the official `openai`, `@anthropic-ai/sdk` and `@google/genai` clients with a `ksk_` key
+ * through Kestrel (their `fetch` is the app itself, the upstream an injected fetch). The upstream receives the
+ * provider secret in the provider's own header, never the Kestrel key; the record carries the key's id, user and
+ * project; a spoofed `x-kestrel-user` is ignored, and honoured on a key allowed to set it.
  */
 import Anthropic from "@anthropic-ai/sdk";
+import { GoogleGenAI } from "@google/genai";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -14,7 +14,7 @@ import { createStore } from "../../src/store/store.ts";
 import { runtimeDriver } from "../store/helpers.ts";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { PROVIDER_SECRETS, type Running, startApp } from "./_app.ts";
+import { PROVIDER_SECRETS, type Running, type Sent, startApp } from "./_app.ts";
 
 let k: Running;
 before(async () => {
@@ -68,22 +68,68 @@ test("anthropic SDK: x-api-key carries the provider secret upstream", async () =
   assert.equal(record.user, "bob");
 });
 
-test("gemini (the @google/genai request shape): x-goog-api-key and ?key= both swapped, the query key removed", async () => {
-  const key = await newKey({ name: "g", project: "gem" });
-  for (const place of ["header", "query"] as const) {
-    const url = `http://kestrel.test/google-ai-studio/v1beta/models/gemini-2.0-flash:generateContent${place === "query" ? `?key=${key.secret}` : ""}`;
-    const res = await appFetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...(place === "header" ? { "x-goog-api-key": key.secret } : {}) },
-      body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] }),
-    });
-    assert.equal(res.status, 200, await res.clone().text());
-    await res.arrayBuffer();
-    const sent = k.sent.at(-1)!;
-    assert.equal(sent.headers.get("x-goog-api-key"), PROVIDER_SECRETS.GEMINI_SECRET);
-    assert.ok(!sent.url.includes("ksk_"), `${place}: no ksk_ in the upstream URL ${sent.url.replace(/ksk_\w+/, "ksk_…")}`);
-    assert.equal((await lastRecord()).project, "gem");
+/** What went upstream, as one string: the provider secret may be there, the Kestrel key never. */
+const upstreamText = (sent: Sent) => `${sent.url} ${JSON.stringify([...sent.headers])} ${sent.body}`;
+
+const gemini = (apiKey: string, headers: Record<string, string> = {}) =>
+  new GoogleGenAI({
+    apiKey,
+    vertexai: false,
+    httpOptions: { baseUrl: "http://kestrel.test/google-ai-studio", fetch: appFetch, headers },
+  });
+
+test("@google/genai: generateContent and generateContentStream send the provider secret as x-goog-api-key", async () => {
+  const key = await newKey({ name: "g", user: "carol", project: "gem", tags: ["g"] });
+  const ai = gemini(key.secret, { "x-kestrel-user": "mallory", "x-kestrel-project": "someone-elses" });
+  const before = k.sent.length;
+  const done = await ai.models.generateContent({ model: "gemini-2.0-flash", contents: "hi" });
+  assert.equal(done.text, "ok");
+  let streamed = "";
+  for await (const chunk of await ai.models.generateContentStream({ model: "gemini-2.0-flash", contents: "hi" })) {
+    streamed += chunk.text ?? "";
   }
+  assert.equal(streamed, "ok");
+  const sent = k.sent.slice(before);
+  assert.deepEqual(sent.map((s) => new URL(s.url).pathname.split(":").at(-1)), ["generateContent", "streamGenerateContent"]);
+  for (const one of sent) {
+    assert.equal(one.headers.get("x-goog-api-key"), PROVIDER_SECRETS.GEMINI_SECRET);
+    assert.equal(one.headers.get("authorization"), null);
+    assert.equal(new URL(one.url).searchParams.get("key"), null);
+    assert.ok(!upstreamText(one).includes("ksk_"), "no ksk_ upstream: headers, URL or body");
+  }
+  const records = (await k.records()).sort((a, b) => (a.id < b.id ? -1 : 1)).slice(-2);
+  assert.deepEqual(records.map((r) => r.streaming), [false, true]);
+  for (const record of records) {
+    assert.equal(record.provider, "google-ai-studio");
+    assert.equal(record.key_id, key.id);
+    assert.equal(record.user, "carol");
+    assert.equal(record.project, "gem");
+    assert.deepEqual(record.tags, ["g"]);
+    assert.deepEqual([record.input_tokens, record.output_tokens], [10, 5]);
+  }
+});
+
+test("@google/genai on a key allowed to set attribution headers: the client's x-kestrel-user is recorded", async () => {
+  const key = await newKey({ name: "g-backend", user: "svc", allow_attribution_headers: true });
+  await gemini(key.secret, { "x-kestrel-user": "end-user-9" }).models.generateContent({ model: "gemini-2.0-flash", contents: "hi" });
+  const record = await lastRecord();
+  assert.equal(record.key_id, key.id);
+  assert.equal(record.user, "end-user-9");
+});
+
+test("@google/genai on Vertex AI express mode: the upstream gets the Vertex API key on the global host", async () => {
+  const key = await newKey({ name: "v", user: "dave", project: "vx" });
+  const ai = new GoogleGenAI({ vertexai: true, apiKey: key.secret, httpOptions: { baseUrl: "http://kestrel.test/google-vertex-ai", fetch: appFetch } });
+  const done = await ai.models.generateContent({ model: "gemini-2.0-flash", contents: "hi" });
+  assert.equal(done.text, "ok");
+  const sent = k.sent.at(-1)!;
+  assert.equal(new URL(sent.url).origin, "https://aiplatform.googleapis.com");
+  assert.match(new URL(sent.url).pathname, /^\/v1[^/]*\/publishers\/google\/models\/gemini-2\.0-flash:generateContent$/);
+  assert.equal(sent.headers.get("x-goog-api-key"), PROVIDER_SECRETS.VERTEX_SECRET);
+  assert.equal(sent.headers.get("authorization"), null);
+  assert.ok(!upstreamText(sent).includes("ksk_"), "no ksk_ upstream");
+  const record = await lastRecord();
+  assert.deepEqual([record.provider, record.key_id, record.user, record.project], ["google-vertex-ai", key.id, "dave", "vx"]);
 });
 
 test("a key allowed to set attribution headers: the client's x-kestrel-user is recorded", async () => {

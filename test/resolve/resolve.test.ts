@@ -33,6 +33,8 @@ const SPECIAL: [client: string, upstream: string, why: string][] = [
   ["/openai/v1//double", "https://api.openai.com/v1//double", "rest of the path is not normalised"],
   ["/google-vertex-ai/projects/p/locations/global/publishers/google/models/m:generateContent", "https://aiplatform.googleapis.com/v1/projects/p/locations/global/publishers/google/models/m:generateContent", "global location has no regional host"],
   ["/google-vertex-ai/v1beta1/projects/p/locations/europe-west4/endpoints/e:predict", "https://europe-west4-aiplatform.googleapis.com/v1beta1/projects/p/locations/europe-west4/endpoints/e:predict", "explicit version honoured"],
+  ["/google-vertex-ai/v1beta1/publishers/google/models/m:generateContent", "https://aiplatform.googleapis.com/v1beta1/publishers/google/models/m:generateContent", "Vertex express mode (no project): the global host"],
+  ["/google-vertex-ai/publishers/google/models/m:streamGenerateContent?alt=sse", "https://aiplatform.googleapis.com/v1/publishers/google/models/m:streamGenerateContent?alt=sse", "Vertex express mode, default version"],
   ["/aws-bedrock/bedrock-runtime/eu-west-1", "https://bedrock-runtime.eu-west-1.amazonaws.com/", "runtime and region only"],
   ["/azure-openai/res/dep", "https://res.openai.azure.com/openai/deployments/dep", "resource and deployment only"],
   ["/azure-openai/res/openai/realtime?api-version=2025-04-01-preview&deployment=d", "https://res.openai.azure.com/openai/realtime?api-version=2025-04-01-preview&deployment=d", "Azure's own path (Realtime) passes on"],
