@@ -6,6 +6,8 @@
  * one that throws, asks for too much, or is left waiting on a skip when the stream ends (the file was cut short).
  */
 
+import { concatBytes } from "../sse/bytes.ts";
+
 export type Step =
   /** Resumes with exactly `read` bytes, or fewer (maybe none) when the stream ended first. */
   | { read: number }
@@ -101,14 +103,7 @@ export function drive(reader: Reader): DurationTap {
 }
 
 function joined(pieces: Uint8Array[]): Uint8Array {
-  if (pieces.length === 1) return pieces[0]!;
-  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of pieces) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return pieces.length === 1 ? pieces[0]! : concatBytes(pieces, pieces.reduce((n, p) => n + p.length, 0));
 }
 
 /** Whole milliseconds in `units` at `perSecond` units a second, rounded half up, exactly (no float division). */
