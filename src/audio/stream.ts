@@ -30,7 +30,8 @@ const EMPTY = new Uint8Array(0);
 
 /** Bytes pushed in chunks, the answer asked for once at the end. */
 export interface DurationTap {
-  push(chunk: Uint8Array): void;
+  /** True once the reader has answered (a header that says it all, or garbage): more bytes change nothing. */
+  push(chunk: Uint8Array): boolean;
   end(): number | null;
 }
 
@@ -91,6 +92,7 @@ export function drive(reader: Reader): DurationTap {
   return {
     push(chunk) {
       feed(chunk);
+      return answer !== undefined;
     },
     end() {
       for (let n = 0; answer === undefined && step !== undefined; n++) {

@@ -56,13 +56,16 @@ export function parseFormHead(head: Uint8Array, boundary: string): FormHead {
 /**
  * The bytes of one part's content, pushed in chunks split anywhere, passed on to `into` up to the delimiter
  * (`CRLF--boundary`) that ends the part; the part cannot contain it (RFC 2046 §5.1.1), so the first one found is
- * the end. Keeps only the last delimiter-length bytes, which may be the start of one. `push` answers true at the end.
+ * the end. Keeps only the last delimiter-length bytes, which may be the start of one. `push` answers true at the
+ * end, or as soon as `into` needs no more (so a large upload that is not audio is not scanned to its end).
  */
 export function partContent(boundary: string, into: DurationTap): { push(chunk: Uint8Array): boolean } {
   const delimiter = new TextEncoder().encode(`\r\n--${boundary}`);
   const keep = delimiter.length - 1;
   let carry: Uint8Array = new Uint8Array(0);
+  /** True once the part ended or `into` has its answer. */
   let ended = false;
+  const pass = (bytes: Uint8Array) => (ended ||= into.push(bytes));
   return {
     push(chunk) {
       if (ended) return true;
@@ -85,14 +88,14 @@ export function partContent(boundary: string, into: DurationTap): { push(chunk: 
       }
       // Pass on all but the last `keep` bytes of carry + chunk; keep those.
       if (chunk.length >= keep) {
-        into.push(carry);
-        into.push(chunk.subarray(0, chunk.length - keep));
+        pass(carry);
+        pass(chunk.subarray(0, chunk.length - keep));
         carry = chunk.slice(chunk.length - keep);
       } else {
-        into.push(joined.subarray(0, all - keep));
+        pass(joined.subarray(0, all - keep));
         carry = joined.slice(all - keep);
       }
-      return false;
+      return ended;
     },
   };
 }

@@ -2,7 +2,7 @@
 // head, and the first file's length from its container however the upload is chunked.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { boundaryOf, parseFormHead, tapFormFields } from "../../src/forward/form-fields.ts";
+import { boundaryOf, parseFormHead, partContent, tapFormFields } from "../../src/forward/form-fields.ts";
 import { concatBytes } from "../../src/sse/bytes.ts";
 import { byteAtATime, seededSplits } from "../_chunking.ts";
 import { EXPECTED, read } from "../audio/_fixtures.ts";
@@ -80,4 +80,14 @@ test("form tap: the part's end found with the delimiter split at every byte", as
   for (let cut = end - 20; cut < body.length; cut++) {
     assert.equal((await tapped([body.subarray(0, cut), body.subarray(cut)])).ms, 1500, `split at ${cut}`);
   }
+});
+
+test("form tap: once the reader has answered (not audio), the rest of the part is not scanned", () => {
+  let pushed = 0;
+  const part = partContent("b", { push: (bytes) => (pushed += bytes.length) >= 100, end: () => null });
+  const noise = new Uint8Array(1000).fill(0x41);
+  assert.equal(part.push(noise), true);
+  const seen = pushed;
+  assert.equal(part.push(noise), true);
+  assert.equal(pushed, seen);
 });
