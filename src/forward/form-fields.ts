@@ -1,9 +1,11 @@
 /**
  * @module The text fields of a multipart upload (`model`, `response_format`…), read from its first bytes as they
- * stream past (docs/architecture.md §21): a transcription's model is a form field, and pricing needs it. The
- * upload itself is neither buffered nor changed: only a copy of the first FORM_HEAD_BYTES is kept, and a file
- * part's content is never decoded.
+ * stream past, and the length of its first file's audio, read from that file's container as it streams past
+ * (docs/architecture.md §21): a transcription's model is a form field, and pricing needs it and the seconds. The
+ * upload itself is neither buffered nor changed: only a copy of the first FORM_HEAD_BYTES is kept, and the file's
+ * bytes go through a container reader (src/audio/duration.ts) that keeps only the header it is reading.
  */
+import { audioDuration, type DurationTap } from "../audio/duration.ts";
 import { concatBytes } from "../sse/bytes.ts";
 
 /** Text fields come before the file in what SDKs send; a field after this many bytes is not read. */
@@ -18,21 +20,20 @@ export function boundaryOf(contentType: string | null): string | null {
   return m ? (m[1] ?? m[2] ?? null) : null;
 }
 
-/** What the head of a multipart upload says: its text fields, and the audio's length when its header tells. */
+/** What the head of a multipart upload says: its text fields, and where the first file's content starts. */
 export interface FormHead {
   fields: Record<string, string>;
-  /** Milliseconds of audio from the first file part's container header (WAV only), or null. */
-  audioMs: number | null;
+  /** The offset in the head of the first file part's first content byte, or null when no file part starts in it. */
+  fileAt: number | null;
 }
 
-/** Text fields (no `filename`) of the parts that end within `head`, and the first file's audio length. Pure. */
+/** Text fields (no `filename`) of the parts that end within `head`, and where the first file starts. Pure. */
 export function parseFormHead(head: Uint8Array, boundary: string): FormHead {
   // latin1 keeps one char per byte, so indexes match bytes; values are decoded as UTF-8 afterwards.
   let text = "";
   for (let i = 0; i < head.length; i += 8192) text += String.fromCharCode(...head.subarray(i, i + 8192));
   const fields: Record<string, string> = {};
-  let audioMs: number | null = null;
-  let fileSeen = false;
+  let fileAt: number | null = null;
   const delimiter = `--${boundary}`;
   let at = text.indexOf(delimiter);
   while (at !== -1) {
@@ -40,10 +41,7 @@ export function parseFormHead(head: Uint8Array, boundary: string): FormHead {
     const headersEnd = text.indexOf("\r\n\r\n", start);
     if (headersEnd === -1) break;
     const headers = text.slice(start, headersEnd);
-    if (!fileSeen && /filename=/i.test(headers)) {
-      fileSeen = true;
-      audioMs = wavDurationMs(head.subarray(headersEnd + 4));
-    }
+    if (fileAt === null && /filename=/i.test(headers)) fileAt = headersEnd + 4;
     const next = text.indexOf(`\r\n${delimiter}`, headersEnd + 4);
     if (next === -1) break;
     const name = /content-disposition:[^\r\n]*;\s*name="([^"]*)"/i.exec(headers)?.[1];
@@ -52,34 +50,70 @@ export function parseFormHead(head: Uint8Array, boundary: string): FormHead {
     }
     at = next + 2;
   }
-  return { fields, audioMs };
+  return { fields, fileAt };
 }
 
 /**
- * A WAV file's length from its header (RIFF `fmt ` byte rate, `data` size), in whole milliseconds (rounded), or
- * null when the bytes are not a WAV header or its data size is unknown (a streamed WAV writes 0 or 0xFFFFFFFF).
+ * The bytes of one part's content, pushed in chunks split anywhere, passed on to `into` up to the delimiter
+ * (`CRLF--boundary`) that ends the part; the part cannot contain it (RFC 2046 §5.1.1), so the first one found is
+ * the end. Keeps only the last delimiter-length bytes, which may be the start of one. `push` answers true at the
+ * end, or as soon as `into` needs no more (so a large upload that is not audio is not scanned to its end).
  */
-export function wavDurationMs(b: Uint8Array): number | null {
-  const tag = (at: number) => String.fromCharCode(b[at] ?? 0, b[at + 1] ?? 0, b[at + 2] ?? 0, b[at + 3] ?? 0);
-  const u32 = (at: number) => ((b[at] ?? 0) | (b[at + 1] ?? 0) << 8 | (b[at + 2] ?? 0) << 16) + (b[at + 3] ?? 0) * 2 ** 24;
-  if (b.length < 12 || tag(0) !== "RIFF" || tag(8) !== "WAVE") return null;
-  let byteRate = 0;
-  for (let at = 12; at + 8 <= b.length;) {
-    const id = tag(at);
-    const size = u32(at + 4);
-    if (id === "fmt ") byteRate = u32(at + 16);
-    else if (id === "data") {
-      if (byteRate === 0 || size === 0 || size === 0xffffffff) return null;
-      return Math.round((size * 1000) / byteRate);
-    }
-    at += 8 + size + (size % 2);
+export function partContent(boundary: string, into: DurationTap): { push(chunk: Uint8Array): boolean } {
+  const delimiter = new TextEncoder().encode(`\r\n--${boundary}`);
+  const keep = delimiter.length - 1;
+  let carry: Uint8Array = new Uint8Array(0);
+  /** True once the part ended or `into` has its answer. */
+  let ended = false;
+  const pass = (bytes: Uint8Array) => (ended ||= into.push(bytes));
+  return {
+    push(chunk) {
+      if (ended) return true;
+      const joined = concatBytes([carry], carry.length + Math.min(chunk.length, keep), chunk.subarray(0, keep));
+      let end = indexOf(joined, delimiter);
+      if (end !== -1) {
+        into.push(joined.subarray(0, end));
+        return (ended = true);
+      }
+      end = indexOf(chunk, delimiter);
+      if (end !== -1) {
+        into.push(carry);
+        into.push(chunk.subarray(0, end));
+        return (ended = true);
+      }
+      const all = carry.length + chunk.length;
+      if (all <= keep) {
+        carry = joined;
+        return false;
+      }
+      // Pass on all but the last `keep` bytes of carry + chunk; keep those.
+      if (chunk.length >= keep) {
+        pass(carry);
+        pass(chunk.subarray(0, chunk.length - keep));
+        carry = chunk.slice(chunk.length - keep);
+      } else {
+        pass(joined.subarray(0, all - keep));
+        carry = joined.slice(all - keep);
+      }
+      return ended;
+    },
+  };
+}
+
+/** Where `needle` starts in `hay`, or -1. */
+function indexOf(hay: Uint8Array, needle: Uint8Array): number {
+  for (let i = hay.indexOf(needle[0]!); i !== -1 && i + needle.length <= hay.length; i = hay.indexOf(needle[0]!, i + 1)) {
+    let k = 1;
+    while (k < needle.length && hay[i + k] === needle[k]) k++;
+    if (k === needle.length) return i;
   }
-  return null;
+  return -1;
 }
 
 /**
- * Passes `body` through unchanged and fills `into` with its text fields (and `audio.ms` with the file's length)
- * once the first FORM_HEAD_BYTES (or the whole body, when shorter) have gone by.
+ * Passes `body` through unchanged and fills `into` with its text fields once the first FORM_HEAD_BYTES (or the
+ * whole body, when shorter) have gone by, and `audio.ms` with the first file's length once that part has ended
+ * (null when its container cannot tell, or the body ends without closing the part).
  */
 export function tapFormFields(
   body: ReadableStream<Uint8Array>,
@@ -89,24 +123,37 @@ export function tapFormFields(
 ): ReadableStream<Uint8Array> {
   let parts: Uint8Array[] | null = [];
   let size = 0;
-  const done = () => {
+  let file: { push(chunk: Uint8Array): boolean } | null = null;
+  let duration: DurationTap | null = null;
+  const fileBytes = (chunk: Uint8Array) => {
+    if (file === null || !file.push(chunk)) return;
+    audio.ms = duration!.end();
+    file = null;
+  };
+  const headDone = () => {
     if (parts === null) return;
-    const read = parseFormHead(concatBytes(parts, size).subarray(0, FORM_HEAD_BYTES), boundary);
-    Object.assign(into, read.fields);
-    audio.ms = read.audioMs;
+    const head = concatBytes(parts, size);
     parts = null;
+    const read = parseFormHead(head, boundary);
+    Object.assign(into, read.fields);
+    if (read.fileAt === null) return;
+    duration = audioDuration();
+    file = partContent(boundary, duration);
+    fileBytes(head.subarray(read.fileAt));
   };
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
-        if (parts !== null) {
-          parts.push(chunk.slice(0, FORM_HEAD_BYTES - size));
-          size += Math.min(chunk.byteLength, FORM_HEAD_BYTES - size);
-          if (size >= FORM_HEAD_BYTES) done();
-        }
         controller.enqueue(chunk);
+        if (parts === null) return fileBytes(chunk);
+        const take = Math.min(chunk.byteLength, FORM_HEAD_BYTES - size);
+        parts.push(chunk.slice(0, take));
+        size += take;
+        if (size < FORM_HEAD_BYTES) return;
+        headDone();
+        fileBytes(chunk.subarray(take));
       },
-      flush: done,
+      flush: headDone,
     }),
   );
 }

@@ -21,7 +21,7 @@ export interface RequestBody {
   inspected: boolean;
   /** The body's size in bytes: as read, else as declared; null when it streams without a declared length. */
   bytes: number | null;
-  /** A multipart upload's audio length from its file's header, once its head has streamed past (form-fields.ts). */
+  /** A multipart upload's audio length from its file's container, once that part has streamed past (form-fields.ts). */
   uploadAudioMs?: () => number | null;
 }
 
