@@ -11,19 +11,10 @@ import { connectPg, positional } from "../src/store/pg/connect.ts";
 import { OLD_SQL, UPDATE_SQL } from "../src/store/pg/pg-store.ts";
 import { exportPageQuery, GET_SQL, listQuery, type Query } from "../src/store/queries.ts";
 import { usageQuery } from "../src/store/usage-query.ts";
-import { pgMissing, startPostgres } from "../test/_helpers/postgres.ts";
-import { seed } from "./seed.ts";
+import { seededPostgres } from "./lib/pg-seeded.ts";
 
 const records = Number(process.argv[2] ?? 300_000);
-const missing = pgMissing();
-if (missing !== null) {
-  console.error(`PostgreSQL: ${missing}`);
-  process.exit(1);
-}
-const server = await startPostgres();
-const url = server.createDatabase("plans");
-const now = Date.now();
-await seed(url, { records, days: 90, seed: 1, now }, (line) => console.error(line));
+const { server, url, now } = await seededPostgres(records, "plans");
 const sql = connectPg(url, { poolSize: 1 });
 await sql`ANALYZE`;
 const ago = (days: number) => new Date(now - days * 86_400_000).toISOString();

@@ -32,6 +32,12 @@ async function partitions(sql: Sql): Promise<string[]> {
   return rows.map((r) => String(r.relname));
 }
 
+/** `requests`' indexes by name (a partitioned table's are partitioned indexes, each partition has its own). */
+async function indexes(sql: Sql): Promise<string[]> {
+  const rows = await sql`SELECT indexrelid::regclass::text AS name FROM pg_index WHERE indrelid = 'requests'::regclass`;
+  return rows.map((r) => String(r.name)).sort();
+}
+
 const count = async (sql: Sql, table: string) => Number((await sql.unsafe(`SELECT count(*) AS n FROM ${table}`))[0]?.n);
 const rollupText = async (sql: Sql) =>
   JSON.stringify(await sql`SELECT * FROM usage_rollup ORDER BY ts, provider, model, key_id, "user", project, tags, outcome`);
@@ -60,11 +66,13 @@ testNeeding("migrating an unpartitioned database keeps every row, every column a
     }
     await writeRollup(sql, sortedRollup(sums));
     const rowsBefore = JSON.stringify(await sql`SELECT * FROM requests ORDER BY id`);
+    const indexesBefore = await indexes(sql);
     const rollupBefore = await rollupText(sql);
 
     await migratePg(sql, at("2026-11-20T00:00:00Z"));
     assert.equal(JSON.stringify(await sql`SELECT * FROM requests ORDER BY id`), rowsBefore);
     assert.equal(await rollupText(sql), rollupBefore);
+    assert.deepEqual(await indexes(sql), indexesBefore, "every index made again, by name");
     assert.equal((await sql`SELECT relkind FROM pg_class WHERE oid = 'requests'::regclass`)[0]?.relkind, "p");
     // The months with rows, the current one and two ahead, and DEFAULT (which took "not a time").
     assert.deepEqual(await partitions(sql), [

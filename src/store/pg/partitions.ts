@@ -53,8 +53,9 @@ async function columnsOf(tx: Tx): Promise<string> {
 /**
  * The migration (src/store/pg/schema.ts PG_MIGRATIONS): a partitioned copy of `requests` with a partition for
  * every month its rows fall in plus the months ahead, every row moved by named columns, the old table dropped and
- * the copy renamed. The primary key holds the partition key, as PostgreSQL requires: `(id, ts)`. Indexes are made
- * on the parent after the copy (one bulk build per partition, not row by row); each partition gets its own.
+ * the copy renamed. The primary key holds the partition key, as PostgreSQL requires: `(id, ts)`. The old table's
+ * other indexes are made again, by their own definitions, on the parent after the copy (one bulk build per
+ * partition, not row by row); each partition gets its own.
  */
 export const PARTITION_MIGRATION = {
   sql: `CREATE TABLE requests_by_month (LIKE requests INCLUDING DEFAULTS) PARTITION BY RANGE (ts);
@@ -67,16 +68,14 @@ export const PARTITION_MIGRATION = {
       await tx.unsafe(`CREATE TABLE ${partitionName(month)} PARTITION OF requests_by_month FOR VALUES ${bounds(month)}`);
     }
     await tx.unsafe(`INSERT INTO requests_by_month (${columns}) SELECT ${columns} FROM requests`);
+    // `CREATE INDEX requests_ts ON public.requests USING btree (ts, id)` and the like: valid again once the old
+    // table is gone and the copy has its name.
+    const indexes = await tx`SELECT pg_get_indexdef(indexrelid) AS def FROM pg_index
+      WHERE indrelid = 'requests'::regclass AND NOT indisprimary ORDER BY indexrelid`;
     await tx.unsafe(`DROP TABLE requests;
       ALTER TABLE requests_by_month RENAME TO requests;
-      ALTER TABLE requests ADD PRIMARY KEY (id, ts);
-      CREATE INDEX requests_ts ON requests (ts, id);
-      CREATE INDEX requests_model_ts ON requests (model, ts, id);
-      CREATE INDEX requests_requested_model_ts ON requests (requested_model, ts, id);
-      CREATE INDEX requests_key_id_ts ON requests (key_id, ts, id);
-      CREATE INDEX requests_user_ts ON requests ("user", ts, id);
-      CREATE INDEX requests_project_ts ON requests (project, ts, id);
-      CREATE INDEX requests_session ON requests (session_id) WHERE session_id IS NOT NULL;`);
+      ALTER TABLE requests ADD PRIMARY KEY (id, ts);`);
+    for (const { def } of indexes) await tx.unsafe(String(def));
   },
 };
 
