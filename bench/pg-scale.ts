@@ -33,8 +33,10 @@ const es = performance.now();
 for await (const page of store.exportRows({ since: ago(30) })) exported += page.length;
 out.push(["export (30 days)", `${Math.round(exported / ((performance.now() - es) / 1000)).toLocaleString("en-US")} records/s`]);
 const sql = postgres(url, { max: 1 });
-// Every partition's size (a partitioned parent has none of its own); an unpartitioned table is its own tree.
-const size = async () => Number((await sql`SELECT sum(pg_total_relation_size(relid)) AS b FROM pg_partition_tree('requests')`)[0]!.b);
+// Every partition's size (a partitioned parent has none of its own); an unpartitioned table has no tree.
+const size = async () =>
+  Number((await sql`SELECT COALESCE((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('requests')),
+    pg_total_relation_size('requests')) AS b`)[0]!.b);
 const before = await size();
 // Retention of 60 days: a month and more of the 90 go (whole months where partitioned, then the straddling part).
 const ps = performance.now();

@@ -11,7 +11,7 @@ import type { Sql } from "./connect.ts";
 
 type Tx = postgres.TransactionSql;
 
-export const DEFAULT_PARTITION = "requests_default";
+const DEFAULT_PARTITION = "requests_default";
 /** Months kept ready after the current one (the migration and the daily upkeep make them). */
 const AHEAD = 2;
 /** A month we make a partition for: four-digit years only, so both bounds stay canonical text. */
@@ -80,11 +80,12 @@ export const PARTITION_MIGRATION = {
 };
 
 /**
- * Makes the partitions for `count` months from `from` that do not exist yet: the current month and the two after
- * it at startup and daily (bench/seed.ts also makes the months of the history it writes); the months made. Rows DEFAULT already holds for such a month (a clock that ran ahead) move into it first, since
- * PostgreSQL refuses a partition whose rows sit in DEFAULT. A standalone table attached afterwards, rather than
- * `CREATE TABLE … PARTITION OF`, because attaching locks the parent only against other DDL (SHARE UPDATE
- * EXCLUSIVE), not against inserts and reads.
+ * Makes the partitions for `count` months from `from` that do not exist yet (the current month and the two after
+ * it, at startup and daily; bench/seed.ts also makes the months of the history it writes); the months made. Rows
+ * DEFAULT already holds for such a month (a clock that ran ahead) move into it first, since PostgreSQL refuses a
+ * partition whose rows sit in DEFAULT. A standalone table attached afterwards, rather than `CREATE TABLE …
+ * PARTITION OF`, because attaching locks the parent only against other DDL (SHARE UPDATE EXCLUSIVE), not against
+ * inserts and reads.
  */
 export async function createMonths(sql: Sql, from: number, count = AHEAD + 1): Promise<string[]> {
   const made: string[] = [];
