@@ -140,47 +140,76 @@ testNeeding("a record dated three years ahead is stored in DEFAULT and moves to 
   }
 });
 
-testNeeding("retention drops whole old months, trims the month straddling the cutoff, and keeps the rollup", missing, async () => {
-  const url = (await pg()).createDatabase("retention");
-  const now = at("2026-12-05T12:00:00Z");
-  const store = createPgStore(url, { poolSize: 2, now: () => now });
-  const sql = connectPg(url, { poolSize: 1 });
-  try {
-    await store.usage({}, "day"); // migrated
-    // As a server running since August would have made them.
-    await createMonths(sql, at("2026-08-10T00:00:00Z"));
-    await createMonths(sql, at("2026-10-10T00:00:00Z"));
-    const times = [
-      "2026-08-02T00:00:00.000Z",
-      "2026-08-31T23:59:59.999Z",
-      "2026-09-15T00:00:00.000Z",
-      "2026-10-01T00:00:00.000Z", // before the cutoff: trimmed
-      "2026-10-14T23:00:00.000Z", // before the cutoff: trimmed
-      "2026-10-16T00:00:00.000Z", // after: kept
-      "2026-11-10T00:00:00.000Z",
-      "2026-12-01T00:00:00.000Z",
-      "1999-01-01T00:00:00.000Z", // a clock far off, in DEFAULT: deleted
-    ];
-    times.forEach((ts, i) => store.add(recordAt(i, ts)));
-    await store.flush();
-    const before = await store.usage({}, "day");
-    assert.equal(before.total.requests, times.length);
+/** Nine records from August to December 2026 and one in 1999 (DEFAULT), in months a server running since August made. */
+async function retentionDatabase(name: string) {
+  const url = (await pg()).createDatabase(name);
+  const store = createPgStore(url, { poolSize: 2, now: () => at("2026-12-05T12:00:00Z") });
+  const sql = connectPg(url, { poolSize: 2 });
+  await store.usage({}, "day"); // migrated
+  await createMonths(sql, at("2026-08-10T00:00:00Z"));
+  await createMonths(sql, at("2026-10-10T00:00:00Z"));
+  const times = [
+    "2026-08-02T00:00:00.000Z",
+    "2026-08-31T23:59:59.999Z",
+    "2026-09-15T00:00:00.000Z",
+    "2026-10-01T00:00:00.000Z", // before the cutoff: trimmed
+    "2026-10-14T23:00:00.000Z", // before the cutoff: trimmed
+    "2026-10-16T00:00:00.000Z", // after: kept
+    "2026-11-10T00:00:00.000Z",
+    "2026-12-01T00:00:00.000Z",
+    "1999-01-01T00:00:00.000Z", // a clock far off, in DEFAULT: deleted
+  ];
+  times.forEach((ts, i) => store.add(recordAt(i, ts)));
+  await store.flush();
+  const before = await store.usage({}, "day");
+  assert.equal(before.total.requests, times.length);
+  return { store, sql, before };
+}
 
-    // 51.5 days before 2026-12-05T12:00Z: the cutoff is 2026-10-15T00:00Z.
-    assert.equal(await store.prune(51.5), 6);
-    assert.deepEqual(await partitions(sql), [
-      "requests_2026_10",
-      "requests_2026_11",
-      "requests_2026_12",
-      "requests_2027_01",
-      "requests_2027_02",
-      "requests_default",
-    ]);
+/** 51.5 days before 2026-12-05T12:00Z: the cutoff is 2026-10-15T00:00Z. */
+const RETENTION_DAYS = 51.5;
+const KEPT = ["requests_2026_10", "requests_2026_11", "requests_2026_12", "requests_2027_01", "requests_2027_02", "requests_default"];
+
+testNeeding("retention drops whole old months, trims the month straddling the cutoff, and keeps the rollup", missing, async () => {
+  const { store, sql, before } = await retentionDatabase("retention");
+  try {
+    assert.equal(await store.prune(RETENTION_DAYS), 6);
+    assert.deepEqual(await partitions(sql), KEPT);
     assert.equal(await count(sql, "requests_2026_10"), 1);
     assert.equal(await count(sql, "requests_default"), 0);
     assert.deepEqual(await store.usage({}, "day"), before, "the rollup keeps the money");
-    assert.equal(await store.prune(51.5), 0);
+    assert.equal(await store.prune(RETENTION_DAYS), 0);
   } finally {
+    await sql.end();
+    await store.close();
+  }
+});
+
+testNeeding("a month whose lock stays busy is emptied row by row, then dropped whole the next time", missing, async () => {
+  const { store, sql, before } = await retentionDatabase("retention_busy");
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let locked = () => {};
+  const isLocked = new Promise<void>((resolve) => (locked = resolve));
+  // A long read of August (an export, say): its lock conflicts with the drop, not with deleting rows.
+  const reader = sql.begin(async (tx) => {
+    await tx.unsafe("LOCK TABLE requests_2026_08 IN ACCESS SHARE MODE");
+    locked();
+    await held;
+  });
+  try {
+    await isLocked;
+    assert.equal(await store.prune(RETENTION_DAYS), 6, "every row counted once, whichever way it went");
+    assert.ok((await partitions(sql)).includes("requests_2026_08"));
+    release();
+    await reader;
+    assert.equal(await count(sql, "requests_2026_08"), 0);
+    assert.equal(await store.prune(RETENTION_DAYS), 0);
+    assert.deepEqual(await partitions(sql), KEPT);
+    assert.deepEqual(await store.usage({}, "day"), before);
+  } finally {
+    release();
+    await reader;
     await sql.end();
     await store.close();
   }
