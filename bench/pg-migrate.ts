@@ -1,17 +1,18 @@
 /**
  * How long the partitioning migration (src/store/pg/partitions.ts) takes: N narrow synthetic rows over 90 days in
- * an unpartitioned `requests` (the schema one version back), then the last migration, timed. Real records carry
+ * an unpartitioned `requests` (the schema just before the partitioning migration), then the rest, timed. Real records carry
  * JSON columns and are wider, so this is a lower bound. Starts a throwaway cluster on loopback.
  *   bun bench/pg-migrate.ts [rows]
  */
 import { connectPg } from "../src/store/pg/connect.ts";
-import { migratePg, PG_SCHEMA_VERSION } from "../src/store/pg/schema.ts";
+import { PARTITION_MIGRATION } from "../src/store/pg/partitions.ts";
+import { migratePg, PG_MIGRATIONS } from "../src/store/pg/schema.ts";
 import { startPostgres } from "../test/_helpers/postgres.ts";
 
 const n = Number(process.argv[2] ?? 1_000_000);
 const server = await startPostgres();
 const sql = connectPg(server.createDatabase("migrate"), { poolSize: 1 });
-await migratePg(sql, Date.now(), PG_SCHEMA_VERSION - 1);
+await migratePg(sql, Date.now(), PG_MIGRATIONS.indexOf(PARTITION_MIGRATION)); // the version just before it
 const now = Date.now();
 await sql.unsafe(`INSERT INTO requests (id, ts, request_id, provider, model, requested_model, method, path, status,
   outcome, streaming, duration_ms, input_tokens, output_tokens, total_tokens, usage_source, priced, cost_pico, key_id,

@@ -4,10 +4,10 @@ import assert from "node:assert/strict";
 import { after } from "node:test";
 import { COLUMN_SQL, RECORD_COLUMNS, recordToParams } from "../../src/store/columns.ts";
 import { connectPg, type Sql } from "../../src/store/pg/connect.ts";
-import { createMonths } from "../../src/store/pg/partitions.ts";
+import { createMonths, PARTITION_MIGRATION } from "../../src/store/pg/partitions.ts";
 import { createPgStore } from "../../src/store/pg/pg-store.ts";
 import { writeRollup } from "../../src/store/pg/rollup-write.ts";
-import { migratePg, PG_SCHEMA_VERSION } from "../../src/store/pg/schema.ts";
+import { migratePg, PG_MIGRATIONS } from "../../src/store/pg/schema.ts";
 import { addToRollup, type RollupRow, sortedRollup } from "../../src/store/rollup.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
 import { testNeeding } from "../_helpers/host.ts";
@@ -46,7 +46,7 @@ testNeeding("migrating an unpartitioned database keeps every row, every column a
   const url = (await pg()).createDatabase("migrate");
   const sql = connectPg(url, { poolSize: 1 });
   try {
-    await migratePg(sql, Date.now(), PG_SCHEMA_VERSION - 1);
+    await migratePg(sql, Date.now(), PG_MIGRATIONS.indexOf(PARTITION_MIGRATION)); // the version just before it
     // Rows in four months, one with a `ts` no month takes, written as the flusher wrote them then.
     const records = [
       ...[0, 1, 2].map((i) => recordAt(i, "2026-08-31T23:59:59.999Z")),
