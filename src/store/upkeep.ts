@@ -40,7 +40,7 @@ export function refusalText(closed: boolean, maxQueue: number, dropped: number):
     : `Usage queue full (${maxQueue} records): dropping records (${dropped} dropped so far)`;
 }
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 /** The `ts` before which records are older than `retentionDays` (canonical ISO, as stored). */
 export function retentionCutoff(now: number, retentionDays: number): string {

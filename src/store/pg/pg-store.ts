@@ -27,8 +27,9 @@ import { pgExec } from "../../reconcile/exec.ts";
 import { createReconcileStore } from "../../reconcile/store.ts";
 import { createKeyStore } from "../../keys/store.ts";
 import { COLUMN_TYPES, migratePg } from "./schema.ts";
+import { createMonths, pruneRequests } from "./partitions.ts";
 import { usageQuery } from "../usage-query.ts";
-import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, rollupCutoff, throttledReport } from "../upkeep.ts";
+import { DAY_MS, dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, rollupCutoff, throttledReport } from "../upkeep.ts";
 
 export interface PgStoreOptions extends Omit<StoreOptions, "reopen" | "busyTimeoutMs"> {
   /** Connections in the pool (default 10). */
@@ -40,13 +41,14 @@ export interface PgStoreOptions extends Omit<StoreOptions, "reopen" | "busyTimeo
 }
 
 const COLUMNS = RECORD_COLUMNS.length;
-const PRUNE_CHUNK = 5000;
 const UPDATE_CHUNK = 500;
 /** Batches in flight at once: two keep both the encoder and the server busy; more only queue in the server. */
 const MAX_WRITES = 2;
-const OLD_SQL = `SELECT ${COLUMN_SQL} FROM requests WHERE id = ANY($1::text[]) FOR UPDATE`;
-const UPDATE_SQL = `UPDATE requests SET cost_usd = $1, cost_pico = $2, cost_breakdown = $3, priced = $4,
-  price_version = $5 WHERE id = $6`;
+/** Reprice's two statements (exported for bench/pg-plans.ts, which shows their plans). */
+export const OLD_SQL = `SELECT ${COLUMN_SQL} FROM requests WHERE id = ANY($1::text[]) FOR UPDATE`;
+/** By id and `ts` (from OLD_SQL's row): `ts` prunes the update to one partition (docs/architecture.md §17). */
+export const UPDATE_SQL = `UPDATE requests SET cost_usd = $1, cost_pico = $2, cost_breakdown = $3, priced = $4,
+  price_version = $5 WHERE id = $6 AND ts = $7`;
 
 
 /**
@@ -56,7 +58,7 @@ const UPDATE_SQL = `UPDATE requests SET cost_usd = $1, cost_pico = $2, cost_brea
  */
 const INSERT_SQL = `INSERT INTO requests (${COLUMN_SQL}) SELECT * FROM unnest(${
   RECORD_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c]}[]`).join(", ")
-}) ON CONFLICT (id) DO NOTHING RETURNING id`;
+}) ON CONFLICT (id, ts) DO NOTHING RETURNING id`;
 
 
 export function createPgStore(url: string, options: PgStoreOptions = {}): Store {
@@ -84,10 +86,11 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
   /** Migrates once per process; concurrent callers share the attempt, a failed one is retried by the next. */
   const ready = (): Promise<void> => {
     if (migrated) return Promise.resolve();
-    migrating ??= migratePg(sql).then(
+    migrating ??= migratePg(sql, now()).then(
       () => {
         migrated = true;
         migrating = null;
+        void makeMonths();
         try {
           options.onReady?.();
         } catch {
@@ -206,17 +209,8 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
   };
 
   const prune = async (retentionDays: number): Promise<number> => {
-    const cutoff = retentionCutoff(now(), retentionDays);
     await ready();
-    let total = 0;
-    for (;;) {
-      const result = await sql.unsafe(
-        `DELETE FROM requests WHERE id IN (SELECT id FROM requests WHERE ts < $1 ORDER BY ts LIMIT ${PRUNE_CHUNK})`,
-        [cutoff],
-      );
-      total += result.count;
-      if (result.count < PRUNE_CHUNK) return total;
-    }
+    return await pruneRequests(sql, retentionCutoff(now(), retentionDays));
   };
 
   const pruneRollup = async (days: number): Promise<number> => {
@@ -230,6 +224,14 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     }
   };
 
+  /** Partitions for this month and the next two, at startup and daily; DEFAULT holds the rows until then. */
+  const makeMonths = () =>
+    createMonths(sql, now()).catch((err) => {
+      if (!closed) report(`Could not create the months ahead in requests' partitions: ${pgErrorText(err)}`);
+    });
+  const monthsTimer = setInterval(() => {
+    if (migrated) void makeMonths();
+  }, DAY_MS);
   const stopPruning = dailyPrune(
     options.retentionDays,
     prune,
@@ -276,6 +278,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
       if (closed) return;
       closed = true;
       timer.stop();
+      clearInterval(monthsTimer);
       if (connectTimer !== null) clearTimeout(connectTimer);
       connectTimer = null;
       stopPruning();
@@ -304,9 +307,10 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
         let changed = 0;
         for (let i = 0; i < updates.length; i += UPDATE_CHUNK) {
           const chunk = updates.slice(i, i + UPDATE_CHUNK);
-          const old = (await tx.unsafe(OLD_SQL, [chunk.map((u) => u.id)] as never[])) as unknown as Row[];
-          // Pipelined: one round trip per chunk, not per record.
-          const results = await Promise.all(chunk.map((u) =>
+          const old = ((await tx.unsafe(OLD_SQL, [chunk.map((u) => u.id)] as never[])) as unknown as Row[]).map(rowToRecord);
+          const tsOf = new Map(old.map((r) => [r.id, r.ts]));
+          // Pipelined: one round trip per chunk, not per record. An id with no record changes nothing.
+          const results = await Promise.all(chunk.filter((u) => tsOf.has(u.id)).map((u) =>
             tx.unsafe(UPDATE_SQL, [
               u.cost_usd,
               u.cost_pico,
@@ -314,10 +318,11 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
               u.priced ? 1 : 0,
               u.price_version,
               u.id,
+              tsOf.get(u.id)!,
             ] as never[])
           ));
           for (const r of results) changed += r.count;
-          await writeRollup(tx, repriceRollup(old.map(rowToRecord), chunk));
+          await writeRollup(tx, repriceRollup(old, chunk));
         }
         return changed;
       });

@@ -10,12 +10,16 @@ import { rollupDdl } from "../rollup.ts";
 import { UNIT_FIELDS } from "../../usage/types.ts";
 import { positional, type Sql } from "./connect.ts";
 import { PG_CONTROL_MIGRATIONS } from "./control-schema.ts";
+import { PARTITION_MIGRATION } from "./partitions.ts";
 import { writeRollup } from "./rollup-write.ts";
 
 type Tx = postgres.TransactionSql;
 
-/** A migration: its SQL, and for some a step in TypeScript run right after it, in the same transaction. */
-export type PgMigration = string | { sql: string; then(tx: Tx): Promise<void> };
+/**
+ * A migration: its SQL, and for some a step in TypeScript run right after it, in the same transaction (given the
+ * migrator's clock).
+ */
+export type PgMigration = string | { sql: string; then(tx: Tx, now: number): Promise<void> };
 import { PG_RECONCILE_MIGRATIONS } from "./reconcile-schema.ts";
 import { KEYS_DDL } from "../../keys/store.ts";
 
@@ -153,6 +157,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `ALTER TABLE requests ADD COLUMN ${f} BIGINT;
     ALTER TABLE usage_rollup ADD COLUMN IF NOT EXISTS ${f} BIGINT NOT NULL DEFAULT 0;`
   ).join("\n    "),
+  // `requests` range-partitioned by month on `ts`, primary key (id, ts) (docs/architecture.md §17).
+  PARTITION_MIGRATION,
 ];
 
 async function backfill(tx: Tx): Promise<void> {
@@ -176,10 +182,11 @@ export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 const LOCK_KEY = 0x6b657374726c;
 
 /**
- * Brings the database to PG_SCHEMA_VERSION. Instances starting together queue on the advisory lock and re-read
- * the version inside it, so each migration runs once. Throws when the database is newer than this build.
+ * Brings the database to PG_SCHEMA_VERSION (a test stops at `target`, to build an older database). Instances
+ * starting together queue on the advisory lock and re-read the version inside it, so each migration runs once.
+ * Throws when the database is newer than this build.
  */
-export async function migratePg(sql: Sql): Promise<number> {
+export async function migratePg(sql: Sql, now: number = Date.now(), target = PG_SCHEMA_VERSION): Promise<number> {
   return await sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(${LOCK_KEY})`;
     await tx`CREATE TABLE IF NOT EXISTS kestrel_schema_version (version INTEGER NOT NULL)`;
@@ -189,10 +196,10 @@ export async function migratePg(sql: Sql): Promise<number> {
     if (version > PG_SCHEMA_VERSION) {
       throw new Error(`Database schema version ${version} is newer than this Kestrel supports (${PG_SCHEMA_VERSION})`);
     }
-    for (; version < PG_SCHEMA_VERSION; version++) {
+    for (; version < target; version++) {
       const m = PG_MIGRATIONS[version]!;
       await tx.unsafe(typeof m === "string" ? m : m.sql);
-      if (typeof m !== "string") await m.then(tx);
+      if (typeof m !== "string") await m.then(tx, now);
       await tx`UPDATE kestrel_schema_version SET version = ${version + 1}`;
     }
     return version;
