@@ -1,21 +1,14 @@
 /** @module ALL /{provider}/{rest}: resolve → forward → meter → respond; one record per request, whatever happens. */
-import { type Attributes, requestAttributes } from "../attributes/attributes.ts";
+import { requestAttributes } from "../attributes/attributes.ts";
 import type { Config } from "../config.ts";
 import { admit } from "../control/admit.ts";
-import { Refused, refusalResponse } from "../control/refused.ts";
-import type { Control, Reservation } from "../control/types.ts";
+import type { Control } from "../control/types.ts";
 import type { Exchange } from "../exchange.ts";
 import { errorResponse, ProxyError, toResponse } from "../errors.ts";
 import type { ConnectProbe } from "../forward/connect-probe.ts";
-import { ClientGone, type Cut, hostOf } from "../forward/forward.ts";
-import { clientResponseHeaders } from "../forward/headers.ts";
-import { peekBody } from "../forward/peek.ts";
 import { createRefusalMemory } from "../forward/usage-refusals.ts";
 import { type Call, type SendOptions, sendRequest } from "../forward/send.ts";
 import type { Watchdog } from "../forward/watchdog.ts";
-import { type BodyEnd, meterBody } from "../meter/body.ts";
-import { createMeter, framingOf, type Meter } from "../meter/meter.ts";
-import { createUsageStrip, guardStrip, type UsageStrip } from "../meter/usage-strip.ts";
 import { checkModel, identifyRequest, type KeyOptions, type Keyed, swapCredentials, withoutKeyParam } from "../keys/gate.ts";
 import { KeyRefusal } from "../keys/types.ts";
 import { getProvider } from "../providers/registry.ts";
@@ -24,7 +17,9 @@ import type { ProviderSpec, RequestFacts } from "../providers/types.ts";
 import { describeError } from "../redact.ts";
 import type { Resolve } from "../resolve/resolve.ts";
 import type { Traits } from "../runtime.ts";
-import { endingOf } from "./outcome.ts";
+import { answer } from "./answer.ts";
+import { Live, type RecordExchange } from "./live.ts";
+import { sendFailure } from "./outcome.ts";
 
 export interface ProxyDeps {
   config: Config;
@@ -62,43 +57,9 @@ interface Routed {
   spec: ProviderSpec;
   facts: RequestFacts;
   state: Live;
-  record(partial: Partial<Exchange> & Pick<Exchange, "status" | "outcome">): void;
+  record: RecordExchange;
   t0: number;
   address: string;
-}
-
-/** Per-exchange state shared by the request and response halves. */
-class Live {
-  readonly controller = new AbortController();
-  why: Cut | null = null;
-  last: number;
-  /** Ends the client's body now (set once the body streams): a reader that stopped pulling would never end it. */
-  endBody: ((reason: unknown) => void) | null = null;
-  /** The client's request body is still arriving: silence now is the client's, not the upstream's. */
-  receiving = true;
-  /** What the tightest matching USD budget has left (`x-kestrel-budget-remaining-usd`), or null. */
-  remainingUsd: string | null = null;
-  /** Computed once the request is read (admission); the record stores them. */
-  attributes: Attributes | null = null;
-  /** What admission reserved: released when the exchange settles. */
-  reservation: Reservation | null = null;
-  constructor(readonly watchdog: Watchdog) {
-    this.last = watchdog.now();
-  }
-  cut(why: Cut) {
-    if (this.why !== null) return;
-    this.why = why;
-    this.controller.abort();
-    this.endBody?.(new Error(`Cut: ${why}`));
-  }
-  onIdle() {
-    this.cut(this.receiving ? "body" : "idle");
-  }
-  /** Request body progress: bytes moved (stamped like response bytes), or it ended. */
-  readonly onBodyProgress = (done: boolean) => {
-    this.last = this.watchdog.now();
-    if (done) this.receiving = false;
-  };
 }
 
 export function createProxyHandler(deps: ProxyDeps) {
@@ -151,7 +112,7 @@ export function createProxyHandler(deps: ProxyDeps) {
       headers: req.headers,
     };
     let recorded = false;
-    const record = (partial: Partial<Exchange> & Pick<Exchange, "status" | "outcome">) => {
+    const record: RecordExchange = (partial) => {
       // Exactly one record per exchange, whichever end comes first.
       if (recorded) return;
       recorded = true;
@@ -191,8 +152,6 @@ export function createProxyHandler(deps: ProxyDeps) {
   /** Send, meter, respond: everything after routing. */
   async function exchange(x: Routed): Promise<Response> {
     const { req, target, spec, facts, state, record, t0, address } = x;
-    let upstream: Response;
-    let injected: boolean;
     let keyed: Keyed | null = null;
     try {
       // Before the body is read: an unknown key costs the client nothing upstream and Kestrel no upload.
@@ -201,8 +160,7 @@ export function createProxyHandler(deps: ProxyDeps) {
       if (!(err instanceof KeyRefusal)) throw err;
       // Attributed to the key when it was identified (a provider it may not use), never to the secret's fingerprint.
       if (err.key !== null) state.attributes = await requestAttributes(spec, facts, err.key);
-      record({ status: err.status, outcome: "blocked", error: err.message });
-      return errorResponse(err.code, err.status, err.message);
+      return fail(err, state, record);
     }
     const call: Call = {
       url: keyed === null ? target.url : withoutKeyParam(target.url),
@@ -226,157 +184,24 @@ export function createProxyHandler(deps: ProxyDeps) {
       state.remainingUsd = verdict.remainingUsd;
       state.reservation = verdict.reservation;
     };
+    let sent: Awaited<ReturnType<typeof sendRequest>>;
     try {
-      ({ upstream, injected } = await sendRequest(req, spec, facts, call, sending));
+      sent = await sendRequest(req, spec, facts, call, sending);
     } catch (err) {
-      if (err instanceof KeyRefusal) {
-        record({ status: err.status, outcome: "blocked", error: err.message });
-        return errorResponse(err.code, err.status, err.message);
-      }
-      if (err instanceof Refused) {
-        // Nothing went upstream; the record says why, and the client learns when to come back.
-        record({ status: 429, outcome: "blocked", error: err.message });
-        return refusalResponse(err);
-      }
-      if (state.why === "shutdown") {
-        record({ status: 503, outcome: "error", error: "cut at shutdown" });
-        return SHUTTING_DOWN();
-      }
-      if (err instanceof ClientGone || state.why === "client") {
-        record({ status: 0, outcome: "client_aborted", error: "client went away before the upstream answered" });
-        return errorResponse("client_closed_request", 499, "Client closed the request");
-      }
-      const failure = err instanceof ProxyError ? err : new ProxyError("internal_error", 500, describeError(err));
-      record({
-        status: failure.status,
-        outcome: failure.code === "upstream_timeout" ? "timeout" : failure.code === "client_timeout" ? "client_timeout" : "error",
-        error: failure.message,
-      });
-      const response = toResponse(failure);
-      // The rest of a stalled body may never come: without this the runtime keeps the connection open for it.
-      if (failure.code === "client_timeout") response.headers.set("connection", "close");
-      return response;
+      return fail(err, state, record);
     }
-
-    const answeredAt = performance.now();
-    const ttfbMs = answeredAt - t0;
-    /** Kestrel's own time so far (arrival → sent); the time to ready the response is added below (§13). */
-    const beforeSend = call.sentAt - t0;
-    let addedMs: number | null = null;
-    state.last = watchdog.now();
-    if (upstream.status < 200 || upstream.status > 599) {
-      // `new Response` refuses such a status: answer for the upstream instead of throwing.
-      upstream.body?.cancel().catch(() => {});
-      const message = `Upstream ${JSON.stringify(hostOf(target.url))} answered with status ${upstream.status}, which is not a valid HTTP status`;
-      record({ status: 502, outcome: "upstream_error", ttfbMs, responseHeaders: upstream.headers, error: message });
-      return errorResponse("bad_upstream_response", 502, message);
-    }
-    const framing = framingOf(upstream.headers.get("content-type"));
-    const streaming = framing === "sse" || framing === "eventstream";
-    let meter: Meter | null = null;
-    let strip: UsageStrip | null = null;
-    let setupError: string | null = null;
-    /** A failure of the usage strip: the client gets the upstream's bytes unedited, the record says why. */
-    let stripError: string | null = null;
-    try {
-      const acc = spec.createAccumulator(facts);
-      if (acc) {
-        acc.onResponse?.(upstream.status, upstream.headers);
-        // Only a metered SSE stream can have its injected usage chunk taken out again.
-        strip = injected && framing === "sse" ? guardStrip(createUsageStrip(), (message) => (stripError ??= message)) : null;
-        meter = createMeter(framing, acc, strip ? { onEvent: strip.onEvent } : {});
-      }
-    } catch (err) {
-      setupError = `meter setup: ${describeError(err)}`;
-    }
-    const headers = clientResponseHeaders(upstream.headers, strip !== null, deps.traits.fetchDecodesZstd);
-    if (state.remainingUsd !== null) headers.set("x-kestrel-budget-remaining-usd", state.remainingUsd);
-
-    /** `sent` is the status the client got when it differs from the upstream's (a body that never arrived). */
-    const done = (how: BodyEnd, sent = upstream.status, cause?: unknown) => {
-      const metered = meter ? meter.end(how === "complete") : null;
-      const { outcome, why } = endingOf(how, upstream.status, state.why, streaming, metered, cause);
-      record({
-        status: sent,
-        outcome,
-        ttfbMs,
-        streaming,
-        responseHeaders: upstream.headers,
-        meter: metered,
-        addedMs,
-        // Usually all null: nothing is joined then.
-        error: setupError === null && stripError === null ? why : [why, setupError, stripError].filter(Boolean).join("; "),
-      });
-    };
-
-    const init = { status: upstream.status, statusText: upstream.statusText, headers };
-    if (upstream.body === null || NULL_BODY_STATUS.has(upstream.status)) {
-      upstream.body?.cancel().catch(() => {});
-      addedMs = beforeSend + performance.now() - answeredAt;
-      done("complete");
-      return new Response(null, init);
-    }
-    let source: ReadableStream<Uint8Array> = upstream.body;
-    if (framing === "json" && meter !== null && isSmall(upstream.headers)) {
-      // A small JSON body arrives whole after generation and no client parses half of one: reading it in one go
-      // costs the client nothing and skips the per-chunk stream machinery (docs/architecture.md §11, BENCHMARKS.md).
-      // The declared length is the compressed one, so the decoded bytes are capped: past the cap the body streams.
-      let bytes: Uint8Array | null;
-      const readFrom = performance.now();
-      try {
-        if (upstream.headers.has("content-encoding")) {
-          const peeked = await peekBody(upstream.body, SMALL_JSON_DECODED_BYTES, null);
-          bytes = peeked.whole;
-          source = peeked.stream ?? source;
-        } else {
-          bytes = new Uint8Array(await upstream.arrayBuffer()); // the declared length is the real one
-        }
-      } catch (err) {
-        if (state.why === "shutdown") {
-          done("failed", 503);
-          return SHUTTING_DOWN();
-        }
-        if (state.why === "client") {
-          done("cancelled", 0);
-          return errorResponse("client_closed_request", 499, "Client closed the request");
-        }
-        const failure = state.why === "idle"
-          ? new ProxyError("upstream_timeout", 504, `Upstream ${JSON.stringify(hostOf(target.url))} went silent mid-answer`)
-          : new ProxyError("upstream_unreachable", 502, `Upstream ${JSON.stringify(hostOf(target.url))} broke off its answer: ${describeError(err)}`);
-        done("failed", failure.status, err);
-        return toResponse(failure);
-      }
-      if (bytes !== null) {
-        const readAt = performance.now(); // the body's transfer is the upstream's time, not Kestrel's
-        meter.push(bytes);
-        addedMs = beforeSend + readFrom - answeredAt + performance.now() - readAt;
-        done("complete");
-        return new Response(bytes as Uint8Array<ArrayBuffer>, init);
-      }
-    }
-    // Waiting on the client is not upstream silence: the idle clock runs only while a read is pending.
-    state.last = Infinity;
-    addedMs = beforeSend + performance.now() - answeredAt;
-    const body = meterBody(source, {
-      read() {
-        state.last = watchdog.now();
-      },
-      chunk(chunk) {
-        state.last = Infinity;
-        if (meter === null) return chunk;
-        meter.push(chunk);
-        return strip ? strip.chunk(chunk, meter.settled()) : chunk;
-      },
-      flush: () => strip?.flush() ?? null,
-      end(how, cause) {
-        if (how === "cancelled") state.cut("client");
-        done(how, upstream.status, cause);
-      },
-      attach(cut) {
-        state.endBody = cut;
-      },
+    return answer({
+      upstream: sent.upstream,
+      injected: sent.injected,
+      spec,
+      facts,
+      state,
+      record,
+      url: target.url,
+      t0,
+      sentAt: call.sentAt,
+      fetchDecodesZstd: deps.traits.fetchDecodesZstd,
     });
-    return new Response(body, init);
   }
 
   return {
@@ -392,11 +217,12 @@ export function createProxyHandler(deps: ProxyDeps) {
   };
 }
 
-/** Statuses whose responses have no body (`new Response` refuses one). */
-const NULL_BODY_STATUS = new Set([204, 205, 304]);
-
-const SHUTTING_DOWN = () =>
-  errorResponse("shutting_down", 503, "Kestrel is shutting down: the request was cut before it finished");
+/** Records an exchange that ended before the upstream's answer reached the client, and answers the client. */
+function fail(err: unknown, state: Live, record: RecordExchange): Response {
+  const failure = sendFailure(err, state.why);
+  record({ status: failure.status, outcome: failure.outcome, error: failure.error });
+  return failure.response;
+}
 
 /**
  * Methods provider APIs use. Others (WebDAV, `TRACE`, which fetch refuses to send, made-up ones) get 405 rather
@@ -405,14 +231,3 @@ const SHUTTING_DOWN = () =>
  */
 const FORWARDED_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 const ALLOW = [...FORWARDED_METHODS].join(", ");
-
-/** JSON bodies up to this declared size are read whole (chat completions are a few KB; embeddings can be MBs). */
-const SMALL_JSON_BYTES = 256 * 1024;
-
-/** Decoded bytes the small-JSON path buffers at most (a 256 KiB brotli body can decode to gigabytes). */
-const SMALL_JSON_DECODED_BYTES = 4 * 1024 * 1024;
-
-function isSmall(headers: Headers): boolean {
-  const length = Number(headers.get("content-length") ?? NaN);
-  return length <= SMALL_JSON_BYTES;
-}
