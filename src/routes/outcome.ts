@@ -61,7 +61,7 @@ export function readFailure(err: unknown, cut: Cut | null, url: string): { how: 
   return { how: "failed", sent: failure.status, response: toResponse(failure) };
 }
 
-export const shuttingDown = () =>
+const shuttingDown = () =>
   errorResponse("shutting_down", 503, "Kestrel is shutting down: the request was cut before it finished");
 
 const clientClosed = () => errorResponse("client_closed_request", 499, "Client closed the request");
