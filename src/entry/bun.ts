@@ -3,10 +3,12 @@ import fs from "node:fs";
 import type { Runtime } from "../runtime.ts";
 import type { WorkerHandle } from "../store/worker/protocol.ts";
 import { ensureFetchLimit, FETCH_LIMIT_VAR } from "./fetch-limit.ts";
+import { isOneShot } from "./one-shot.ts";
 
-// First, before the app is loaded (hence the dynamic imports): without Bun's fetch limit in its environment the
-// process replaces itself with the limit set, so this line returns only when that is done or impossible.
-const fetchLimitProblem = ensureFetchLimit();
+// First, before the app is loaded (hence the dynamic imports, each a chunk of the binary loaded only when reached):
+// without Bun's fetch limit in its environment a serving process replaces itself with the limit set, so this line
+// returns only when that is done or impossible. A one-shot command is not worth a second start.
+const fetchLimitProblem = isOneShot(Bun.argv.slice(2)) ? null : ensureFetchLimit();
 const { main } = await import("../cli.ts");
 const { decodingFetch } = await import("../forward/decode.ts");
 const { openSqlite } = await import("./sqlite-bun.ts");
