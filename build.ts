@@ -14,7 +14,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { COMPILE_FLAGS } from "./scripts/compile-flags.ts";
 import { smokeRun } from "./scripts/smoke.ts";
 
 /** Bun target → the release file's platform part; the order is the order of SHA256SUMS. */
@@ -73,8 +74,7 @@ function compile(target: string | null, out: string): void {
   run(`${bin}/bun`, [
     "build",
     "--compile",
-    "--minify",
-    "--sourcemap",
+    ...COMPILE_FLAGS,
     `--define`,
     `KESTREL_COMMIT=${JSON.stringify(commit)}`,
     ...(target ? [`--target=${target}`] : []),
@@ -97,8 +97,9 @@ if (release) {
   for (const [target, platform] of RELEASE_TARGETS) {
     const name = `kestrel-${version}-${platform}${platform.startsWith("windows") ? ".exe" : ""}`;
     compile(target, `${dir}/${name}`);
-    // Source maps aside, so that dist/release/kestrel-* is exactly what a release publishes.
-    if (existsSync(`${dir}/${name}.map`)) renameSync(`${dir}/${name}.map`, `${dir}/maps/${name}.map`);
+    // Source maps aside (one per chunk: --splitting), so that dist/release/kestrel-* is exactly what a release publishes.
+    mkdirSync(`${dir}/maps/${name}`);
+    for (const map of readdirSync(dir).filter((f) => f.endsWith(".map"))) renameSync(`${dir}/${map}`, `${dir}/maps/${name}/${map}`);
     const sha = createHash("sha256").update(readFileSync(`${dir}/${name}`)).digest("hex");
     // Two spaces: the format `sha256sum -c SHA256SUMS` reads.
     sums += `${sha}  ${name}\n`;

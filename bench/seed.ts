@@ -134,7 +134,7 @@ export async function seed(storeUrl: string, o: SeedOptions, log = (_: string) =
   // Batches of 10,000: with realistic key, user and project counts each record dirties its own page in every
   // attribute index, so a transaction's cost is mostly pages written; larger batches share them (BENCHMARKS.md).
   const location = parseStoreLocation(storeUrl);
-  const store = openStore(location, { openDb, onError: (m) => console.error(m), maxQueue: 200_000, batchSize: 10_000 });
+  const store = await openStore(location, { openDb, onError: (m) => console.error(m), maxQueue: 200_000, batchSize: 10_000 });
   if (location.kind === "postgres") {
     // The history's months, as a server running through them would have made them (else DEFAULT takes it all).
     await store.usage({}, "day"); // migrated

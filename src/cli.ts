@@ -1,21 +1,12 @@
 /** @module argv → serve | usage | export | reprice | reconcile | prices | budgets | rate-limits | keys | provider-keys | check-config | health | --help | --version. Runtime calls go through `Runtime`. */
 import { ConfigError, flagName, OPTIONS, StartupError } from "./config.ts";
-import { runBudgets, runRateLimits } from "./commands/budgets.ts";
-import { runKeys } from "./commands/keys.ts";
-import { runProviderKeys } from "./commands/provider-keys.ts";
-import { runCheckConfig } from "./commands/check-config.ts";
-import { runHealth } from "./commands/health.ts";
-import { runExport } from "./commands/export.ts";
 import type { CommandIo } from "./commands/io.ts";
-import { runReconcile } from "./commands/reconcile.ts";
-import { runReprice } from "./commands/reprice.ts";
-import { runUsage } from "./commands/usage.ts";
-import { loadPricer, runPrices, takePricesFlag } from "./commands/prices.ts";
-import { priceVersionLine } from "./pricing/version.ts";
 import { redact } from "./redact.ts";
 import type { Runtime } from "./runtime.ts";
-import { serve } from "./serve.ts";
 import { VERSION } from "./version.ts";
+
+// Each command's modules load when it runs (in the binary, a chunk each: docs/architecture.md §16): `--version`
+// never parses the server, `serve` never parses the reports.
 
 const HELP = `Kestrel — a transparent AI-API gateway that meters every response into exact tokens and cost.
 
@@ -75,38 +66,39 @@ export async function main(rt: Runtime): Promise<void> {
       case "--version":
       case "-v":
       case "version":
-        await out(`kestrel ${VERSION} (${rt.name} ${rt.version})\n${priceVersionLine()}\n`);
+        await out(`kestrel ${VERSION} (${rt.name} ${rt.version})\n${(await import("./pricing/version.ts")).priceVersionLine()}\n`);
         return rt.exit(0);
       case "usage":
-        return rt.exit(await runUsage(rest, commandIo(rt)));
+        return rt.exit(await (await import("./commands/usage.ts")).runUsage(rest, commandIo(rt)));
       case "export":
-        return rt.exit(await runExport(rest, commandIo(rt)));
+        return rt.exit(await (await import("./commands/export.ts")).runExport(rest, commandIo(rt)));
       case "reprice": {
+        const [{ loadPricer, takePricesFlag }, { runReprice }] = await Promise.all([import("./commands/prices.ts"), import("./commands/reprice.ts")]);
         const { file, rest: args } = takePricesFlag(rest, rt.env);
         return rt.exit(await runReprice(args, commandIo(rt), loadPricer(file, (p) => rt.readTextFile(p))));
       }
       case "reconcile":
         return rt.exit(
-          await runReconcile(rest, commandIo(rt), { env: rt.env, readFile: (p) => rt.readTextFile(p), fetch: rt.fetch ?? globalThis.fetch }),
+          await (await import("./commands/reconcile.ts")).runReconcile(rest, commandIo(rt), { env: rt.env, readFile: (p) => rt.readTextFile(p), fetch: rt.fetch ?? globalThis.fetch }),
         );
       case "prices":
-        return rt.exit(await runPrices(rest, commandIo(rt), (path) => rt.readTextFile(path), rt.env));
+        return rt.exit(await (await import("./commands/prices.ts")).runPrices(rest, commandIo(rt), (path) => rt.readTextFile(path), rt.env));
       case "budgets":
-        return rt.exit(await runBudgets(rest, commandIo(rt)));
+        return rt.exit(await (await import("./commands/budgets.ts")).runBudgets(rest, commandIo(rt)));
       case "rate-limits":
-        return rt.exit(await runRateLimits(rest, commandIo(rt)));
+        return rt.exit(await (await import("./commands/budgets.ts")).runRateLimits(rest, commandIo(rt)));
       case "keys":
-        return rt.exit(await runKeys(rest, commandIo(rt)));
+        return rt.exit(await (await import("./commands/keys.ts")).runKeys(rest, commandIo(rt)));
       case "provider-keys":
-        return rt.exit(await runProviderKeys(rest, commandIo(rt), { env: rt.env, readFile: (p) => rt.readTextFile(p) }));
+        return rt.exit(await (await import("./commands/provider-keys.ts")).runProviderKeys(rest, commandIo(rt), { env: rt.env, readFile: (p) => rt.readTextFile(p) }));
       case "check-config":
-        return rt.exit(await runCheckConfig(rest, commandIo(rt), rt.env, (p) => rt.readTextFile(p)));
+        return rt.exit(await (await import("./commands/check-config.ts")).runCheckConfig(rest, commandIo(rt), rt.env, (p) => rt.readTextFile(p)));
       case "health":
-        return rt.exit(await runHealth(rest, commandIo(rt), rt.env, globalThis.fetch));
+        return rt.exit(await (await import("./commands/health.ts")).runHealth(rest, commandIo(rt), rt.env, globalThis.fetch));
       case "serve":
-        return await serve(rt, rest);
+        return await (await import("./serve.ts")).serve(rt, rest);
       default:
-        return await serve(rt, rt.args);
+        return await (await import("./serve.ts")).serve(rt, rt.args);
     }
   } catch (err) {
     if (err instanceof ConfigError || err instanceof StartupError) {

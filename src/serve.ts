@@ -51,7 +51,7 @@ export async function serve(rt: Runtime, args: readonly string[]): Promise<void>
   const where = describeStore(config.store);
   let store;
   try {
-    store = openStore(config.store, {
+    store = await openStore(config.store, {
       openDb: (path) => rt.openDb(path),
       pgPoolSize: config.pgPoolSize,
       onError: (message) => log.error(message),

@@ -3,15 +3,16 @@ import fs from "node:fs";
 import type { Runtime } from "../runtime.ts";
 import type { WorkerHandle } from "../store/worker/protocol.ts";
 import { ensureFetchLimit, FETCH_LIMIT_VAR } from "./fetch-limit.ts";
+import { isOneShot } from "./one-shot.ts";
 
-// First, before the app is loaded (hence the dynamic imports): without Bun's fetch limit in its environment the
-// process replaces itself with the limit set, so this line returns only when that is done or impossible.
-const fetchLimitProblem = ensureFetchLimit();
+// First, before the app is loaded (hence the dynamic imports, each a chunk of the binary loaded only when reached):
+// without Bun's fetch limit in its environment a serving process replaces itself with the limit set, so this line
+// returns only when that is done or impossible. A one-shot command is not worth a second start.
+const fetchLimitProblem = isOneShot(Bun.argv.slice(2)) ? null : ensureFetchLimit();
 const { main } = await import("../cli.ts");
 const { decodingFetch } = await import("../forward/decode.ts");
 const { openSqlite } = await import("./sqlite-bun.ts");
 const { acceptBun, BUN_WEBSOCKET } = await import("./bun-websocket.ts");
-const { dial } = await import("./dial.ts");
 
 /** The few Bun APIs used here (Hono's deno.d.ts approach: bun-types' globals clash with Deno's in `deno check`). */
 declare const Bun: {
@@ -57,7 +58,8 @@ const runtime: Runtime = {
   fetch: decodingFetch((input, init) => fetch(input, { ...init, decompress: false } as unknown as RequestInit), true),
   // Also an entry point of the compiled binary (build.ts), where it is found by this same relative URL.
   startStoreWorker: () => new Worker(new URL("./store-worker-bun.ts", import.meta.url).href) as unknown as WorkerHandle,
-  websockets: { accept: acceptBun, dial },
+  // node:net and node:tls load with the first realtime session, not with every start (a chunk of the binary).
+  websockets: { accept: acceptBun, dial: (url, timeoutMs) => import("./dial.ts").then((m) => m.dial(url, timeoutMs)) },
   serve({ hostname, port, tls, fetch, onError }) {
     const listen = (at: number, files: typeof tls) =>
       Bun.serve({

@@ -3,7 +3,7 @@ import { COST_CLASSES, cost, type Cost, PriceGap } from "./cost.ts";
 import { type RateBound, rateBound } from "./bound.ts";
 import { describePrices } from "./describe.ts";
 import { fineTuneBase, lookupModel, type Match } from "./lookup.ts";
-import { createTable } from "./table.ts";
+import { createTable, type PriceTable } from "./table.ts";
 import type { PriceOverrides } from "./types.ts";
 import { PRICE_VERSION } from "./version.ts";
 import type { Usage } from "../usage/types.ts";
@@ -60,7 +60,10 @@ export function createPricer(opts?: {
   onUnpriced?(provider: string, model: string): void;
 }): Pricer {
   const overrides = opts?.overrides;
-  const table = createTable(overrides);
+  // Built on the first lookup, not at startup: correcting and indexing the embedded rows costs 40-60 ms on a cold
+  // process (bench/cold-start.ts), which `serve` would otherwise pay before it listens.
+  let built: PriceTable | null = null;
+  const table = () => (built ??= createTable(overrides));
   const version = overrides && overrides.entries.size > 0 ? `${PRICE_VERSION}+o${overrides.fingerprint}` : PRICE_VERSION;
   const warned = new Set<string>();
   // Hot path: one Map lookup per response once a (provider, model, geo) has been seen.
@@ -73,7 +76,7 @@ export function createPricer(opts?: {
     let m = memo.get(k);
     if (m === undefined) {
       if (memo.size >= MEMO_LIMIT) memo.clear();
-      m = lookupModel(table, provider, model, provider === "aws-bedrock" || provider === "azure-openai" ? geo : null);
+      m = lookupModel(table(), provider, model, provider === "aws-bedrock" || provider === "azure-openai" ? geo : null);
       memo.set(k, m);
     }
     return m;
@@ -88,7 +91,7 @@ export function createPricer(opts?: {
     get unpricedCount() {
       return unpriced;
     },
-    describe: (model) => describePrices(table, version, overrides, model),
+    describe: (model) => describePrices(table(), version, overrides, model),
     isPriced: (provider, model) => find(provider, model, null) !== null,
     bound(provider, model, serviceTier) {
       const match = find(provider, model, null);

@@ -4,7 +4,8 @@
  */
 import type { Db, Row } from "../store/db.ts";
 import type { WithDb } from "../store/control-store.ts";
-import { positional, type Sql } from "../store/pg/connect.ts";
+import type { Sql } from "../store/pg/connect.ts";
+import { positional } from "../store/pg/positional.ts";
 import type { Query } from "../store/queries.ts";
 
 export interface Exec {

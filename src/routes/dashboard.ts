@@ -1,6 +1,6 @@
 /** @module GET / and /dashboard/*: the embedded dashboard (docs/architecture.md §14). No data, so no token. */
 import { Hono } from "hono";
-import { ASSETS, type Asset } from "../dashboard/assets.gen.ts";
+import type { Asset } from "../dashboard/assets.gen.ts";
 import { errorResponse } from "../errors.ts";
 
 interface Served {
@@ -25,15 +25,20 @@ const SECURITY_HEADERS = {
   "referrer-policy": "no-referrer",
 } as const;
 
-/** Decoded once per process; the index page is revalidated (ETag), hashed asset names are cached for good. */
-let served: Map<string, Served> | null = null;
-function assets(): Map<string, Served> {
-  served ??= new Map(ASSETS.map((asset) => [asset.path, {
-    asset,
-    text: new TextEncoder().encode(asset.text),
-    gzip: fromBase64(asset.gzip),
-    cacheControl: asset.path === "/" ? "no-cache" : "public, max-age=31536000, immutable",
-  }]));
+/**
+ * Loaded and decoded on the first dashboard request (the module is ~150 KB, a chunk of its own in the binary, and
+ * no proxied request needs it); the index page is revalidated (ETag), hashed asset names are cached for good.
+ */
+let served: Promise<Map<string, Served>> | null = null;
+function assets(): Promise<Map<string, Served>> {
+  served ??= import("../dashboard/assets.gen.ts").then(({ ASSETS }) =>
+    new Map(ASSETS.map((asset) => [asset.path, {
+      asset,
+      text: new TextEncoder().encode(asset.text),
+      gzip: fromBase64(asset.gzip),
+      cacheControl: asset.path === "/" ? "no-cache" : "public, max-age=31536000, immutable",
+    }]))
+  );
   return served;
 }
 
@@ -65,9 +70,9 @@ function serve(s: Served, req: Request): Response {
 
 export function createDashboardRoutes(): Hono {
   const app = new Hono();
-  app.get("/", (c) => serve(assets().get("/")!, c.req.raw));
-  app.get("/dashboard/:file", (c) => {
-    const found = assets().get(`/dashboard/${c.req.param("file")}`);
+  app.get("/", async (c) => serve((await assets()).get("/")!, c.req.raw));
+  app.get("/dashboard/:file", async (c) => {
+    const found = (await assets()).get(`/dashboard/${c.req.param("file")}`);
     return found ? serve(found, c.req.raw) : errorResponse("not_found", 404, "No such dashboard file");
   });
   return app;

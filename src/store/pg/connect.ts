@@ -60,21 +60,8 @@ export function pgErrorText(err: unknown): string {
   return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*):[^\s/?#@]*@/gi, "$1:***@");
 }
 
-/** `$name` placeholders → `$1…` with the values in that order (a name used twice binds once). */
-export function positional(query: Query): { sql: string; values: SqlValue[] } {
-  const index = new Map<string, number>();
-  const values: SqlValue[] = [];
-  const sql = query.sql.replace(/\$([a-z_][a-z0-9_]*)/gi, (_all, name: string) => {
-    let i = index.get(name);
-    if (i === undefined) {
-      values.push(query.params[name] as SqlValue);
-      i = values.length;
-      index.set(name, i);
-    }
-    return `$${i}`;
-  });
-  return { sql, values };
-}
+// In its own module so that SQLite's path (src/reconcile/exec.ts) does not load the PostgreSQL driver.
+export { positional } from "./positional.ts";
 
 /** PostgreSQL text cannot hold NUL (SQLite can): one such value would fail its batch on every retry. */
 const NUL = "\u0000";
