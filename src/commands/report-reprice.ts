@@ -96,6 +96,8 @@ export function repriceRecord(r: UsageRecord, pricer: Pricer): RepriceOutcome {
     if (citation > 0) usage.citation_tokens = citation;
     if (research > 0) usage.research_reasoning_tokens = research;
   }
+  // Gemini searches are stored as unique queries; rows billed per grounded prompt bill the one prompt.
+  if (r.provider.startsWith("google-") && usage.web_search_requests > 0) usage.grounded_prompts = 1;
   const billed = getProvider(r.provider)?.billedBy?.(r.path);
   const result = pricer.price(usage, {
     provider: r.provider,

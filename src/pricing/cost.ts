@@ -108,7 +108,7 @@ function count(usage: Usage, field: keyof Usage): number {
 }
 
 /** A count that only some providers report (absent: 0). */
-function optional(usage: Usage, field: "citation_tokens" | "research_reasoning_tokens"): number {
+function optional(usage: Usage, field: "citation_tokens" | "research_reasoning_tokens" | "grounded_prompts"): number {
   return usage[field] === undefined ? 0 : count(usage, field);
 }
 
@@ -131,7 +131,11 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
     : Math.min(count(usage, "image_input_tokens"), Math.max(0, input - cacheRead - cacheWrite - (audioIn - cachedAudio)));
   const output = count(usage, "output_tokens");
   const audioOut = Math.min(count(usage, "audio_output_tokens"), output);
-  const searches = count(usage, "web_search_requests");
+  // Gemini 2.5 and older bill grounding per grounded prompt, Gemini 3 per search query (src/providers/grounding.ts).
+  const queries = count(usage, "web_search_requests");
+  const searches = usage.grounded_prompts === undefined || price.web_search_per_query
+    ? queries
+    : Math.min(queries, count(usage, "grounded_prompts"));
   const imageOut = Math.min(usage.image_output_tokens === undefined ? 0 : count(usage, "image_output_tokens"), output - audioOut);
   const textOut = output - audioOut - imageOut;
   if ((input > 0 && price.input === undefined) || (textOut > 0 && price.output === undefined) ||

@@ -126,6 +126,7 @@ export function convertLiteLLMRow(node: JsonNode, defaultMode?: PriceMode): RowR
       if (Number.isSafeInteger(n) && n > 0) extra.max_output = n;
     }
     else if (field === "search_context_cost_per_query") searchContext(field, v);
+    else if (field === "web_search_billing_unit" && v.kind === "string" && v.value === "per_query") extra.web_search_per_query = true;
     else if (field === "provider_specific_entry" && v.kind === "object") {
       for (const [k, m] of v.entries) {
         if (m.kind !== "number") continue; // e.g. {"bedrock_invocation_schema": "titan_v2"}

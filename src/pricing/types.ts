@@ -89,6 +89,11 @@ export interface ModelPrice extends RateSet, UnitRates {
    * (Perplexity Sonar, OpenAI search-preview): LiteLLM `search_context_cost_per_query`, per request.
    */
   search_context?: SearchContextRates;
+  /**
+   * Gemini grounding is billed per search query (LiteLLM `web_search_billing_unit: "per_query"`, Gemini 3); without
+   * it a Gemini response's searches are billed per grounded prompt (src/providers/grounding.ts).
+   */
+  web_search_per_query?: true;
   /** Geo → multiplier in thousandths on every token rate (Anthropic `inference_geo`, OpenAI data residency). */
   geo?: Record<string, number>;
   /** Anthropic fast mode multiplier in thousandths on every token rate. */

@@ -44,6 +44,11 @@ export interface Usage {
    * `completion_tokens`. Billed only where the row prices reasoning apart; priced, not a column.
    */
   research_reasoning_tokens?: number;
+  /**
+   * Gemini: prompts grounded with Google Search (1 when `web_search_requests`, the unique queries, is not 0). Rows
+   * billed per grounded prompt (Gemini 2.5 and older) bill these instead of the queries; priced, not a column.
+   */
+  grounded_prompts?: number;
   /** Characters of text turned into speech (docs/architecture.md §21). */
   characters: number;
   /** Audio transcribed or translated, in whole MILLISECONDS (exact: per-second rates are multiples of 1000 pico-USD). */

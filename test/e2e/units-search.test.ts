@@ -100,6 +100,33 @@ function searchPreviewStream(model: string): string {
   return chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join("") + "data: [DONE]\n\n";
 }
 
+/**
+ * Gemini's documented grounded answer (ai.google.dev/gemini-api/docs/google-search): the queries it ran in
+ * `candidates[].groundingMetadata.webSearchQueries`; an empty string is not billed, a repeat counts once.
+ */
+function grounded(model: string): Record<string, unknown> {
+  return {
+    candidates: [{
+      content: { parts: [{ text: "Spain won Euro 2024, defeating England 2-1 in the final." }], role: "model" },
+      finishReason: "STOP",
+      groundingMetadata: {
+        webSearchQueries: ["UEFA Euro 2024 winner", "who won euro 2024", "", "who won euro 2024"],
+        searchEntryPoint: { renderedContent: "<!-- HTML and CSS for the search widget -->" },
+        groundingChunks: [{ web: { uri: "https://vertexaisearch.cloud.google.com/grounding-api-redirect/1", title: "aljazeera.com" } }],
+      },
+    }],
+    usageMetadata: { promptTokenCount: 10, candidatesTokenCount: 20, totalTokenCount: 30 },
+    modelVersion: model,
+  };
+}
+
+/** The same answer streamed with `alt=sse`: text first, the grounding metadata on the last chunk. */
+function groundedStream(model: string): string {
+  const last = grounded(model);
+  const first = { ...last, candidates: [{ content: { parts: [{ text: "Spain" }], role: "model" } }] };
+  return [first, last].map((c) => `data: ${JSON.stringify(c)}\r\n\r\n`).join("");
+}
+
 function answer(path: string, body: Record<string, unknown>): { type: string; text: string } {
   const json = (o: unknown) => ({ type: "application/json", text: JSON.stringify(o) });
   const sse = (text: string) => ({ type: "text/event-stream", text });
@@ -112,6 +139,8 @@ function answer(path: string, body: Record<string, unknown>): { type: string; te
     const model = `${String(body.model)}-2025-03-11`;
     return body.stream === true ? sse(searchPreviewStream(model)) : json(searchPreview(model));
   }
+  const gemini = /^\/v1beta\/models\/([^:]+):(\w+)/.exec(path);
+  if (gemini) return gemini[2] === "streamGenerateContent" ? sse(groundedStream(gemini[1]!)) : json(grounded(gemini[1]!));
   return json({ error: `unexpected path ${path}` });
 }
 
@@ -123,7 +152,7 @@ before(async () => {
     res.writeHead(200, { "content-type": type, "content-length": String(bytes.length) });
     res.end(bytes);
   });
-  kestrel = await startKestrel(["perplexity-ai", "openai"].flatMap((id) => ["--upstream", `${id}=${mock.url}`]));
+  kestrel = await startKestrel(["perplexity-ai", "openai", "google-ai-studio"].flatMap((id) => ["--upstream", `${id}=${mock.url}`]));
 });
 
 after(async () => {
@@ -140,7 +169,7 @@ async function recordOf(tag: string, path: string, body: Record<string, unknown>
   });
   assert.equal(res.status, 200);
   const got = new Uint8Array(await res.arrayBuffer());
-  const upstreamPath = path.replace(/^\/(perplexity-ai|openai)/, "");
+  const upstreamPath = path.replace(/^\/(perplexity-ai|openai|google-ai-studio)/, "").split("?")[0]!;
   assert.deepEqual(got, enc.encode(answer(upstreamPath, body).text), `${tag}: the client gets the upstream's bytes`);
   for (let i = 0; i < 400; i++) {
     const r = await fetch(`${kestrel.url}/api/requests?limit=100`);
@@ -215,4 +244,21 @@ test("gpt-4o-mini-search-preview streamed: OpenAI's default size, medium", async
   // 7 × $0.15/M + 3 × $0.60/M + $27.50 / 1K.
   assert.equal(r.cost_pico, 1_050_000 + 1_800_000 + 27_500_000_000);
   assert.equal(r.cost_breakdown?.request_fees_medium, "0.0275");
+});
+
+test("Gemini 2.5 grounding: one grounded prompt billed however many queries ran ($35 / 1K prompts)", async () => {
+  const r = await recordOf("gem-25", "/google-ai-studio/v1beta/models/gemini-2.5-flash:generateContent", { contents: [], tools: [{ google_search: {} }] });
+  assert.deepEqual([r.web_search_requests, r.usage_source], [2, "reported"]);
+  // 10 × $0.30/M + 20 × $2.50/M + one prompt at $35 / 1K.
+  assert.deepEqual(r.cost_breakdown, { input: "0.000003", output: "0.00005", web_search: "0.035" });
+  assert.equal(r.cost_pico, 3_000_000 + 50_000_000 + 35_000_000_000);
+});
+
+test("Gemini 3 grounding streamed: each unique non-empty query billed ($14 / 1K queries)", async () => {
+  const path = "/google-ai-studio/v1beta/models/gemini-3.1-flash-lite-preview:streamGenerateContent?alt=sse";
+  const r = await recordOf("gem-3", path, { contents: [], tools: [{ google_search: {} }] });
+  assert.deepEqual([r.web_search_requests, r.usage_source], [2, "reported"]);
+  // 10 × $0.25/M + 20 × $1.50/M + 2 queries × $0.014.
+  assert.deepEqual(r.cost_breakdown, { input: "0.0000025", output: "0.00003", web_search: "0.028" });
+  assert.equal(r.cost_pico, 2_500_000 + 30_000_000 + 28_000_000_000);
 });

@@ -92,3 +92,15 @@ test("search fees: the generator keeps the three sizes where they differ, and th
   assert.equal(p["perplexity/sonar-deep-research"]?.search_context, undefined);
   assert.equal(p["perplexity/sonar-deep-research"]?.citation, 2_000_000);
 });
+
+test("search fees: Gemini grounding per grounded prompt (2.5) or per query (3, web_search_per_query)", () => {
+  const u = usage({ input_tokens: 10, output_tokens: 20, web_search_requests: 3 });
+  u.grounded_prompts = 1;
+  const older = pricer.price(u, ctx("google-ai-studio", "gemini-2.5-flash"));
+  assert.equal(older.breakdown?.web_search, 35_000_000_000);
+  const three = pricer.price(u, ctx("google-ai-studio", "gemini-3.1-flash-lite-preview"));
+  assert.equal(three.breakdown?.web_search, 42_000_000_000);
+  // Anthropic reports no grounded prompts: every search is billed, as before.
+  const anthropic = pricer.price(usage({ input_tokens: 1, output_tokens: 1, web_search_requests: 3 }), ctx("anthropic", "claude-sonnet-4-5"));
+  assert.equal(anthropic.breakdown?.web_search, 30_000_000_000);
+});

@@ -94,3 +94,18 @@ test("OpenAI: no usage means no fee (an error answer is not billed)", () => {
   }, { status: 400 });
   assert.deepEqual([r.usage, r.source], [null, "none"]);
 });
+
+test("Gemini grounding: unique non-empty webSearchQueries, from a JSON body and from a stream", () => {
+  const chunk = {
+    candidates: [{ content: { parts: [{ text: "x" }] }, groundingMetadata: { webSearchQueries: ["a", "", "b", "a"] } }],
+    usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 6, totalTokenCount: 10 },
+    modelVersion: "gemini-2.5-flash",
+  };
+  const path = "/v1beta/models/gemini-2.5-flash:generateContent";
+  const json = meterJson(facts("google-ai-studio", path), chunk);
+  assert.deepEqual([json.usage?.web_search_requests, json.usage?.grounded_prompts], [2, 1]);
+  const stream = meterSse(facts("google-ai-studio", "/v1beta/models/gemini-2.5-flash:streamGenerateContent", { query: "?alt=sse" }), sse([null, chunk]));
+  assert.deepEqual([stream.usage?.web_search_requests, stream.usage?.grounded_prompts], [2, 1]);
+  const plain = meterJson(facts("google-ai-studio", path), { ...chunk, candidates: [{ content: { parts: [{ text: "x" }] } }] });
+  assert.deepEqual([plain.usage?.web_search_requests, plain.usage?.grounded_prompts], [0, undefined]);
+});
