@@ -99,13 +99,14 @@ export function repriceRecord(r: UsageRecord, pricer: Pricer): RepriceOutcome {
   // Gemini searches are stored as unique queries; rows billed per grounded prompt bill the one prompt.
   if (r.provider.startsWith("google-") && usage.web_search_requests > 0) usage.grounded_prompts = 1;
   const billed = getProvider(r.provider)?.billedBy?.(r.path);
+  const searchContext = searchContextOf(r, native);
   const result = pricer.price(usage, {
     provider: r.provider,
     model: billed?.model || r.model,
     serviceTier: textOf(native?.service_tier),
     geo: billed?.geo ?? textOf(native?.inference_geo),
     reportedCostPico: null,
-    searchContext: searchContextOf(r, native),
+    ...(searchContext === null ? {} : { searchContext }),
   });
   if (!result.priced && r.priced) return { kind: "no_price" };
   const cost_pico = result.priced ? result.cost_pico : null;

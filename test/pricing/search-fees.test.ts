@@ -2,6 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createPricer } from "../../src/pricing/pricer.ts";
 import { generate } from "../../scripts/gen-prices.ts";
+import { repriceRecord } from "../../src/commands/report-reprice.ts";
+import { makeRecord } from "../store/helpers.ts";
 import { ctx, usage } from "./_helpers.ts";
 
 const pricer = createPricer();
@@ -103,4 +105,39 @@ test("search fees: Gemini grounding per grounded prompt (2.5) or per query (3, w
   // Anthropic reports no grounded prompts: every search is billed, as before.
   const anthropic = pricer.price(usage({ input_tokens: 1, output_tokens: 1, web_search_requests: 3 }), ctx("anthropic", "claude-sonnet-4-5"));
   assert.equal(anthropic.breakdown?.web_search, 30_000_000_000);
+});
+
+test("search fees: reprice reads the size back from the stored breakdown, and Gemini's grounded prompt", () => {
+  const search = makeRecord(1, {
+    provider: "openai",
+    model: "gpt-4o-search-preview-2025-03-11",
+    input_tokens: 10,
+    output_tokens: 20,
+    total_tokens: 30,
+    cache_read_tokens: 0,
+    cache_write_tokens: 0,
+    reasoning_tokens: 0,
+    web_search_requests: 0,
+    request_fees: 1,
+    usage_native: { prompt_tokens: 10, completion_tokens: 20, total_tokens: 30 },
+    cost_breakdown: { input: "0.000025", output: "0.0002", request_fees_high: "0.05" },
+  });
+  const out = repriceRecord(search, pricer);
+  assert.equal(out.kind, "update");
+  if (out.kind === "update") assert.equal(out.update.cost_pico, 25_000_000 + 200_000_000 + 50_000_000_000);
+  const gemini = makeRecord(2, {
+    provider: "google-ai-studio",
+    model: "gemini-2.5-flash",
+    input_tokens: 10,
+    output_tokens: 20,
+    total_tokens: 30,
+    cache_read_tokens: 0,
+    cache_write_tokens: 0,
+    reasoning_tokens: 0,
+    web_search_requests: 2,
+    usage_native: { promptTokenCount: 10, candidatesTokenCount: 20, totalTokenCount: 30 },
+  });
+  const g = repriceRecord(gemini, pricer);
+  assert.equal(g.kind, "update");
+  if (g.kind === "update") assert.equal(g.update.cost_pico, 3_000_000 + 50_000_000 + 35_000_000_000);
 });
