@@ -9,7 +9,9 @@
  */
 import { asObject, count, type JsonObject, textOf } from "../usage/fields.ts";
 import type { Usage, UsageSource } from "../usage/types.ts";
+import { OPENAI } from "../usage/normalize-openai.ts";
 import { bodyModel, trimmedPath } from "./facts.ts";
+import { createChatAccumulator } from "./openai-chat.ts";
 import type { MeterResult, ProviderSpec, RequestFacts, UsageAccumulator } from "./types.ts";
 
 /** Perplexity: "Default search_context_size is low" (docs.perplexity.ai/guides/search-context-size-guide). */
@@ -94,13 +96,18 @@ function addPriced(usage: Usage, native: JsonObject | undefined): void {
   if (research > 0) usage.research_reasoning_tokens = research;
 }
 
-/** The Perplexity spec: the OpenAI-compatible one with its fees metered. */
+/**
+ * The Perplexity spec: the OpenAI-compatible one with its fees metered on chat completions, and on `/v1/sonar`,
+ * the Sonar API's newer path, which answers in the same chat completion shape (Perplexity's quickstart).
+ */
 export function perplexity(spec: ProviderSpec): ProviderSpec {
   return {
     ...spec,
     createAccumulator(facts) {
+      const path = trimmedPath(facts);
+      if (path.endsWith("/v1/sonar")) return withPerplexityFees(createChatAccumulator(facts, { flavor: OPENAI }), facts);
       const inner = spec.createAccumulator(facts);
-      return inner !== null && trimmedPath(facts).endsWith("/chat/completions") ? withPerplexityFees(inner, facts) : inner;
+      return inner !== null && path.endsWith("/chat/completions") ? withPerplexityFees(inner, facts) : inner;
     },
   };
 }

@@ -109,3 +109,9 @@ test("Gemini grounding: unique non-empty webSearchQueries, from a JSON body and 
   const plain = meterJson(facts("google-ai-studio", path), { ...chunk, candidates: [{ content: { parts: [{ text: "x" }] } }] });
   assert.deepEqual([plain.usage?.web_search_requests, plain.usage?.grounded_prompts], [0, undefined]);
 });
+
+test("Perplexity: the Sonar API's /v1/sonar path is metered like chat completions", () => {
+  const usage = { prompt_tokens: 24, completion_tokens: 2681, total_tokens: 2705, search_context_size: "low" };
+  const r = meterJson(facts("perplexity-ai", "/v1/sonar", { body: { model: "sonar-pro" } }), { model: "sonar-pro", usage });
+  assert.deepEqual([r.usage?.input_tokens, r.usage?.request_fees, r.searchContext, r.source], [24, 1, "low", "reported"]);
+});
