@@ -36,6 +36,17 @@ function hasReportedCost(native: Json | null): boolean {
     typeof objectOf(native.cost)?.total_cost === "number";
 }
 
+const numberOf = (v: unknown): number => (typeof v === "number" && Number.isSafeInteger(v) && v > 0 ? v : 0);
+
+/**
+ * The search context size a record's request fee was billed at: the breakdown names it (`request_fees_low`,
+ * src/pricing/pricer.ts), else the size the provider reported in its usage (Perplexity). Null when neither says.
+ */
+function searchContextOf(r: UsageRecord, native: Json | null): string | null {
+  for (const k of Object.keys(r.cost_breakdown ?? {})) if (k.startsWith("request_fees_")) return k.slice("request_fees_".length);
+  return textOf(native?.search_context_size);
+}
+
 /** The record's token columns as a Usage (absent subsets are zero; total defaults to input + output). */
 export function usageOfRecord(r: UsageRecord): Usage | null {
   if (r.input_tokens === null && r.output_tokens === null && r.characters == null && r.audio_ms == null && r.images == null) return null;
@@ -79,13 +90,23 @@ export function repriceRecord(r: UsageRecord, pricer: Pricer): RepriceOutcome {
   const audio = native === null ? 0 : Math.min(cachedAudio(native) || parts.cacheReadAudio, usage.cache_read_tokens, usage.audio_input_tokens);
   if (audio > 0) usage.cache_read_audio_tokens = audio;
   if (parts.imageIn > 0) usage.image_input_tokens = parts.imageIn;
+  if (r.provider === "perplexity-ai" && native !== null) {
+    const citation = numberOf(native.citation_tokens);
+    const research = numberOf(native.reasoning_tokens);
+    if (citation > 0) usage.citation_tokens = citation;
+    if (research > 0) usage.research_reasoning_tokens = research;
+  }
+  // Gemini searches are stored as unique queries; rows billed per grounded prompt bill the one prompt.
+  if (r.provider.startsWith("google-") && usage.web_search_requests > 0) usage.grounded_prompts = 1;
   const billed = getProvider(r.provider)?.billedBy?.(r.path);
+  const searchContext = searchContextOf(r, native);
   const result = pricer.price(usage, {
     provider: r.provider,
     model: billed?.model || r.model,
     serviceTier: textOf(native?.service_tier),
     geo: billed?.geo ?? textOf(native?.inference_geo),
     reportedCostPico: null,
+    ...(searchContext === null ? {} : { searchContext }),
   });
   if (!result.priced && r.priced) return { kind: "no_price" };
   const cost_pico = result.priced ? result.cost_pico : null;

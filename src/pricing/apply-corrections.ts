@@ -14,6 +14,13 @@ function perM(text: string): number {
   return Number(v);
 }
 
+/** USD per unit → pico-USD per unit. */
+function perUnit(text: string): number {
+  const v = decimalToScaled(text, 12);
+  if (v === null || v < 0n) throw new Error(`Correction price "${text}" is not an exact non-negative decimal`);
+  return Number(v);
+}
+
 function patchRates(target: Rates, usd: Partial<Record<keyof Rates, string>>): void {
   for (const cls of RATE_CLASSES) {
     const text = usd[cls];
@@ -39,6 +46,8 @@ function applyOne(c: Correction, part: Partition): void {
       return edit(part, c.key, (p) => {
         if (c.mode) p.mode = c.mode;
         if (c.rates) patchRates(p, c.rates);
+        for (const [unit, text] of Object.entries(c.units ?? {})) p[unit as keyof UnitRates] = perUnit(text);
+        if (c.search) p.search_context = { low: perUnit(c.search.low), medium: perUnit(c.search.medium), high: perUnit(c.search.high) };
         for (const t of c.tiers ?? []) {
           const tier = p.tiers?.find((x) => x.above === t.above);
           if (tier === undefined) throw new Error(`Correction for "${c.key}" names a missing tier ${t.above}`);
@@ -66,11 +75,7 @@ function applyOne(c: Correction, part: Partition): void {
     case "units": {
       if (part.has(c.key)) throw new Error(`Correction adds "${c.key}", which upstream has again: review it`);
       const price: ModelPrice = { mode: c.mode, lp: c.lp };
-      for (const [unit, text] of Object.entries(c.units)) {
-        const v = decimalToScaled(text, 12);
-        if (v === null || v < 0n) throw new Error(`Correction price "${text}" is not an exact non-negative decimal`);
-        price[unit as keyof UnitRates] = Number(v);
-      }
+      for (const [unit, text] of Object.entries(c.units)) price[unit as keyof UnitRates] = perUnit(text);
       return void part.set(c.key, { price, origin: "correction", notes: [note(c)] });
     }
   }

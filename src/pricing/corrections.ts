@@ -3,21 +3,39 @@
  * source. Prices here are decimal USD per MILLION tokens (how providers publish them), converted exactly.
  * Bump CORRECTIONS_REVISION whenever this list changes: it is the `+kN` of the price version.
  */
-import type { Rates, UnitRates } from "./types.ts";
+import type { Rates, SearchContextSize, UnitRates } from "./types.ts";
 
-export const CORRECTIONS_REVISION = 6;
+export const CORRECTIONS_REVISION = 7;
 
 type UsdPerM = Partial<Record<keyof Rates, string>>;
+type UsdPerUnit = Partial<Record<keyof UnitRates, string>>;
 
 export type Correction =
-  | { kind: "set"; provider: string; key: string; rates?: UsdPerM; tiers?: (UsdPerM & { above: number })[]; mode?: "chat"; why: string; source: string }
+  | {
+    kind: "set";
+    provider: string;
+    key: string;
+    rates?: UsdPerM;
+    tiers?: (UsdPerM & { above: number })[];
+    mode?: "chat";
+    /** Per-unit rates in USD per unit (docs/architecture.md §21). */
+    units?: UsdPerUnit;
+    /** The request fee by search context size, in USD per request. */
+    search?: Record<SearchContextSize, string>;
+    why: string;
+    source: string;
+  }
   | { kind: "unset"; provider: string; key: string; service: "priority" | "flex" | "batch"; why: string; source: string }
   | { kind: "add"; provider: string; key: string; lp: string; rates: UsdPerM & { input: string; output: string }; why: string; source: string }
   | { kind: "alias"; provider: string; key: string; of: string; why: string; source: string }
   | { kind: "drop"; provider: string; key: string; why: string; source: string }
   /** A row priced per unit (docs/architecture.md §21); prices in USD per unit. */
-  | { kind: "units"; provider: string; key: string; lp: string; mode: "image_generation"; units: Partial<Record<keyof UnitRates, string>>; why: string; source: string };
+  | { kind: "units"; provider: string; key: string; lp: string; mode: "image_generation"; units: UsdPerUnit; why: string; source: string };
 
+const PERPLEXITY_PRICING = "Perplexity pricing page (docs.perplexity.ai/getting-started/pricing: Token Pricing " +
+  "and Request Pricing tables)";
+const OPENAI_SEARCH_PRICING = "OpenAI pricing page (platform.openai.com/docs/pricing, Web search: gpt-4o-search-preview " +
+  "$30 / $35 / $50 and gpt-4o-mini-search-preview $25 / $27.50 / $30 per 1,000 calls, low / medium / high context)";
 const ANTHROPIC_PRICING = "Anthropic pricing page (platform.claude.com/docs/en/about-claude/pricing)";
 const OPENAI_REALTIME_PRICING = "OpenAI pricing page (platform.openai.com/docs/pricing, Realtime API: text, audio and image tokens)";
 const REALTIME_IMAGE_WHY = "Realtime prices image input apart from text; upstream keeps it as input_cost_per_image, " +
@@ -142,6 +160,28 @@ export const CORRECTIONS: readonly Correction[] = [
     why: "upstream prices this size and quality per pixel only (inexact); OpenAI bills it per image",
     source: "OpenAI pricing page (platform.openai.com/docs/pricing, Image generation: DALL·E 3 standard $0.040 " +
       "1024x1024 / $0.080 1024x1792; HD $0.080 / $0.120; DALL·E 2 $0.016 256x256, $0.018 512x512, $0.020 1024x1024)",
+  })),
+  // Perplexity (docs/architecture.md §21): the request fee by search context size is upstream's; which unit each
+  // model bills is Perplexity's pricing page.
+  {
+    kind: "set", provider: "perplexity-ai", key: "perplexity/sonar-deep-research", units: { query: "0.005", request: "0" },
+    why: "upstream's search_context_cost_per_query on this row is Deep Research's price per search query " +
+      "(num_search_queries, $5 per 1,000); Deep Research has no request fee",
+    source: `${PERPLEXITY_PRICING}: Sonar Deep Research search queries $5 / 1K; request fees apply to Sonar, ` +
+      "Sonar Pro and Sonar Reasoning Pro only",
+  },
+  ...["perplexity/sonar", "perplexity/sonar-pro", "perplexity/sonar-reasoning", "perplexity/sonar-reasoning-pro"].map((key): Correction => ({
+    kind: "set", provider: "perplexity-ai", key, units: { query: "0" },
+    why: "the searches these models run are paid by the request fee: num_search_queries is not billed apart",
+    source: `${PERPLEXITY_PRICING}: no search-query price for Sonar, Sonar Pro, Sonar Reasoning (Pro)`,
+  })),
+  ...([
+    ["gpt-4o-search-preview-2025-03-11", { low: "0.03", medium: "0.035", high: "0.05" }],
+    ["gpt-4o-mini-search-preview-2025-03-11", { low: "0.025", medium: "0.0275", high: "0.03" }],
+  ] as const).map(([key, search]): Correction => ({
+    kind: "set", provider: "openai", key, search,
+    why: "upstream has the per-request search fee on the undated row only; OpenAI answers with the dated name",
+    source: `${OPENAI_SEARCH_PRICING}; the undated rows of this table`,
   })),
 ];
 

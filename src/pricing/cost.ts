@@ -27,11 +27,12 @@
  * Units that are not tokens (docs/architecture.md §21): characters, images, search queries and request fees ×
  * their per-unit rate; audio_ms × the per-second rate / 1000 (rates are multiples of 1000 pico-USD per second, so
  * exact). A unit counted without a rate throws (unpriced with the reason), as do tokens on a row priced per unit
- * only (`tts-1`, `dall-e-3`): never billed at 0. Multipliers do not apply to units.
+ * only (`tts-1`, `dall-e-3`): never billed at 0. Multipliers do not apply to units. Request fees on a row priced by
+ * search context size (Perplexity Sonar, OpenAI search-preview) are billed at `ctx.searchContext`'s price.
  * Multipliers (Anthropic `inference_geo` and fast mode, OpenAI data residency) scale every token rate.
  */
 import { toSafeNumber } from "./decimal.ts";
-import type { ModelPrice, RateSet, Rates, TierRates } from "./types.ts";
+import { type ModelPrice, type RateSet, type Rates, SEARCH_CONTEXT_SIZES, type SearchContextSize, type TierRates } from "./types.ts";
 import type { Usage } from "../usage/types.ts";
 
 export interface CostContext {
@@ -39,6 +40,11 @@ export interface CostContext {
   serviceTier: string | null;
   /** Anthropic `inference_geo`, OpenAI data-residency region (`us`, `eu`), or null. */
   geo: string | null;
+  /**
+   * The search context size a request fee is billed at (`low`, `medium`, `high`), where the row prices request
+   * fees by size (docs/architecture.md §21); absent or null otherwise.
+   */
+  searchContext?: string | null;
 }
 
 export const COST_CLASSES = [
@@ -51,6 +57,7 @@ export const COST_CLASSES = [
   "audio_output",
   "image_input",
   "image_output",
+  "citation",
   "web_search",
   "characters",
   "audio_ms",
@@ -67,6 +74,8 @@ export type Cost = Record<CostClass | "total", number> & {
   above: number | null;
   /** Why part of the cost is an upper bound (a cache-read rate the row lacks), or null. */
   note: string | null;
+  /** The search context size the request fees were billed at, or null (no fee, or a flat one). */
+  searchContext: SearchContextSize | null;
 };
 
 /** The row has no rates for the service tier the response reports: the cost is unknown, not standard. */
@@ -98,6 +107,11 @@ function count(usage: Usage, field: keyof Usage): number {
   return n;
 }
 
+/** A count that only some providers report (absent: 0). */
+function optional(usage: Usage, field: "citation_tokens" | "research_reasoning_tokens" | "grounded_prompts"): number {
+  return usage[field] === undefined ? 0 : count(usage, field);
+}
+
 /** tokens × rate, exact: Number while provably below 2^53, BigInt otherwise. */
 function times(tokens: number, rate: number): bigint | number {
   return tokens === 0 || rate <= Math.floor(Number.MAX_SAFE_INTEGER / tokens) ? tokens * rate : BigInt(tokens) * BigInt(rate);
@@ -117,7 +131,11 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
     : Math.min(count(usage, "image_input_tokens"), Math.max(0, input - cacheRead - cacheWrite - (audioIn - cachedAudio)));
   const output = count(usage, "output_tokens");
   const audioOut = Math.min(count(usage, "audio_output_tokens"), output);
-  const searches = count(usage, "web_search_requests");
+  // Gemini 2.5 and older bill grounding per grounded prompt, Gemini 3 per search query (src/providers/grounding.ts).
+  const queries = count(usage, "web_search_requests");
+  const searches = usage.grounded_prompts === undefined || price.web_search_per_query
+    ? queries
+    : Math.min(queries, count(usage, "grounded_prompts"));
   const imageOut = Math.min(usage.image_output_tokens === undefined ? 0 : count(usage, "image_output_tokens"), output - audioOut);
   const textOut = output - audioOut - imageOut;
   if ((input > 0 && price.input === undefined) || (textOut > 0 && price.output === undefined) ||
@@ -167,6 +185,9 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
     audio_output: rate("audio_output") ?? outRate,
     image_input: rate("image_input") ?? inRate,
     image_output: rate("image_output") ?? outRate,
+    // Perplexity bills citation tokens and research reasoning on Deep Research only (its pricing page): a row
+    // without the rate does not bill them.
+    citation: rate("citation") ?? 0,
   };
   // Multipliers in thousandths; the generator checked every table rate × multiplier is whole.
   const mult = (ctx.geo ? (price.geo?.[ctx.geo.toLowerCase()] ?? 1000) : 1000) * (fast ? (price.fast ?? 1000) : 1000);
@@ -176,26 +197,32 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
 
   const reasoning = Math.min(count(usage, "reasoning_tokens"), output - audioOut - imageOut);
   const billedReasoning = rates.reasoning === rates.output ? 0 : reasoning;
+  const research = rate("reasoning") === undefined ? 0 : optional(usage, "research_reasoning_tokens");
   if (searches > 0 && price.web_search === undefined) throw new RangeError("No per-call web search price");
+  const fee = requestFees(count(usage, "request_fees"), price, ctx.searchContext ?? null);
   const parts: Record<CostClass, bigint | number> = {
     input: times(Math.max(0, input - cacheRead - cacheWrite - (audioIn - cachedAudio) - image), rates.input),
     cache_read: add(times(cacheRead - cachedAudio, rates.cache_read), times(cachedAudio, rates.cache_read_audio)),
     cache_write_5m: times(cacheWrite - write1h, rates.cache_write_5m),
     cache_write_1h: times(write1h, rates.cache_write_1h),
-    output: add(times(output - audioOut - imageOut - billedReasoning, rates.output), times(billedReasoning, rates.reasoning)),
+    output: add(
+      times(output - audioOut - imageOut - billedReasoning, rates.output),
+      times(billedReasoning + research, rates.reasoning),
+    ),
     audio_input: times(audioIn - cachedAudio, rates.audio_input),
     audio_output: times(audioOut, rates.audio_output),
     image_input: times(image, rates.image_input),
     image_output: times(imageOut, rates.image_output),
+    citation: times(optional(usage, "citation_tokens"), rates.citation),
     web_search: times(searches, price.web_search ?? 0),
     characters: perUnit(usage, "characters", price.character, "character"),
     audio_ms: audioCost(count(usage, "audio_ms"), price.second),
     // Images billed as image tokens (`gpt-image-1`) carry no per-image price on top.
     images: imageOut > 0 && price.image === undefined ? 0 : perUnit(usage, "images", price.image, "image"),
     search_queries: perUnit(usage, "search_queries", price.query, "search query"),
-    request_fees: perUnit(usage, "request_fees", price.request, "request"),
+    request_fees: fee.cost,
   };
-  const result = { tier: service ? set : null, above: tier?.above ?? null, note } as Cost;
+  const result = { tier: service ? set : null, above: tier?.above ?? null, note, searchContext: fee.size } as Cost;
   // Hot path: plain numbers while every part and the running total stay exact; BigInt otherwise.
   let total = 0;
   let exact = true;
@@ -218,6 +245,22 @@ function perUnit(usage: Usage, field: UnitField, rate: number | undefined, what:
   if (n === 0) return 0;
   if (rate === undefined) throw new RangeError(`no per-${what} price`);
   return times(n, rate);
+}
+
+/**
+ * Request fees: on a row priced by search context size, at the size the request was served with (a size the row
+ * has no price for, or none known, is unpriced with the reason); else at the flat per-request rate.
+ */
+function requestFees(n: number, price: ModelPrice, size: string | null): { cost: bigint | number; size: SearchContextSize | null } {
+  if (n === 0) return { cost: 0, size: null };
+  const bySize = price.search_context;
+  if (bySize === undefined) {
+    if (price.request === undefined) throw new RangeError("no per-request price");
+    return { cost: times(n, price.request), size: null };
+  }
+  const known = SEARCH_CONTEXT_SIZES.find((s) => s === size);
+  if (known === undefined) throw new RangeError(`no request fee for search context ${size === null ? "(unknown)" : `"${size}"`}`);
+  return { cost: times(n, bySize[known]), size: known };
 }
 
 /** Milliseconds × pico-USD per second / 1000, exact or unpriced. */

@@ -38,7 +38,11 @@ function priceLines(p: ModelPrice): string[] {
     lines.push(`  ${s}: ${rates(set)}`);
     above(set, `${s}, `);
   }
-  if (p.web_search !== undefined) lines.push(`  web search: ${usd(p.web_search)} USD per call`);
+  if (p.web_search !== undefined) {
+    lines.push(`  web search: ${usd(p.web_search)} USD per ${p.web_search_per_query ? "search query" : "call"}`);
+  }
+  const sc = p.search_context;
+  if (sc !== undefined) lines.push(`  request fee by search context: low ${usd(sc.low)}, medium ${usd(sc.medium)}, high ${usd(sc.high)} USD`);
   for (const [unit, label] of UNIT_LABELS) {
     const rate = p[unit];
     if (rate !== undefined) lines.push(`  ${unit}: ${usd(rate)} USD per ${label}`);

@@ -4,7 +4,18 @@
  */
 import { decimalToScaled } from "./decimal.ts";
 import type { JsonNode } from "./json-source.ts";
-import { MAX_TOKEN_RATE_PICO, type ModelPrice, PRICE_MODES, type PriceMode, type RateSet, type Rates, type TierRates, type UnitRates } from "./types.ts";
+import {
+  MAX_TOKEN_RATE_PICO,
+  type ModelPrice,
+  PRICE_MODES,
+  type PriceMode,
+  type RateSet,
+  type Rates,
+  SEARCH_CONTEXT_SIZES,
+  type SearchContextRates,
+  type TierRates,
+  type UnitRates,
+} from "./types.ts";
 
 /** LiteLLM field (without tier / service suffix) → token class. */
 const FIELD: Readonly<Record<string, keyof Rates>> = {
@@ -20,6 +31,7 @@ const FIELD: Readonly<Record<string, keyof Rates>> = {
   image_input_token: "image_input", // input_cost_per_image_token, read on image rows only
   image_output_token: "image_output", // output_cost_per_image_token, likewise
   cache_read_input_audio_token_cost: "cache_read_audio",
+  citation_cost_per_token: "citation",
   // LiteLLM's OpenAI realtime rows put the cached-audio READ price under this name (OpenAI charges no cache
   // writes): gpt-4o-realtime-preview-2024-10-01 has $20/M here, which is OpenAI's cached audio input price, and
   // rows that have both names give them the same value.
@@ -27,7 +39,7 @@ const FIELD: Readonly<Record<string, keyof Rates>> = {
 };
 
 /** Price fields in units Kestrel does not meter: ignored (video seconds, pages, sessions…). */
-const EXTRA_UNIT = /cost_per_(image|pixel|video|audio_per_second|page|query)|_per_session|per_1k_calls|image_token|video_token|citation_cost/;
+const EXTRA_UNIT = /cost_per_(image|pixel|video|audio_per_second|page|query)|_per_session|per_1k_calls|image_token|video_token/;
 /** Units that replace token pricing: on a row of a token mode (chat, embedding…) the row is not kept. */
 export const NON_TOKEN_BILLING = /^(input|output)_cost_per_(character|second|request)(_|$)/;
 /** Modes whose rows are priced per unit (docs/architecture.md §21). */
@@ -59,6 +71,7 @@ export const RATE_CLASSES = [
   "cache_read_audio",
   "image_input",
   "image_output",
+  "citation",
 ] as const satisfies readonly (keyof Rates)[];
 
 const SERVICE = /_(flex|priority|batches)(?=$|_above_\d+k?_tokens$)/;
@@ -112,11 +125,9 @@ export function convertLiteLLMRow(node: JsonNode, defaultMode?: PriceMode): RowR
       const n = Number(v.text);
       if (Number.isSafeInteger(n) && n > 0) extra.max_output = n;
     }
-    else if (field === "search_context_cost_per_query") {
-      const medium = v.kind === "object" ? v.entries.find(([k]) => k === "search_context_size_medium") : undefined;
-      const p = medium ? pico(`${field}.search_context_size_medium`, medium[1]) : null;
-      if (p !== null && p > 0) extra.web_search = p;
-    } else if (field === "provider_specific_entry" && v.kind === "object") {
+    else if (field === "search_context_cost_per_query") searchContext(field, v);
+    else if (field === "web_search_billing_unit" && v.kind === "string" && v.value === "per_query") extra.web_search_per_query = true;
+    else if (field === "provider_specific_entry" && v.kind === "object") {
       for (const [k, m] of v.entries) {
         if (m.kind !== "number") continue; // e.g. {"bedrock_invocation_schema": "titan_v2"}
         const t = pico(`${field}.${k}`, m, 3);
@@ -144,6 +155,24 @@ export function convertLiteLLMRow(node: JsonNode, defaultMode?: PriceMode): RowR
       skip ??= `billed by ${field.replace(/^(input|output)_cost_per_/, "")}`;
     } else if (field.includes("cost") && !EXTRA_UNIT.test(field)) {
       placeRate(field, v);
+    }
+  }
+  /**
+   * The medium size is the per-call web search price (Anthropic, Gemini, Responses tool calls). Where the three
+   * sizes differ the row bills a request fee by size (docs/architecture.md §21), so all three are kept.
+   */
+  function searchContext(field: string, v: JsonNode): void {
+    if (v.kind !== "object") return;
+    const sizes: Partial<SearchContextRates> = {};
+    for (const size of SEARCH_CONTEXT_SIZES) {
+      const node = v.entries.find(([k]) => k === `search_context_size_${size}`)?.[1];
+      const p = node ? pico(`${field}.search_context_size_${size}`, node) : null;
+      if (p !== null) sizes[size] = p;
+    }
+    if (sizes.medium !== undefined && sizes.medium > 0) extra.web_search = sizes.medium;
+    const { low, medium, high } = sizes;
+    if (low !== undefined && medium !== undefined && high !== undefined && (low !== medium || medium !== high)) {
+      extra.search_context = { low, medium, high };
     }
   }
   function placeRate(field: string, v: JsonNode): void {

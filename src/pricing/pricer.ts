@@ -18,12 +18,17 @@ export interface PriceContext {
   geo: string | null;
   /** Cost the provider reported, already in pico-USD (OpenRouter `usage.cost`, xAI `cost_in_usd_ticks`). */
   reportedCostPico: number | null;
+  /** The search context size a request fee is billed at (src/pricing/cost.ts), where one applies. */
+  searchContext?: string | null;
 }
 
 export interface PriceResult {
   priced: boolean;
   cost_pico: number | null;
-  /** Token class → pico-USD, non-zero classes only. */
+  /**
+   * Token class → pico-USD, non-zero classes only. Request fees billed by search context size are named with the
+   * size (`request_fees_low`), so the record says which price applied.
+   */
   breakdown: Record<string, number> | null;
   price_version: string;
   /** Table key used. */
@@ -150,6 +155,9 @@ export function createPricer(opts?: {
 
 function nonZero(c: Cost): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const k of COST_CLASSES) if (c[k] !== 0) out[k] = c[k];
+  for (const k of COST_CLASSES) {
+    if (c[k] === 0) continue;
+    out[k === "request_fees" && c.searchContext !== null ? `${k}_${c.searchContext}` : k] = c[k];
+  }
   return out;
 }

@@ -21,6 +21,8 @@ export interface Rates {
   image_input?: number;
   /** Image output tokens (the `gpt-image-1` family: LiteLLM `output_cost_per_image_token`). */
   image_output?: number;
+  /** Citation tokens (Perplexity Deep Research: LiteLLM `citation_cost_per_token`); without it they are not billed. */
+  citation?: number;
 }
 
 /**
@@ -41,6 +43,11 @@ export interface UnitRates {
 }
 
 export const UNIT_RATES = ["character", "second", "image", "query", "request"] as const satisfies readonly (keyof UnitRates)[];
+
+/** Search context sizes as the providers spell them (Perplexity and OpenAI `web_search_options.search_context_size`). */
+export const SEARCH_CONTEXT_SIZES = ["low", "medium", "high"] as const;
+export type SearchContextSize = (typeof SEARCH_CONTEXT_SIZES)[number];
+export type SearchContextRates = Record<SearchContextSize, number>;
 
 /** Rates that replace the base ones for the whole request when its input crosses `above` tokens. */
 export interface TierRates extends Rates {
@@ -77,6 +84,16 @@ export interface ModelPrice extends RateSet, UnitRates {
   batch?: RateSet;
   /** Per server-side web search call (LiteLLM `search_context_cost_per_query.search_context_size_medium`). */
   web_search?: number;
+  /**
+   * The request fee by search context size (docs/architecture.md §21), kept only where the three sizes differ
+   * (Perplexity Sonar, OpenAI search-preview): LiteLLM `search_context_cost_per_query`, per request.
+   */
+  search_context?: SearchContextRates;
+  /**
+   * Gemini grounding is billed per search query (LiteLLM `web_search_billing_unit: "per_query"`, Gemini 3); without
+   * it a Gemini response's searches are billed per grounded prompt (src/providers/grounding.ts).
+   */
+  web_search_per_query?: true;
   /** Geo → multiplier in thousandths on every token rate (Anthropic `inference_geo`, OpenAI data residency). */
   geo?: Record<string, number>;
   /** Anthropic fast mode multiplier in thousandths on every token rate. */

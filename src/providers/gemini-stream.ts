@@ -17,6 +17,7 @@ import { tokensFromBytes } from "../usage/estimate.ts";
 import { asObject, type JsonObject, textOf } from "../usage/fields.ts";
 import { geminiTier, hasGeminiCounts, normalizeGemini } from "../usage/normalize-gemini.ts";
 import { isObjectData, leadingKey } from "./event-kind.ts";
+import { createGrounding } from "./grounding.ts";
 import { settle } from "./settle.ts";
 import type { MeterResult, RequestFacts, UsageAccumulator } from "./types.ts";
 import { describeError } from "./upstream-error.ts";
@@ -35,6 +36,7 @@ export function createGeminiAccumulator(facts: RequestFacts): UsageAccumulator {
   /** Bytes of `candidates` in chunks after the last one with counts (the estimate for a cut stream). */
   let uncounted = 0;
   let upstreamError: string | null = null;
+  const grounding = createGrounding();
 
   function merge(u: JsonObject): void {
     const into: JsonObject = merged ?? {};
@@ -47,6 +49,7 @@ export function createGeminiAccumulator(facts: RequestFacts): UsageAccumulator {
     const o = asObject(chunk);
     if (o === undefined) return;
     if (o.error !== undefined && o.error !== null) upstreamError ??= describeError(o.error);
+    grounding.fromChunk(o);
     model = textOf(o.modelVersion) ?? model;
     id = textOf(o.responseId) ?? id;
     const u = asObject(o.usageMetadata);
@@ -84,6 +87,7 @@ export function createGeminiAccumulator(facts: RequestFacts): UsageAccumulator {
         const end = c === -1 ? -1 : valueEnd(data, c);
         if (end !== -1) uncounted += end - c;
       }
+      grounding.fromBytes(data);
       if (leadingKey(data, ERROR) !== -1) takeChunk(parseSlice(data));
     },
     onJson(body) {
@@ -91,7 +95,7 @@ export function createGeminiAccumulator(facts: RequestFacts): UsageAccumulator {
       else takeChunk(body);
     },
     finish(complete): MeterResult {
-      const usage = merged === null ? null : normalizeGemini(merged);
+      const usage = grounding.apply(merged === null ? null : normalizeGemini(merged));
       return settle({
         complete,
         status,

@@ -8,7 +8,8 @@
  *   sources (`num_sources_used`) and Responses server-side tool calls are billed per call.
  * - OpenRouter `usage.cost` is the charge in USD credits (taken exactly); its mid-stream error object follows
  *   `id`/`model`/`provider` instead of coming first.
- * - Perplexity bills search queries per call (`num_search_queries`) and may report `cost.total_cost`.
+ * - Perplexity bills a request fee by search context size, and on Deep Research search queries, citation and
+ *   reasoning tokens (src/providers/search-fees.ts); it may report `cost.total_cost`.
  * - Jina embeddings and rerank report `total_tokens` (rerank only that): all input.
  * - Jina DeepSearch is chat completions with usage.
  */
@@ -16,6 +17,7 @@ import { OPENAI, type OpenAiFlavor } from "../usage/normalize-openai.ts";
 import { bodyModel } from "./facts.ts";
 import { type ChatOptions } from "./openai-chat.ts";
 import { createOpenAiStyleAccumulator } from "./openai.ts";
+import { perplexity } from "./search-fees.ts";
 import { acceptsStreamUsage } from "./stream-usage.ts";
 import type { ProviderSpec } from "./types.ts";
 
@@ -50,7 +52,7 @@ export const COMPATIBLE: readonly ProviderSpec[] = [
   defineCompatible("jina-deepsearch", "Jina DeepSearch", OPENAI),
   defineCompatible("mistral", "Mistral", OPENAI),
   defineCompatible("openrouter", "OpenRouter", { costIsUsd: true }, true),
-  defineCompatible("perplexity-ai", "Perplexity", { searchKeys: ["num_search_queries"] }),
+  perplexity(defineCompatible("perplexity-ai", "Perplexity", OPENAI)),
   defineCompatible("poe", "Poe", OPENAI),
   defineCompatible("together", "Together", OPENAI),
   defineCompatible("vercel", "Vercel", OPENAI),

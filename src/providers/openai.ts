@@ -2,7 +2,8 @@
  * @module OpenAI and Azure OpenAI, and the endpoint routing every OpenAI-style provider shares.
  *
  * Metered endpoints: chat completions, legacy completions (and FIM), embeddings, rerank, audio transcription
- * and translation (token usage, else the seconds reported), text-to-speech and images (src/providers/units.ts), the
+ * and translation (token usage, else the seconds reported), text-to-speech and images (src/providers/units.ts),
+ * search-preview request fees (src/providers/search-fees.ts), the
  * Responses API (create, and GET of a stored or re-streamed response). Not metered (no accumulator):
  * `/responses/input_tokens` (a free counting call), moderations, files, batches, models and every other path.
  */
@@ -11,6 +12,7 @@ import { bodyModel, segmentAfter, trimmedPath } from "./facts.ts";
 import { type ChatOptions, createChatAccumulator } from "./openai-chat.ts";
 import { createResponsesAccumulator } from "./openai-responses.ts";
 import { acceptsStreamUsage } from "./stream-usage.ts";
+import { withSearchPreviewFee } from "./search-fees.ts";
 import { createImageAccumulator, createSpeechAccumulator, withTranscribedSeconds } from "./units.ts";
 import type { ProviderSpec, RequestFacts, UsageAccumulator } from "./types.ts";
 
@@ -61,7 +63,7 @@ export const openai: ProviderSpec = {
   id: "openai",
   label: "OpenAI",
   logStyle: "openai",
-  createAccumulator: (facts) => createOpenAiStyleAccumulator(facts, { flavor: OPENAI }),
+  createAccumulator: (facts) => withSearchPreviewFee(createOpenAiStyleAccumulator(facts, { flavor: OPENAI }), facts),
   requestModel: bodyModel,
   acceptsStreamUsage,
 };
@@ -77,7 +79,7 @@ export const azureOpenai: ProviderSpec = {
   auth: { header: "api-key", bearer: false },
   label: "Azure OpenAI",
   logStyle: "openai",
-  createAccumulator: (facts) => createOpenAiStyleAccumulator(facts, { flavor: OPENAI }),
+  createAccumulator: (facts) => withSearchPreviewFee(createOpenAiStyleAccumulator(facts, { flavor: OPENAI }), facts),
   requestModel: (facts) => segmentAfter(facts.path, "/deployments/", false) ?? bodyModel(facts),
   acceptsStreamUsage,
 };

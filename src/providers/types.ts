@@ -56,6 +56,8 @@ export interface MeterResult {
   upstreamError: string | null;
   /** The response's own id (`chatcmpl-…`, `msg_…`, `resp_…`, Gemini `responseId`) where read, else null. */
   responseId: string | null;
+  /** The search context size the request fees are billed at (src/providers/search-fees.ts), where one applies. */
+  searchContext?: string | null;
 }
 
 /**

@@ -24,6 +24,7 @@ const PROBES: Record<CostClass, Partial<Usage>> = {
   audio_output: { output_tokens: 1, audio_output_tokens: 1 },
   image_input: { input_tokens: 1, image_input_tokens: 1 },
   image_output: { output_tokens: 1, image_output_tokens: 1 },
+  citation: { citation_tokens: 1 },
   web_search: { web_search_requests: 1 },
   characters: { characters: 1 },
   audio_ms: { audio_ms: 1000 },
@@ -56,6 +57,7 @@ export function classCounts(t: ProviderUsage): Record<CostClass, number> {
     web_search: t.web_search_requests,
     // The admin APIs' token lines carry no other unit (docs/architecture.md §21).
     image_output: 0,
+    citation: 0,
     characters: 0,
     audio_ms: 0,
     images: 0,

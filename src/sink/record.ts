@@ -41,6 +41,7 @@ export async function buildRecord(ex: Exchange, pricer: Pricer): Promise<Built> 
     serviceTier: m?.serviceTier ?? null,
     geo: billed?.geo ?? m?.geo ?? null,
     reportedCostPico: m?.reportedCostPico ?? null,
+    searchContext: m?.searchContext ?? null,
   });
   // Computed at admission; an exchange that ended before its request was read gets them from what arrived.
   const attributes = ex.attributes ?? await requestAttributes(ex.spec, ex.facts);

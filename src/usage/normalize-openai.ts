@@ -13,7 +13,7 @@ export interface OpenAiFlavor {
   reasoningOutsideCompletion?: boolean;
   /** OpenRouter: `usage.cost` is in credits, 1 credit = 1 USD. */
   costIsUsd?: boolean;
-  /** Usage keys counting server-side searches billed per call (Perplexity `num_search_queries`, xAI sources). */
+  /** Usage keys counting server-side searches billed per call (xAI sources and server-side tools). */
   searchKeys?: readonly string[];
 }
 
@@ -94,7 +94,7 @@ function searches(u: JsonObject, flavor: OpenAiFlavor): number {
   return n;
 }
 
-/** Cost the provider reported inside usage, in pico-USD: xAI ticks, OpenRouter credits, Perplexity `cost`. */
+/** Cost the provider reported inside usage, in pico-USD: xAI ticks, OpenRouter credits, Perplexity `cost.total_cost`. */
 export function reportedCostPico(u: JsonObject, flavor: OpenAiFlavor = OPENAI): number | null {
   const ticks = u.cost_in_usd_ticks;
   if (typeof ticks === "number") return ticksToPico(ticks);

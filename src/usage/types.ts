@@ -34,6 +34,21 @@ export interface Usage {
   image_input_tokens?: number;
   /** Subset of output_tokens that is image (the `gpt-image-1` family); priced, not a column. */
   image_output_tokens?: number;
+  /**
+   * Perplexity: tokens of the search results read (`citation_tokens`), outside input_tokens. Billed only where the
+   * row has a citation rate (Deep Research); priced, not a column (docs/architecture.md §21).
+   */
+  citation_tokens?: number;
+  /**
+   * Perplexity Deep Research: reasoning over the research material (`reasoning_tokens`), reported outside
+   * `completion_tokens`. Billed only where the row prices reasoning apart; priced, not a column.
+   */
+  research_reasoning_tokens?: number;
+  /**
+   * Gemini: prompts grounded with Google Search (1 when `web_search_requests`, the unique queries, is not 0). Rows
+   * billed per grounded prompt (Gemini 2.5 and older) bill these instead of the queries; priced, not a column.
+   */
+  grounded_prompts?: number;
   /** Characters of text turned into speech (docs/architecture.md §21). */
   characters: number;
   /** Audio transcribed or translated, in whole MILLISECONDS (exact: per-second rates are multiples of 1000 pico-USD). */

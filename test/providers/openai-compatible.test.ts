@@ -148,16 +148,19 @@ test("OpenRouter: usage.cost in USD credits becomes exact pico-USD; its mid-stre
   assert.equal(r.usage, null);
 });
 
-test("Perplexity: search queries are billed per call; cost.total_cost is reported", () => {
+test("Perplexity: search queries and one request fee at the reported size; cost.total_cost is reported", () => {
   const usage = {
     prompt_tokens: 10,
     completion_tokens: 20,
     total_tokens: 30,
     num_search_queries: 2,
+    search_context_size: "low",
     cost: { input_tokens_cost: 0.00001, output_tokens_cost: 0.00002, request_cost: 0.005, total_cost: 0.00503 },
   };
   const r = meterJson(facts("perplexity-ai", "/chat/completions"), { model: "sonar", usage });
-  assert.deepEqual(r.usage, u(10, 20, 30, { ws: 2 }));
+  assert.deepEqual(r.usage, { ...u(10, 20, 30), search_queries: 2, request_fees: 1 });
+  assert.equal(r.searchContext, "low");
+  assert.equal(r.source, "reported");
   assert.equal(r.reportedCostPico, 5030000000);
 });
 
