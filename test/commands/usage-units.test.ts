@@ -7,7 +7,7 @@ import type { UsageTotals } from "../../src/store/queries.ts";
 const totals = (over: Partial<UsageTotals> = {}): UsageTotals => ({
   requests: 1, input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0,
   cache_write_1h_tokens: 0, audio_input_tokens: 0, audio_output_tokens: 0, characters: 0, audio_ms: 0, images: 0,
-  search_queries: 0, request_fees: 0, cost_usd: "0", unpriced_requests: 0, ...over,
+  search_queries: 0, request_fees: 0, compute_ms: 0, cost_usd: "0", unpriced_requests: 0, ...over,
 });
 
 test("usage table: unit columns only for units the report has, before the cost", () => {

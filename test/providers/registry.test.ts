@@ -62,10 +62,11 @@ test("labels and log styles", () => {
   }
 });
 
-test("passthrough providers have no accumulator", () => {
-  for (const id of ["cartesia", "elevenlabs", "replicate"]) {
+test("passthrough providers have no accumulator (Replicate meters predictions: test/providers/replicate.test.ts)", () => {
+  for (const id of ["cartesia", "elevenlabs"]) {
     assert.equal(accumulatorOrNull(facts(id, "/v1/predictions")), null, id);
   }
+  assert.equal(accumulatorOrNull(facts("replicate", "/v1/collections")), null);
 });
 
 test("counting endpoints are free: no accumulator", () => {
