@@ -121,7 +121,7 @@ export function createPricer(opts?: {
         // The provider's charge is the cost; Kestrel's own computation stays beside it, as the breakdown by class.
         const breakdown = c ? nonZero(c) : null;
         const r: PriceResult = { priced: true, cost_pico: reported, breakdown, price_version: version, matched: match?.key ?? null, source: "reported" };
-        const apart = match && c ? reportedApart(reported, c.total, match.key) : null;
+        const apart = match && c && COMPARED.has(ctx.provider) ? reportedApart(reported, c.total, match.key) : null;
         if (apart !== null) r.note = apart;
         return r;
       }
@@ -155,6 +155,13 @@ export function createPricer(opts?: {
     },
   };
 }
+
+/**
+ * Providers whose reported cost is checked against the table: those where both price the same things. Not yet
+ * Perplexity: its `cost.total_cost` includes a request fee by search context size that Kestrel does not compute yet
+ * (docs/architecture.md §21), so every record would carry the note.
+ */
+const COMPARED: ReadonlySet<string> = new Set(["openrouter", "grok"]);
 
 /** A reported cost differs from the computed one when it is off by more than 1% AND by more than $0.000001. */
 export const REPORTED_TOLERANCE = { percent: 1, pico: 1_000_000 } as const;

@@ -20,3 +20,11 @@ test("usage table: unit columns only for units the report has, before the cost",
   const plain = renderUsageTable({ groups: [{ key: "gpt-4o", ...totals() }], total: totals() }, "model");
   assert.doesNotMatch(plain.split("\n")[0] ?? "", /characters/);
 });
+
+test("usage table: compute milliseconds (Replicate) get their own column, never added to audio", () => {
+  const t = totals({ compute_ms: 16_858, cost_usd: "0.01222205" });
+  const text = renderUsageTable({ groups: [{ key: "stability-ai/sdxl", ...t }], total: t }, "model");
+  assert.match(text.split("\n")[0] ?? "", /reasoning\s+compute ms\s+cost \(USD\)/);
+  assert.doesNotMatch(text.split("\n")[0] ?? "", /audio ms/);
+  assert.match(text, /16,858/);
+});

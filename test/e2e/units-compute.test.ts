@@ -158,6 +158,17 @@ test("Replicate model without a per-second price: the time is recorded, unpriced
   assert.match(r.usage_error ?? "", /no per-second compute price for black-forest-labs\/flux-dev/);
 });
 
+test("/metrics and /api/usage sum compute_ms like any unit", async () => {
+  // The two metered sdxl predictions above: 4512 + 12,346 ms, $0.0032712 + $0.00895085.
+  const text = await (await fetch(`${kestrel.url}/metrics`)).text();
+  assert.match(text, /kestrel_units_total\{provider="replicate",model="stability-ai\/sdxl",unit="compute_ms"\} 16858\b/);
+  const report = await (await fetch(`${kestrel.url}/api/usage?group_by=model&since=30d`)).json() as {
+    groups: { key: string; compute_ms: number; cost_usd: string }[];
+  };
+  const g = report.groups.find((x) => x.key === "stability-ai/sdxl");
+  assert.deepEqual([g?.compute_ms, g?.cost_usd], [16_858, "0.01222205"]);
+});
+
 test("OpenRouter usage.cost is the cost; the table's computation is the breakdown; they agree: no note", async () => {
   const r = await recordOf("or-same", "/openrouter/v1/chat/completions", { model: "openai/gpt-4o", messages: [], usage: { include: true } });
   // Table: 1000 × $2.50/M + 100 × $10/M = $0.0035, as reported.

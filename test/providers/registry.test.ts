@@ -140,6 +140,8 @@ test("acceptsStreamUsage: streaming chat/completions on providers known to accep
     // The OpenAI-compatible providers on the list.
     [true, "grok", "/v1/chat/completions", { body: stream }],
     [true, "openrouter", "/api/v1/chat/completions", { body: stream }],
+    // Asked for usage accounting itself: its usage chunk is the client's, never added to nor stripped.
+    [false, "openrouter", "/api/v1/chat/completions", { body: { ...stream, usage: { include: true } } }],
     [true, "together", "/v1/chat/completions", { body: stream }],
     [true, "fireworks", "/inference/v1/chat/completions", { body: stream }],
     [true, "deepseek", "/chat/completions", { body: stream }],
