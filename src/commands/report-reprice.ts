@@ -49,7 +49,7 @@ function searchContextOf(r: UsageRecord, native: Json | null): string | null {
 
 /** The record's token columns as a Usage (absent subsets are zero; total defaults to input + output). */
 export function usageOfRecord(r: UsageRecord): Usage | null {
-  if (r.input_tokens === null && r.output_tokens === null && r.characters == null && r.audio_ms == null && r.images == null) return null;
+  if (r.input_tokens === null && r.output_tokens === null && r.characters == null && r.audio_ms == null && r.images == null && r.compute_ms == null) return null;
   const input = r.input_tokens ?? 0;
   const output = r.output_tokens ?? 0;
   return {
@@ -68,6 +68,7 @@ export function usageOfRecord(r: UsageRecord): Usage | null {
     images: r.images ?? 0,
     search_queries: r.search_queries ?? 0,
     request_fees: r.request_fees ?? 0,
+    compute_ms: r.compute_ms ?? 0,
   };
 }
 

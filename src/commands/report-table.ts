@@ -21,6 +21,7 @@ const UNIT_COLUMNS: readonly [header: string, field: keyof UsageTotals][] = [
   ["images", "images"],
   ["search queries", "search_queries"],
   ["request fees", "request_fees"],
+  ["compute ms", "compute_ms"],
 ];
 
 const CSV_FIELDS: readonly (keyof UsageTotals)[] = COLUMNS.map(([, field]) => field);

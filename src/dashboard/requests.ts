@@ -105,6 +105,7 @@ const USAGE_ROWS = [
   "images",
   "search_queries",
   "request_fees",
+  "compute_ms",
 ] as const;
 
 const cell = (v: unknown) => (v === null || v === undefined ? "—" : typeof v === "number" ? count(v) : String(v));

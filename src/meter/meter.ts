@@ -139,7 +139,7 @@ export function createMeter(framing: Framing, acc: UsageAccumulator, options: Me
       const body = parts.length === 1 ? parts[0]! : concatBytes(parts, size);
       parts = [];
       const value = guard("invalid JSON body", () => JSON.parse(decoder.decode(body)) as unknown);
-      if (value !== undefined) guard("accumulator", () => onJson(value));
+      if (value !== undefined) guard("accumulator", () => onJson(value, body));
     };
   }
 

@@ -26,9 +26,10 @@
  * Web search without a per-call price throws (the caller reports unpriced).
  * Units that are not tokens (docs/architecture.md §21): characters, images, search queries and request fees ×
  * their per-unit rate; audio_ms × the per-second rate / 1000 (rates are multiples of 1000 pico-USD per second, so
- * exact). A unit counted without a rate throws (unpriced with the reason), as do tokens on a row priced per unit
- * only (`tts-1`, `dall-e-3`): never billed at 0. Multipliers do not apply to units. Request fees on a row priced by
- * search context size (Perplexity Sonar, OpenAI search-preview) are billed at `ctx.searchContext`'s price.
+ * exact); compute_ms (Replicate) likewise, except on a row that prices the tokens the prediction reported. A unit
+ * counted without a rate throws (unpriced with the reason), as do tokens on a row priced per unit only (`tts-1`,
+ * `dall-e-3`): never billed at 0. Multipliers do not apply to units. Request fees on a row priced by search context
+ * size (Perplexity Sonar, OpenAI search-preview) are billed at `ctx.searchContext`'s price.
  * Multipliers (Anthropic `inference_geo` and fast mode, OpenAI data residency) scale every token rate.
  */
 import { toSafeNumber } from "./decimal.ts";
@@ -64,6 +65,7 @@ export const COST_CLASSES = [
   "images",
   "search_queries",
   "request_fees",
+  "compute_ms",
 ] as const;
 export type CostClass = (typeof COST_CLASSES)[number];
 
@@ -221,6 +223,7 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
     images: imageOut > 0 && price.image === undefined ? 0 : perUnit(usage, "images", price.image, "image"),
     search_queries: perUnit(usage, "search_queries", price.query, "search query"),
     request_fees: fee.cost,
+    compute_ms: computeCost(usage, price, input + output),
   };
   const result = { tier: service ? set : null, above: tier?.above ?? null, note, searchContext: fee.size } as Cost;
   // Hot path: plain numbers while every part and the running total stay exact; BigInt otherwise.
@@ -237,7 +240,7 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
 }
 
 type TokenClass = Exclude<CostClass, "web_search" | UnitField>;
-type UnitField = "characters" | "audio_ms" | "images" | "search_queries" | "request_fees";
+type UnitField = "characters" | "audio_ms" | "images" | "search_queries" | "request_fees" | "compute_ms";
 
 /** count × per-unit rate; a count without a rate is unpriced, never 0. */
 function perUnit(usage: Usage, field: UnitField, rate: number | undefined, what: string): bigint | number {
@@ -263,10 +266,25 @@ function requestFees(n: number, price: ModelPrice, size: string | null): { cost:
   return { cost: times(n, bySize[known]), size: known };
 }
 
+/**
+ * Compute milliseconds (Replicate `predict_time`) at the row's per-second rate. A row without one that prices the
+ * tokens the prediction reported bills those instead: Replicate sells its language models per token, and their
+ * running time is not billed on top (replicate.com/docs/billing). Otherwise a time without a rate is unpriced.
+ */
+function computeCost(usage: Usage, price: ModelPrice, tokens: number): bigint | number {
+  const ms = count(usage, "compute_ms");
+  if (ms === 0 || (price.second === undefined && tokens > 0 && price.input !== undefined)) return 0;
+  return millisCost(ms, price.second, "compute");
+}
+
 /** Milliseconds × pico-USD per second / 1000, exact or unpriced. */
 function audioCost(ms: number, perSecond: number | undefined): bigint | number {
+  return millisCost(ms, perSecond, "audio");
+}
+
+function millisCost(ms: number, perSecond: number | undefined, what: string): bigint | number {
   if (ms === 0) return 0;
-  if (perSecond === undefined) throw new RangeError("no per-second audio price");
+  if (perSecond === undefined) throw new RangeError(`no per-second ${what} price`);
   const v = BigInt(ms) * BigInt(perSecond);
   if (v % 1000n !== 0n) throw new RangeError(`per-second rate ${perSecond} is not exact per millisecond`);
   return toSafeNumber(v / 1000n);

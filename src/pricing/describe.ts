@@ -13,7 +13,7 @@ const perM = (pico: number) => usd(BigInt(pico) * 1_000_000n);
 /** Per-unit rates (docs/architecture.md §21), as `kestrel prices MODEL` shows them. */
 const UNIT_LABELS: readonly [keyof UnitRates, string][] = [
   ["character", "character"],
-  ["second", "second of audio"],
+  ["second", "second (of audio, or of compute on Replicate)"],
   ["image", "image"],
   ["query", "search query"],
   ["request", "request"],

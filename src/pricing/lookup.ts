@@ -5,7 +5,8 @@
  *
  * 1. Spelling, not guessing: trim; URL-decode (Bedrock ids arrive encoded in the path); drop resource paths
  *    (`models/…`, `publishers/google/models/…`, `projects/…/models/…`); Bedrock ARNs give their model or
- *    inference-profile id (application profiles and provisioned models do not name a model: no match).
+ *    inference-profile id. Application profiles, provisioned and custom models do not name a model: only a row
+ *    keyed by the whole ARN (a `--prices` override) prices them; otherwise unpriced with the reason (arnGap).
  * 2. The provider's key prefixes (providers.ts): `gemini/`, `xai/`, `openrouter/`, … — same model, same seller.
  * 3. Case-insensitive equality, unless two keys differ only in case (Together has such a pair).
  * 4. Vertex Claude snapshot `claude-x-20250929` ↔ `claude-x@20250929`: one snapshot, two spellings.
@@ -80,7 +81,10 @@ export function normalizeModelId(provider: string, raw: string): { id: string; r
 
 export function lookupModel(table: PriceTable, provider: string, model: string, geo: string | null): Match | null {
   const norm = normalizeModelId(provider, model);
-  if (norm === null) return null;
+  if (norm === null) {
+    const arn = arnGap(provider, model) === null ? null : table.find(provider, model.trim());
+    return arn ? { ...arn, provider, rule: "ARN priced by its own row" } : null;
+  }
   const ns = NAMESPACES[provider] ?? DEFAULT_NS;
   const zone = geo ?? norm.region;
   const prefixes = ns.prefixes.flatMap((p) => (p.includes("{geo}") ? (zone ? [p.replace("{geo}", zone)] : []) : [p]));
@@ -129,6 +133,33 @@ export function lookupModel(table: PriceTable, provider: string, model: string, 
   const fb = ns.fallback;
   const sub = fb ? lookupModel(table, fb.provider, model, null) : null;
   return sub && fb ? { ...sub, rule: `${sub.rule}, via ${fb.provider} (${fb.why})` } : null;
+}
+
+const OPAQUE_ARN = /^arn:aws[\w-]*:bedrock:[\w-]*:\d*:([\w-]+)\/.+$/;
+
+/**
+ * Why a Bedrock ARN in the model position cannot be priced from the table, or null when it is not such an ARN
+ * (a foundation model or inference profile ARN names its model and is looked up by it).
+ */
+export function arnGap(provider: string, model: string): string | null {
+  if (provider !== "aws-bedrock") return null;
+  let id = model.trim();
+  try {
+    if (id.includes("%")) id = decodeURIComponent(id);
+  } catch {
+    // Not percent-encoded after all.
+  }
+  if (!id.startsWith("arn:") || BEDROCK_ARN.test(id)) return null;
+  const kind = OPAQUE_ARN.exec(id)?.[1] ?? "unknown";
+  switch (kind) {
+    case "application-inference-profile":
+      return "an application inference profile ARN does not name its model (its id is opaque): price it with a " +
+        "--prices row keyed by the ARN";
+    case "provisioned-model":
+      return "a provisioned-throughput model is billed per model unit and hour, not per token";
+    default:
+      return `a Bedrock "${kind}" ARN names no model in the price table: price it with a --prices row keyed by the ARN`;
+  }
 }
 
 /** The base model of a fine-tune id `ft:<base>:<org>:…`, or null when `id` is not one. */

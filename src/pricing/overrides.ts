@@ -7,7 +7,7 @@
  *   `{"openai/gpt-x": {"input": 3, "output": 15, "cache_read": 0.3, "cache_write": 3.75, "cache_write_1h": 6}}`
  *   plus `reasoning`, `audio_input`, `audio_output`, `web_search` (USD per 1,000 calls), `mode`,
  *   `tiers: [{"above": 200000, "input": 6, …}]` and `flex` / `priority` / `batch` objects of the same fields;
- *   units that are not tokens in USD per unit: `character`, `second` (of audio), `image`, `query`, `request`
+ *   units that are not tokens in USD per unit: `character`, `second` (of audio, or of compute: Replicate), `image`, `query`, `request`
  *   (`{"elevenlabs/eleven_multilingual_v2": {"character": 0.00018}}`: docs/architecture.md §21).
  * A file with any error is refused whole, naming the file, the line and the key at fault.
  */

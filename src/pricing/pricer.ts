@@ -2,7 +2,8 @@
 import { COST_CLASSES, cost, type Cost, PriceGap } from "./cost.ts";
 import { type RateBound, rateBound } from "./bound.ts";
 import { describePrices } from "./describe.ts";
-import { fineTuneBase, lookupModel, type Match } from "./lookup.ts";
+import { arnGap, fineTuneBase, lookupModel, type Match } from "./lookup.ts";
+import { usd } from "./money.ts";
 import { createTable, type PriceTable } from "./table.ts";
 import type { PriceOverrides } from "./types.ts";
 import { PRICE_VERSION } from "./version.ts";
@@ -125,8 +126,12 @@ export function createPricer(opts?: {
       }
       const reported = ctx.reportedCostPico;
       if (reported !== null && Number.isSafeInteger(reported) && reported >= 0) {
+        // The provider's charge is the cost; Kestrel's own computation stays beside it, as the breakdown by class.
         const breakdown = c ? nonZero(c) : null;
-        return { priced: true, cost_pico: reported, breakdown, price_version: version, matched: match?.key ?? null, source: "reported" };
+        const r: PriceResult = { priced: true, cost_pico: reported, breakdown, price_version: version, matched: match?.key ?? null, source: "reported" };
+        const apart = match && c && COMPARED.has(ctx.provider) ? reportedApart(reported, c.total, match.key) : null;
+        if (apart !== null) r.note = apart;
+        return r;
       }
       if (match && c) {
         const source = match.entry.origin === "override" ? "override" : "table";
@@ -136,6 +141,12 @@ export function createPricer(opts?: {
       }
       const ft = match === null && ctx.model ? fineTuneBase(ctx.model) : null;
       if (ft !== null) gap = `unpriced: fine-tune of ${ft} and no "ft:${ft}" price row (never billed at the base model's rates)`;
+      const arn = match === null && ctx.model ? arnGap(ctx.provider, ctx.model) : null;
+      if (arn !== null) gap = `unpriced: ${arn}`;
+      if (match === null && ctx.model && usage.compute_ms > 0) {
+        gap = `unpriced: no per-second compute price for ${ctx.model} (a --prices row "${ctx.provider}/${ctx.model}": ` +
+          `{"second": USD} gives one)`;
+      }
       if (gap !== null) {
         const r = none(match?.key ?? null);
         r.note = gap;
@@ -151,6 +162,24 @@ export function createPricer(opts?: {
       return none(match?.key ?? null);
     },
   };
+}
+
+/**
+ * Providers whose reported cost is checked against the table: those where both price the same things. Perplexity's
+ * `cost.total_cost` includes the request fee by search context size, which Kestrel computes too (docs/architecture.md
+ * §21); its rounding to five decimals is far inside the tolerance.
+ */
+const COMPARED: ReadonlySet<string> = new Set(["openrouter", "grok", "perplexity"]);
+
+/** A reported cost differs from the computed one when it is off by more than 1% AND by more than $0.000001. */
+export const REPORTED_TOLERANCE = { percent: 1, pico: 1_000_000 } as const;
+
+/** The note when a provider-reported cost differs from Kestrel's computation beyond REPORTED_TOLERANCE, else null. */
+export function reportedApart(reported: number, computed: number, key: string): string | null {
+  const diff = BigInt(Math.abs(reported - computed));
+  if (diff <= BigInt(REPORTED_TOLERANCE.pico) || diff * 100n <= BigInt(computed) * BigInt(REPORTED_TOLERANCE.percent)) return null;
+  return `reported cost $${usd(reported)} differs from the $${usd(computed)} computed at ${key} by more than ` +
+    `${REPORTED_TOLERANCE.percent}% (the reported cost is recorded)`;
 }
 
 function nonZero(c: Cost): Record<string, number> {

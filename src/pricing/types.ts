@@ -32,7 +32,10 @@ export interface Rates {
 export interface UnitRates {
   /** Per character of text to speak (LiteLLM `input_cost_per_character`). */
   character?: number;
-  /** Per second of audio transcribed (LiteLLM `input_cost_per_second`). */
+  /**
+   * Per second of audio transcribed (LiteLLM `input_cost_per_second`), or of compute (`compute_ms`: Replicate's
+   * `predict_time`, priced by an override at the model's hardware price).
+   */
   second?: number;
   /** Per image made (LiteLLM `input_cost_per_image` / `output_cost_per_image`). */
   image?: number;

@@ -18,6 +18,7 @@ import type { SseEvent } from "../sse/types.ts";
 import { asObject, type JsonObject, path, textOf } from "../usage/fields.ts";
 import { normalizeOpenAi, type OpenAiFlavor, reportedCostPico } from "../usage/normalize-openai.ts";
 import { isObjectData, leadingKey } from "./event-kind.ts";
+import { usageCostText } from "./reported-cost.ts";
 import { settle } from "./settle.ts";
 import type { MeterResult, RequestFacts, UsageAccumulator } from "./types.ts";
 import { describeError } from "./upstream-error.ts";
@@ -50,6 +51,8 @@ export function createChatAccumulator(facts: RequestFacts, options: ChatOptions)
   let modelTries = 0;
   let tier: string | null = null;
   let usage: JsonObject | null = null;
+  /** OpenRouter: `usage.cost` as written (src/providers/reported-cost.ts). */
+  let costText: string | null = null;
   let upstreamError: string | null = null;
   /** Chunks without usage: one output token each for a cut stream's estimate. */
   let contentChunks = 0;
@@ -105,6 +108,7 @@ export function createChatAccumulator(facts: RequestFacts, options: ChatOptions)
           if (value !== undefined) {
             usage = value;
             found = true;
+            if (flavor.costIsUsd) costText = usageCostText(data);
           }
         }
         at = findKey(data, USAGE, end);
@@ -117,9 +121,10 @@ export function createChatAccumulator(facts: RequestFacts, options: ChatOptions)
         if (at !== -1 && equalsAt(data, at, at + ERROR_VALUE.length, ERROR_VALUE)) checkError(data);
       }
     },
-    onJson(body) {
+    onJson(body, bytes) {
       const o = asObject(body);
       if (o === undefined) return;
+      if (flavor.costIsUsd && bytes !== undefined) costText = usageCostText(bytes);
       model = textOf(o.model) ?? model;
       id = textOf(o.id) ?? id;
       tier = textOf(o.service_tier) ?? tier;
@@ -136,7 +141,7 @@ export function createChatAccumulator(facts: RequestFacts, options: ChatOptions)
         outputEstimate: contentChunks,
         body: facts.body,
         serviceTier: tier,
-        reportedCostPico: usage === null ? null : reportedCostPico(usage, flavor),
+        reportedCostPico: usage === null ? null : reportedCostPico(usage, flavor, costText),
         upstreamError,
         responseId: id,
       });

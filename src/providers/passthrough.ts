@@ -1,9 +1,8 @@
 /**
- * @module Providers whose responses carry no token usage (audio bytes, prediction jobs). Their requests are recorded
+ * @module Providers whose responses carry no token usage (audio bytes). Their requests are recorded
  * (status, latency); text-to-speech is metered in characters (docs/architecture.md §21), the rest without usage.
  * - Cartesia and ElevenLabs: text-to-speech metered by characters; speech-to-text not yet.
- * - Replicate: predictions are asynchronous jobs; `metrics` (token counts for some language models) arrive on
- *   a later poll, not on the request that started the job.
+ * Replicate predictions are metered in src/providers/replicate.ts (compute seconds).
  */
 import { bodyModel } from "./facts.ts";
 import { acceptsStreamUsage } from "./stream-usage.ts";
@@ -37,5 +36,4 @@ export const PASSTHROUGH: readonly ProviderSpec[] = [
     createAccumulator: (facts) => facts.path.includes("/text-to-speech/") ? createElevenLabsAccumulator(facts) : null,
     requestModel: (facts) => modelId(facts) ?? (facts.path.includes("/text-to-speech/") ? ELEVENLABS_DEFAULT_MODEL : null),
   },
-  definePassthrough("replicate", "Replicate"),
 ];

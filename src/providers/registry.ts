@@ -9,6 +9,7 @@ import { googleAiStudio, googleVertexAi } from "./google.ts";
 import { azureOpenai, openai } from "./openai.ts";
 import { COMPATIBLE } from "./openai-compatible.ts";
 import { PASSTHROUGH } from "./passthrough.ts";
+import { replicate } from "./replicate.ts";
 import type { ProviderSpec } from "./types.ts";
 
 /** All providers, sorted by id. */
@@ -22,6 +23,7 @@ export const PROVIDERS: readonly ProviderSpec[] = [
   openai,
   ...COMPATIBLE,
   ...PASSTHROUGH,
+  replicate,
 ].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
 const BY_ID: ReadonlyMap<string, ProviderSpec> = new Map(PROVIDERS.map((spec) => [spec.id, spec]));

@@ -76,5 +76,6 @@ function withOutput(u: Usage, output: number): Usage {
     images: u.images,
     searchQueries: u.search_queries,
     requestFees: u.request_fees,
+    computeMs: u.compute_ms,
   });
 }

@@ -10,6 +10,7 @@
  */
 import { isStreaming, queryParam, trimmedPath } from "./facts.ts";
 import type { RequestFacts } from "./types.ts";
+import { asObject } from "../usage/fields.ts";
 
 /** `api-version` values from this one on accept `include_usage` (preview and GA; GA 2024-10-21). */
 const AZURE_FIRST_VERSION = "2024-09-01";
@@ -30,8 +31,9 @@ const ACCEPTS: Readonly<Record<string, (facts: RequestFacts) => boolean>> = {
   "azure-openai": azureAccepts,
   // xAI documents include_usage; without it the stream has no usage.
   "grok": always,
-  // Accepts include_usage (and the legacy `usage: {include: true}`); usage is optional without it.
-  "openrouter": always,
+  // Accepts include_usage (and the legacy `usage: {include: true}`); usage is optional without it. A client that
+  // asked with `usage: {include: true}` gets its usage chunk: Kestrel neither adds the option nor strips the chunk.
+  "openrouter": (facts) => asObject(asObject(facts.body)?.usage)?.include !== true,
   // OpenAI-compatible; honours include_usage.
   "together": always,
   // OpenAI-compatible; honours include_usage.

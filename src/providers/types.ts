@@ -29,8 +29,8 @@ export interface UsageAccumulator {
   onResponse?(status: number, headers: Headers): void;
   /** SSE bodies: every event. Views are valid only during the call. */
   onEvent?(event: SseEvent): void;
-  /** JSON bodies: the whole body, parsed once. */
-  onJson?(body: unknown): void;
+  /** JSON bodies: the whole body, parsed once, and its bytes (valid only during the call). */
+  onJson?(body: unknown, bytes?: Uint8Array): void;
   /** AWS event-stream bodies: every decoded message. */
   onMessage?(message: EventStreamMessage): void;
   /** End of the response; `complete` is false when it was cut (client abort, upstream reset, idle timeout). */

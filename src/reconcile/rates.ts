@@ -31,6 +31,7 @@ const PROBES: Record<CostClass, Partial<Usage>> = {
   images: { images: 1 },
   search_queries: { search_queries: 1 },
   request_fees: { request_fees: 1 },
+  compute_ms: { compute_ms: 1000 },
 };
 /** Input above every long-context threshold in the table (the highest is 1M tokens). */
 const LONG_INPUT = 1_000_001;
@@ -63,6 +64,7 @@ export function classCounts(t: ProviderUsage): Record<CostClass, number> {
     images: 0,
     search_queries: 0,
     request_fees: 0,
+    compute_ms: 0,
   };
 }
 

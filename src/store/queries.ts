@@ -39,6 +39,8 @@ export interface UsageTotals {
   images: number;
   search_queries: number;
   request_fees: number;
+  /** Compute time billed per second (Replicate), in milliseconds. */
+  compute_ms: number;
   cost_usd: string;
   unpriced_requests: number;
 }

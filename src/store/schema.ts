@@ -6,6 +6,9 @@ import { ROLLUP_COLUMN_SQL, ROLLUP_INSERT_SQL, rollupDdl, rollupParams } from ".
 import { KEYS_DDL } from "../keys/store.ts";
 import { UNIT_FIELDS } from "../usage/types.ts";
 
+/** The unit columns migration 9 added to `requests`; later units have their own migrations. */
+const FIRST_UNITS = ["characters", "audio_ms", "images", "search_queries", "request_fees"] as const;
+
 /** A migration: its SQL, and for some a step in TypeScript run right after it, in the same transaction. */
 export type Migration = string | { sql: string; then(db: Db): void };
 
@@ -191,24 +194,37 @@ export const MIGRATIONS: readonly Migration[] = [
   // Kestrel-issued keys (src/keys/store.ts): hashes, never secrets.
   KEYS_DDL,
   // Units that are not tokens (docs/architecture.md §21). The rollup of a file created since migration 7 already
-  // has their sums (its DDL is made from USAGE_FIELDS); an older file's rollup gets them here.
+  // has their sums (its DDL is made from USAGE_FIELDS); an older file's rollup gets them here. The requests columns
+  // are the five this migration shipped with: a unit added later comes in its own migration.
   {
-    sql: UNIT_FIELDS.map((f) => `ALTER TABLE requests ADD COLUMN ${f} INTEGER;`).join("\n  "),
-    then(db: Db): void {
-      const have = new Set(db.prepare<{ name: string }>("PRAGMA table_info(usage_rollup)").all().map((r) => r.name));
-      for (const f of UNIT_FIELDS) {
-        if (!have.has(f)) db.exec(`ALTER TABLE usage_rollup ADD COLUMN ${f} INTEGER NOT NULL DEFAULT 0`);
-      }
-    },
+    sql: FIRST_UNITS.map((f) => `ALTER TABLE requests ADD COLUMN ${f} INTEGER;`).join("\n  "),
+    then: addMissingRollupSums,
   },
   // The rollup clustered by its key (time first): a report's range is one sequential stretch of the table instead of
   // an index walk with a row lookup each, and an upsert touches one b-tree, not two (docs/architecture.md §8).
-  // Columns named: an upgraded file's rollup got the unit columns last (migration 9), a new one's in place.
-  `${rollupDdl("INTEGER", "TEXT").replace("CREATE TABLE usage_rollup (", "CREATE TABLE usage_rollup_clustered (").replace(/;\s*$/, " WITHOUT ROWID;")}
+  // Columns named: an upgraded file's rollup got the unit columns last (migration 9), a new one's in place. The copy
+  // names today's columns, so a rollup made before a later unit existed gets that sum first (0, as it was).
+  {
+    sql: "",
+    then(db: Db): void {
+      addMissingRollupSums(db);
+      db.exec(`${rollupDdl("INTEGER", "TEXT").replace("CREATE TABLE usage_rollup (", "CREATE TABLE usage_rollup_clustered (").replace(/;\s*$/, " WITHOUT ROWID;")}
   INSERT INTO usage_rollup_clustered (${ROLLUP_COLUMN_SQL}) SELECT ${ROLLUP_COLUMN_SQL} FROM usage_rollup;
   DROP TABLE usage_rollup;
-  ALTER TABLE usage_rollup_clustered RENAME TO usage_rollup;`,
+  ALTER TABLE usage_rollup_clustered RENAME TO usage_rollup;`);
+    },
+  },
+  // Compute seconds (Replicate `predict_time`, docs/architecture.md §21), in milliseconds.
+  { sql: "ALTER TABLE requests ADD COLUMN compute_ms INTEGER;", then: addMissingRollupSums },
 ];
+
+/** The rollup's unit sums it lacks (a rollup made before a unit existed), added at 0: what it summed so far. */
+function addMissingRollupSums(db: Db): void {
+  const have = new Set(db.prepare<{ name: string }>("PRAGMA table_info(usage_rollup)").all().map((r) => r.name));
+  for (const f of UNIT_FIELDS) {
+    if (!have.has(f)) db.exec(`ALTER TABLE usage_rollup ADD COLUMN ${f} INTEGER NOT NULL DEFAULT 0`);
+  }
+}
 
 function backfill(db: Db): void {
   const models = db.prepare<{ model: string }>("SELECT DISTINCT model FROM requests WHERE model IS NOT NULL").all();
@@ -259,7 +275,8 @@ export function migrate(db: Db): void {
   db.transaction(() => {
     for (let v = schemaVersion(db); v < SCHEMA_VERSION; v++) {
       const m = MIGRATIONS[v]!;
-      db.exec(typeof m === "string" ? m : m.sql);
+      const sql = typeof m === "string" ? m : m.sql;
+      if (sql !== "") db.exec(sql);
       if (typeof m !== "string") m.then(db);
       db.exec(`PRAGMA user_version = ${v + 1}`);
     }

@@ -24,6 +24,7 @@ export interface UsageParts {
   images?: number | undefined;
   searchQueries?: number | undefined;
   requestFees?: number | undefined;
+  computeMs?: number | undefined;
 }
 
 /**
@@ -53,6 +54,7 @@ export function buildUsage(p: UsageParts): Usage {
     images: p.images ?? 0,
     search_queries: p.searchQueries ?? 0,
     request_fees: p.requestFees ?? 0,
+    compute_ms: p.computeMs ?? 0,
   };
   // Set only when there is some, so every other provider's Usage keeps its stored fields only.
   const cachedAudio = Math.min(p.cacheReadAudio ?? 0, cacheRead, audioIn);

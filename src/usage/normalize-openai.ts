@@ -94,11 +94,16 @@ function searches(u: JsonObject, flavor: OpenAiFlavor): number {
   return n;
 }
 
-/** Cost the provider reported inside usage, in pico-USD: xAI ticks, OpenRouter credits, Perplexity `cost.total_cost`. */
-export function reportedCostPico(u: JsonObject, flavor: OpenAiFlavor = OPENAI): number | null {
+/**
+ * Cost the provider reported inside usage, in pico-USD: xAI ticks, OpenRouter credits, Perplexity `cost.total_cost`.
+ * `costText`: OpenRouter's `cost` as written in the answer, converted exactly when it spells the parsed number.
+ */
+export function reportedCostPico(u: JsonObject, flavor: OpenAiFlavor = OPENAI, costText: string | null = null): number | null {
   const ticks = u.cost_in_usd_ticks;
   if (typeof ticks === "number") return ticksToPico(ticks);
-  if (flavor.costIsUsd && typeof u.cost === "number") return usdToPico(u.cost);
+  if (flavor.costIsUsd && typeof u.cost === "number") {
+    return usdToPico(costText !== null && Number(costText) === u.cost ? costText : u.cost);
+  }
   const total = path(u, "cost", "total_cost");
   return typeof total === "number" ? usdToPico(total) : null;
 }

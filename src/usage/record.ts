@@ -59,6 +59,8 @@ export interface UsageRecord {
   images: number | null;
   search_queries: number | null;
   request_fees: number | null;
+  /** Compute seconds billed per second (Replicate), in milliseconds; null when usage is unknown. */
+  compute_ms: number | null;
   usage_source: UsageSource;
   /** The provider's usage object, verbatim when small and shallow (src/usage/validate.ts), else a marker; or null. */
   usage_native: unknown;

@@ -59,6 +59,11 @@ export interface Usage {
   search_queries: number;
   /** Flat per-request fees (Perplexity's request fee by search context size, a table's `input_cost_per_request`). */
   request_fees: number;
+  /**
+   * Compute time billed per second (Replicate `metrics.predict_time`), in whole MILLISECONDS. Not `audio_ms`: a
+   * GPU's seconds and a recording's seconds are different quantities, and sums and `/metrics` must not add them.
+   */
+  compute_ms: number;
 }
 
 /**
@@ -82,7 +87,7 @@ export const TOKEN_FIELDS = [
 ] as const satisfies readonly (keyof Usage)[];
 
 /** Counts of units that are not tokens (docs/architecture.md §21). */
-export const UNIT_FIELDS = ["characters", "audio_ms", "images", "search_queries", "request_fees"] as const satisfies readonly (keyof Usage)[];
+export const UNIT_FIELDS = ["characters", "audio_ms", "images", "search_queries", "request_fees", "compute_ms"] as const satisfies readonly (keyof Usage)[];
 
 /** Every stored count: record columns, exports, rollup sums, /api/usage sums. */
 export const USAGE_FIELDS = [...TOKEN_FIELDS, ...UNIT_FIELDS] as const;
@@ -105,6 +110,7 @@ export function emptyUsage(): Usage {
     images: 0,
     search_queries: 0,
     request_fees: 0,
+    compute_ms: 0,
   };
 }
 

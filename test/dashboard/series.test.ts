@@ -23,6 +23,7 @@ const group = (key: string, name: string | null, cost: string): Group => ({
   images: 0,
   search_queries: 0,
   request_fees: 0,
+  compute_ms: 0,
   unpriced_requests: 0,
 });
 

@@ -109,5 +109,6 @@ export function u(input: number, output: number, total: number, x: Extras = {}):
     images: 0,
     search_queries: 0,
     request_fees: 0,
+    compute_ms: 0,
   };
 }

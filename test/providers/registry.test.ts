@@ -62,10 +62,11 @@ test("labels and log styles", () => {
   }
 });
 
-test("passthrough providers have no accumulator", () => {
-  for (const id of ["cartesia", "elevenlabs", "replicate"]) {
+test("passthrough providers have no accumulator (Replicate meters predictions: test/providers/replicate.test.ts)", () => {
+  for (const id of ["cartesia", "elevenlabs"]) {
     assert.equal(accumulatorOrNull(facts(id, "/v1/predictions")), null, id);
   }
+  assert.equal(accumulatorOrNull(facts("replicate", "/v1/collections")), null);
 });
 
 test("counting endpoints are free: no accumulator", () => {
@@ -139,6 +140,8 @@ test("acceptsStreamUsage: streaming chat/completions on providers known to accep
     // The OpenAI-compatible providers on the list.
     [true, "grok", "/v1/chat/completions", { body: stream }],
     [true, "openrouter", "/api/v1/chat/completions", { body: stream }],
+    // Asked for usage accounting itself: its usage chunk is the client's, never added to nor stripped.
+    [false, "openrouter", "/api/v1/chat/completions", { body: { ...stream, usage: { include: true } } }],
     [true, "together", "/v1/chat/completions", { body: stream }],
     [true, "fireworks", "/inference/v1/chat/completions", { body: stream }],
     [true, "deepseek", "/chat/completions", { body: stream }],

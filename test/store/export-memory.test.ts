@@ -37,7 +37,7 @@ SELECT printf('01J%023d', i), strftime('%Y-%m-%dT%H:%M:%fZ', 1767225600 + i, 'un
   '{"prompt_tokens":' || (1000 + i % 977) || ',"completion_tokens":' || (200 + i % 131) || '}',
   '0.00435', 4350000000, '{"input":"0.0025","output":"0.00185"}', 1, 'litellm-2026-07-24+k1',
   'k_' || (i % 10), 'user-' || (i % 100), 'web', '["a","b"]', NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'gpt-4o', NULL, NULL, NULL, NULL, NULL
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'gpt-4o', NULL, NULL, NULL, NULL, NULL, NULL
 FROM seq`;
 
 test(

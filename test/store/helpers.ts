@@ -104,6 +104,7 @@ export function makeRecord(i: number, overrides: Partial<UsageRecord> = {}): Usa
     images: null,
     search_queries: null,
     request_fees: null,
+    compute_ms: null,
     usage_source: "reported",
     usage_native: { prompt_tokens: 100 + i, completion_tokens: 50 + i },
     cost_usd: null,

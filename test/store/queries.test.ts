@@ -99,6 +99,7 @@ for (const { name, missing, database } of await backends()) {
           images: sum("images"),
           search_queries: sum("search_queries"),
           request_fees: sum("request_fees"),
+          compute_ms: sum("compute_ms"),
           cost_usd: usd(BigInt(sum("cost_pico"))),
           unpriced_requests: rs.filter(isUnpriced).length,
         });
@@ -168,6 +169,7 @@ for (const { name, missing, database } of await backends()) {
         images: 0,
         search_queries: 0,
         request_fees: 0,
+        compute_ms: 0,
         cost_usd: "0",
         unpriced_requests: 0,
       },

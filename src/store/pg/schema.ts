@@ -99,6 +99,7 @@ export const COLUMN_TYPES: Readonly<Record<RecordColumn, string>> = {
   images: "int8",
   search_queries: "int8",
   request_fees: "int8",
+  compute_ms: "int8",
   usage_source: "text",
   usage_native: "text",
   cost_usd: "text",
@@ -152,13 +153,17 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   // SQLite's migration 8: Kestrel-issued keys and runtime provider secrets (src/keys/store.ts).
   KEYS_DDL,
   // SQLite's migration 9: units that are not tokens (docs/architecture.md §21); a rollup made since the previous
-  // migration already has their sums.
-  UNIT_FIELDS.map((f) =>
+  // migration already has their sums. The five units it shipped with; a later unit has its own migration.
+  ["characters", "audio_ms", "images", "search_queries", "request_fees"].map((f) =>
     `ALTER TABLE requests ADD COLUMN ${f} BIGINT;
     ALTER TABLE usage_rollup ADD COLUMN IF NOT EXISTS ${f} BIGINT NOT NULL DEFAULT 0;`
   ).join("\n    "),
   // `requests` range-partitioned by month on `ts`, primary key (id, ts) (docs/architecture.md §17).
   PARTITION_MIGRATION,
+  // SQLite's migration 11: compute seconds (Replicate `predict_time`) in milliseconds. A rollup made by migration 7
+  // since the unit exists already has its sum; on the partitioned parent the column reaches every partition.
+  `ALTER TABLE requests ADD COLUMN compute_ms BIGINT;
+    ${UNIT_FIELDS.map((f) => `ALTER TABLE usage_rollup ADD COLUMN IF NOT EXISTS ${f} BIGINT NOT NULL DEFAULT 0;`).join("\n    ")}`,
 ];
 
 async function backfill(tx: Tx): Promise<void> {
