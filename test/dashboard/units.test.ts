@@ -16,7 +16,7 @@ import { idFor, makeRecord, runtimeDriver } from "../store/helpers.ts";
 const TOKEN = "units-t0ken";
 const HOUR = 3_600_000;
 const missing = chromiumMissing();
-const NO_TOKENS = {
+const ZERO_COUNTS = {
   input_tokens: 0, output_tokens: 0, total_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0,
   cache_write_1h_tokens: 0, reasoning_tokens: 0, audio_input_tokens: 0, audio_output_tokens: 0, web_search_requests: 0,
   characters: 0, audio_ms: 0, images: 0, search_queries: 0, request_fees: 0,
@@ -27,7 +27,7 @@ function unitRecord(i: number, hoursAgo: number, over: Partial<UsageRecord>, bre
   const ms = Date.now() - hoursAgo * HOUR;
   const pico = Object.values(breakdown).reduce((sum, usd) => sum + BigInt(Math.round(Number(usd) * 1e12)), 0n);
   return makeRecord(i, {
-    ...NO_TOKENS,
+    ...ZERO_COUNTS,
     id: idFor(i, ms),
     ts: new Date(ms).toISOString(),
     usage_native: null,
