@@ -137,7 +137,7 @@ function App() {
   }
   const dimLabel = DIMENSIONS.find(([d]) => d === dimension)?.[1] ?? dimension;
   // The keys and request panels stand outside the summary's "Loading…", so that their reads start with the
-  // summary's instead of after it has drawn (bench/dashboard-render.ts: about a third of the first render).
+  // summary's instead of after it has drawn (120–450 ms later, bench/dashboard-render.ts).
   // Suggestions for the request filters: the models seen, and the grouped field's values when it is filterable.
   const known: Record<string, string[]> = {};
   if (data) {
