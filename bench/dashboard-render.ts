@@ -63,6 +63,8 @@ interface Load {
 }
 
 const server = await serve();
+// A failed run must not leave the server behind.
+process.on("exit", () => void server.proc.kill("SIGTERM"));
 console.error(`kestrel serve on ${store}: listening after ${server.startMs.toFixed(0)} ms`);
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
