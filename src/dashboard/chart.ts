@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /** @module Spend over time as stacked bars (uPlot), from `/api/usage?group_by=hour,<field>`. */
 import { html } from "htm/preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import { money } from "./format.ts";
 import { DAY, HOUR, type Stack } from "./series.ts";
@@ -14,7 +14,8 @@ export const COLORS = ["#2563eb", "#db2777", "#16a34a", "#ea580c", "#7c3aed", "#
  */
 export function SpendChart(props: { data: Stack; bucket: "hour" | "day" }) {
   const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
+  // A layout effect: drawn before the frame that shows the other panels, not one frame and a timer after it.
+  useLayoutEffect(() => {
     const el = box.current;
     const { xs, series } = props.data;
     if (!el || xs.length === 0 || series.length === 0) return;

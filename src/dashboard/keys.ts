@@ -7,6 +7,7 @@ import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { getJson, type KeyView, sendJson, type Usage } from "./api.ts";
 import { money, time } from "./format.ts";
+import { markLoaded, markLoading } from "./ready.ts";
 
 export function KeysPanel(props: { range: Record<string, string | null>; refresh: number; onError(err: unknown): void }) {
   const [keys, setKeys] = useState<KeyView[] | null>(null);
@@ -18,13 +19,14 @@ export function KeysPanel(props: { range: Record<string, string | null>; refresh
   useEffect(() => {
     const params = new URLSearchParams({ group_by: "key_id" });
     for (const [k, v] of Object.entries(props.range)) if (v) params.set(k, v);
-    Promise.all([
-      getJson<{ keys: KeyView[] }>("/api/keys").catch(() => null),
-      getJson<Usage>(`/api/usage?${params}`),
-    ]).then(([listed, usage]) => {
+    markLoading("keys");
+    // The spend by key only when there are keys to show it for: without, the report would be read for nothing.
+    getJson<{ keys: KeyView[] }>("/api/keys").catch(() => null).then(async (listed) => {
+      const usage = listed === null || listed.keys.length === 0 ? null : await getJson<Usage>(`/api/usage?${params}`);
       setKeys(listed === null ? null : listed.keys);
-      setSpend(new Map(usage.groups.flatMap((g) => (g.key === null ? [] : [[g.key, g.cost_usd] as [string, string]]))));
-    }, props.onError);
+      setSpend(new Map(usage?.groups.flatMap((g) => (g.key === null ? [] : [[g.key, g.cost_usd] as [string, string]])) ?? []));
+      markLoaded("keys");
+    }).catch(props.onError);
   }, [JSON.stringify(props.range), props.refresh, version]);
 
   const act = (work: Promise<unknown>) => work.then(() => setVersion(version + 1), props.onError);

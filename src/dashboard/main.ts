@@ -1,11 +1,13 @@
 /// <reference lib="dom" />
 /** @module The dashboard (docs/architecture.md §14): range and grouping controls, then every panel, from /api. */
 import { html, render } from "htm/preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useState } from "preact/hooks";
 import { type BudgetView, getJson, query, type RateLimitView, type ReconcileReport, setToken, Unauthorized, type Usage } from "./api.ts";
 import { SpendChart } from "./chart.ts";
-import { stack, type Stack } from "./series.ts";
-import { Budgets, RateLimits, TokenKinds, TopTable, TotalsPanel, Unpriced } from "./panels.ts";
+import { stack, type Stack, sumBuckets } from "./series.ts";
+import { Budgets, RateLimits, TopTable, TotalsPanel, Unpriced } from "./panels.ts";
+import { UnitKinds } from "./units.ts";
+import { markLoaded, markLoading } from "./ready.ts";
 import { KeysPanel } from "./keys.ts";
 import { Reconciliation } from "./reconcile.ts";
 import { RequestDetail, RequestList } from "./requests.ts";
@@ -97,19 +99,23 @@ function App() {
     const params = win.params;
     const usage = (groupBy: string) => getJson<Usage>(`/api/usage${query({ ...params, group_by: groupBy })}`);
     setError(null);
+    markLoading("summary");
+    // One report by time and field gives the chart and, summed over time, the field's totals; a second by field
+    // would queue behind it on the server's one reader worker for the same numbers (docs/architecture.md §14).
     Promise.all([
-      usage(dimension),
-      dimension === "model" ? null : usage("model"),
       usage(`${win.bucket},${dimension}`),
+      dimension === "model" ? null : usage("model"),
       optional<BudgetView>("/api/budgets", (b) => b.budgets ?? []),
       optional<RateLimitView>("/api/rate-limits", (b) => b.rate_limits ?? []),
       getJson<ReconcileReport>(`/api/reconcile${query(params)}`).catch((err) => {
         if (err instanceof Unauthorized) throw err;
         return null; // a server without it: shown as not available
       }),
-    ]).then(([byGroup, byModel, series, budgets, limits, reconcile]) => {
+    ]).then(([series, byModel, budgets, limits, reconcile]) => {
       if (!live) return;
+      performance.mark("summary answered");
       setNeedToken("no");
+      const byGroup = sumBuckets(series);
       setData({
         byGroup,
         byModel: byModel ?? byGroup,
@@ -122,12 +128,16 @@ function App() {
     }, (err) => live && fail(err));
     return () => void (live = false);
   }, [range, dimension, reload]);
+  // After the panels' own layout effects (the chart draws in one): the summary is drawn.
+  useLayoutEffect(() => void (data !== null && markLoaded("summary")), [data]);
 
   if (needToken !== "no") {
     return html`<${TokenPrompt} refused=${needToken === "refused"}
       onToken=${(t: string) => (setToken(t), setReload(reload + 1), setNeedToken("checking"))} />`;
   }
   const dimLabel = DIMENSIONS.find(([d]) => d === dimension)?.[1] ?? dimension;
+  // The keys and request panels stand outside the summary's "Loading…", so that their reads start with the
+  // summary's instead of after it has drawn (120–450 ms later, bench/dashboard-render.ts).
   // Suggestions for the request filters: the models seen, and the grouped field's values when it is filterable.
   const known: Record<string, string[]> = {};
   if (data) {
@@ -165,16 +175,16 @@ function App() {
         <${SpendChart} data=${data.chart} bucket=${data.bucket} /></section>
       <div class="grid">
         <${TopTable} groups=${data.byGroup.groups} total=${data.byGroup.total} dimension=${dimLabel} />
-        <${TokenKinds} total=${data.byGroup.total} />
+        <${UnitKinds} total=${data.byGroup.total} />
         <${Unpriced} groups=${data.byModel.groups} />
         <${Budgets} budgets=${data.budgets} />
         <${RateLimits} limits=${data.limits} />
       </div>
-      <${Reconciliation} report=${data.reconcile} />
+      <${Reconciliation} report=${data.reconcile} />`
+  }
       <${KeysPanel} range=${win.params} refresh=${reload} onError=${fail} />
       ${open && html`<${RequestDetail} id=${open} onClose=${() => setOpen(null)} onError=${fail} />`}
-      <${RequestList} range=${win.params} refresh=${reload} known=${known} onError=${fail} onOpen=${setOpen} />`
-  }
+      <${RequestList} range=${win.params} refresh=${reload} known=${known} onError=${fail} onOpen=${setOpen} />
     </main>`;
 }
 

@@ -1,4 +1,4 @@
-/** @module The summary panels: totals, tokens by kind, top 10, unpriced models, budgets, rate limits. */
+/** @module The summary panels: totals, top 10, unpriced models, budgets, rate limits (units by kind: units.ts). */
 import { html } from "htm/preact";
 import type { BudgetView, Group, RateLimitView, Totals } from "./api.ts";
 import { count, label, money, percent, time } from "./format.ts";
@@ -17,29 +17,6 @@ export function TotalsPanel(props: { total: Totals }) {
       <p class="big" data-testid="cache-share">${percent(t.cache_read_tokens, t.input_tokens)}</p>
       <p class="small">${count(t.cache_read_tokens)} of ${count(t.input_tokens)} input tokens</p></div>
   </section>`;
-}
-
-/** Input and output split into disjoint kinds, so the bars add up to the total. */
-export function TokenKinds(props: { total: Totals }) {
-  const t = props.total;
-  const audioIn = t.audio_input_tokens;
-  const audioOut = t.audio_output_tokens;
-  const kinds: [string, number][] = [
-    ["Input, uncached", Math.max(0, t.input_tokens - t.cache_read_tokens - t.cache_write_tokens - audioIn)],
-    ["Cache read", t.cache_read_tokens],
-    ["Cache write", t.cache_write_tokens],
-    ["Audio input", audioIn],
-    ["Output", Math.max(0, t.output_tokens - t.reasoning_tokens - audioOut)],
-    ["Reasoning", t.reasoning_tokens],
-    ["Audio output", audioOut],
-  ];
-  const max = Math.max(1, ...kinds.map(([, n]) => n));
-  return html`<section class="panel" aria-labelledby="kinds-h"><h2 id="kinds-h">Tokens by kind</h2>
-    <table class="bars"><tbody>${kinds.map(([name, n]) =>
-      html`<tr><th scope="row">${name}</th>
-        <td class="bar-cell"><span class="bar" style=${`width:${(100 * n) / max}%`}></span></td>
-        <td class="num">${count(n)}</td></tr>`
-    )}</tbody></table></section>`;
 }
 
 export function TopTable(props: { groups: Group[]; total: Totals; dimension: string }) {

@@ -6,6 +6,9 @@ import { getJson, query, type RequestPage, type RequestRecord } from "./api.ts";
 import { OUTCOMES } from "../usage/record.ts";
 import { isUnpriced } from "../usage/record.ts";
 import { count, label, money, ms, time } from "./format.ts";
+import { markLoaded, markLoading } from "./ready.ts";
+import { COST_NAMES, UNIT_NAMES, unitValue } from "./units.ts";
+import { UNIT_FIELDS } from "../usage/types.ts";
 
 const FIELDS = ["provider", "model", "user", "project"] as const;
 export type Filters = Record<(typeof FIELDS)[number] | "outcome", string>;
@@ -29,9 +32,11 @@ export function RequestList(props: {
 
   const load = async (before: string | null, previous: RequestRecord[]) => {
     setLoading(true);
+    markLoading("requests");
     try {
       const next = await getJson<RequestPage>(`/api/requests${query({ ...props.range, ...filters, limit: "50", before })}`);
       setPage({ requests: [...previous, ...next.requests], next_before: next.next_before });
+      markLoaded("requests");
     } catch (err) {
       props.onError(err);
     } finally {
@@ -87,8 +92,8 @@ export function RequestList(props: {
   }</section>`;
 }
 
-/** Usage fields in the order the record defines them. */
-const USAGE_ROWS = [
+/** Token fields in the order the record defines them; the units that are not tokens follow (UNIT_FIELDS). */
+const TOKEN_ROWS = [
   "input_tokens",
   "cache_read_tokens",
   "cache_write_tokens",
@@ -99,14 +104,8 @@ const USAGE_ROWS = [
   "audio_output_tokens",
   "total_tokens",
   "web_search_requests",
-  // Units that are not tokens (docs/architecture.md §21).
-  "characters",
-  "audio_ms",
-  "images",
-  "search_queries",
-  "request_fees",
-  "compute_ms",
 ] as const;
+const UNIT_ROWS = UNIT_FIELDS;
 
 const cell = (v: unknown) => (v === null || v === undefined ? "—" : typeof v === "number" ? count(v) : String(v));
 
@@ -140,15 +139,18 @@ export function RequestDetail(props: { id: string; onClose(): void; onError(err:
       <div><h3>Timings</h3><dl><dt>Duration</dt><dd>${ms(r.duration_ms)}</dd>
         <dt>First byte</dt><dd>${ms(r.ttfb_ms)}</dd></dl>
         <h3>Usage <span class="small">(${String(r.usage_source)})</span></h3>
-        <table class="kv"><tbody>${USAGE_ROWS.map((f) =>
+        <table class="kv"><tbody>${TOKEN_ROWS.map((f) =>
       html`<tr><th scope="row">${f.replace(/_/g, " ")}</th><td class="num">${cell(r[f])}</td></tr>`
-    )}</tbody></table></div>
+    )}${UNIT_ROWS.map((f) => html`<tr><th scope="row">${UNIT_NAMES[f]}</th><td class="num">${unitValue(f, r[f])}</td></tr>`)}
+        </tbody></table></div>
       <div><h3>Cost</h3><dl><dt>Total</dt><dd data-testid="detail-cost">${
       r.priced ? `${r.cost_usd} USD` : isUnpriced(r) ? "unpriced (no price for this model)" : "none (no usage to price)"
     }</dd><dt>Price table</dt><dd>${cell(r.price_version)}</dd></dl>
         ${
-      breakdown && html`<table class="kv"><caption>Breakdown (USD)</caption><tbody>${
-        Object.entries(breakdown).map(([k, v]) => html`<tr><th scope="row">${k.replace(/_/g, " ")}</th><td class="num">${v}</td></tr>`)
+      breakdown && html`<table class="kv" data-testid="breakdown"><caption>Breakdown (USD)</caption><tbody>${
+        Object.entries(breakdown).map(([k, v]) =>
+          html`<tr data-class=${k}><th scope="row">${COST_NAMES[k] ?? k.replace(/_/g, " ")}</th><td class="num">${v}</td></tr>`
+        )
       }</tbody></table>`
     }</div>
       <div class="native"><h3>Native usage</h3><pre>${
