@@ -57,8 +57,7 @@ interface Load {
   /** page.goto called → the mark seen, bench clock (includes playwright's round trips). */
   wallMs: number;
   calls: { name: string; start: number; end: number }[];
-  /** The renderer's busy time until the mark (CDP Performance metrics, ms): script, layout, style, all tasks (wall
-   * time, so stretched when the machine is loaded); CPU time of the page's main thread and of its process. */
+  /** The renderer's busy time until the mark (CDP Performance metrics, ms): script, layout, style, all tasks. */
   busy: Record<string, number>;
 }
 
@@ -105,15 +104,7 @@ async function load(): Promise<Load> {
   ]`) as Load["calls"];
   const { metrics } = await cdp.send("Performance.getMetrics");
   const busy: Record<string, number> = {};
-  const names: Record<string, string> = {
-    ScriptDuration: "script",
-    LayoutDuration: "layout",
-    RecalcStyleDuration: "style",
-    TaskDuration: "tasks",
-    ThreadTime: "main thread CPU",
-    ProcessTime: "process CPU",
-  };
-  for (const m of metrics) if (names[m.name]) busy[names[m.name]!] = Math.round(m.value * 1000);
+  for (const m of metrics) if (/^(Script|Layout|RecalcStyle|Task)Duration$/.test(m.name)) busy[m.name.replace("Duration", "")] = Math.round(m.value * 1000);
   await context.close();
   return { readyMs, wallMs, calls, busy };
 }

@@ -4,7 +4,7 @@ import { html, render } from "htm/preact";
 import { useEffect, useLayoutEffect, useState } from "preact/hooks";
 import { type BudgetView, getJson, query, type RateLimitView, type ReconcileReport, setToken, Unauthorized, type Usage } from "./api.ts";
 import { SpendChart } from "./chart.ts";
-import { stack, type Stack, sumBuckets } from "./series.ts";
+import { stack, type Stack } from "./series.ts";
 import { Budgets, RateLimits, TopTable, TotalsPanel, Unpriced } from "./panels.ts";
 import { UnitKinds } from "./units.ts";
 import { markLoaded, markLoading } from "./ready.ts";
@@ -100,22 +100,20 @@ function App() {
     const usage = (groupBy: string) => getJson<Usage>(`/api/usage${query({ ...params, group_by: groupBy })}`);
     setError(null);
     markLoading("summary");
-    // One report by time and field gives the chart and, summed over time, the field's totals; a second by field
-    // would queue behind it on the server's one reader worker for the same numbers (docs/architecture.md §14).
     Promise.all([
-      usage(`${win.bucket},${dimension}`),
+      usage(dimension),
       dimension === "model" ? null : usage("model"),
+      usage(`${win.bucket},${dimension}`),
       optional<BudgetView>("/api/budgets", (b) => b.budgets ?? []),
       optional<RateLimitView>("/api/rate-limits", (b) => b.rate_limits ?? []),
       getJson<ReconcileReport>(`/api/reconcile${query(params)}`).catch((err) => {
         if (err instanceof Unauthorized) throw err;
         return null; // a server without it: shown as not available
       }),
-    ]).then(([series, byModel, budgets, limits, reconcile]) => {
+    ]).then(([byGroup, byModel, series, budgets, limits, reconcile]) => {
       if (!live) return;
       performance.mark("summary answered");
       setNeedToken("no");
-      const byGroup = sumBuckets(series);
       setData({
         byGroup,
         byModel: byModel ?? byGroup,
