@@ -169,7 +169,7 @@ export function createPricer(opts?: {
  * `cost.total_cost` includes the request fee by search context size, which Kestrel computes too (docs/architecture.md
  * §21); its rounding to five decimals is far inside the tolerance.
  */
-const COMPARED: ReadonlySet<string> = new Set(["openrouter", "grok", "perplexity"]);
+const COMPARED: ReadonlySet<string> = new Set(["openrouter", "grok", "perplexity-ai"]);
 
 /** A reported cost differs from the computed one when it is off by more than 1% AND by more than $0.000001. */
 export const REPORTED_TOLERANCE = { percent: 1, pico: 1_000_000 } as const;

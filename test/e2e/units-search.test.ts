@@ -193,6 +193,8 @@ test("Perplexity Sonar Pro: the request fee at the size the usage reports; Perpl
   // provider's reported (rounded) cost, as for every provider that reports one.
   assert.deepEqual(r.cost_breakdown, { input: "0.000072", output: "0.040215", request_fees_low: "0.006" });
   assert.equal(r.cost_pico, 46_290_000_000);
+  // $0.04629 against the computed $0.046287: within the reported-cost tolerance (src/pricing/pricer.ts), no note.
+  assert.equal(r.usage_error, null);
 });
 
 test("Perplexity Sonar streamed: no size reported, so the request's (high), source request; exact cost", async () => {
