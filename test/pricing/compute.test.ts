@@ -53,6 +53,15 @@ test("a reported cost is the cost; the computed breakdown stays; beyond 1% and $
   assert.deepEqual([unknown.cost_pico, unknown.note], [9, undefined]);
 });
 
+test("Perplexity's reported cost is compared too: its request fee by context size is computed", () => {
+  // Perplexity's docs example: 24 + 2681 tokens on sonar-pro at low context, reported as $0.04629 (exact: $0.046287).
+  const u = usage({ input_tokens: 24, output_tokens: 2681, request_fees: 1 });
+  const at = (reportedCostPico: number) =>
+    createPricer().price(u, ctx("perplexity-ai", "sonar-pro", { reportedCostPico, searchContext: "low" }));
+  assert.equal(at(46_290_000_000).note, undefined);
+  assert.match(at(60_000_000_000).note ?? "", /^reported cost \$0\.06 differs from the \$0\.046287 computed at perplexity\/sonar-pro/);
+});
+
 test("the tolerance: 1% of the computed cost AND $0.000001, both exceeded", () => {
   assert.equal(reportedApart(3_535_000_000, 3_500_000_000, "k"), null); // exactly 1%
   assert.notEqual(reportedApart(3_535_000_001, 3_500_000_000, "k"), null);
