@@ -119,8 +119,12 @@ export function perplexity(spec: ProviderSpec): ProviderSpec {
  */
 export function withSearchPreviewFee(inner: UsageAccumulator | null, facts: RequestFacts): UsageAccumulator | null {
   if (inner === null || !trimmedPath(facts).endsWith("/chat/completions")) return inner;
+  // Hot path: every OpenAI chat request comes here. One that names another model is left unwrapped; one that names
+  // none (an Azure deployment) is decided by the answer's model.
+  const asked = bodyModel(facts);
+  if (asked !== null && !asked.includes("-search-preview")) return inner;
   return wrap(inner, (r) => {
-    const model = r.model ?? bodyModel(facts);
+    const model = r.model ?? asked;
     if (r.usage === null || model === null || !model.includes("-search-preview")) return r;
     const size = requestedContext(facts).size ?? OPENAI_DEFAULT_CONTEXT;
     return { ...r, usage: { ...r.usage, request_fees: 1 }, source: weaker(r.source, true), searchContext: size };
