@@ -3,6 +3,7 @@ import { BACKFILL_PAGE, backfillPage, RollupBackfill } from "./backfill.ts";
 import { rowToRecord } from "./columns.ts";
 import type { Db } from "./db.ts";
 import { ROLLUP_COLUMN_SQL, ROLLUP_INSERT_SQL, rollupDdl, rollupParams } from "./rollup.ts";
+import { LEVELS, levelBackfillSql, levelDdl } from "./rollup-levels.ts";
 import { KEYS_DDL } from "../keys/store.ts";
 import { UNIT_FIELDS } from "../usage/types.ts";
 
@@ -208,6 +209,9 @@ export const MIGRATIONS: readonly Migration[] = [
   INSERT INTO usage_rollup_clustered (${ROLLUP_COLUMN_SQL}) SELECT ${ROLLUP_COLUMN_SQL} FROM usage_rollup;
   DROP TABLE usage_rollup;
   ALTER TABLE usage_rollup_clustered RENAME TO usage_rollup;`,
+  // The coarse rollups, hour and day × provider × model × outcome (src/store/rollup-levels.ts), filled from the
+  // quarter-hour rollup: a 30-day report reads thousands of rows instead of millions (docs/architecture.md §8).
+  LEVELS.map((level) => `${levelDdl(level, "INTEGER", "TEXT", true)}\n  ${levelBackfillSql(level)}`).join("\n  "),
 ];
 
 function backfill(db: Db): void {

@@ -22,6 +22,7 @@ import type { Grouping } from "./query-params.ts";
 import { usageReport } from "./usage-query.ts";
 import { addToRollup, PRUNE_ROLLUP_SQL, repriceRollup, ROLLUP_INSERT_SQL, type RollupRow, rollupParams, sortedRollup } from "./rollup.ts";
 import { configure, migrate } from "./schema.ts";
+import { coarsen, LEVELS, levelCutoff, levelInsertSql, levelPruneSql } from "./rollup-levels.ts";
 import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, rollupCutoff, throttledReport } from "./upkeep.ts";
 
 export interface StoreStats {
@@ -99,6 +100,14 @@ const UPDATE_COSTS_SQL = `UPDATE requests SET cost_usd = ?, cost_pico = ?, cost_
   price_version = ? WHERE id = ?`;
 const PRUNE_CHUNK = 5000;
 
+/** Quarter-hour increments (sorted) and their coarse regroupings, inside the caller's transaction. */
+function writeRollups(fine: Stmt, coarse: readonly Stmt[], rows: readonly RollupRow[]): void {
+  for (const row of rows) fine.run(rollupParams(row));
+  LEVELS.forEach((level, i) => {
+    for (const row of coarsen(level, rows)) coarse[i]!.run(rollupParams(row));
+  });
+}
+
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const tick = (ms = 0) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -117,6 +126,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
   let reconnect = false; // the last failure may be cured by a fresh connection
   let insert: Stmt | null = null; // prepared once per connection
   let rollup: Stmt | null = null;
+  let levels: Stmt[] | null = null; // the coarse rollups' upserts, LEVELS order
   const queue = new BatchQueue<UsageRecord>(maxQueue);
   let failing = false; // in backoff after a failed write: no early flushes
   let closed = false;
@@ -148,6 +158,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
       ready = false;
       insert = null;
       rollup = null;
+      levels = null;
     }
     if (!ready) {
       configure(db, busyTimeoutMs);
@@ -176,6 +187,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
       ensureReady();
       const stmt = (insert ??= db.prepare(INSERT_SQL));
       const sums = (rollup ??= db.prepare(ROLLUP_INSERT_SQL));
+      const coarse = (levels ??= LEVELS.map((level) => db.prepare(levelInsertSql(level))));
       db.transaction(() => {
         // The rollup gets only the rows this transaction inserted: a record written before (a retried batch) is not
         // counted twice.
@@ -191,7 +203,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
           }
           if (stmt.run(params).changes > 0) addToRollup(rows, record);
         }
-        for (const row of sortedRollup(rows)) sums.run(rollupParams(row));
+        writeRollups(sums, coarse, sortedRollup(rows));
       });
     } catch (err) {
       lastError = err;
@@ -244,16 +256,19 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
   const pruneRollup = async (days: number): Promise<number> => {
     const cutoff = rollupCutoff(now(), days);
     ensureReady();
-    const stmt = db.prepare(
-      PRUNE_ROLLUP_SQL.replace("$1", "$cutoff"),
-    );
     let total = 0;
-    for (;;) {
-      const changes = db.transaction(() => stmt.run({ cutoff }).changes);
-      total += changes;
-      if (changes === 0) return total;
-      await tick();
+    // The quarter hours, then each coarse level up to its own bucket's cut-off.
+    const steps = [{ sql: PRUNE_ROLLUP_SQL, cutoff }, ...LEVELS.map((l) => ({ sql: levelPruneSql(l), cutoff: levelCutoff(l, cutoff) }))];
+    for (const step of steps) {
+      const stmt = db.prepare(step.sql.replace("$1", "$cutoff"));
+      for (;;) {
+        const changes = db.transaction(() => stmt.run({ cutoff: step.cutoff }).changes);
+        if (step.sql === PRUNE_ROLLUP_SQL) total += changes;
+        if (changes === 0) break;
+        await tick();
+      }
     }
+    return total;
   };
 
   const stopPruning = dailyPrune(
@@ -311,6 +326,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
         const stmt = db.prepare(UPDATE_COSTS_SQL);
         const get = db.prepare(GET_SQL);
         const sums = db.prepare(ROLLUP_INSERT_SQL);
+        const coarse = LEVELS.map((level) => db.prepare(levelInsertSql(level)));
         return db.transaction(() => {
           let changed = 0;
           const old: UsageRecord[] = [];
@@ -320,7 +336,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
             const breakdown = u.cost_breakdown === null ? null : JSON.stringify(u.cost_breakdown);
             changed += stmt.run([u.cost_usd, u.cost_pico, breakdown, u.priced ? 1 : 0, u.price_version, u.id]).changes;
           }
-          for (const row of repriceRollup(old, updates)) sums.run(rollupParams(row));
+          writeRollups(sums, coarse, repriceRollup(old, updates));
           return changed;
         });
       }),

@@ -7,6 +7,7 @@ import { BACKFILL_PAGE, backfillPage, RollupBackfill } from "../backfill.ts";
 import { type RecordColumn, rowToRecord } from "../columns.ts";
 import type { Row } from "../db.ts";
 import { rollupDdl } from "../rollup.ts";
+import { LEVELS, levelBackfillSql, levelDdl } from "../rollup-levels.ts";
 import { UNIT_FIELDS } from "../../usage/types.ts";
 import { positional, type Sql } from "./connect.ts";
 import { PG_CONTROL_MIGRATIONS } from "./control-schema.ts";
@@ -159,6 +160,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   ).join("\n    "),
   // `requests` range-partitioned by month on `ts`, primary key (id, ts) (docs/architecture.md §17).
   PARTITION_MIGRATION,
+  // SQLite's migration 11: the coarse rollups (src/store/rollup-levels.ts), filled from the quarter-hour rollup.
+  LEVELS.map((level) => `${levelDdl(level, "BIGINT", `TEXT COLLATE "C"`, false)}\n    ${levelBackfillSql(level)}`).join("\n    "),
 ];
 
 async function backfill(tx: Tx): Promise<void> {
