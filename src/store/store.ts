@@ -99,6 +99,14 @@ const INSERT_SQL = `INSERT INTO requests (${COLUMN_SQL}) VALUES (${RECORD_COLUMN
 const UPDATE_COSTS_SQL = `UPDATE requests SET cost_usd = ?, cost_pico = ?, cost_breakdown = ?, priced = ?,
   price_version = ? WHERE id = ?`;
 const PRUNE_CHUNK = 5000;
+/**
+ * The page cache of a connection that writes batches (SQLite's default is 2 MB). Every record lands at the end of
+ * its user's, key's, project's and model's range in each attribute index, so a batch touches a leaf per attribute
+ * value (~1,300 with the seed's 400 users and 800 keys) plus their parents: with 2 MB they evicted each other and a
+ * 10,000-record batch read ~78,000 pages back from the OS; with 64 MB ~3,800, and the batch took 2.5× less time
+ * at 10^7 rows (BENCHMARKS.md "Records at scale"). Only writing connections get it; readers keep the default.
+ */
+const WRITE_CACHE_KIB = 64 * 1024;
 
 /** Quarter-hour increments (sorted) and their coarse regroupings, inside the caller's transaction. */
 function writeRollups(fine: Stmt, coarse: readonly Stmt[], rows: readonly RollupRow[]): void {
@@ -185,6 +193,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
     let badMessage = "";
     try {
       ensureReady();
+      if (insert === null) db.exec(`PRAGMA cache_size = -${WRITE_CACHE_KIB}`); // the connection that writes
       const stmt = (insert ??= db.prepare(INSERT_SQL));
       const sums = (rollup ??= db.prepare(ROLLUP_INSERT_SQL));
       const coarse = (levels ??= LEVELS.map((level) => db.prepare(levelInsertSql(level))));
