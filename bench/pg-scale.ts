@@ -7,6 +7,7 @@
 import postgres from "postgres";
 import { createPgStore } from "../src/store/pg/pg-store.ts";
 import { seededPostgres } from "./lib/pg-seeded.ts";
+import { LEVELS } from "../src/store/rollup-levels.ts";
 
 const records = Number(process.argv[2] ?? 300_000);
 const { server, url, now, rate } = await seededPostgres(records, "scale");
@@ -45,9 +46,10 @@ out.push(["--retention-days 60 (prune once)", `${pruned.toLocaleString("en-US")}
 await store.close();
 const [sizes] = await sql`SELECT pg_total_relation_size('usage_rollup') AS rollup, (SELECT count(*) FROM usage_rollup) AS rollup_rows`;
 const after = await size();
+const levels = await Promise.all(LEVELS.map(async (l) => Number((await sql.unsafe(`SELECT count(*) AS n FROM ${l.table}`))[0]!.n)));
 await sql.end();
 const mb = (b: unknown) => Math.round((Number(b) / records) * 1e6 / 2 ** 20);
-out.push(["rollup rows", Number(sizes!.rollup_rows).toLocaleString("en-US")]);
+out.push(["rollup rows: quarter hour / day / hour", [Number(sizes!.rollup_rows), ...levels].map((n) => n.toLocaleString("en-US")).join(" / ")]);
 out.push(["disk per 10^6 records: raw rows (with indexes) / rollup", `${mb(before)} MB / ${mb(sizes!.rollup)} MB`]);
 out.push(["raw rows on disk after the prune (a DELETE frees nothing until vacuumed)", `${Math.round(after / 2 ** 20)} MB`]);
 server.close();

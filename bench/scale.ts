@@ -3,17 +3,19 @@
  * loop's delay while reports loop on the reader worker, inserts/s into the full table, and disk per 10^6 records
  * with and without the raw rows. Prints Markdown rows for BENCHMARKS.md.
  *
- *   bun bench/scale.ts --db ./big.db [--seconds 10] [--reads-only]
+ *   bun bench/scale.ts --db ./big.db [--seconds 10] [--reads-only] [--batch 10000] [--inserts 200000]
  *
  * Reads run as `kestrel serve` runs them: through the reader worker (src/store/worker/read-client.ts) over the
  * runtime's SQLite driver; the query timings are the worker's answer times seen from the main thread.
  */
-import { copyFileSync, rmSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { createStore } from "../src/store/store.ts";
 import { withReadWorker } from "../src/store/worker/read-client.ts";
 import type { WorkerHandle } from "../src/store/worker/protocol.ts";
 import type { OpenSqlite } from "../src/store/db.ts";
 import { seedRecords } from "./seed.ts";
+import { LEVELS } from "../src/store/rollup-levels.ts";
 
 const args = process.argv.slice(2);
 const get = (name: string) => {
@@ -44,6 +46,7 @@ const count = (sql: string) => {
 };
 const records = count("SELECT count(*) AS n FROM requests");
 const rollupRows = count("SELECT count(*) AS n FROM usage_rollup");
+const levelRows = LEVELS.map((l) => count(`SELECT count(*) AS n FROM ${l.table}`));
 const now = Date.now();
 const ago = (days: number) => new Date(now - days * 86_400_000).toISOString();
 const p = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
@@ -62,10 +65,15 @@ async function timeIt(fn: () => Promise<unknown>, runs = 5): Promise<{ median: n
 
 const rows: [string, string][] = [];
 const row = (what: string, value: string) => {
-  rows.push([what, value]);
-  console.error(`${what}: ${value}`);
+  // The machine is shared: every figure carries the load average when it was taken.
+  const load = `load ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`;
+  rows.push([what, `${value} (${load})`]);
+  console.error(`${what}: ${value} (${load})`);
 };
-row("records / rollup rows", `${records.toLocaleString("en-US")} / ${rollupRows.toLocaleString("en-US")}`);
+row(
+  `records / rollup rows: quarter hour, ${LEVELS.map((l) => l.table.replace("usage_rollup_", "")).join(", ")}`,
+  `${records.toLocaleString("en-US")} / ${[rollupRows, ...levelRows].map((n) => n.toLocaleString("en-US")).join(", ")}`,
+);
 
 const u30 = await timeIt(() => store.usage({ since: ago(30) }, "model"));
 row("/api/usage?since=30d&group_by=model", `${ms(u30.median)} (max ${ms(u30.max)})`);
@@ -120,38 +128,49 @@ row("export (30 days, pages of 1,000 over the worker)", `${exported.toLocaleStri
 await store.close();
 
 const readsOnly = args.includes("--reads-only");
-// Inserts into the full table, rollup on: 200,000 more records through the store's flusher.
+// Inserts into the full table, rollups on: more records through the store's flusher, in seed.ts's batches.
 if (!readsOnly) {
-  const writer = createStore(open(path));
+  const batchSize = Number(get("batch") ?? 10_000);
+  const total = Number(get("inserts") ?? 200_000);
+  const writer = createStore(open(path), { batchSize, maxQueue: Math.max(100_000, batchSize * 2) });
+  const tag = `Z${now.toString(36)}`; // a prefix no earlier run used: every record is a new row
+  // After the newest record, ascending, as serve appends (records inside the seeded range would each land on a leaf
+  // of their own in every index: a load no proxy makes). The span is what is left up to now, so it is dense.
+  const probe = open(path);
+  const newest = Date.parse(String(probe.prepare("SELECT MAX(ts) AS ts FROM requests").get()!.ts));
+  probe.close();
+  const days = Math.max(60_000, Date.now() - newest) / 86_400_000;
   const t0 = performance.now();
   let n = 0;
-  for (const page of seedRecords({ records: 200_000, days: 1, seed: 7, now })) {
-    for (const r of page) writer.add({ ...r, id: `Z${r.id}` });
+  for (const page of seedRecords({ records: total, days, seed: 7, now: newest + days * 86_400_000 }, batchSize)) {
+    for (const r of page) writer.add({ ...r, id: `${tag}${r.id}` });
     n += page.length;
     await writer.flush();
   }
   const rate = n / ((performance.now() - t0) / 1000);
   await writer.close();
-  row(`inserts/s at ${records.toLocaleString("en-US")} rows, rollup on`, `${Math.round(rate).toLocaleString("en-US")}/s`);
+  row(`inserts/s at ${records.toLocaleString("en-US")} rows, rollups on, ${batchSize.toLocaleString("en-US")}-record batches`, `${Math.round(rate).toLocaleString("en-US")}/s`);
 }
 
-// Disk: the file, then a copy without raw rows, vacuumed.
+// Disk: the file, and what it would be without the raw rows: every b-tree's pages (dbstat) less `requests` and its
+// indexes — what a VACUUM after `DELETE FROM requests` leaves, without copying and rewriting a file of many GB.
 if (!readsOnly) {
   const db = open(path);
   db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  const raw = Number(db.prepare(`SELECT COALESCE(SUM(pgsize), 0) AS n FROM dbstat
+    WHERE name IN (SELECT name FROM sqlite_schema WHERE tbl_name = 'requests')`).get()!.n);
+  const rollups = Number(db.prepare(`SELECT COALESCE(SUM(pgsize), 0) AS n FROM dbstat
+    WHERE name IN (SELECT name FROM sqlite_schema WHERE tbl_name LIKE 'usage_rollup%')`).get()!.n);
   db.close();
   const total = statSync(path).size;
   const n = count("SELECT count(*) AS n FROM requests");
-  const copy = `${path}.rollup-only`;
-  copyFileSync(path, copy);
-  const c = open(copy);
-  c.exec("DELETE FROM requests");
-  c.exec("VACUUM");
-  c.close();
-  const rollupOnly = statSync(copy).size;
-  rmSync(copy, { force: true });
-  const per = (bytes: number) => `${Math.round((bytes / n) * 1e6 / 2 ** 20).toLocaleString("en-US")} MB`;
-  row("disk per 10^6 records: with raw rows / rollup only", `${per(total)} / ${per(rollupOnly)} (${Math.round(total / 2 ** 20)} MB / ${Math.round(rollupOnly / 2 ** 20)} MB for ${n.toLocaleString("en-US")})`);
+  const rollupOnly = total - raw;
+  const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20).toLocaleString("en-US")} MB`;
+  const per = (bytes: number) => mb((bytes / n) * 1e6);
+  row(
+    "disk per 10^6 records: with raw rows / rollups only",
+    `${per(total)} / ${per(rollupOnly)} (${mb(total)} / ${mb(rollupOnly)} for ${n.toLocaleString("en-US")}; the rollup tables ${mb(rollups)})`,
+  );
 }
 
 console.log(rows.map(([a, b]) => `| ${a} | ${b} |`).join("\n"));

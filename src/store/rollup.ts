@@ -70,27 +70,33 @@ export function rollupParams(row: RollupRow): SqlValue[] {
   return [...row.keys, ...row.counts, row.cost];
 }
 
-const quote = (c: string) => (c === "user" ? `"user"` : c);
-const KEY_SQL = ROLLUP_KEYS.map(quote).join(", ");
+export const quote = (c: string) => (c === "user" ? `"user"` : c);
 
 /** `ON CONFLICT … DO UPDATE` adding every sum: the same text on SQLite and PostgreSQL. */
-export const ROLLUP_UPSERT_TAIL = `ON CONFLICT (${KEY_SQL}) DO UPDATE SET ${
-  ROLLUP_SUMS.map((c) => `${c} = usage_rollup.${c} + excluded.${c}`).join(", ")
-}`;
+export function upsertTail(table: string, keys: readonly string[]): string {
+  return `ON CONFLICT (${keys.map(quote).join(", ")}) DO UPDATE SET ${
+    ROLLUP_SUMS.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(", ")
+  }`;
+}
+
+export const ROLLUP_UPSERT_TAIL = upsertTail("usage_rollup", ROLLUP_KEYS);
 
 export const ROLLUP_COLUMN_SQL = ROLLUP_COLUMNS.map(quote).join(", ");
 
 /**
- * The rollup table's DDL for a dialect: key columns text (`ts` compared bytewise, as `requests.ts` is), sums
+ * A rollup table's DDL for a dialect: key columns text (`ts` compared bytewise, as `requests.ts` is), sums
  * integers. The primary key, time first, serves the spend queries, which filter by time range first.
  */
-export function rollupDdl(integer: string, tsText: string): string {
-  return `CREATE TABLE usage_rollup (
-    ${ROLLUP_KEYS.map((c) => `${quote(c)} ${c === "ts" ? tsText : "TEXT"} NOT NULL`).join(",\n    ")},
+export function tableDdl(table: string, keys: readonly string[], integer: string, tsText: string): string {
+  return `CREATE TABLE ${table} (
+    ${keys.map((c) => `${quote(c)} ${c === "ts" ? tsText : "TEXT"} NOT NULL`).join(",\n    ")},
     ${ROLLUP_SUMS.map((c) => `${c} ${integer} NOT NULL`).join(",\n    ")},
-    PRIMARY KEY (${KEY_SQL})
+    PRIMARY KEY (${keys.map(quote).join(", ")})
   );`;
 }
+
+/** The quarter-hour rollup's DDL (migration 7 on both stores). */
+export const rollupDdl = (integer: string, tsText: string): string => tableDdl("usage_rollup", ROLLUP_KEYS, integer, tsText);
 
 /** Rows sorted by key: two writers upserting the same rows lock them in one order and cannot deadlock. */
 export function sortedRollup(rows: Map<string, RollupRow>): RollupRow[] {

@@ -3,6 +3,7 @@ import { BACKFILL_PAGE, backfillPage, RollupBackfill } from "./backfill.ts";
 import { rowToRecord } from "./columns.ts";
 import type { Db } from "./db.ts";
 import { ROLLUP_COLUMN_SQL, ROLLUP_INSERT_SQL, rollupDdl, rollupParams } from "./rollup.ts";
+import { LEVELS, levelBackfillSql, levelDdl } from "./rollup-levels.ts";
 import { KEYS_DDL } from "../keys/store.ts";
 import { UNIT_FIELDS } from "../usage/types.ts";
 
@@ -216,6 +217,9 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   // Compute seconds (Replicate `predict_time`, docs/architecture.md §21), in milliseconds.
   { sql: "ALTER TABLE requests ADD COLUMN compute_ms INTEGER;", then: addMissingRollupSums },
+  // The coarse rollups, hour and day × provider × model × outcome (src/store/rollup-levels.ts), filled from the
+  // quarter-hour rollup: a 30-day report reads thousands of rows instead of millions (docs/architecture.md §8).
+  LEVELS.map((level) => `${levelDdl(level, "INTEGER", "TEXT", true)}\n  ${levelBackfillSql(level)}`).join("\n  "),
 ];
 
 /** The rollup's unit sums it lacks (a rollup made before a unit existed), added at 0: what it summed so far. */

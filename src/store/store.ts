@@ -22,6 +22,7 @@ import type { Grouping } from "./query-params.ts";
 import { usageReport } from "./usage-query.ts";
 import { addToRollup, PRUNE_ROLLUP_SQL, repriceRollup, ROLLUP_INSERT_SQL, type RollupRow, rollupParams, sortedRollup } from "./rollup.ts";
 import { configure, migrate } from "./schema.ts";
+import { coarsen, LEVELS, levelCutoff, levelInsertSql, levelPruneSql } from "./rollup-levels.ts";
 import { dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, rollupCutoff, throttledReport } from "./upkeep.ts";
 
 export interface StoreStats {
@@ -98,6 +99,22 @@ const INSERT_SQL = `INSERT INTO requests (${COLUMN_SQL}) VALUES (${RECORD_COLUMN
 const UPDATE_COSTS_SQL = `UPDATE requests SET cost_usd = ?, cost_pico = ?, cost_breakdown = ?, priced = ?,
   price_version = ? WHERE id = ?`;
 const PRUNE_CHUNK = 5000;
+/**
+ * The page cache of a connection that writes batches (SQLite's default is 2 MB). Every record lands at the end of
+ * its user's, key's, project's and model's range in each attribute index, so a batch touches a leaf per attribute
+ * value (~1,300 with the seed's 400 users and 800 keys) plus their parents: with 2 MB they evicted each other and a
+ * 10,000-record batch read ~78,000 pages back from the OS; with 64 MB ~3,800, and the batch took 2.5× less time
+ * at 10^7 rows (BENCHMARKS.md "Records at scale"). Only writing connections get it; readers keep the default.
+ */
+const WRITE_CACHE_KIB = 64 * 1024;
+
+/** Quarter-hour increments (sorted) and their coarse regroupings, inside the caller's transaction. */
+function writeRollups(fine: Stmt, coarse: readonly Stmt[], rows: readonly RollupRow[]): void {
+  for (const row of rows) fine.run(rollupParams(row));
+  LEVELS.forEach((level, i) => {
+    for (const row of coarsen(level, rows)) coarse[i]!.run(rollupParams(row));
+  });
+}
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const tick = (ms = 0) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -117,6 +134,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
   let reconnect = false; // the last failure may be cured by a fresh connection
   let insert: Stmt | null = null; // prepared once per connection
   let rollup: Stmt | null = null;
+  let levels: Stmt[] | null = null; // the coarse rollups' upserts, LEVELS order
   const queue = new BatchQueue<UsageRecord>(maxQueue);
   let failing = false; // in backoff after a failed write: no early flushes
   let closed = false;
@@ -148,6 +166,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
       ready = false;
       insert = null;
       rollup = null;
+      levels = null;
     }
     if (!ready) {
       configure(db, busyTimeoutMs);
@@ -174,8 +193,10 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
     let badMessage = "";
     try {
       ensureReady();
+      if (insert === null) db.exec(`PRAGMA cache_size = -${WRITE_CACHE_KIB}`); // the connection that writes
       const stmt = (insert ??= db.prepare(INSERT_SQL));
       const sums = (rollup ??= db.prepare(ROLLUP_INSERT_SQL));
+      const coarse = (levels ??= LEVELS.map((level) => db.prepare(levelInsertSql(level))));
       db.transaction(() => {
         // The rollup gets only the rows this transaction inserted: a record written before (a retried batch) is not
         // counted twice.
@@ -191,7 +212,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
           }
           if (stmt.run(params).changes > 0) addToRollup(rows, record);
         }
-        for (const row of sortedRollup(rows)) sums.run(rollupParams(row));
+        writeRollups(sums, coarse, sortedRollup(rows));
       });
     } catch (err) {
       lastError = err;
@@ -244,16 +265,19 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
   const pruneRollup = async (days: number): Promise<number> => {
     const cutoff = rollupCutoff(now(), days);
     ensureReady();
-    const stmt = db.prepare(
-      PRUNE_ROLLUP_SQL.replace("$1", "$cutoff"),
-    );
     let total = 0;
-    for (;;) {
-      const changes = db.transaction(() => stmt.run({ cutoff }).changes);
-      total += changes;
-      if (changes === 0) return total;
-      await tick();
+    // The quarter hours, then each coarse level up to its own bucket's cut-off.
+    const steps = [{ sql: PRUNE_ROLLUP_SQL, cutoff }, ...LEVELS.map((l) => ({ sql: levelPruneSql(l), cutoff: levelCutoff(l, cutoff) }))];
+    for (const step of steps) {
+      const stmt = db.prepare(step.sql.replace("$1", "$cutoff"));
+      for (;;) {
+        const changes = db.transaction(() => stmt.run({ cutoff: step.cutoff }).changes);
+        if (step.sql === PRUNE_ROLLUP_SQL) total += changes;
+        if (changes === 0) break;
+        await tick();
+      }
     }
+    return total;
   };
 
   const stopPruning = dailyPrune(
@@ -311,6 +335,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
         const stmt = db.prepare(UPDATE_COSTS_SQL);
         const get = db.prepare(GET_SQL);
         const sums = db.prepare(ROLLUP_INSERT_SQL);
+        const coarse = LEVELS.map((level) => db.prepare(levelInsertSql(level)));
         return db.transaction(() => {
           let changed = 0;
           const old: UsageRecord[] = [];
@@ -320,7 +345,7 @@ export function createStore(initialDb: Db, options: StoreOptions = {}): Store {
             const breakdown = u.cost_breakdown === null ? null : JSON.stringify(u.cost_breakdown);
             changed += stmt.run([u.cost_usd, u.cost_pico, breakdown, u.priced ? 1 : 0, u.price_version, u.id]).changes;
           }
-          for (const row of repriceRollup(old, updates)) sums.run(rollupParams(row));
+          writeRollups(sums, coarse, repriceRollup(old, updates));
           return changed;
         });
       }),

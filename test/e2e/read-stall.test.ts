@@ -8,12 +8,12 @@ import { after, before, test } from "node:test";
 import { createStore } from "../../src/store/store.ts";
 import { type Kestrel, startKestrel, tempDir } from "../_helpers/kestrel.ts";
 import { type Mock, sleep, startMock } from "../_helpers/mock-upstream.ts";
-import { bulkRollup } from "../store/bulk.ts";
+import { BULK_PROJECT, bulkRollup } from "../store/bulk.ts";
 import { runtimeDriver } from "../store/helpers.ts";
 
 const EVENTS = 300;
 const DAY = new Date().toISOString().slice(0, 10);
-const USAGE = `/api/usage?group_by=model&since=${DAY}`;
+const USAGE = `/api/usage?group_by=model&since=${DAY}&project=${BULK_PROJECT}`; // the quarter-hour rollup
 const chunk = (i: number) =>
   `data: {"id":"c","object":"chat.completion.chunk","model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"t${i}"},"finish_reason":null}],"usage":null}\n\n`;
 

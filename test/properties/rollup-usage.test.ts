@@ -1,13 +1,14 @@
-// Property: a usage report served from the rollup (plus raw rows at edges that are not on a quarter hour) equals the
-// sums over the raw records, exactly, on every store: random record sets written through the store's own flusher
-// (so the rollup is written the way serve writes it), random filters, ranges (aligned, unaligned, open) and
-// groupings. The expected report is summed here in TypeScript from the records themselves, not by the store.
+// Property: a usage report served from the rollups (day and hour levels for whole days and hours, the quarter-hour
+// rollup and raw rows at the edges) equals the sums over the raw records, exactly, on every store: random record sets
+// written through the store's own flusher (so the rollups are written the way serve writes them), random filters,
+// ranges (aligned to days, hours, quarter hours, unaligned, open) and groupings. The expected report is summed here
+// in TypeScript from the records themselves, not by the store. The sets cross several UTC days.
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { RequestFilter } from "../../src/store/filter.ts";
 import { TOKEN_FIELDS, type UsageReport, usageFromRows } from "../../src/store/queries.ts";
 import { GROUP_BYS, type Grouping, TIME_GROUPS } from "../../src/store/query-params.ts";
-import { rollupCovers } from "../../src/store/usage-query.ts";
+import { rollupCovers, usageSources } from "../../src/store/usage-query.ts";
 import type { Row } from "../../src/store/db.ts";
 import { isUnpriced, type Outcome, type UsageRecord } from "../../src/usage/record.ts";
 import { testNeeding } from "../_helpers/host.ts";
@@ -18,6 +19,8 @@ import { runs } from "./_runs.ts";
 const BASE = Date.UTC(2026, 10, 20, 0, 0, 0);
 const WINDOW = 8 * 3_600_000; // each record set lives in its own 8 hours
 const Q = 15 * 60_000;
+const H = 3_600_000;
+const DAY = 86_400_000;
 
 const pick = <T>(values: readonly T[]) => fc.constantFrom(...values);
 const tokens = fc.oneof(fc.constant(null), fc.integer({ min: 0, max: 1_000_000 }));
@@ -39,11 +42,17 @@ const GROUPINGS: Grouping[] = [
   ...GROUP_BYS,
   ...TIME_GROUPS.flatMap((t) => GROUP_BYS.filter((g) => g !== "day" && g !== "hour").map((g) => [t, g] as const)),
 ];
-/** A bound: none, a quarter hour, or any millisecond, inside (or just around) the set's window. */
+/**
+ * A bound: none, a quarter hour, or any millisecond, inside (or just around) the set's window (offsets from its
+ * start); or an hour or a UTC day anywhere over the sets written so far (`at`: from BASE), so ranges span days.
+ */
 const bound = fc.oneof(
   fc.constant(null),
   fc.integer({ min: -2, max: 34 }).map((q) => q * Q),
   fc.integer({ min: -Q, max: WINDOW + Q }),
+  fc.integer({ min: -2, max: 80 }).map((h) => ({ at: h * H })),
+  fc.integer({ min: -1, max: 4 }).map((d) => ({ at: d * DAY })),
+  fc.integer({ min: 0, max: 4 * DAY }).map((ms) => ({ at: ms })),
 );
 const queryArb = fc.record({
   grouping: pick(GROUPINGS),
@@ -84,8 +93,9 @@ function recordOf(spec: Spec, base: number): UsageRecord {
 function filterOf(q: QuerySpec, base: number): RequestFilter | null {
   const f: RequestFilter = {};
   for (const k of ["provider", "model", "user", "outcome"] as const) if (q[k] !== undefined) Object.assign(f, { [k]: q[k] });
-  if (q.since !== null) f.since = new Date(base + q.since).toISOString();
-  if (q.until !== null) f.until = new Date(base + q.until).toISOString();
+  const at = (b: number | { at: number }) => (typeof b === "number" ? base + b : BASE + b.at);
+  if (q.since !== null) f.since = new Date(at(q.since)).toISOString();
+  if (q.until !== null) f.until = new Date(at(q.until)).toISOString();
   return f.since !== undefined && f.until !== undefined && f.since >= f.until ? null : f;
 }
 
@@ -121,6 +131,7 @@ for (const backend of await backends()) {
     const open = await backend.database();
     const store = open({ flushIntervalMs: 5 });
     const all: UsageRecord[] = [];
+    const coarse = new Set<string>(); // the first table each report read: every level must have served some
     let set = 0;
     try {
       await fc.assert(
@@ -136,11 +147,13 @@ for (const backend of await backends()) {
             const filter = filterOf(q, base);
             if (filter === null) continue;
             assert.equal(rollupCovers(filter, q.grouping), true);
+            coarse.add(usageSources(filter, q.grouping)[0]!);
             assert.deepEqual(await store.usage(filter, q.grouping), expected(all, filter, q.grouping), JSON.stringify({ filter, grouping: q.grouping }));
           }
         }),
         runs(25),
       );
+      for (const table of ["usage_rollup_day", "usage_rollup_hour", "usage_rollup"]) assert.ok(coarse.has(table), table);
     } finally {
       await store.close();
     }

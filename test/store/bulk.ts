@@ -1,6 +1,12 @@
-/** Test helper: fills `usage_rollup` straight through SQL, fast, so a report has many rows to read (read-stall tests). */
+/**
+ * Test helper: fills `usage_rollup` straight through SQL, fast, so a report has many rows to read (read-stall tests).
+ * The coarse levels (src/store/rollup-levels.ts) stay empty: a report that must read these rows filters by
+ * `project` (BULK_PROJECT), which only the quarter-hour rollup keys.
+ */
 import type { Db } from "../../src/store/db.ts";
 import { ROLLUP_COLUMN_SQL, ROLLUP_KEYS, ROLLUP_SUMS } from "../../src/store/rollup.ts";
+
+export const BULK_PROJECT = "bulk";
 
 /**
  * `rows` rollup rows on the UTC day `day` (YYYY-MM-DD), one user each, spread over its 96 quarter hours and five
@@ -13,6 +19,7 @@ export function bulkRollup(db: Db, rows: number, day: string): void {
     model: "'model-' || (i % 5)",
     requested_model: "'model-' || (i % 5)",
     user: "'user-' || i",
+    project: `'${BULK_PROJECT}'`,
     tags: "'[]'",
     outcome: "'ok'",
   };

@@ -226,6 +226,14 @@ for (const { name, missing, database } of await backends()) {
     const four = await store.getRequest(RECORDS[4]!.id);
     assert.equal(four?.priced, false);
     assert.equal(four?.cost_pico, null);
+    // Every rollup level took the old costs out and the new ones in: reports from each add up to the records.
+    const costs = RECORDS.map((r, i) => (i === 3 ? v2.cost_pico : i === 4 ? 0 : r.cost_pico ?? 0));
+    const expected = usd(costs.reduce((a, b) => a + BigInt(b), 0n));
+    for (const grouping of ["model", "hour", "user"] as const) {
+      const report = await store.usage({}, grouping);
+      assert.equal(report.total.cost_usd, expected, grouping);
+      assert.equal(report.total.unpriced_requests, RECORDS.filter((r, i) => i === 4 || (i !== 3 && isUnpriced(r))).length, grouping);
+    }
     await store.close();
   });
 }

@@ -10,7 +10,7 @@ import { createStore, type Store } from "../../src/store/store.ts";
 import { withReadWorker } from "../../src/store/worker/read-client.ts";
 import type { WorkerHandle } from "../../src/store/worker/protocol.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
-import { bulkRollup } from "./bulk.ts";
+import { BULK_PROJECT, bulkRollup } from "./bulk.ts";
 import { makeRecord, runtimeDriver, withTempDir } from "./helpers.ts";
 
 const IS_BUN = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
@@ -85,7 +85,7 @@ test("a long usage report on the reader worker leaves the event loop free; on th
     db.close();
     const store = withReadWorker(createStore(open(path)), startWorker(), { path });
     try {
-      const filter = { since: "2026-11-20T00:00:00.000Z" };
+      const filter = { since: "2026-11-20T00:00:00.000Z", project: BULK_PROJECT }; // the quarter-hour rollup
       const first = await store.usage(filter, "model"); // the worker is up and its cache warm
       assert.equal(first.total.requests, 200_000);
       const direct = await stallDuring(() => main.usage(filter, "model"));

@@ -1,6 +1,6 @@
 /**
- * `--rollup-retention-days` (src/store/upkeep.ts): rollup rows older than the cut-off go, whole quarter hours only,
- * on both stores; newer ones and every raw record inside `--retention-days` stay, and reports keep adding up.
+ * `--rollup-retention-days` (src/store/upkeep.ts): rollup rows older than the cut-off go, whole buckets only (quarter
+ * hours, and the hours and days of the coarse levels), on both stores; newer ones and every raw record inside `--retention-days` stay, and reports keep adding up.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -24,7 +24,9 @@ for (const backend of await backends()) {
     const store = open({ now: () => NOW, retentionDays: 20, rollupRetentionDays: 20 });
     try {
       // Raw rows go first (≤ 20 days kept), then the rollup's older buckets: what is left adds up to the same.
-      await until("old rollup rows and raw rows pruned", async () => (await store.usage({}, "day")).total.requests === 3);
+      // Each level (day, hour, quarter hour: by user) is pruned in turn.
+      const left = async () => Promise.all((["day", "hour", "user"] as const).map(async (g) => (await store.usage({}, g)).total.requests));
+      await until("old rollup rows and raw rows pruned", async () => (await left()).every((n) => n === 3));
       const report = await store.usage({ since: new Date(NOW - 30 * DAY).toISOString() }, "day");
       assert.deepEqual(report.groups.map((g) => g.requests), [1, 1, 1]);
       assert.equal((await store.listRequests({}, { limit: 10, before: null })).requests.length, 3);

@@ -21,7 +21,8 @@ import type { Store, StoreOptions } from "../store.ts";
 import { clean, connectPg, describePg, pgErrorText, positional, type Sql } from "./connect.ts";
 import { BatchQueue } from "../batch-queue.ts";
 import { createPgControlStore } from "./control-store.ts";
-import { writeRollup } from "./rollup-write.ts";
+import { writeRollups } from "./rollup-write.ts";
+import { LEVELS, levelCutoff, levelPruneSql } from "../rollup-levels.ts";
 import { addToRollup, PRUNE_ROLLUP_SQL, repriceRollup, type RollupRow, sortedRollup } from "../rollup.ts";
 import { pgExec } from "../../reconcile/exec.ts";
 import { createReconcileStore } from "../../reconcile/store.ts";
@@ -143,7 +144,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
           const inserted = new Set((await tx.unsafe(INSERT_SQL, columns as never[], { prepare: true })).map((r) => String(r.id)));
           const sums = new Map<string, RollupRow>();
           for (const record of good) if (inserted.has(record.id)) addToRollup(sums, record);
-          await writeRollup(tx, sortedRollup(sums));
+          await writeRollups(tx, sortedRollup(sums));
         });
       }
     } catch (err) {
@@ -220,8 +221,15 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     for (;;) {
       const result = await sql.unsafe(PRUNE_ROLLUP_SQL, [cutoff]);
       total += result.count;
-      if (result.count === 0) return total;
+      if (result.count === 0) break;
     }
+    // Each coarse level up to its own bucket's cut-off (a bucket straddling it stays).
+    for (const level of LEVELS) {
+      const [text, bound] = [levelPruneSql(level), levelCutoff(level, cutoff)];
+      let deleted = 1;
+      while (deleted > 0) deleted = (await sql.unsafe(text, [bound])).count;
+    }
+    return total;
   };
 
   /** Partitions for this month and the next two, at startup and daily; DEFAULT holds the rows until then. */
@@ -322,7 +330,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
             ] as never[])
           ));
           for (const r of results) changed += r.count;
-          await writeRollup(tx, repriceRollup(old, chunk));
+          await writeRollups(tx, repriceRollup(old, chunk));
         }
         return changed;
       });

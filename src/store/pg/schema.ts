@@ -7,6 +7,7 @@ import { BACKFILL_PAGE, backfillPage, RollupBackfill } from "../backfill.ts";
 import { type RecordColumn, rowToRecord } from "../columns.ts";
 import type { Row } from "../db.ts";
 import { rollupDdl } from "../rollup.ts";
+import { LEVELS, levelBackfillSql, levelDdl } from "../rollup-levels.ts";
 import { UNIT_FIELDS } from "../../usage/types.ts";
 import { positional, type Sql } from "./connect.ts";
 import { PG_CONTROL_MIGRATIONS } from "./control-schema.ts";
@@ -164,6 +165,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   // since the unit exists already has its sum; on the partitioned parent the column reaches every partition.
   `ALTER TABLE requests ADD COLUMN compute_ms BIGINT;
     ${UNIT_FIELDS.map((f) => `ALTER TABLE usage_rollup ADD COLUMN IF NOT EXISTS ${f} BIGINT NOT NULL DEFAULT 0;`).join("\n    ")}`,
+  // SQLite's migration 12: the coarse rollups (src/store/rollup-levels.ts), filled from the quarter-hour rollup.
+  LEVELS.map((level) => `${levelDdl(level, "BIGINT", `TEXT COLLATE "C"`, false)}\n    ${levelBackfillSql(level)}`).join("\n    "),
 ];
 
 async function backfill(tx: Tx): Promise<void> {
