@@ -6,7 +6,8 @@ import { after, before, test } from "node:test";
 import { encodeEventStreamMessage } from "../../src/eventstream/encoder.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
 import { type Kestrel, startKestrel } from "../_helpers/kestrel.ts";
-import { type Mock, sleep, startMock } from "../_helpers/mock-upstream.ts";
+import { type Mock, startMock } from "../_helpers/mock-upstream.ts";
+import { recordTagged } from "../_helpers/records.ts";
 
 const enc = new TextEncoder();
 let mock: Mock;
@@ -104,14 +105,7 @@ async function recordOf(tag: string, path: string, body: Record<string, unknown>
   });
   assert.equal(res.status, 200);
   await res.arrayBuffer();
-  for (let i = 0; i < 400; i++) {
-    const r = await fetch(`${kestrel.url}/api/requests?limit=100`);
-    const { requests } = await r.json() as { requests: UsageRecord[] };
-    const found = requests.find((x) => x.tags.includes(tag));
-    if (found) return found;
-    await sleep(25);
-  }
-  throw new Error(`No record tagged ${tag}`);
+  return await recordTagged(kestrel.url, tag);
 }
 
 test("flex on o4-mini, answered as o4-mini-2025-04-16, is billed at the flex rate", async () => {

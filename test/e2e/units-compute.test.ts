@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { UsageRecord } from "../../src/usage/record.ts";
 import { type Kestrel, startKestrel, tempDir } from "../_helpers/kestrel.ts";
-import { type Mock, sleep, startMock } from "../_helpers/mock-upstream.ts";
+import { type Mock, startMock } from "../_helpers/mock-upstream.ts";
+import { recordTagged } from "../_helpers/records.ts";
 
 const enc = new TextEncoder();
 let mock: Mock;
@@ -121,14 +122,7 @@ async function recordOf(
   });
   assert.ok(res.status === 200 || res.status === 201, `status ${res.status}`);
   assert.deepEqual(new Uint8Array(await res.arrayBuffer()), sent.get(tag));
-  for (let i = 0; i < 400; i++) {
-    const r = await fetch(`${kestrel.url}/api/requests?limit=100`);
-    const { requests } = await r.json() as { requests: UsageRecord[] };
-    const found = requests.find((x) => x.tags.includes(tag));
-    if (found) return found;
-    await sleep(25);
-  }
-  throw new Error(`No record tagged ${tag}`);
+  return await recordTagged(kestrel.url, tag);
 }
 
 test("Replicate create with Prefer: wait, finished: predict_time in ms at the override's per-second rate", async () => {

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { UsageRecord } from "../../src/usage/record.ts";
 import { type Kestrel, startKestrel } from "../_helpers/kestrel.ts";
-import { type Mock, sleep, startMock } from "../_helpers/mock-upstream.ts";
+import { type Mock, startMock } from "../_helpers/mock-upstream.ts";
+import { recordTagged } from "../_helpers/records.ts";
 
 const enc = new TextEncoder();
 let mock: Mock;
@@ -171,14 +172,7 @@ async function recordOf(tag: string, path: string, body: Record<string, unknown>
   const got = new Uint8Array(await res.arrayBuffer());
   const upstreamPath = path.replace(/^\/(perplexity-ai|openai|google-ai-studio)/, "").split("?")[0]!;
   assert.deepEqual(got, enc.encode(answer(upstreamPath, body).text), `${tag}: the client gets the upstream's bytes`);
-  for (let i = 0; i < 400; i++) {
-    const r = await fetch(`${kestrel.url}/api/requests?limit=100`);
-    const { requests } = await r.json() as { requests: UsageRecord[] };
-    const found = requests.find((x) => x.tags.includes(tag));
-    if (found) return found;
-    await sleep(25);
-  }
-  throw new Error(`No record tagged ${tag}`);
+  return await recordTagged(kestrel.url, tag);
 }
 
 test("Perplexity Sonar Pro: the request fee at the size the usage reports; Perplexity's own cost is recorded", async () => {
