@@ -119,6 +119,8 @@ export function createMeter(framing: Framing, acc: UsageAccumulator, options: Me
       frames.end();
       return cutFrame || messages === 0;
     };
+  } else if (framing === "none" && acc.onBytes) {
+    push = acc.onBytes.bind(acc);
   } else if (framing === "json" && acc.onJson) {
     const onJson = acc.onJson.bind(acc);
     const max = options.maxJsonBytes ?? DEFAULT_MAX_JSON;

@@ -5,7 +5,7 @@
  */
 import type { Rates, SearchContextSize, UnitRates } from "./types.ts";
 
-export const CORRECTIONS_REVISION = 7;
+export const CORRECTIONS_REVISION = 8;
 
 type UsdPerM = Partial<Record<keyof Rates, string>>;
 type UsdPerUnit = Partial<Record<keyof UnitRates, string>>;
@@ -182,6 +182,13 @@ export const CORRECTIONS: readonly Correction[] = [
     kind: "set", provider: "openai", key, search,
     why: "upstream has the per-request search fee on the undated row only; OpenAI answers with the dated name",
     source: `${OPENAI_SEARCH_PRICING}; the undated rows of this table`,
+  })),
+  ...["gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-03-20", "gpt-4o-mini-tts-2025-12-15"].map((key): Correction => ({
+    kind: "set", provider: "openai", key, rates: { input: "0.6", output: "12" },
+    why: "upstream has gpt-4o's $2.50 / $10 text rates; the voice's text input is $0.60 and all it outputs is audio " +
+      "tokens at $12 (its usage reports them as output_tokens, without an audio split)",
+    source: "OpenAI pricing page (platform.openai.com/docs/pricing, Text to speech: gpt-4o-mini-tts text input $0.60, " +
+      "audio output $12.00 per 1M tokens)",
   })),
 ];
 

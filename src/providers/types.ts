@@ -33,6 +33,8 @@ export interface UsageAccumulator {
   onJson?(body: unknown, bytes?: Uint8Array): void;
   /** AWS event-stream bodies: every decoded message. */
   onMessage?(message: EventStreamMessage): void;
+  /** Bodies with no framing Kestrel reads (binary audio): every chunk as it goes to the client. */
+  onBytes?(chunk: Uint8Array): void;
   /** End of the response; `complete` is false when it was cut (client abort, upstream reset, idle timeout). */
   finish(complete: boolean): MeterResult;
 }

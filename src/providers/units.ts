@@ -11,6 +11,7 @@ import { asObject, count, countOf, firstCount, type JsonObject, path, textOf } f
 import { normalizeOpenAi } from "../usage/normalize-openai.ts";
 import type { Usage, UsageSource } from "../usage/types.ts";
 import { bodyModel } from "./facts.ts";
+import { estimatedSpeechUsage, isTokenVoice, spokenLength } from "./speech-length.ts";
 import type { MeterResult, RequestFacts, UsageAccumulator } from "./types.ts";
 
 /** Characters as the providers count them: Unicode code points, not UTF-16 units. */
@@ -38,12 +39,17 @@ const ok = (status: number | null) => status !== null && status >= 200 && status
 
 /**
  * OpenAI `/audio/speech`: `gpt-4o-mini-tts` with `stream_format: "sse"` reports usage on its final
- * `speech.audio.done` event (reported); otherwise the characters of `input` (request). A binary answer of a
- * token-priced voice is recorded with its characters and is unpriced with the reason (no per-character rate).
+ * `speech.audio.done` event (reported). A binary answer of that token-priced voice reports none: its tokens are
+ * estimated from the text and the audio's length (src/providers/speech-length.ts), else (a format or a cut audio
+ * that cannot be measured) it is recorded with its characters and unpriced with the reason. Other voices: the
+ * characters of `input` (request).
  */
 export function createSpeechAccumulator(facts: RequestFacts, text: (body: JsonObject) => unknown = (b) => b.input): UsageAccumulator {
   let status: number | null = null;
   let native: JsonObject | null = null;
+  const model = bodyModel(facts);
+  const body = asObject(facts.body) ?? {};
+  const length = isTokenVoice(model) ? spokenLength(textOf(body.response_format) ?? "mp3") : null;
   return {
     onResponse(code) {
       status = code;
@@ -56,11 +62,13 @@ export function createSpeechAccumulator(facts: RequestFacts, text: (body: JsonOb
     onJson(body) {
       native = asObject(asObject(body)?.usage) ?? native;
     },
+    ...(length === null ? {} : { onBytes: (chunk: Uint8Array) => length.push(chunk) }),
     finish(): MeterResult {
-      const model = bodyModel(facts);
       if (native !== null) return result(model, native, normalizeOpenAi(native), "reported");
-      const said = textOf(text(asObject(facts.body) ?? {}));
+      const said = textOf(text(body));
       if (!ok(status) || said === null) return result(model, null, null, "none");
+      const ms = length?.ms() ?? null;
+      if (ms !== null) return result(model, null, estimatedSpeechUsage(said + (textOf(body.instructions) ?? ""), ms), "estimated");
       return result(model, null, buildUsage({ input: 0, output: 0, characters: characters(said) }), "request");
     },
   };

@@ -106,8 +106,8 @@ test("tts-1: characters of the input from the request, $15 per 1M characters; au
 test("gpt-4o-mini-tts with stream_format sse: the final event's usage, tokens in and audio tokens out", async () => {
   const { r } = await recordOf("minitts", "/openai/v1/audio/speech", { model: "gpt-4o-mini-tts", input: "Hi", voice: "alloy", stream_format: "sse" });
   assert.deepEqual([r.input_tokens, r.output_tokens, r.usage_source], [14, 101, "reported"]);
-  // 14 × $2.50/M + 101 × $10/M (output_cost_per_token; the audio rate applies to audio_output_tokens only)
-  assert.equal(r.cost_pico, 14 * 2_500_000 + 101 * 10_000_000);
+  // 14 × $0.60/M text in + 101 × $12/M: everything the voice outputs is audio (src/pricing/corrections.ts)
+  assert.equal(r.cost_pico, 14 * 600_000 + 101 * 12_000_000);
 });
 
 test("dall-e-3, n=2 at 1024x1024 standard: 2 images at $0.04", async () => {
