@@ -16,6 +16,7 @@
 import { buildUsage } from "../usage/build.ts";
 import { asObject, firstCount, type JsonObject, textOf } from "../usage/fields.ts";
 import { trimmedPath } from "./facts.ts";
+import { result } from "./units.ts";
 import { acceptsStreamUsage } from "./stream-usage.ts";
 import type { MeterResult, ProviderSpec, RequestFacts, UsageAccumulator } from "./types.ts";
 
@@ -53,20 +54,6 @@ function decoded(s: string): string {
   }
 }
 
-function result(model: string | null, native: unknown, usage: MeterResult["usage"]): MeterResult {
-  return {
-    model,
-    native,
-    usage,
-    source: usage === null ? "none" : "reported",
-    serviceTier: null,
-    geo: null,
-    reportedCostPico: null,
-    upstreamError: null,
-    responseId: null,
-  };
-}
-
 export function createPredictionAccumulator(facts: RequestFacts): UsageAccumulator {
   let status: number | null = null;
   let prediction: JsonObject | null = null;
@@ -80,13 +67,13 @@ export function createPredictionAccumulator(facts: RequestFacts): UsageAccumulat
     finish(): MeterResult {
       const p = prediction;
       const model = textOf(p?.model) ?? replicateRequestModel(facts);
-      if (status === null || status < 200 || status >= 300 || p === null) return result(model, null, null);
+      if (status === null || status < 200 || status >= 300 || p === null) return result(model, null, null, "none");
       const metrics = asObject(p.metrics);
       const ms = predictMs(metrics?.predict_time);
-      if (!FINISHED.has(String(p.status)) || metrics === undefined || ms === undefined) return result(model, null, null);
+      if (!FINISHED.has(String(p.status)) || metrics === undefined || ms === undefined) return result(model, null, null, "none");
       const id = textOf(p.id);
       if (id !== null) {
-        if (metered.has(id)) return result(model, null, null);
+        if (metered.has(id)) return result(model, null, null, "none");
         metered.add(id);
         if (metered.size > METERED_MAX) metered.delete(metered.values().next().value!);
       }
@@ -94,7 +81,7 @@ export function createPredictionAccumulator(facts: RequestFacts): UsageAccumulat
       const input = firstCount(metrics.input_token_count) ?? 0;
       const output = firstCount(metrics.output_token_count) ?? 0;
       const usage = buildUsage({ input, output, computeMs: ms });
-      return result(model, metrics, usage);
+      return result(model, metrics, usage, "reported");
     },
   };
 }

@@ -21,7 +21,8 @@ export function characters(text: string): number {
   return n;
 }
 
-function result(model: string | null, native: unknown, usage: Usage | null, source: UsageSource): MeterResult {
+/** A unit meter's result: what a body reported (or the request said), with nothing else known. */
+export function result(model: string | null, native: unknown, usage: Usage | null, source: UsageSource): MeterResult {
   return {
     model,
     native,
