@@ -1,4 +1,5 @@
-/** Reading stored records back through the API of a running Kestrel. */
+/** Sending tagged requests to a running Kestrel and reading their stored records back through its API. */
+import assert from "node:assert/strict";
 import type { UsageRecord } from "../../src/usage/record.ts";
 import { until } from "./poll.ts";
 
@@ -12,4 +13,15 @@ export async function recordTagged(url: string, tag: string): Promise<UsageRecor
     return found !== undefined;
   }, { everyMs: 25 });
   return found!;
+}
+
+/** POSTs `body` as JSON tagged `tag` (with a placeholder provider key), expects 200, and returns the answer's bytes. */
+export async function postTagged(url: string, path: string, tag: string, body: unknown): Promise<Uint8Array> {
+  const res = await fetch(`${url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-kestrel-tags": tag, authorization: "Bearer sk-test" },
+    body: JSON.stringify(body),
+  });
+  assert.equal(res.status, 200);
+  return new Uint8Array(await res.arrayBuffer());
 }

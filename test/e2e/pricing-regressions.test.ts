@@ -7,7 +7,7 @@ import { encodeEventStreamMessage } from "../../src/eventstream/encoder.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
 import { type Kestrel, startKestrel } from "../_helpers/kestrel.ts";
 import { type Mock, startMock } from "../_helpers/mock-upstream.ts";
-import { recordTagged } from "../_helpers/records.ts";
+import { postTagged, recordTagged } from "../_helpers/records.ts";
 
 const enc = new TextEncoder();
 let mock: Mock;
@@ -98,13 +98,7 @@ after(async () => {
 
 /** Sends one request tagged `tag` and returns its stored record. */
 async function recordOf(tag: string, path: string, body: Record<string, unknown>): Promise<UsageRecord> {
-  const res = await fetch(`${kestrel.url}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-kestrel-tags": tag, authorization: "Bearer sk-test" },
-    body: JSON.stringify(body),
-  });
-  assert.equal(res.status, 200);
-  await res.arrayBuffer();
+  await postTagged(kestrel.url, path, tag, body);
   return await recordTagged(kestrel.url, tag);
 }
 

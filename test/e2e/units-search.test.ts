@@ -9,7 +9,7 @@ import { after, before, test } from "node:test";
 import type { UsageRecord } from "../../src/usage/record.ts";
 import { type Kestrel, startKestrel } from "../_helpers/kestrel.ts";
 import { type Mock, startMock } from "../_helpers/mock-upstream.ts";
-import { recordTagged } from "../_helpers/records.ts";
+import { postTagged, recordTagged } from "../_helpers/records.ts";
 
 const enc = new TextEncoder();
 let mock: Mock;
@@ -163,13 +163,7 @@ after(async () => {
 
 /** Sends one request, checks the client got the mock's bytes unchanged, and returns the stored record. */
 async function recordOf(tag: string, path: string, body: Record<string, unknown>): Promise<UsageRecord> {
-  const res = await fetch(`${kestrel.url}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-kestrel-tags": tag, authorization: "Bearer sk-test" },
-    body: JSON.stringify(body),
-  });
-  assert.equal(res.status, 200);
-  const got = new Uint8Array(await res.arrayBuffer());
+  const got = await postTagged(kestrel.url, path, tag, body);
   const upstreamPath = path.replace(/^\/(perplexity-ai|openai|google-ai-studio)/, "").split("?")[0]!;
   assert.deepEqual(got, enc.encode(answer(upstreamPath, body).text), `${tag}: the client gets the upstream's bytes`);
   return await recordTagged(kestrel.url, tag);

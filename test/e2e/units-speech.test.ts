@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import type { UsageRecord } from "../../src/usage/record.ts";
 import { type Kestrel, startKestrel } from "../_helpers/kestrel.ts";
 import { type Mock, startMock } from "../_helpers/mock-upstream.ts";
-import { recordTagged } from "../_helpers/records.ts";
+import { postTagged, recordTagged } from "../_helpers/records.ts";
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/audio/${name}`, import.meta.url)));
 /** What OpenAI answers per `response_format` (default mp3): the fixtures' lengths are in test/fixtures/audio/README.md. */
@@ -42,14 +42,9 @@ after(async () => {
 
 async function speak(tag: string, extra: Record<string, unknown>): Promise<UsageRecord> {
   const body = { model: "gpt-4o-mini-tts", voice: "coral", input: "Hello there", instructions: "Speak calmly.", ...extra };
-  const res = await fetch(`${kestrel.url}/openai/v1/audio/speech`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-kestrel-tags": tag, authorization: "Bearer sk-test" },
-    body: JSON.stringify(body),
-  });
-  assert.equal(res.status, 200);
+  const got = await postTagged(kestrel.url, "/openai/v1/audio/speech", tag, body);
   const format = typeof extra.response_format === "string" ? extra.response_format : "mp3";
-  assert.deepEqual(new Uint8Array(await res.arrayBuffer()), ANSWERS[format]!.bytes, `${tag}: the client gets the upstream's bytes`);
+  assert.deepEqual(got, ANSWERS[format]!.bytes, `${tag}: the client gets the upstream's bytes`);
   return await recordTagged(kestrel.url, tag);
 }
 
