@@ -1,5 +1,6 @@
 /** @module Routes a response body's bytes into a provider accumulator by framing; never throws. */
 import { createEventStreamDecoder } from "../eventstream/decoder.ts";
+import { NO_RESULT } from "../providers/meter-result.ts";
 import type { MeterResult, UsageAccumulator } from "../providers/types.ts";
 import { concatBytes } from "../sse/bytes.ts";
 import { createSseScanner } from "../sse/scanner.ts";
@@ -159,7 +160,7 @@ export function createMeter(framing: Framing, acc: UsageAccumulator, options: Me
     end(complete) {
       // A cut JSON body is not parseable; only complete ones are.
       const truncated = complete || framing !== "json" ? guard("meter", close) === true : false;
-      const result = guard("accumulator", () => acc.finish(complete && !truncated)) ?? UNKNOWN;
+      const result = guard("accumulator", () => acc.finish(complete && !truncated)) ?? NO_RESULT;
       const problems: string[] = usageError === null ? [] : [usageError];
       return { ...checked(result, problems), usageError: problems.length > 0 ? problems.join("; ") : null, truncated };
     },
@@ -201,14 +202,3 @@ function checked(result: MeterResult, problems: string[]): MeterResult {
   };
 }
 
-const UNKNOWN: MeterResult = {
-  model: null,
-  native: null,
-  usage: null,
-  source: "none",
-  serviceTier: null,
-  geo: null,
-  reportedCostPico: null,
-  upstreamError: null,
-  responseId: null,
-};

@@ -16,7 +16,7 @@
 import { buildUsage } from "../usage/build.ts";
 import { asObject, firstCount, type JsonObject, textOf } from "../usage/fields.ts";
 import { trimmedPath } from "./facts.ts";
-import { result } from "./units.ts";
+import { meterResult as result } from "./meter-result.ts";
 import { acceptsStreamUsage } from "./stream-usage.ts";
 import type { MeterResult, ProviderSpec, RequestFacts, UsageAccumulator } from "./types.ts";
 

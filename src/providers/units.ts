@@ -12,6 +12,7 @@ import { normalizeOpenAi } from "../usage/normalize-openai.ts";
 import type { Usage, UsageSource } from "../usage/types.ts";
 import { bodyModel } from "./facts.ts";
 import { estimatedSpeechUsage, isTokenVoice, spokenLength } from "./speech-length.ts";
+import { meterResult as result } from "./meter-result.ts";
 import type { MeterResult, RequestFacts, UsageAccumulator } from "./types.ts";
 
 /** Characters as the providers count them: Unicode code points, not UTF-16 units. */
@@ -19,21 +20,6 @@ export function characters(text: string): number {
   let n = 0;
   for (const _ of text) n++;
   return n;
-}
-
-/** A unit meter's result: what a body reported (or the request said), with nothing else known. */
-export function result(model: string | null, native: unknown, usage: Usage | null, source: UsageSource): MeterResult {
-  return {
-    model,
-    native,
-    usage,
-    source: usage === null ? "none" : source,
-    serviceTier: null,
-    geo: null,
-    reportedCostPico: null,
-    upstreamError: null,
-    responseId: null,
-  };
 }
 
 const ok = (status: number | null) => status !== null && status >= 200 && status < 300;

@@ -6,6 +6,7 @@
 import type { Attributes } from "../attributes/attributes.ts";
 import type { Reservation } from "../control/types.ts";
 import { checkResult } from "../meter/meter.ts";
+import { meterResult } from "../providers/meter-result.ts";
 import type { Exchange } from "../exchange.ts";
 import type { ProviderSpec, RequestFacts } from "../providers/types.ts";
 import type { Outcome } from "../usage/record.ts";
@@ -84,7 +85,7 @@ export function sessionExchange(s: Session, part: SessionPart): Exchange {
     outcome,
     streaming: true,
     // No usage (the responses have it), only the session's model, so the record names it.
-    meter: part.model === null ? null : checkResult({ ...NO_USAGE, model: part.model }),
+    meter: part.model === null ? null : checkResult(meterResult(part.model, null, null, "none")),
     error: [why, part.problem].filter(Boolean).join("; ") || null,
     reservation: s.reservation,
     realtime: {
@@ -97,18 +98,6 @@ export function sessionExchange(s: Session, part: SessionPart): Exchange {
     },
   };
 }
-
-const NO_USAGE = {
-  model: null,
-  native: null,
-  usage: null,
-  source: "none" as const,
-  serviceTier: null,
-  geo: null,
-  reportedCostPico: null,
-  upstreamError: null,
-  responseId: null,
-};
 
 /**
  * The session record's outcome: a close by either side with a code it may send is a normal end (`ok`), except an

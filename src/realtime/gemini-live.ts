@@ -12,6 +12,7 @@
  * `usageMetadata` and the client's `setup` are parsed.
  */
 import { checkResult } from "../meter/meter.ts";
+import { meterResult } from "../providers/meter-result.ts";
 import { ascii } from "../providers/event-kind.ts";
 import { parseSlice } from "../json/probe.ts";
 import { equalsAt } from "../sse/bytes.ts";
@@ -59,17 +60,8 @@ export function createGeminiLiveMeter(ctx: MeterContext, rule: "per-turn" | "cum
       recorded = total;
     }
     const now = ctx.now();
-    const outcome = checkResult({
-      model,
-      native,
-      usage,
-      source: usage === null ? "none" : "reported",
-      serviceTier: null,
-      geo: null,
-      reportedCostPico: null,
-      upstreamError: null,
-      responseId: `turn-${turns}`,
-    }, cut ? ["the session ended before the turn completed: usage as last reported"] : []);
+    const notes = cut ? ["the session ended before the turn completed: usage as last reported"] : [];
+    const outcome = checkResult(meterResult(model, native, usage, "reported", `turn-${turns}`), notes);
     ctx.emit({ outcome, startedAt: turnStart, durationMs: Math.max(0, now - turnStart) });
     turnStart = now;
   }

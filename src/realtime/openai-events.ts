@@ -11,6 +11,7 @@
  * found and compared as bytes; only the events named here are parsed, once each (src/realtime/members.ts).
  */
 import { checkResult } from "../meter/meter.ts";
+import { meterResult } from "../providers/meter-result.ts";
 import { ascii } from "../providers/event-kind.ts";
 import type { MeterResult } from "../providers/types.ts";
 import { describeError } from "../providers/upstream-error.ts";
@@ -108,17 +109,7 @@ export function createOpenAiEventMeter(ctx: MeterContext): RealtimeMeter {
     const notes = usage !== null && tokens === null && usage.type === "duration"
       ? [`transcription billed by duration (${String(usage.seconds)} s), which Kestrel does not price`]
       : [];
-    emit({
-      model: transcriptionModel,
-      native: usage,
-      usage: tokens,
-      source: tokens === null ? "none" : "reported",
-      serviceTier: null,
-      geo: null,
-      reportedCostPico: null,
-      upstreamError: null,
-      responseId: id,
-    }, startOf(id), notes);
+    emit(meterResult(transcriptionModel, usage, tokens, "reported", id), startOf(id), notes);
   }
 
   function session(s: JsonObject): void {
