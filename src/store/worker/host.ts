@@ -1,6 +1,7 @@
 /**
  * @module Inside a store worker: owns a write connection and the ordinary store (batching, retries, reconnects,
- * drop counting: src/store/store.ts), fed JSON rows by the main thread; or, opened as a reader, a connection that
+ * drop counting: src/store/store.ts), fed JSON rows through the shared ring the main thread writes
+ * (src/store/worker/ring.ts); or, opened as a reader, a connection that
  * answers reads (src/store/worker/reads.ts). The entry's worker file calls it with its runtime's SQLite driver.
  */
 import type { Db } from "../db.ts";
@@ -9,9 +10,15 @@ import { answerRead } from "./reads.ts";
 import { createStore, type Store } from "../store.ts";
 import type { UsageRecord } from "../../usage/record.ts";
 import type { FromWorker, Port, ToWorker } from "./protocol.ts";
+import { RingReader } from "./ring.ts";
 
 /** How often the worker reports its counts when they changed (the main thread's `stats()`, /metrics). */
 const STATS_MS = 100;
+/**
+ * Once woken by a record, the worker waits this long before reading: the records of a busy moment are read as one
+ * batch, and meanwhile the main thread's writes find it awake and skip the notify.
+ */
+const GATHER_MS = 5;
 
 export function hostStore(port: Port, openDb: (path: string) => Db): void {
   let store: Store | null = null;
@@ -19,6 +26,14 @@ export function hostStore(port: Port, openDb: (path: string) => Db): void {
   const send = (message: FromWorker) => port.postMessage(message);
   let reads: Db | null = null;
   const stats = () => store?.stats() ?? { queued: 0, written: 0, dropped: 0, write_errors: 0 };
+  let ring: RingReader | null = null;
+  let closing = false;
+  /** Everything written so far goes to the store, in order. */
+  const drain = () => ring?.drain((line) => store!.add(JSON.parse(line) as UsageRecord)) ?? -1;
+  const sleep = () => {
+    if (closing) return;
+    ring!.wake().then(() => setTimeout(() => drain() >= 0 && sleep(), GATHER_MS));
+  };
 
   port.onmessage = (event: MessageEvent) => {
     const message = event.data as ToWorker;
@@ -42,6 +57,9 @@ export function hostStore(port: Port, openDb: (path: string) => Db): void {
           reported = key;
         }, STATS_MS);
         send({ type: "ready", stats: stats() });
+        ring = new RingReader(message.ring);
+        // Records written while the worker started are read now.
+        if (drain() >= 0) sleep();
         return;
       }
       case "open-reader": {
@@ -65,16 +83,6 @@ export function hostStore(port: Port, openDb: (path: string) => Db): void {
         }
         return;
       }
-      case "add": {
-        const rows = message.rows;
-        for (let from = 0; from < rows.length;) {
-          let to = rows.indexOf("\n", from);
-          if (to < 0) to = rows.length;
-          store!.add(JSON.parse(rows.slice(from, to)) as UsageRecord);
-          from = to + 1;
-        }
-        return;
-      }
       case "flush":
       case "close": {
         const { id, type } = message;
@@ -84,6 +92,9 @@ export function hostStore(port: Port, openDb: (path: string) => Db): void {
           send({ type: "done", id, error: null, stats: stats() });
           return;
         }
+        // What the main thread wrote before asking is in the ring by now.
+        drain();
+        if (type === "close") closing = true;
         const done = type === "flush" ? store!.flush() : store!.close();
         done.then(
           () => send({ type: "done", id, error: null, stats: stats() }),
