@@ -1,8 +1,8 @@
 /**
  * @module Inside a store worker: owns a write connection and the ordinary store (batching, retries, reconnects,
  * drop counting: src/store/store.ts), fed JSON rows through the shared ring the main thread writes
- * (src/store/worker/ring.ts); or, opened as a reader, a connection that
- * answers reads (src/store/worker/reads.ts). The entry's worker file calls it with its runtime's SQLite driver.
+ * (src/store/worker/ring.ts); or, opened as a reader, a connection that answers reads (src/store/worker/reads.ts).
+ * The entry's worker file calls it with its runtime's SQLite driver.
  */
 import type { Db } from "../db.ts";
 import { configure } from "../schema.ts";
