@@ -15,10 +15,12 @@ import { RingReader } from "./ring.ts";
 /** How often the worker reports its counts when they changed (the main thread's `stats()`, /metrics). */
 const STATS_MS = 100;
 /**
- * Once woken by a record, the worker waits this long before reading: the records of a busy moment are read as one
- * batch, and meanwhile the main thread's writes find it awake and skip the notify.
+ * While records keep coming the worker reads the ring on a timer, as one batch every 5 ms; the main thread's
+ * writes then find it awake and pay no notify. After a quiet second it sleeps in `Atomics.waitAsync` and the next
+ * record wakes it (docs/architecture.md §11: a notify cost the writer's thread a few µs, so once per burst).
  */
-const GATHER_MS = 5;
+const POLL_MS = 5;
+const QUIET_POLLS = 200;
 
 export function hostStore(port: Port, openDb: (path: string) => Db): void {
   let store: Store | null = null;
@@ -30,9 +32,17 @@ export function hostStore(port: Port, openDb: (path: string) => Db): void {
   let closing = false;
   /** Everything written so far goes to the store, in order. */
   const drain = () => ring?.drain((line) => store!.add(JSON.parse(line) as UsageRecord)) ?? -1;
-  const sleep = () => {
+  let quiet = 0;
+  const poll = () => {
     if (closing) return;
-    ring!.wake().then(() => setTimeout(() => drain() >= 0 && sleep(), GATHER_MS));
+    const taken = drain();
+    if (taken < 0) return;
+    quiet = taken > 0 ? 0 : quiet + 1;
+    if (quiet < QUIET_POLLS) setTimeout(poll, POLL_MS);
+    else {
+      quiet = 0;
+      ring!.wake().then(() => setTimeout(poll, POLL_MS));
+    }
   };
 
   port.onmessage = (event: MessageEvent) => {
@@ -59,7 +69,7 @@ export function hostStore(port: Port, openDb: (path: string) => Db): void {
         send({ type: "ready", stats: stats() });
         ring = new RingReader(message.ring);
         // Records written while the worker started are read now.
-        if (drain() >= 0) sleep();
+        poll();
         return;
       }
       case "open-reader": {
