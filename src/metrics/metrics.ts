@@ -106,7 +106,7 @@ export function createMetrics(info: BuildInfo, options: MetricsOptions = {}): Me
   ).labels();
   const inflight = r.gauge("kestrel_inflight_requests", "Proxied requests running now.").labels();
   const queueDepth = r.gauge("kestrel_store_queue_depth", "Records waiting to be written to the database.").labels();
-  const dropped = r.counter("kestrel_records_dropped_total", "Records the store could not keep (queue full, write given up).").labels();
+  const dropped = r.counter("kestrel_records_dropped_total", "Records the store could not keep (queue or store worker ring full, write given up).").labels();
   const alerts = r.counter("kestrel_alerts_total", "Alerts raised, and webhook deliveries sent, failed and retried.", ["type", "result"]);
   const spansExported = r.counter("kestrel_otlp_spans_exported_total", "Spans accepted by the OTLP collector.");
   const spansDropped = r.counter("kestrel_otlp_spans_dropped_total", "Spans dropped: export queue full, or a failed or rejected export.");

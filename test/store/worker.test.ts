@@ -78,3 +78,18 @@ test("an in-memory database is never handed to a worker (its own connection woul
   assert.equal(sharedFile("/var/lib/kestrel/usage.db"), true);
   for (const path of [":memory:", "", "file::memory:?cache=shared", "file:usage.db?mode=memory"]) assert.equal(sharedFile(path), false, path);
 });
+
+test("a worker asleep after a quiet second is woken by the next record (no flush needed)", async () => {
+  const { open } = await runtimeDriver();
+  await withTempDir(async (dir) => {
+    const path = join(dir, "k.db");
+    const store = createWorkerStore(createStore(open(path)), startWorker(), { path });
+    store.add(makeRecord(1));
+    await until("the first record written", () => store.stats().written === 1);
+    // Past the worker's quiet second (src/store/worker/host.ts): it now waits on the ring's head.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    store.add(makeRecord(2));
+    await until("the record after the quiet second written", () => store.stats().written === 2, { detail: () => JSON.stringify(store.stats()) });
+    await store.close();
+  });
+});

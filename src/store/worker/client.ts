@@ -1,12 +1,15 @@
 /**
- * @module The store with its writes on a worker thread (docs/architecture.md §11): `add()` turns a record into
- * one JSON line and a timer hands the lines over in batches; the worker formats rows and inserts them
- * (src/store/worker/host.ts). Reads, pruning and spend control stay on `reader`, the ordinary store over the main
- * thread's connection. A worker that fails to start or dies is reported and `reader` takes the writes from then on.
+ * @module The store with its writes on a worker thread (docs/architecture.md §11): `add()` encodes a record as one
+ * JSON line straight into a shared byte ring (src/store/worker/ring.ts) that the worker drains; the worker formats
+ * rows and inserts them (src/store/worker/host.ts). A full ring drops and counts, never blocks: a slow or stopped
+ * worker costs records, not responses. Reads, pruning and spend control stay on `reader`, the ordinary store over
+ * the main thread's connection. A worker that fails to start or dies is reported; what it had not read yet goes
+ * to `reader`, which takes the writes from then on.
  */
 import type { UsageRecord } from "../../usage/record.ts";
 import type { Store, StoreStats } from "../store.ts";
 import type { FromWorker, ToWorker, WorkerHandle } from "./protocol.ts";
+import { createRing, RingWriter } from "./ring.ts";
 
 /**
  * Whether a worker can write this database: a second connection to `:memory:` (or a `file:` URI, which may name
@@ -22,23 +25,24 @@ export interface WorkerStoreOptions {
   onError?: (message: string) => void;
   batchSize?: number;
   flushIntervalMs?: number;
-  /** Records held while the worker starts (and the worker store's own bound); beyond it add() drops. */
+  /** The worker store's own bound on records read but not yet written. */
   maxQueue?: number;
+  /** The ring's size in bytes (8 MiB): records not yet read by the worker, also while it starts. */
+  ringBytes?: number;
 }
 
-/** Lines are handed over this often, or at once when this many are waiting. */
-const SEND_MS = 5;
-const SEND_AT = 512;
 /** Longest wait for the worker to open the database. */
 const START_MS = 10_000;
 
 export function createWorkerStore(reader: Store, worker: WorkerHandle, options: WorkerStoreOptions): Store {
   const maxQueue = options.maxQueue ?? 100_000;
+  const shared = createRing(options.ringBytes);
+  const ring = new RingWriter(shared);
   let state: "starting" | "ready" | "failed" = "starting";
-  let lines: string[] = [];
-  let timer: ReturnType<typeof setTimeout> | null = null;
+  /** Records put in the ring: what the worker has not counted yet is still queued. */
   let sent = 0;
-  let droppedHere = 0;
+  /** The full-ring episode has been reported (one line per episode, not one per record). */
+  let fullReported = false;
   let remote: StoreStats = { queued: 0, written: 0, dropped: 0, write_errors: 0 };
   let nextId = 1;
   const waiting = new Map<number, { resolve(): void; reject(err: Error): void }>();
@@ -60,17 +64,17 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
   const fail = (why: string) => {
     if (state === "failed") return;
     clearTimeout(startTimer);
-    const lost = sent - remote.written - remote.dropped;
     state = "failed";
-    droppedHere += Math.max(0, lost);
-    report(`Store worker failed (${why}); ${Math.max(0, lost)} records it held are lost; writing on the main thread from now on`);
+    worker.terminate();
+    // What the worker had not read yet goes to the main thread's store; what it had read and not written is lost.
+    const unread = ring.takeBack();
+    const lost = Math.max(0, sent - unread.length - remote.written - remote.dropped);
+    ring.drop(lost);
+    report(`Store worker failed (${why}); ${lost} records it held are lost; writing on the main thread from now on`);
     for (const [, w] of waiting) w.reject(new Error(`store worker failed: ${why}`));
     waiting.clear();
-    // What was waiting for the worker to start goes to the main thread's store.
-    for (const line of lines) reader.add(JSON.parse(line) as UsageRecord);
-    lines = [];
+    for (const line of unread) reader.add(JSON.parse(line) as UsageRecord);
     started.resolve();
-    worker.terminate();
   };
 
   // A worker that neither starts nor fails would hold every record and stall the shutdown drain.
@@ -83,7 +87,6 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
       clearTimeout(startTimer);
       state = "ready";
       started.resolve();
-      if (lines.length > 0) sendNow();
     } else if (message.type === "error") {
       report(message.message);
     } else if (message.type === "done") {
@@ -100,25 +103,15 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
   post({
     type: "open",
     path: options.path,
+    ring: shared,
     ...(options.batchSize ? { batchSize: options.batchSize } : {}),
     ...(options.flushIntervalMs ? { flushIntervalMs: options.flushIntervalMs } : {}),
     maxQueue,
   });
 
-  function sendNow(): void {
-    if (timer !== null) {
-      clearTimeout(timer);
-      timer = null;
-    }
-    if (state !== "ready" || lines.length === 0) return;
-    post({ type: "add", rows: lines.join("\n") });
-    sent += lines.length;
-    lines = [];
-  }
-
+  /** The worker reads the ring to its head as of this message, then flushes or closes its store. */
   const ask = async (type: "flush" | "close"): Promise<void> => {
     await started.promise;
-    sendNow();
     if (state !== "ready") return;
     const id = nextId++;
     const done = new Promise<void>((resolve, reject) => waiting.set(id, { resolve, reject }));
@@ -130,26 +123,28 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
   return {
     add(record: UsageRecord): void {
       if (state === "failed") return reader.add(record);
-      if (closed || lines.length >= maxQueue) {
-        droppedHere++;
-        return;
-      }
+      if (closed) return ring.drop();
       let line: string;
       try {
         line = JSON.stringify(record);
       } catch (err) {
-        droppedHere++;
+        ring.drop();
         report(`Dropped a usage record that could not be serialized: ${err instanceof Error ? err.message : String(err)}`);
         return;
       }
-      lines.push(line);
-      if (lines.length >= SEND_AT) sendNow();
-      else timer ??= setTimeout(sendNow, SEND_MS);
+      if (ring.write(line)) {
+        sent++;
+        fullReported = false;
+      } else if (!fullReported) {
+        fullReported = true;
+        const kind = line.length > ring.capacity / 2 ? `a record of ${line.length} characters` : "records";
+        report(`Store worker's ring is full (${ring.capacity} bytes): dropping ${kind}; counted in kestrel_records_dropped_total`);
+      }
     },
     async flush() {
-      // While the worker starts it holds nothing but what `lines` holds: with none, there is nothing to wait for
+      // While the worker starts it holds nothing but what the ring holds: with none, there is nothing to wait for
       // (serve flushes before loading budgets; waiting on the worker's boot cost ~170 ms of every cold start).
-      if (state !== "starting" || lines.length > 0) await ask("flush");
+      if (state !== "starting" || !ring.empty()) await ask("flush");
       await reader.flush();
     },
     async close() {
@@ -164,12 +159,12 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
     },
     stats(): StoreStats {
       const own = reader.stats();
-      // Handed over but not yet counted by the worker are still queued: nothing is lost between the threads.
+      // Put in the ring but not yet counted by the worker are still queued: nothing is lost between the threads.
       const inFlight = state === "failed" ? 0 : Math.max(0, sent - remote.written - remote.dropped - remote.queued);
       return {
-        queued: lines.length + inFlight + (state === "failed" ? 0 : remote.queued) + own.queued,
+        queued: inFlight + (state === "failed" ? 0 : remote.queued) + own.queued,
         written: remote.written + own.written,
-        dropped: remote.dropped + droppedHere + own.dropped,
+        dropped: remote.dropped + ring.dropped() + own.dropped,
         write_errors: remote.write_errors + own.write_errors,
       };
     },

@@ -1,7 +1,8 @@
 /**
  * @module Inside a store worker: owns a write connection and the ordinary store (batching, retries, reconnects,
- * drop counting: src/store/store.ts), fed JSON rows by the main thread; or, opened as a reader, a connection that
- * answers reads (src/store/worker/reads.ts). The entry's worker file calls it with its runtime's SQLite driver.
+ * drop counting: src/store/store.ts), fed JSON rows through the shared ring the main thread writes
+ * (src/store/worker/ring.ts); or, opened as a reader, a connection that answers reads (src/store/worker/reads.ts).
+ * The entry's worker file calls it with its runtime's SQLite driver.
  */
 import type { Db } from "../db.ts";
 import { configure } from "../schema.ts";
@@ -9,9 +10,17 @@ import { answerRead } from "./reads.ts";
 import { createStore, type Store } from "../store.ts";
 import type { UsageRecord } from "../../usage/record.ts";
 import type { FromWorker, Port, ToWorker } from "./protocol.ts";
+import { RingReader } from "./ring.ts";
 
 /** How often the worker reports its counts when they changed (the main thread's `stats()`, /metrics). */
 const STATS_MS = 100;
+/**
+ * While records keep coming the worker reads the ring on a timer, as one batch every 5 ms; the main thread's
+ * writes then find it awake and pay no notify. After a quiet second it sleeps in `Atomics.waitAsync` and the next
+ * record wakes it (docs/architecture.md §11: a notify cost the writer's thread a few µs, so once per burst).
+ */
+const POLL_MS = 5;
+const QUIET_POLLS = 200;
 
 export function hostStore(port: Port, openDb: (path: string) => Db): void {
   let store: Store | null = null;
@@ -19,6 +28,22 @@ export function hostStore(port: Port, openDb: (path: string) => Db): void {
   const send = (message: FromWorker) => port.postMessage(message);
   let reads: Db | null = null;
   const stats = () => store?.stats() ?? { queued: 0, written: 0, dropped: 0, write_errors: 0 };
+  let ring: RingReader | null = null;
+  let closing = false;
+  /** Everything written so far goes to the store, in order. */
+  const drain = () => ring?.drain((line) => store!.add(JSON.parse(line) as UsageRecord)) ?? -1;
+  let quiet = 0;
+  const poll = () => {
+    if (closing) return;
+    const taken = drain();
+    if (taken < 0) return;
+    quiet = taken > 0 ? 0 : quiet + 1;
+    if (quiet < QUIET_POLLS) setTimeout(poll, POLL_MS);
+    else {
+      quiet = 0;
+      ring!.wake().then(() => setTimeout(poll, POLL_MS));
+    }
+  };
 
   port.onmessage = (event: MessageEvent) => {
     const message = event.data as ToWorker;
@@ -42,6 +67,9 @@ export function hostStore(port: Port, openDb: (path: string) => Db): void {
           reported = key;
         }, STATS_MS);
         send({ type: "ready", stats: stats() });
+        ring = new RingReader(message.ring);
+        // Records written while the worker started are read now.
+        poll();
         return;
       }
       case "open-reader": {
@@ -65,16 +93,6 @@ export function hostStore(port: Port, openDb: (path: string) => Db): void {
         }
         return;
       }
-      case "add": {
-        const rows = message.rows;
-        for (let from = 0; from < rows.length;) {
-          let to = rows.indexOf("\n", from);
-          if (to < 0) to = rows.length;
-          store!.add(JSON.parse(rows.slice(from, to)) as UsageRecord);
-          from = to + 1;
-        }
-        return;
-      }
       case "flush":
       case "close": {
         const { id, type } = message;
@@ -84,6 +102,9 @@ export function hostStore(port: Port, openDb: (path: string) => Db): void {
           send({ type: "done", id, error: null, stats: stats() });
           return;
         }
+        // What the main thread wrote before asking is in the ring by now.
+        drain();
+        if (type === "close") closing = true;
         const done = type === "flush" ? store!.flush() : store!.close();
         done.then(
           () => send({ type: "done", id, error: null, stats: stats() }),

@@ -2,10 +2,12 @@
 import type { StoreStats } from "../store.ts";
 import type { ReadCall } from "./reads.ts";
 
-/** What the main thread sends. `rows` is one JSON record per line: a string crosses threads as one copy. */
+/**
+ * What the main thread sends. Records do not travel as messages: the writer's `open` carries the shared ring
+ * (src/store/worker/ring.ts) they are written into; `flush` and `close` first read it to the end.
+ */
 export type ToWorker =
-  | { type: "open"; path: string; batchSize?: number; flushIntervalMs?: number; maxQueue?: number }
-  | { type: "add"; rows: string }
+  | { type: "open"; path: string; ring: SharedArrayBuffer; batchSize?: number; flushIntervalMs?: number; maxQueue?: number }
   | { type: "flush"; id: number }
   | { type: "close"; id: number }
   /** A reader worker: its own connection for reads only (src/store/worker/reads.ts). */
