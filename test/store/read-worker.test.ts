@@ -88,6 +88,28 @@ test("reads through the reader worker answer what the main thread's store answer
   });
 });
 
+test("an export read from the worker and left after one page (the next asked ahead) leaves the store usable", async () => {
+  const { open } = await runtimeDriver();
+  await withTempDir(async (dir) => {
+    const path = join(dir, "k.db");
+    const main = createStore(open(path));
+    for (let i = 0; i < 50; i++) main.add(makeRecord(i));
+    await main.flush();
+    const store = withReadWorker(createStore(open(path)), startWorker(), { path, exportPageSize: 7 });
+    try {
+      let pages = 0;
+      for await (const text of textReads(store).exportPages({}, "ndjson")) {
+        assert.equal(text.split("\n").length - 1, 7);
+        if (++pages === 1) break;
+      }
+      assert.equal((await store.usage({}, "model")).total.requests, 50);
+    } finally {
+      await store.close();
+      await main.close();
+    }
+  });
+});
+
 test("a long usage report on the reader worker leaves the event loop free; on the main thread it stalls it", async () => {
   const { open } = await runtimeDriver();
   await withTempDir(async (dir) => {
