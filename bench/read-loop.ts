@@ -66,7 +66,10 @@ async function client(url: string, mode: string): Promise<void> {
 }
 
 /** Main-thread CPU time so far (ms): the event loop's own work, whatever it waited for a core. */
-const mainCpu = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
+const schedstat = () => readFileSync(`/proc/self/task/${process.pid}/schedstat`, "utf8").split(" ").map(Number);
+const mainCpu = () => schedstat()[0]! / 1e6;
+/** Time the main thread was ready to run but waited for a core (ms): the contention, apart from its own work. */
+const mainRunqueue = () => schedstat()[1]! / 1e6;
 
 /** The 1 ms timer's lateness p99 while `during` runs. */
 async function lag(during: Promise<unknown> | null, ms: number): Promise<number> {
@@ -98,13 +101,17 @@ async function server(src: string, path: string): Promise<void> {
 
   const loadIdle = load();
   const icpu0 = mainCpu();
+  const iwait0 = mainRunqueue();
   const idle = await lag(null, seconds * 1000);
   const idleCpu = mainCpu() - icpu0; // the timer's own wake-ups, taken off below
+  const idleWait = mainRunqueue() - iwait0;
   const loop = spawnClient("reports");
   await new Promise((r) => setTimeout(r, 200));
   const cpu0 = mainCpu();
+  const wait0 = mainRunqueue();
   const busy = await lag(null, seconds * 1000);
   const cpu = mainCpu() - cpu0;
+  const loopWait = mainRunqueue() - wait0;
   loop.stdin.write("stop\n");
   loop.stdin.end();
   const looped = JSON.parse(await new Response(loop.stdout).text()) as { reports: number; p50: number };
@@ -130,6 +137,7 @@ async function server(src: string, path: string): Promise<void> {
     reportP50: looped.p50,
     mainCpuPerReport: (cpu - idleCpu) / looped.reports,
     mainCpuShare: cpu / (seconds * 1000),
+    runqueueMsPerSecond: [idleWait / seconds, loopWait / seconds],
     exportRate: exported.records / (exported.ms / 1000),
     exportRecords: exported.records,
     exportMainCpuPer1000: (ecpu / exported.records) * 1000,
@@ -146,8 +154,8 @@ async function server(src: string, path: string): Promise<void> {
 /** Alternating runs of two code trees, each in a fresh process; one Markdown row per run. */
 async function compare(srcs: string[], rounds: number): Promise<void> {
   const f = (x: number, d = 2) => x.toFixed(d);
-  console.log(`| round | src | loop p99 idle → reports looping (load) | main-thread CPU per report | reports in ${seconds} s | export records/s (load) | export main CPU / 1,000 | export loop p99 | RSS MB |`);
-  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  console.log(`| round | src | loop p99 idle → reports looping (load) | main-thread CPU per report | reports in ${seconds} s | main thread waiting for a core, ms/s idle → looping | export records/s (load) | export main CPU / 1,000 | export loop p99 | RSS MB |`);
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (let round = 1; round <= rounds; round++) {
     for (const src of srcs) {
       const run = Bun.spawn([process.execPath, import.meta.path, "--db", db!, "--seconds", String(seconds), "--src", resolve(src)], {
@@ -156,7 +164,7 @@ async function compare(srcs: string[], rounds: number): Promise<void> {
       });
       const r = JSON.parse((await new Response(run.stdout).text()).trim().split("\n").pop()!);
       console.log(
-        `| ${round} | ${src} | ${f(r.idleP99)} → ${f(r.loopP99)} ms (${f(r.loadIdle, 1)}, ${f(r.loadLoop, 1)}) | ${f(r.mainCpuPerReport, 3)} ms | ${r.reports} | ${Math.round(r.exportRate).toLocaleString("en-US")} (${f(r.loadExport, 1)}) | ${f(r.exportMainCpuPer1000)} ms | ${f(r.exportLagP99)} ms | ${Math.round(r.rss0)} → ${Math.round(r.rssMax)} |`,
+        `| ${round} | ${src} | ${f(r.idleP99)} → ${f(r.loopP99)} ms (${f(r.loadIdle, 1)}, ${f(r.loadLoop, 1)}) | ${f(r.mainCpuPerReport, 3)} ms | ${r.reports} | ${f(r.runqueueMsPerSecond[0], 1)} → ${f(r.runqueueMsPerSecond[1], 1)} | ${Math.round(r.exportRate).toLocaleString("en-US")} (${f(r.loadExport, 1)}) | ${f(r.exportMainCpuPer1000)} ms | ${f(r.exportLagP99)} ms | ${Math.round(r.rss0)} → ${Math.round(r.rssMax)} |`,
       );
     }
   }
