@@ -52,7 +52,11 @@ export function csvRow(record: UsageRecord): string {
   return line + CRLF;
 }
 
-export function createExportFormatter(format: ExportFormat): ExportFormatter {
+/**
+ * `recordsBefore`: records were already written by an earlier formatter of the same export (the reader worker formats
+ * each page with a formatter of its own, src/store/worker/reads.ts), so JSON's first record here gets a comma.
+ */
+export function createExportFormatter(format: ExportFormat, recordsBefore = false): ExportFormatter {
   if (format === "csv") {
     return {
       contentType: "text/csv; charset=utf-8; header=present",
@@ -79,7 +83,7 @@ export function createExportFormatter(format: ExportFormat): ExportFormatter {
       tail: () => "",
     };
   }
-  let first = true; // the first record gets no leading comma
+  let first = !recordsBefore; // the export's first record gets no leading comma
   return {
     contentType: "application/json; charset=utf-8",
     extension: "json",
@@ -97,13 +101,26 @@ export function createExportFormatter(format: ExportFormat): ExportFormatter {
 }
 
 /** The whole export as text chunks: head, one chunk per page, tail. Empty chunks are skipped. */
-export async function* exportChunks(
+export function exportChunks(
   pages: AsyncIterable<readonly UsageRecord[]>,
   formatter: ExportFormatter,
 ): AsyncGenerator<string> {
+  return framedChunks(formattedPages(pages, formatter), formatter);
+}
+
+/** Each page of records as the formatter's text. */
+export async function* formattedPages(
+  pages: AsyncIterable<readonly UsageRecord[]>,
+  formatter: ExportFormatter,
+): AsyncGenerator<string> {
+  for await (const page of pages) yield formatter.page(page);
+}
+
+/** Pages already formatted (by this formatter's format), between its head and tail. Empty chunks are skipped. */
+export async function* framedChunks(pageTexts: AsyncIterable<string>, formatter: ExportFormatter): AsyncGenerator<string> {
   const head = formatter.head();
   if (head !== "") yield head;
-  for await (const page of pages) yield formatter.page(page);
+  for await (const text of pageTexts) if (text !== "") yield text;
   const tail = formatter.tail();
   if (tail !== "") yield tail;
 }

@@ -1,4 +1,5 @@
 /** @module The usage store: bounded queue + background batch flusher on the write side, async reads. */
+import type { TextReads } from "./text-reads.ts";
 import type { UsageRecord } from "../usage/record.ts";
 import { COLUMN_SQL, RECORD_COLUMNS, recordToParams, rowToRecord } from "./columns.ts";
 import { createControlStore, type StoreControl } from "./control-store.ts";
@@ -78,6 +79,8 @@ export interface Store {
   usage(filter: RequestFilter, grouping: Grouping): Promise<UsageReport>;
   /** Oldest first, in pages; constant memory for any row count. */
   exportRows(filter: RequestFilter): AsyncIterable<UsageRecord[]>;
+  /** The reads above as the API's text, made off the event loop; absent: src/store/text-reads.ts derives it. */
+  readonly text?: TextReads;
   /** Replaces the cost fields of existing records (reprice), in one transaction; resolves to rows changed. */
   updateCosts(updates: readonly CostUpdate[]): Promise<number>;
   /** Spend control's definitions, spend sums and alert outbox on the same connection. */

@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { createStore, type Store } from "../../src/store/store.ts";
 import { withReadWorker } from "../../src/store/worker/read-client.ts";
+import { createExportFormatter, framedChunks } from "../../src/store/export-format.ts";
+import { textReads } from "../../src/store/text-reads.ts";
 import type { WorkerHandle } from "../../src/store/worker/protocol.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
 import { BULK_PROJECT, bulkRollup } from "./bulk.ts";
@@ -61,6 +63,17 @@ test("reads through the reader worker answer what the main thread's store answer
       assert.deepEqual(await store.getRequest(makeRecord(3).id), makeRecord(3));
       assert.equal(await store.getRequest("nope"), null);
       assert.deepEqual(await store.usage(filter, ["hour", "model"]), await main.usage(filter, ["hour", "model"]));
+      // The API's text: the same bytes from the worker (pages formatted there, the next asked ahead) as from main.
+      for (const format of ["csv", "json", "ndjson"] as const) {
+        const chunks = async (s: Store) => {
+          let out = "";
+          for await (const chunk of framedChunks(textReads(s).exportPages(filter, format), createExportFormatter(format))) out += chunk;
+          return out;
+        };
+        assert.equal(await chunks(store), await chunks(main), format);
+      }
+      assert.notEqual(store.text, undefined, "the reader worker answers the text itself");
+      assert.equal(await textReads(store).usage(filter, ["hour", "model"]), JSON.stringify(await main.usage(filter, ["hour", "model"])));
       const exported = await collect(store, filter);
       assert.equal(exported.length, 40);
       assert.deepEqual(exported, await collect(main, filter));
@@ -72,6 +85,28 @@ test("reads through the reader worker answer what the main thread's store answer
       await main.close();
     }
     await assert.rejects(store.usage({}, "model"), /closed/);
+  });
+});
+
+test("an export read from the worker and left after one page (the next asked ahead) leaves the store usable", async () => {
+  const { open } = await runtimeDriver();
+  await withTempDir(async (dir) => {
+    const path = join(dir, "k.db");
+    const main = createStore(open(path));
+    for (let i = 0; i < 50; i++) main.add(makeRecord(i));
+    await main.flush();
+    const store = withReadWorker(createStore(open(path)), startWorker(), { path, exportPageSize: 7 });
+    try {
+      let pages = 0;
+      for await (const text of textReads(store).exportPages({}, "ndjson")) {
+        assert.equal(text.split("\n").length - 1, 7);
+        if (++pages === 1) break;
+      }
+      assert.equal((await store.usage({}, "model")).total.requests, 50);
+    } finally {
+      await store.close();
+      await main.close();
+    }
   });
 });
 
