@@ -147,11 +147,23 @@ for (const { name, missing, database } of await backends()) {
         cost_usd: "0.000003001",
         tags: ["a", "b,c"],
       }),
+      // what COPY's text format escapes or reads as NULL (PostgreSQL's flusher copies), and the largest exact money
+      makeRecord(4, {
+        user: "tab\there\\N",
+        project: "\\N",
+        key_id: "\\",
+        usage_error: "line\r\nnext\\t",
+        usage_native: { s: "a\tb\\c", n: Number.MAX_SAFE_INTEGER },
+        cost_pico: Number.MAX_SAFE_INTEGER,
+        input_tokens: 2 ** 40,
+        duration_ms: 0.1 + 0.2,
+        tags: ["x\ty", "\\N", ""],
+      }),
     ];
     for (const r of records) store.add(r);
     await store.flush();
     assert.deepEqual(await all(store), records);
-    assert.deepEqual(store.stats(), { queued: 0, written: 3, dropped: 0, write_errors: 0 });
+    assert.deepEqual(store.stats(), { queued: 0, written: 4, dropped: 0, write_errors: 0 });
     await store.close();
   });
 

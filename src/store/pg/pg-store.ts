@@ -1,12 +1,13 @@
 /**
  * @module The usage store on PostgreSQL: the same bounded queue as SQLite's (src/store/batch-queue.ts), flushed in
- * batches (one INSERT over unnested column arrays) on a pooled connection; reads run the shared queries (src/store/queries.ts). Never throws at
- * creation: an unreachable server is retried with backoff and the schema is migrated on the first success.
+ * batches (COPY into a staging table, then one INSERT: src/store/pg/copy-in.ts) on a pooled connection; reads run the
+ * shared queries (src/store/queries.ts). Never throws at creation: an unreachable server is retried with backoff and
+ * the schema is migrated on the first success.
  */
 import type { UsageRecord } from "../../usage/record.ts";
-import { COLUMN_SQL, RECORD_COLUMNS, recordToParams, rowToRecord } from "../columns.ts";
+import { COLUMN_SQL, recordToParams, rowToRecord } from "../columns.ts";
 import type { StoreControl } from "../definitions.ts";
-import type { Row, SqlValue } from "../db.ts";
+import type { Row } from "../db.ts";
 import type { RequestFilter } from "../filter.ts";
 import {
   exportPageQuery,
@@ -18,16 +19,17 @@ import {
   usageFromRows,
 } from "../queries.ts";
 import type { Store, StoreOptions } from "../store.ts";
-import { clean, connectPg, describePg, pgErrorText, positional, type Sql } from "./connect.ts";
+import { connectPg, describePg, pgErrorText, positional, type Sql } from "./connect.ts";
 import { BatchQueue } from "../batch-queue.ts";
 import { createPgControlStore } from "./control-store.ts";
 import { writeRollups } from "./rollup-write.ts";
+import { copyInsert, copyLine } from "./copy-in.ts";
 import { LEVELS, levelCutoff, levelPruneSql } from "../rollup-levels.ts";
 import { addToRollup, PRUNE_ROLLUP_SQL, repriceRollup, type RollupRow, sortedRollup } from "../rollup.ts";
 import { pgExec } from "../../reconcile/exec.ts";
 import { createReconcileStore } from "../../reconcile/store.ts";
 import { createKeyStore } from "../../keys/store.ts";
-import { COLUMN_TYPES, migratePg } from "./schema.ts";
+import { migratePg } from "./schema.ts";
 import { createMonths, pruneRequests } from "./partitions.ts";
 import { usageQuery } from "../usage-query.ts";
 import { DAY_MS, dailyPrune, drainAtClose, flushTimer, refusalText, retentionCutoff, rollupCutoff, throttledReport } from "../upkeep.ts";
@@ -41,7 +43,6 @@ export interface PgStoreOptions extends Omit<StoreOptions, "reopen" | "busyTimeo
   onReady?: () => void;
 }
 
-const COLUMNS = RECORD_COLUMNS.length;
 const UPDATE_CHUNK = 500;
 /** Batches in flight at once: two keep both the encoder and the server busy; more only queue in the server. */
 const MAX_WRITES = 2;
@@ -52,14 +53,8 @@ export const UPDATE_SQL = `UPDATE requests SET cost_usd = $1, cost_pico = $2, co
   price_version = $5 WHERE id = $6 AND ts = $7`;
 
 
-/**
- * One array per column, unnested into rows: one prepared statement for any batch size, and measurably faster
- * than a multi-row VALUES list (docs/architecture.md §17). Rows that exist already (a retried batch whose commit
- * was not acknowledged) are skipped; COPY could not skip them.
- */
-const INSERT_SQL = `INSERT INTO requests (${COLUMN_SQL}) SELECT * FROM unnest(${
-  RECORD_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c]}[]`).join(", ")
-}) ON CONFLICT (id, ts) DO NOTHING RETURNING id`;
+/** Rows that exist already (a retried batch whose commit was not acknowledged) are skipped; src/store/pg/copy-in.ts. */
+const INSERT_TAIL = "ON CONFLICT (id, ts) DO NOTHING RETURNING id";
 
 
 export function createPgStore(url: string, options: PgStoreOptions = {}): Store {
@@ -112,26 +107,24 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
   const backoff = () => Math.min(maxRetryMs, retryMs * 2 ** Math.min(failures - 1, 10));
 
   /**
-   * Takes the oldest batch off the queue and writes it in one statement; on failure the batch goes back to the
+   * Takes the oldest batch off the queue and writes it in one transaction; on failure the batch goes back to the
    * front (false). Two may run at once on separate connections: one encodes while the other is in the server.
    */
   const writeBatch = async (): Promise<boolean> => {
     if (queue.waiting === 0) return true;
     const batch = queue.take(batchSize);
-    const columns: SqlValue[][] = RECORD_COLUMNS.map(() => []);
+    let text = "";
     const good: UsageRecord[] = [];
     let bad = 0;
     let badMessage = "";
     for (const record of batch) {
-      let params: SqlValue[];
       try {
-        params = recordToParams(record);
+        text += copyLine(recordToParams(record));
       } catch (err) {
         bad++;
         badMessage = pgErrorText(err);
         continue;
       }
-      for (let c = 0; c < COLUMNS; c++) (columns[c] as SqlValue[]).push(clean(params[c] as SqlValue));
       good.push(record);
     }
     const rows = good.length;
@@ -141,7 +134,8 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
         await sql.begin(async (tx) => {
           // The rollup gets only the rows this transaction inserted: a batch retried after a commit whose
           // acknowledgement was lost counts once.
-          const inserted = new Set((await tx.unsafe(INSERT_SQL, columns as never[], { prepare: true })).map((r) => String(r.id)));
+          const returned = await copyInsert(tx, "requests", COLUMN_SQL, text, INSERT_TAIL);
+          const inserted = new Set(returned.map((r) => String(r.id)));
           const sums = new Map<string, RollupRow>();
           for (const record of good) if (inserted.has(record.id)) addToRollup(sums, record);
           await writeRollups(tx, sortedRollup(sums));

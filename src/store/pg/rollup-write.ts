@@ -1,10 +1,13 @@
 /**
- * @module Rollup increments into PostgreSQL: one statement over unnested column arrays, adding to the rows that
- * exist (src/store/rollup.ts makes the increments, sorted, so concurrent writers lock rows in one order).
+ * @module Rollup increments into PostgreSQL, adding to the rows that exist (src/store/rollup.ts makes the increments,
+ * sorted, so concurrent writers lock rows in one order): the flusher's quarter-hour rows (thousands a batch) through
+ * COPY and a staging table (src/store/pg/copy-in.ts), the coarse levels' few hundred and the migration's backfill as
+ * one statement over unnested column arrays.
  */
 import type postgres from "postgres";
 import { clean } from "./connect.ts";
-import { ROLLUP_COLUMN_SQL, ROLLUP_KEYS, ROLLUP_SUMS, ROLLUP_UPSERT_TAIL, type RollupRow } from "../rollup.ts";
+import { copyInsert, copyLine } from "./copy-in.ts";
+import { ROLLUP_COLUMN_SQL, ROLLUP_KEYS, ROLLUP_SUMS, ROLLUP_UPSERT_TAIL, rollupParams, type RollupRow } from "../rollup.ts";
 import { coarsen, LEVELS, levelUnnestSql } from "../rollup-levels.ts";
 
 const SQL = `INSERT INTO usage_rollup (${ROLLUP_COLUMN_SQL}) SELECT * FROM unnest(${
@@ -16,6 +19,12 @@ const LEVEL_SQL = LEVELS.map(levelUnnestSql);
 
 type Tx = postgres.Sql | postgres.TransactionSql;
 
+function rollupText(rows: readonly RollupRow[]): string {
+  let text = "";
+  for (const row of rows) text += copyLine(rollupParams(row));
+  return text;
+}
+
 /** The quarter-hour rollup alone (migration 7's backfill, which runs before the coarse levels exist). */
 export async function writeRollup(sql: Tx, rows: readonly RollupRow[]): Promise<void> {
   await unnest(sql, SQL, rows);
@@ -25,9 +34,9 @@ export async function writeRollup(sql: Tx, rows: readonly RollupRow[]): Promise<
  * The quarter-hour rollup, then each coarse level (src/store/rollup-levels.ts), in the caller's transaction: every
  * writer takes the tables in this order and each table's rows sorted, so concurrent flushes cannot deadlock.
  */
-export async function writeRollups(sql: Tx, rows: readonly RollupRow[]): Promise<void> {
-  await unnest(sql, SQL, rows);
-  for (let i = 0; i < LEVELS.length; i++) await unnest(sql, LEVEL_SQL[i]!, coarsen(LEVELS[i]!, rows));
+export async function writeRollups(tx: postgres.TransactionSql, rows: readonly RollupRow[]): Promise<void> {
+  if (rows.length > 0) await copyInsert(tx, "usage_rollup", ROLLUP_COLUMN_SQL, rollupText(rows), ROLLUP_UPSERT_TAIL);
+  for (let i = 0; i < LEVELS.length; i++) await unnest(tx, LEVEL_SQL[i]!, coarsen(LEVELS[i]!, rows));
 }
 
 async function unnest(sql: Tx, text: string, rows: readonly RollupRow[]): Promise<void> {
