@@ -25,7 +25,7 @@ export interface WorkerStoreOptions {
   onError?: (message: string) => void;
   batchSize?: number;
   flushIntervalMs?: number;
-  /** The worker store's own bound on records read but not yet written. */
+  /** The worker store's own bound on records read but not yet written, and on records held while it starts with the ring full. */
   maxQueue?: number;
   /** The ring's size in bytes (8 MiB): records not yet read by the worker, also while it starts. */
   ringBytes?: number;
@@ -43,6 +43,22 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
   let sent = 0;
   /** The full-ring episode has been reported (one line per episode, not one per record). */
   let fullReported = false;
+  /**
+   * Records that found the ring full before the worker was ready, and those after them (up to `maxQueue`): a burst
+   * at start-up (a restart under traffic, a worker slow to open the file on a loaded machine) waits here, as it did
+   * before the ring, and moves into the ring as the worker reads it. Once the worker runs, a full ring drops.
+   */
+  let early: string[] = [];
+  let pumpTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Moves early records into the ring, in order, while they fit; again in 5 ms while some are left. */
+  const pump = () => {
+    pumpTimer = null;
+    let i = 0;
+    while (i < early.length && ring.tryWrite(early[i]!)) i++;
+    sent += i;
+    early = i === early.length ? [] : early.slice(i);
+    if (early.length > 0 && state === "ready") pumpTimer = setTimeout(pump, 5);
+  };
   let remote: StoreStats = { queued: 0, written: 0, dropped: 0, write_errors: 0 };
   let nextId = 1;
   const waiting = new Map<number, { resolve(): void; reject(err: Error): void }>();
@@ -73,7 +89,9 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
     report(`Store worker failed (${why}); ${lost} records it held are lost; writing on the main thread from now on`);
     for (const [, w] of waiting) w.reject(new Error(`store worker failed: ${why}`));
     waiting.clear();
-    for (const line of unread) reader.add(JSON.parse(line) as UsageRecord);
+    if (pumpTimer !== null) clearTimeout(pumpTimer);
+    for (const line of [...unread, ...early]) reader.add(JSON.parse(line) as UsageRecord);
+    early = [];
     started.resolve();
   };
 
@@ -87,6 +105,7 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
       clearTimeout(startTimer);
       state = "ready";
       started.resolve();
+      if (early.length > 0) pump();
     } else if (message.type === "error") {
       report(message.message);
     } else if (message.type === "done") {
@@ -109,9 +128,19 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
     maxQueue,
   });
 
-  /** The worker reads the ring to its head as of this message, then flushes or closes its store. */
+  /**
+   * The worker reads the ring to its head as of this message, then flushes or closes its store; early records first
+   * go through the ring, as much as fits per round.
+   */
   const ask = async (type: "flush" | "close"): Promise<void> => {
     await started.promise;
+    while (state === "ready" && early.length > 0) {
+      pump();
+      if (early.length > 0) await askOnce("flush");
+    }
+    await askOnce(type);
+  };
+  const askOnce = async (type: "flush" | "close"): Promise<void> => {
     if (state !== "ready") return;
     const id = nextId++;
     const done = new Promise<void>((resolve, reject) => waiting.set(id, { resolve, reject }));
@@ -132,10 +161,17 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
         report(`Dropped a usage record that could not be serialized: ${err instanceof Error ? err.message : String(err)}`);
         return;
       }
-      if (ring.write(line)) {
+      if (early.length === 0 && ring.tryWrite(line)) {
         sent++;
         fullReported = false;
-      } else if (!fullReported) {
+        return;
+      }
+      if ((state === "starting" || early.length > 0) && early.length < maxQueue) {
+        early.push(line);
+        return;
+      }
+      ring.drop();
+      if (!fullReported) {
         fullReported = true;
         const kind = line.length > ring.capacity / 2 ? `a record of ${line.length} characters` : "records";
         report(`Store worker's ring is full (${ring.capacity} bytes): dropping ${kind}; counted in kestrel_records_dropped_total`);
@@ -144,7 +180,7 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
     async flush() {
       // While the worker starts it holds nothing but what the ring holds: with none, there is nothing to wait for
       // (serve flushes before loading budgets; waiting on the worker's boot cost ~170 ms of every cold start).
-      if (state !== "starting" || !ring.empty()) await ask("flush");
+      if (state !== "starting" || !ring.empty() || early.length > 0) await ask("flush");
       await reader.flush();
     },
     async close() {
@@ -162,7 +198,7 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
       // Put in the ring but not yet counted by the worker are still queued: nothing is lost between the threads.
       const inFlight = state === "failed" ? 0 : Math.max(0, sent - remote.written - remote.dropped - remote.queued);
       return {
-        queued: inFlight + (state === "failed" ? 0 : remote.queued) + own.queued,
+        queued: early.length + inFlight + (state === "failed" ? 0 : remote.queued) + own.queued,
         written: remote.written + own.written,
         dropped: remote.dropped + ring.dropped() + own.dropped,
         write_errors: remote.write_errors + own.write_errors,

@@ -66,11 +66,18 @@ class View {
 export class RingWriter extends View {
   private head = 0;
 
-  /**
-   * Puts one record in the ring; false when there is no room for it (counted as dropped). A record fits when its
-   * bytes fit the free run after the head or, wrapping, before the tail: an empty ring takes at least half its size.
-   */
+  /** Puts one record in the ring; false when there is no room for it (counted as dropped). */
   write(text: string): boolean {
+    if (this.tryWrite(text)) return true;
+    this.drop();
+    return false;
+  }
+
+  /**
+   * Puts one record in the ring; false, uncounted, when there is no room for it. A record fits when its bytes fit the
+   * free run after the head or, wrapping, before the tail: an empty ring takes at least half its size.
+   */
+  tryWrite(text: string): boolean {
     const tail = Atomics.load(this.meta, TAIL);
     let at = this.head;
     // Four bytes stay free before the tail: a head equal to the tail means empty.
@@ -82,10 +89,7 @@ export class RingWriter extends View {
         at = 0;
       }
     }
-    if (n < 0) {
-      this.drop();
-      return false;
-    }
+    if (n < 0) return false;
     this.lengths[at >> 2] = n;
     this.head = this.next(at, n);
     Atomics.store(this.meta, HEAD, this.head);
