@@ -14,13 +14,7 @@ import type { WorkerHandle } from "../../src/store/worker/protocol.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
 import { BULK_PROJECT, bulkRollup } from "./bulk.ts";
 import { makeRecord, runtimeDriver, withTempDir } from "./helpers.ts";
-
-const IS_BUN = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
-
-function startWorker(): WorkerHandle {
-  const file = IS_BUN ? "store-worker-bun.ts" : "store-worker-deno.ts";
-  return new Worker(new URL(`../../src/entry/${file}`, import.meta.url).href, { type: "module" }) as unknown as WorkerHandle;
-}
+import { startStoreWorker } from "./workers.ts";
 
 async function collect(store: Store, filter = {}): Promise<UsageRecord[]> {
   const out: UsageRecord[] = [];
@@ -56,7 +50,7 @@ test("reads through the reader worker answer what the main thread's store answer
     for (let i = 0; i < 50; i++) main.add(makeRecord(i));
     await main.flush();
     const errors: string[] = [];
-    const store = withReadWorker(createStore(open(path)), startWorker(), { path, exportPageSize: 7, onError: (m) => errors.push(m) });
+    const store = withReadWorker(createStore(open(path)), startStoreWorker(), { path, exportPageSize: 7, onError: (m) => errors.push(m) });
     try {
       const filter = { since: "2026-11-20T12:00:10.000Z" };
       assert.deepEqual(await store.listRequests(filter, { limit: 5, before: null }), await main.listRequests(filter, { limit: 5, before: null }));
@@ -95,7 +89,7 @@ test("an export read from the worker and left after one page (the next asked ahe
     const main = createStore(open(path));
     for (let i = 0; i < 50; i++) main.add(makeRecord(i));
     await main.flush();
-    const store = withReadWorker(createStore(open(path)), startWorker(), { path, exportPageSize: 7 });
+    const store = withReadWorker(createStore(open(path)), startStoreWorker(), { path, exportPageSize: 7 });
     try {
       let pages = 0;
       for await (const text of textReads(store).exportPages({}, "ndjson")) {
@@ -118,7 +112,7 @@ test("a long usage report on the reader worker leaves the event loop free; on th
     const db = open(path);
     bulkRollup(db, 200_000, "2026-11-20");
     db.close();
-    const store = withReadWorker(createStore(open(path)), startWorker(), { path });
+    const store = withReadWorker(createStore(open(path)), startStoreWorker(), { path });
     try {
       const filter = { since: "2026-11-20T00:00:00.000Z", project: BULK_PROJECT }; // the quarter-hour rollup
       const first = await store.usage(filter, "model"); // the worker is up and its cache warm

@@ -16,8 +16,8 @@ import { createWorkerStore } from "../../src/store/worker/client.ts";
 import type { WorkerHandle } from "../../src/store/worker/protocol.ts";
 import { until } from "../_helpers/poll.ts";
 import { parsePrometheusText, sumOf } from "../_helpers/prom-text.ts";
-import { IS_BUN } from "../_helpers/runtime.ts";
 import { runtimeDriver, withTempDir } from "./helpers.ts";
+import { heldOpen, startStoreWorker } from "./workers.ts";
 
 const REQUESTS = 300;
 /** Room for a few dozen records: the stalled run overflows it. */
@@ -31,37 +31,6 @@ const CHAT = JSON.stringify({
   choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }],
   usage: { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12 },
 });
-
-function startWorker(): WorkerHandle {
-  const file = IS_BUN ? "store-worker-bun.ts" : "store-worker-deno.ts";
-  return new Worker(new URL(`../../src/entry/${file}`, import.meta.url).href, { type: "module" }) as unknown as WorkerHandle;
-}
-
-/**
- * A real worker held stalled: the main thread is told it is ready, but it is not opened (so it reads nothing)
- * until `release()`.
- */
-function stalled(real: WorkerHandle): WorkerHandle & { release(): void } {
-  let held: unknown = null;
-  const handle: WorkerHandle & { release(): void } = {
-    postMessage(message: unknown) {
-      if ((message as { type: string }).type === "open" && held === null) {
-        held = message;
-        const stats = { queued: 0, written: 0, dropped: 0, write_errors: 0 };
-        queueMicrotask(() => handle.onmessage?.({ data: { type: "ready", stats } } as MessageEvent));
-        return;
-      }
-      real.postMessage(message);
-    },
-    onmessage: null,
-    onerror: null,
-    terminate: () => real.terminate(),
-    release: () => real.postMessage(held),
-  };
-  real.onmessage = (event) => handle.onmessage?.(event);
-  real.onerror = (event) => handle.onerror?.(event);
-  return handle;
-}
 
 async function run(worker: WorkerHandle & { release?(): void }, ringBytes?: number) {
   const { open } = await runtimeDriver();
@@ -114,8 +83,8 @@ async function run(worker: WorkerHandle & { release?(): void }, ringBytes?: numb
 
 test("a stalled store worker never delays a response; a full ring is counted in stats and on /metrics", async () => {
   // The default ring holds every record while the normal worker starts; the small one overflows.
-  const normal = await run(startWorker());
-  const stuck = await run(stalled(startWorker()), RING_BYTES);
+  const normal = await run(startStoreWorker());
+  const stuck = await run(heldOpen(startStoreWorker(), true), RING_BYTES);
   const detail = `normal: median ${normal.median.toFixed(2)} ms, slowest ${normal.slowest.toFixed(1)} ms; ` +
     `stalled: median ${stuck.median.toFixed(2)} ms, slowest ${stuck.slowest.toFixed(1)} ms`;
   assert.ok(stuck.slowest < BOUND_MS, detail);

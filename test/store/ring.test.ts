@@ -11,7 +11,7 @@ import { createWorkerStore } from "../../src/store/worker/client.ts";
 import type { WorkerHandle } from "../../src/store/worker/protocol.ts";
 import { createRing, RingReader, RingWriter } from "../../src/store/worker/ring.ts";
 import { makeRecord, runtimeDriver, withTempDir } from "./helpers.ts";
-import { IS_BUN } from "../_helpers/runtime.ts";
+import { heldOpen, startStoreWorker } from "./workers.ts";
 
 /** Deterministic sizes and characters (1-, 2-, 3- and 4-byte UTF-8) so a failure replays. */
 function texts(count: number, seed = 7): string[] {
@@ -139,37 +139,17 @@ test("a stalled worker: add() returns at once, a full ring is counted and report
   });
 });
 
-/** A real worker whose `open` is held back until `start()`: it boots late, as on a loaded machine. */
-function late(): WorkerHandle & { start(): void } {
-  const file = IS_BUN ? "store-worker-bun.ts" : "store-worker-deno.ts";
-  const real = new Worker(new URL(`../../src/entry/${file}`, import.meta.url).href, { type: "module" }) as unknown as WorkerHandle;
-  let held: unknown = null;
-  const handle: WorkerHandle & { start(): void } = {
-    postMessage(message: unknown) {
-      if ((message as { type: string }).type === "open") held = message;
-      else real.postMessage(message);
-    },
-    onmessage: null,
-    onerror: null,
-    terminate: () => real.terminate(),
-    start: () => real.postMessage(held),
-  };
-  real.onmessage = (event) => handle.onmessage?.(event);
-  real.onerror = (event) => handle.onerror?.(event);
-  return handle;
-}
-
 test("a burst while the worker starts waits for it when the ring is full: nothing dropped, written in order", async () => {
   const { open } = await runtimeDriver();
   await withTempDir(async (dir) => {
     const path = join(dir, "k.db");
     const errors: string[] = [];
-    const worker = late();
+    const worker = heldOpen(startStoreWorker(), false);
     const store = createWorkerStore(createStore(open(path)), worker, { path, onError: (m) => errors.push(m), ringBytes: 16 * 1024 });
     const count = 500; // ~1 KB each: thirty times the ring
     for (let i = 0; i < count; i++) store.add(makeRecord(i));
     assert.deepEqual(store.stats(), { queued: count, written: 0, dropped: 0, write_errors: 0 });
-    worker.start();
+    worker.release();
     await store.flush();
     assert.deepEqual(store.stats(), { queued: 0, written: count, dropped: 0, write_errors: 0 });
     assert.deepEqual(errors, []);

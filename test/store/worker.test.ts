@@ -12,22 +12,14 @@ import { until } from "../_helpers/poll.ts";
 import { createWorkerStore, sharedFile } from "../../src/store/worker/client.ts";
 import type { WorkerHandle } from "../../src/store/worker/protocol.ts";
 import { makeRecord, runtimeDriver, withTempDir } from "./helpers.ts";
-
-const IS_BUN = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
-
-/** The worker the runtime's entry would start. */
-function startWorker(): WorkerHandle {
-  const file = IS_BUN ? "store-worker-bun.ts" : "store-worker-deno.ts";
-  const url = new URL(`../../src/entry/${file}`, import.meta.url).href;
-  return new Worker(url, { type: "module" }) as unknown as WorkerHandle;
-}
+import { startStoreWorker } from "./workers.ts";
 
 test("records added go through the worker: committed, counted, readable on the main connection", async () => {
   const { open } = await runtimeDriver();
   await withTempDir(async (dir) => {
     const path = join(dir, "k.db");
     const errors: string[] = [];
-    const store = createWorkerStore(createStore(open(path)), startWorker(), { path, onError: (m) => errors.push(m) });
+    const store = createWorkerStore(createStore(open(path)), startStoreWorker(), { path, onError: (m) => errors.push(m) });
     for (let i = 0; i < 1500; i++) store.add(makeRecord(i));
     assert.equal(store.stats().queued, 1500, "accepted records count as queued until the worker commits them");
     await store.flush();
@@ -83,7 +75,7 @@ test("a worker asleep after a quiet second is woken by the next record (no flush
   const { open } = await runtimeDriver();
   await withTempDir(async (dir) => {
     const path = join(dir, "k.db");
-    const store = createWorkerStore(createStore(open(path)), startWorker(), { path });
+    const store = createWorkerStore(createStore(open(path)), startStoreWorker(), { path });
     store.add(makeRecord(1));
     await until("the first record written", () => store.stats().written === 1);
     // Past the worker's quiet second (src/store/worker/host.ts): it now waits on the ring's head.
