@@ -1,6 +1,6 @@
-/** @module Async text chunks → a pull-based byte stream that never monopolizes the event loop. */
+/** @module Async byte chunks → a pull-based byte stream that never monopolizes the event loop. */
+import type { Utf8 } from "../store/text-reads.ts";
 
-const encoder = new TextEncoder();
 /** Work done between two yields to the event loop, so proxied streams keep flowing during a big export. */
 const SLICE_MS = 20;
 
@@ -8,9 +8,9 @@ const SLICE_MS = 20;
  * One chunk per pull, so a slow reader holds the producer (constant memory). When pulls come back to back,
  * a macrotask break is taken every SLICE_MS. Cancel ends the source (its statement and cursor).
  */
-export function textStream(chunks: AsyncGenerator<string>): ReadableStream<Uint8Array> {
+export function byteStream(chunks: AsyncGenerator<Utf8>): ReadableStream<Utf8> {
   let sliceStart = performance.now();
-  return new ReadableStream<Uint8Array>({
+  return new ReadableStream<Utf8>({
     async pull(controller) {
       try {
         if (performance.now() - sliceStart > SLICE_MS) {
@@ -19,7 +19,7 @@ export function textStream(chunks: AsyncGenerator<string>): ReadableStream<Uint8
         }
         const next = await chunks.next();
         if (next.done) controller.close();
-        else controller.enqueue(encoder.encode(next.value));
+        else controller.enqueue(next.value); // UTF-8 already (the reader worker encodes it)
       } catch (err) {
         controller.error(err);
       }

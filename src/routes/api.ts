@@ -2,14 +2,14 @@
 import { type Context, Hono } from "hono";
 import { errorResponse } from "../errors.ts";
 import { createExportFormatter, framedChunks } from "../store/export-format.ts";
-import { textReads } from "../store/text-reads.ts";
+import { isNullJson, textReads, type Utf8 } from "../store/text-reads.ts";
 import { parseCursor, type Parsed, parseFilter, parseFormat, parseGrouping, parseLimit } from "../store/query-params.ts";
 import type { Store } from "../store/store.ts";
 import type { Control } from "../control/types.ts";
 import { apiAuth } from "./api-auth.ts";
 import { createBudgetRoutes } from "./api-budgets.ts";
 import { createReconcileRoutes, type ReconcileRouteOptions } from "./api-reconcile.ts";
-import { textStream } from "./api-stream.ts";
+import { byteStream } from "./api-stream.ts";
 
 export interface ApiRouteOptions {
   store: Store;
@@ -67,9 +67,10 @@ async function prefetch<T>(source: AsyncIterable<T>): Promise<AsyncIterable<T>> 
 
 export function createApiRoutes(opts: ApiRouteOptions): Hono {
   const { store } = opts;
-  // Bodies come as text from the store (off the event loop on SQLite); `c.json` would stringify the same value.
+  // Bodies come as UTF-8 bytes from the store (made off the event loop on SQLite); `c.json` would stringify and
+  // encode the same value here.
   const reads = textReads(store);
-  const json = (c: Context, text: string) => c.body(text, 200, { "content-type": "application/json" });
+  const json = (c: Context, bytes: Utf8) => c.body(bytes, 200, { "content-type": "application/json" });
   const app = new Hono();
   app.use("*", apiAuth(opts.adminToken, opts.loopbackOnly));
 
@@ -86,7 +87,7 @@ export function createApiRoutes(opts: ApiRouteOptions): Hono {
   app.get("/requests/:id", async (c) => {
     const id = c.req.param("id");
     const record = await reads.getRequest(id);
-    if (record === "null") return errorResponse("not_found", 404, `No request with id ${JSON.stringify(id)}`);
+    if (isNullJson(record)) return errorResponse("not_found", 404, `No request with id ${JSON.stringify(id)}`);
     return json(c, record);
   });
 
@@ -103,7 +104,7 @@ export function createApiRoutes(opts: ApiRouteOptions): Hono {
     const formatter = createExportFormatter(format); // its head and tail; the pages come formatted
     // The first page is read before answering: a failing store is a 500, not a 200 with a cut body.
     const pages = await prefetch(reads.exportPages(filter, format));
-    const body = textStream(framedChunks(pages, formatter));
+    const body = byteStream(framedChunks(pages, formatter));
     return new Response(body, {
       headers: {
         "content-type": formatter.contentType,

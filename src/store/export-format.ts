@@ -1,4 +1,5 @@
 /** @module Records → CSV / JSON / NDJSON text, page by page. One formatter for HTTP and CLI: identical bytes. */
+import type { Utf8 } from "./text-reads.ts";
 import type { UsageRecord } from "../usage/record.ts";
 import { RECORD_COLUMNS } from "./columns.ts";
 import type { ExportFormat } from "./query-params.ts";
@@ -105,7 +106,15 @@ export function exportChunks(
   pages: AsyncIterable<readonly UsageRecord[]>,
   formatter: ExportFormatter,
 ): AsyncGenerator<string> {
-  return framedChunks(formattedPages(pages, formatter), formatter);
+  return textChunks(formattedPages(pages, formatter), formatter);
+}
+
+async function* textChunks(pageTexts: AsyncIterable<string>, formatter: ExportFormatter): AsyncGenerator<string> {
+  const head = formatter.head();
+  if (head !== "") yield head;
+  for await (const text of pageTexts) if (text !== "") yield text;
+  const tail = formatter.tail();
+  if (tail !== "") yield tail;
 }
 
 /** Each page of records as the formatter's text. */
@@ -116,11 +125,19 @@ export async function* formattedPages(
   for await (const page of pages) yield formatter.page(page);
 }
 
-/** Pages already formatted (by this formatter's format), between its head and tail. Empty chunks are skipped. */
-export async function* framedChunks(pageTexts: AsyncIterable<string>, formatter: ExportFormatter): AsyncGenerator<string> {
+const utf8 = new TextEncoder();
+
+/**
+ * Pages already formatted (by this formatter's format) and encoded, between its head and tail (encoded here: a few
+ * bytes). Empty chunks are skipped.
+ */
+export async function* framedChunks(
+  pages: AsyncIterable<Utf8>,
+  formatter: ExportFormatter,
+): AsyncGenerator<Utf8> {
   const head = formatter.head();
-  if (head !== "") yield head;
-  for await (const text of pageTexts) if (text !== "") yield text;
+  if (head !== "") yield utf8.encode(head);
+  for await (const bytes of pages) if (bytes.length !== 0) yield bytes;
   const tail = formatter.tail();
-  if (tail !== "") yield tail;
+  if (tail !== "") yield utf8.encode(tail);
 }

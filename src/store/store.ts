@@ -79,7 +79,7 @@ export interface Store {
   usage(filter: RequestFilter, grouping: Grouping): Promise<UsageReport>;
   /** Oldest first, in pages; constant memory for any row count. */
   exportRows(filter: RequestFilter): AsyncIterable<UsageRecord[]>;
-  /** The reads above as the API's text, made off the event loop; absent: src/store/text-reads.ts derives it. */
+  /** The reads above as the API's UTF-8 bodies, made off the event loop; absent: src/store/text-reads.ts derives them. */
   readonly text?: TextReads;
   /** Replaces the cost fields of existing records (reprice), in one transaction; resolves to rows changed. */
   updateCosts(updates: readonly CostUpdate[]): Promise<number>;

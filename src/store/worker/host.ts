@@ -6,7 +6,7 @@
  */
 import type { Db } from "../db.ts";
 import { configure } from "../schema.ts";
-import { answerRead } from "./reads.ts";
+import { answerRead, transferOf } from "./reads.ts";
 import { createStore, type Store } from "../store.ts";
 import type { UsageRecord } from "../../usage/record.ts";
 import type { FromWorker, Port, ToWorker } from "./protocol.ts";
@@ -87,7 +87,8 @@ export function hostStore(port: Port, openDb: (path: string) => Db): void {
       case "read": {
         const { id, call } = message;
         try {
-          send({ type: "answer", id, value: answerRead(reads!, call), error: null, stats: stats() });
+          const value = answerRead(reads!, call);
+          port.postMessage({ type: "answer", id, value, error: null, stats: stats() } satisfies FromWorker, transferOf(value));
         } catch (err) {
           send({ type: "answer", id, value: null, error: errorText(err), stats: stats() });
         }

@@ -24,7 +24,8 @@ export type FromWorker =
 
 /** The part of a Web `Worker` (or the worker's `self`) that is used: both runtimes have it. */
 export interface Port {
-  postMessage(message: unknown): void;
+  /** `transfer`: buffers moved, not copied (the reader worker's answers, src/store/worker/reads.ts). */
+  postMessage(message: unknown, transfer?: Transferable[]): void;
   onmessage: ((event: MessageEvent) => void) | null;
 }
 
