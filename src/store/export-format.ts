@@ -106,15 +106,20 @@ export function exportChunks(
   pages: AsyncIterable<readonly UsageRecord[]>,
   formatter: ExportFormatter,
 ): AsyncGenerator<string> {
-  return textChunks(formattedPages(pages, formatter), formatter);
+  return framed(formattedPages(pages, formatter), formatter, (text) => text);
 }
 
-async function* textChunks(pageTexts: AsyncIterable<string>, formatter: ExportFormatter): AsyncGenerator<string> {
+/** Head, the non-empty pages, tail: as text or as bytes (`encode` makes head and tail the pages' kind). */
+async function* framed<T extends { length: number }>(
+  pages: AsyncIterable<T>,
+  formatter: ExportFormatter,
+  encode: (text: string) => T,
+): AsyncGenerator<T> {
   const head = formatter.head();
-  if (head !== "") yield head;
-  for await (const text of pageTexts) if (text !== "") yield text;
+  if (head !== "") yield encode(head);
+  for await (const page of pages) if (page.length !== 0) yield page;
   const tail = formatter.tail();
-  if (tail !== "") yield tail;
+  if (tail !== "") yield encode(tail);
 }
 
 /** Each page of records as the formatter's text. */
@@ -131,13 +136,6 @@ const utf8 = new TextEncoder();
  * Pages already formatted (by this formatter's format) and encoded, between its head and tail (encoded here: a few
  * bytes). Empty chunks are skipped.
  */
-export async function* framedChunks(
-  pages: AsyncIterable<Utf8>,
-  formatter: ExportFormatter,
-): AsyncGenerator<Utf8> {
-  const head = formatter.head();
-  if (head !== "") yield utf8.encode(head);
-  for await (const bytes of pages) if (bytes.length !== 0) yield bytes;
-  const tail = formatter.tail();
-  if (tail !== "") yield utf8.encode(tail);
+export function framedChunks(pages: AsyncIterable<Utf8>, formatter: ExportFormatter): AsyncGenerator<Utf8> {
+  return framed(pages, formatter, (text) => utf8.encode(text));
 }
