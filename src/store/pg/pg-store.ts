@@ -14,7 +14,6 @@ import {
   GET_SQL,
   listPage,
   listQuery,
-  pagesOf,
   type Query,
   usageFromRows,
 } from "../queries.ts";
@@ -24,6 +23,7 @@ import { BatchQueue } from "../batch-queue.ts";
 import { createPgControlStore } from "./control-store.ts";
 import { writeRollups } from "./rollup-write.ts";
 import { copyInsert, copyLine } from "./copy-in.ts";
+import { pagesAhead } from "./export-pages.ts";
 import { LEVELS, levelCutoff, levelPruneSql } from "../rollup-levels.ts";
 import { addToRollup, PRUNE_ROLLUP_SQL, repriceRollup, type RollupRow, sortedRollup } from "../rollup.ts";
 import { pgExec } from "../../reconcile/exec.ts";
@@ -332,8 +332,7 @@ export function createPgStore(url: string, options: PgStoreOptions = {}): Store 
     control,
     reconcile: createReconcileStore(pgExec(sql, gate)),
     keys: createKeyStore(pgExec(sql, gate), now),
-    exportRows: (filter: RequestFilter) =>
-      pagesOf(async (after) => (await select(exportPageQuery(filter, after, pageSize))).map(rowToRecord), pageSize),
+    exportRows: (filter: RequestFilter) => pagesAhead((after) => select(exportPageQuery(filter, after, pageSize)), pageSize),
   };
 }
 

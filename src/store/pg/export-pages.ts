@@ -1,0 +1,26 @@
+/**
+ * @module PostgreSQL export pages, asked for one ahead (docs/architecture.md §17). The next page's cursor is in the
+ * last row the server sent, so its query goes out before this page is turned into records and formatted: the server
+ * reads page N + 1 while this thread decodes, formats and writes page N (asked one at a time, each waited for the
+ * other: BENCHMARKS.md "Where a PostgreSQL export's time goes"). At most two pages are held at once.
+ */
+import type { UsageRecord } from "../../usage/record.ts";
+import { rowToRecord } from "../columns.ts";
+import type { Row } from "../db.ts";
+
+type Cursor = { ts: string; id: string } | null;
+
+/** Keyset pages of `pageSize` rows, oldest first, as pagesOf (src/store/queries.ts) reads them, one page ahead. */
+export async function* pagesAhead(page: (after: Cursor) => Promise<Row[]>, pageSize: number): AsyncGenerator<UsageRecord[]> {
+  let next: Promise<Row[]> | null = page(null);
+  while (next !== null) {
+    const rows: Row[] = await next;
+    const last = rows[rows.length - 1];
+    // rowToRecord's own String() of `ts` and `id`: the cursor is the record's.
+    next = rows.length === pageSize && last !== undefined ? page({ ts: String(last.ts), id: String(last.id) }) : null;
+    // Marked handled at once: it may fail while this page is still being written (the await above still throws),
+    // or never be awaited when the reader leaves early.
+    next?.catch(() => {});
+    if (rows.length > 0) yield rows.map(rowToRecord);
+  }
+}
