@@ -243,3 +243,26 @@ export async function* pagesOf(
     after = { ts: last.ts, id: last.id };
   }
 }
+
+/**
+ * Keyset pages asked one ahead: the next page's query goes out (its cursor is in this page) before this page is handed
+ * on, so the source reads page N + 1 while the consumer formats and writes page N; at most two pages exist at once.
+ * `next(p)` is the cursor after `p`, null when `p` was the last; `out(p)` is what is handed on (null: nothing).
+ */
+export async function* pagesOneAhead<P, T>(
+  page: (after: { ts: string; id: string } | null) => Promise<P>,
+  next: (p: P) => { ts: string; id: string } | null,
+  out: (p: P) => T | null,
+): AsyncGenerator<T> {
+  let ahead: Promise<P> | null = page(null);
+  while (ahead !== null) {
+    const current: P = await ahead;
+    const after = next(current);
+    ahead = after === null ? null : page(after);
+    // Marked handled at once: it may fail while this page is still being written (awaiting it still throws), or
+    // never be awaited when the consumer leaves early.
+    ahead?.catch(() => {});
+    const value = out(current);
+    if (value !== null) yield value;
+  }
+}

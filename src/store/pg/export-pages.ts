@@ -7,20 +7,16 @@
 import type { UsageRecord } from "../../usage/record.ts";
 import { rowToRecord } from "../columns.ts";
 import type { Row } from "../db.ts";
-
-type Cursor = { ts: string; id: string } | null;
+import { pagesOneAhead } from "../queries.ts";
 
 /** Keyset pages of `pageSize` rows, oldest first, as pagesOf (src/store/queries.ts) reads them, one page ahead. */
-export async function* pagesAhead(page: (after: Cursor) => Promise<Row[]>, pageSize: number): AsyncGenerator<UsageRecord[]> {
-  let next: Promise<Row[]> | null = page(null);
-  while (next !== null) {
-    const rows: Row[] = await next;
+export function pagesAhead(
+  page: (after: { ts: string; id: string } | null) => Promise<Row[]>,
+  pageSize: number,
+): AsyncGenerator<UsageRecord[]> {
+  return pagesOneAhead(page, (rows) => {
     const last = rows[rows.length - 1];
     // rowToRecord's own String() of `ts` and `id`: the cursor is the record's.
-    next = rows.length === pageSize && last !== undefined ? page({ ts: String(last.ts), id: String(last.id) }) : null;
-    // Marked handled at once: it may fail while this page is still being written (the await above still throws),
-    // or never be awaited when the reader leaves early.
-    next?.catch(() => {});
-    if (rows.length > 0) yield rows.map(rowToRecord);
-  }
+    return rows.length === pageSize && last !== undefined ? { ts: String(last.ts), id: String(last.id) } : null;
+  }, (rows) => rows.length > 0 ? rows.map(rowToRecord) : null);
 }

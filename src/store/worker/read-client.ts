@@ -7,7 +7,7 @@
  */
 import type { UsageRecord } from "../../usage/record.ts";
 import type { StoreControl } from "../definitions.ts";
-import { pagesOf } from "../queries.ts";
+import { pagesOf, pagesOneAhead } from "../queries.ts";
 import type { Store } from "../store.ts";
 import type { FromWorker, ToWorker, WorkerHandle } from "./protocol.ts";
 import type { ExportText, ReadAnswers, ReadCall } from "./reads.ts";
@@ -122,16 +122,7 @@ export function withReadWorker(inner: Store, worker: WorkerHandle, options: Read
     if (state === "failed") return yield* textReads(inner).exportPages(filter, format);
     const page = (after: { ts: string; id: string } | null): Promise<ExportText> =>
       read({ op: "export-text", filter, after, size: pageSize, format });
-    let next: Promise<ExportText> | null = page(null);
-    try {
-      while (next !== null) {
-        const { bytes, count, last }: ExportText = await next;
-        next = count === pageSize && last !== null ? page(last) : null;
-        if (count > 0) yield bytes;
-      }
-    } finally {
-      next?.catch(() => {}); // a reader that left early: the page asked ahead is dropped
-    }
+    yield* pagesOneAhead(page, (p) => p.count === pageSize ? p.last : null, (p) => p.count > 0 ? p.bytes : null);
   }
 
   const text: TextReads = {
