@@ -11,7 +11,7 @@ import { createWorkerStore } from "../../src/store/worker/client.ts";
 import type { WorkerHandle } from "../../src/store/worker/protocol.ts";
 import { createRing, RingReader, RingWriter } from "../../src/store/worker/ring.ts";
 import { makeRecord, runtimeDriver, withTempDir } from "./helpers.ts";
-import { heldOpen, startStoreWorker } from "./workers.ts";
+import { heldOpen, lateReady, startStoreWorker } from "./workers.ts";
 
 /** Deterministic sizes and characters (1-, 2-, 3- and 4-byte UTF-8) so a failure replays. */
 function texts(count: number, seed = 7): string[] {
@@ -157,6 +157,23 @@ test("a burst while the worker starts waits for it when the ring is full: nothin
     const ids = check.prepare("SELECT id FROM requests ORDER BY rowid").all().map((r) => (r as { id: string }).id);
     check.close();
     assert.deepEqual(ids, Array.from({ length: count }, (_, i) => makeRecord(i).id));
+    await store.close();
+  });
+});
+
+test("a flush waits for records the worker read before its ready message arrived", async () => {
+  const { open } = await runtimeDriver();
+  await withTempDir(async (dir) => {
+    const path = join(dir, "k.db");
+    const worker = lateReady(startStoreWorker());
+    const store = createWorkerStore(createStore(open(path)), worker, { path });
+    for (let i = 0; i < 20; i++) store.add(makeRecord(i));
+    // The worker is up and drains the ring on its own; the main thread still believes it starts.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const flushed = store.flush();
+    worker.deliver();
+    await flushed;
+    assert.deepEqual(store.stats(), { queued: 0, written: 20, dropped: 0, write_errors: 0 });
     await store.close();
   });
 });

@@ -30,3 +30,25 @@ export function heldOpen(real: WorkerHandle, sayReady: boolean): WorkerHandle & 
   real.onerror = (event) => handle.onerror?.(event);
   return handle;
 }
+
+/** A real worker whose first "ready" reaches the main thread only at `deliver()`: it is up (and reads) before that. */
+export function lateReady(real: WorkerHandle): WorkerHandle & { deliver(): void } {
+  let held: MessageEvent | null = null;
+  let delivered = false;
+  const handle: WorkerHandle & { deliver(): void } = {
+    postMessage: (message: unknown) => real.postMessage(message),
+    onmessage: null,
+    onerror: null,
+    terminate: () => real.terminate(),
+    deliver() {
+      delivered = true;
+      if (held !== null) handle.onmessage?.(held);
+    },
+  };
+  real.onmessage = (event) => {
+    if (!delivered && held === null && (event.data as { type: string }).type === "ready") held = event;
+    else handle.onmessage?.(event);
+  };
+  real.onerror = (event) => handle.onerror?.(event);
+  return handle;
+}

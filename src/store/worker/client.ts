@@ -178,9 +178,10 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
       }
     },
     async flush() {
-      // While the worker starts it holds nothing but what the ring holds: with none, there is nothing to wait for
-      // (serve flushes before loading budgets; waiting on the worker's boot cost ~170 ms of every cold start).
-      if (state !== "starting" || !ring.empty() || early.length > 0) await ask("flush");
+      // While the worker starts, nothing was handed to it unless a record was: with none, there is nothing to wait
+      // for (serve flushes before loading budgets; waiting on the worker's boot cost ~170 ms of every cold start). An
+      // empty ring is not enough: a worker that is up may have read it while its "ready" still waits here.
+      if (state !== "starting" || sent > 0 || early.length > 0) await ask("flush");
       await reader.flush();
     },
     async close() {
