@@ -27,7 +27,7 @@ export interface WorkerStoreOptions {
   flushIntervalMs?: number;
   /** The worker store's own bound on records read but not yet written, and on records held while it starts with the ring full. */
   maxQueue?: number;
-  /** The ring's size in bytes (8 MiB): records not yet read by the worker, also while it starts. */
+  /** The ring's size in bytes (2 MiB): records not yet read by the worker, also while it starts. */
   ringBytes?: number;
 }
 
