@@ -1,7 +1,7 @@
 /**
  * The benchmark suite: `bun bench/run.ts` (`npm run bench`) runs every section against baselines measured in the
  * same run and writes BENCHMARKS.md; `--quick` runs every section with tiny sizes (harness check, < 60 s) and
- * writes nothing. Options: `--out FILE`, `--only scanner,store,pgstore,control,sequential,concurrent,big,memory`,
+ * writes nothing. Options: `--out FILE`, `--only scanner,store,pgstore,control,sequential,concurrent,big,memory,coldstart`,
  * `--loadgen wrk|autocannon`. Everything runs on loopback; children are started here and stopped here.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -14,6 +14,7 @@ import { busyProcesses, describeMachine, machineMarkdown } from "./lib/machine.t
 import { BUN, killAllSync, type Proc, ROOT, run, stopAll } from "./lib/proc.ts";
 import { renderDocument, type SectionResult, targetsTable } from "./lib/report.ts";
 import { bigStreamSection } from "./sections/big-stream.ts";
+import { coldStartSection } from "./sections/cold-start.ts";
 import { controlSection } from "./sections/control.ts";
 import { concurrentSection } from "./sections/concurrent.ts";
 import { memorySection } from "./sections/memory.ts";
@@ -42,6 +43,7 @@ const P = QUICK
     memory: { streams: 20, events: 4, gapMs: 50, requests: 1000, settleMs: 200 },
     store: { records: 5000, rounds: 1 },
     pgstore: { records: 5000, rounds: 1 },
+    coldstart: { runs: 2 },
   }
   : {
     scanner: { mb: 32, rounds: 7 },
@@ -51,6 +53,7 @@ const P = QUICK
     memory: { streams: 1000, events: 20, gapMs: 150, requests: 100_000, settleMs: 1000 },
     store: { records: 300_000, rounds: 3 },
     pgstore: { records: 300_000, rounds: 3 },
+    coldstart: { runs: 11 },
   };
 
 const want = (key: string) => ONLY === null || ONLY.includes(key);
@@ -96,7 +99,7 @@ await section("store", "records/s into SQLite", () => storeSection(P.store));
 await section("pgstore", "records/s into PostgreSQL", () => pgStoreSection(P.pgstore));
 await section("control", "pre-forward spend check", () => controlSection(QUICK));
 
-const proxyKeys = ["sequential", "concurrent", "big", "memory"];
+const proxyKeys = ["sequential", "concurrent", "big", "memory", "coldstart"];
 if (proxyKeys.some(want)) {
   let mock: Proc | null = null;
   let contenders: Contender[] = [];
@@ -122,10 +125,12 @@ if (proxyKeys.some(want)) {
       }));
   }
   await stopAll();
+  // Alone: the other contenders are stopped, so nothing else competes with the spawns.
+  if (existsSync(binary)) await section("coldstart", "spawn to the first proxied answer", () => coldStartSection(binary, P.coldstart.runs));
 }
 
 const seconds = (performance.now() - t0) / 1000;
-const order = ["scanner", "sequential", "concurrent", "big", "memory", "store", "pgstore", "control"];
+const order = ["scanner", "sequential", "concurrent", "big", "memory", "coldstart", "store", "pgstore", "control"];
 const sections = order.map((k) => results[k]).filter((s): s is SectionResult => s !== undefined);
 console.log(`\n== targets\n${targetsTable(sections.flatMap((s) => s.targets))}`);
 

@@ -50,6 +50,13 @@ export function pinned(cpu: string | null, cmd: string, args: string[]): [string
   return cpu !== null && HAS_TASKSET ? ["taskset", ["-c", cpu, cmd, ...args]] : [cmd, args];
 }
 
+/** Moves a running process, every thread of it, to `cpus` (`taskset -a -p`); no-op without pinning. */
+export function repin(pid: number, cpus: string): void {
+  if (!HAS_TASKSET) return;
+  const r = spawnSync("taskset", ["-a", "-p", "-c", cpus, String(pid)]);
+  if (r.status !== 0) throw new Error(`taskset -a -p -c ${cpus} ${pid}: ${r.stderr.toString().trim()}`);
+}
+
 export function rssOf(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
