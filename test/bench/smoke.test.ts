@@ -19,6 +19,7 @@ const SECTIONS = [
   "== concurrent:",
   "== big:",
   "== memory:",
+  "== coldstart:",
   "== targets",
 ];
 
