@@ -13,7 +13,7 @@ import { checkModel, identifyRequest, type KeyOptions, type Keyed, swapCredentia
 import { KeyRefusal } from "../keys/types.ts";
 import { getProvider } from "../providers/registry.ts";
 import type { Pricer } from "../pricing/pricer.ts";
-import type { ProviderSpec, RequestFacts } from "../providers/types.ts";
+import type { RequestFacts } from "../providers/types.ts";
 import { describeError } from "../redact.ts";
 import type { Resolve } from "../resolve/resolve.ts";
 import type { Traits } from "../runtime.ts";
