@@ -23,11 +23,10 @@ export interface Variant {
 const P = (file: string, find: string, replace: string): Patch => ({ file, find, replace });
 
 const NO_WRAPPER = P(
-  "src/routes/proxy.ts",
-  "    const body = meterBody(upstream.body, {",
-  `    done("complete");
-    return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
-    const body = meterBody(upstream.body, {`,
+  "src/routes/answer.ts",
+  "  return new Response(meterBody(source, state), init);",
+  `  state.settle("complete");
+  return new Response(source, init);`,
 );
 const JSON_BUFFER = P(
   "src/routes/proxy.ts",
@@ -69,12 +68,12 @@ const NO_REQUEST_READ = P(
   "    original = { body: req.body as BodyInit | null, json: undefined as unknown, length: null as number | null };\n    void ({",
 );
 const NO_WATCHDOG = [
-  P("src/routes/proxy.ts", "    watchdog.watch(state);\n", ""),
-  P("src/routes/proxy.ts", "      watchdog.unwatch(state);\n", ""),
+  P("src/routes/live.ts", "    deps.watchdog.watch(this);\n", ""),
+  P("src/routes/live.ts", "    deps.watchdog.unwatch(this);\n", ""),
 ];
 const NO_ABORT_LISTENER = [
-  P("src/routes/proxy.ts", `    req.signal.addEventListener("abort", onClientAbort, { once: true });\n`, ""),
-  P("src/routes/proxy.ts", `      req.signal.removeEventListener("abort", onClientAbort);\n`, ""),
+  P("src/routes/live.ts", `    signal.addEventListener("abort", this, { once: true });\n`, ""),
+  P("src/routes/live.ts", `    this.signal.removeEventListener("abort", this);\n`, ""),
 ];
 const NO_HEADER_COPY = [
   P(
@@ -84,20 +83,27 @@ const NO_HEADER_COPY = [
       headers.delete("host");
       headers.delete("accept-encoding");`,
   ),
-  P("src/routes/proxy.ts", "const headers = clientResponseHeaders(upstream.headers, strip !== null, deps.traits.fetchDecodesZstd);", "const headers = upstream.headers;"),
+  P("src/routes/answer.ts", "const headers = clientResponseHeaders(upstream.headers, state.strip !== null, x.fetchDecodesZstd);", "const headers = upstream.headers;"),
 ];
 const NO_PROBE = P("src/serve.ts", "probe: PROXY_VARS.some((v) => rt.env[v]) ? null : createConnectProbe(),", "probe: null,");
 const NO_METER = P(
-  "src/routes/proxy.ts",
+  "src/routes/answer.ts",
   "const acc = spec.createAccumulator(facts);",
   "const acc = null as ReturnType<typeof spec.createAccumulator>;",
 );
-const HWM_1 = P("src/meter/body.ts", "  }, { highWaterMark: 0 });", "  }, { highWaterMark: 1 });");
+const HWM_1 = P("src/meter/body.ts", "observer), { highWaterMark: 0 });", "observer), { highWaterMark: 1 });");
 /** Bun-only "direct" ReadableStream: chunks are written to the socket from the pull loop, no JS queue. */
 const DIRECT_STREAM = P(
   "src/meter/body.ts",
-  "  return new ReadableStream<Uint8Array>({",
-  `  if ("Bun" in globalThis) {
+  "  return new ReadableStream<Uint8Array>(new MeteredSource(source.getReader(), observer), { highWaterMark: 0 });",
+  `  const reader = source.getReader();
+  let ended = false;
+  const end = (how: BodyEnd, error?: unknown) => {
+    if (ended) return;
+    ended = true;
+    observer.end(how, error);
+  };
+  if ("Bun" in globalThis) {
     return new ReadableStream({
       type: "direct",
       async pull(controller: any) {
@@ -128,7 +134,7 @@ const DIRECT_STREAM = P(
       },
     } as any) as ReadableStream<Uint8Array>;
   }
-  return new ReadableStream<Uint8Array>({`,
+  return new ReadableStream<Uint8Array>(new MeteredSource(reader, observer), { highWaterMark: 0 });`,
 );
 
 const NO_SERVER_TIMEOUT = [

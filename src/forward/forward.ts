@@ -6,17 +6,25 @@ import type { ConnectProbe } from "./connect-probe.ts";
 /** Why Kestrel cut an exchange short (null while it runs); `body`: the client's request body went silent. */
 export type Cut = "client" | "idle" | "connect" | "shutdown" | "body";
 
+/**
+ * The exchange a call belongs to (src/routes/live.ts implements it): one object, so a call needs no closure per
+ * hook.
+ */
+export interface CallOwner {
+  readonly controller: AbortController;
+  /** Why Kestrel cut the exchange, set by whoever aborts the controller before aborting; null while it runs. */
+  readonly why: Cut | null;
+  cut(why: Cut): void;
+  /** Bytes of the client's request body moved (`done`: it ended, or the upstream answered without the rest). */
+  onBodyProgress(done: boolean): void;
+}
+
 export interface UpstreamCall {
   url: string;
   method: string;
   headers: Headers;
   body: BodyInit | null;
-  controller: AbortController;
-  /** Set by whoever aborts the controller, before aborting. */
-  cut(): Cut | null;
-  onConnectTimeout(): void;
-  /** Bytes of the client's request body moved (`done`: it ended, or the upstream answered without the rest). */
-  onBodyProgress(done: boolean): void;
+  owner: CallOwner;
   /**
    * Called once the request is known (body read, `facts.body` set) and before anything is sent: the request's
    * attributes are computed here, and budgets and rate limits throw a `Refused`.
@@ -49,8 +57,9 @@ export async function sendUpstream(call: UpstreamCall, options: ForwardOptions):
   let settled = false;
   if (options.probe) {
     const origin = call.url.slice(0, call.url.indexOf("/", call.url.indexOf("//") + 2));
+    const owner = call.owner;
     options.probe(origin, options.connectTimeoutMs).then((result) => {
-      if (result === "timeout" && !settled) call.onConnectTimeout();
+      if (result === "timeout" && !settled) owner.cut("connect");
     });
   }
   try {
@@ -59,14 +68,14 @@ export async function sendUpstream(call: UpstreamCall, options: ForwardOptions):
       headers: call.headers,
       body: call.body,
       redirect: "manual",
-      signal: call.controller.signal,
+      signal: call.owner.controller.signal,
       // Kestrel runs its own idle timer (ForwardOptions.idleTimeoutMs); Bun's fetch would cut at 5 min.
       timeout: false,
       ...(call.body === null ? {} : { duplex: "half" }),
     } as RequestInit);
   } catch (err) {
     const host = hostOf(call.url);
-    switch (call.cut()) {
+    switch (call.owner.why) {
       case "client":
       case "shutdown":
         throw new ClientGone("Client went away before the upstream answered");
@@ -89,7 +98,7 @@ export async function sendUpstream(call: UpstreamCall, options: ForwardOptions):
     }
   } finally {
     settled = true;
-    call.onBodyProgress(true);
+    call.owner.onBodyProgress(true);
   }
 }
 

@@ -33,8 +33,8 @@ const decoder = new TextDecoder();
 
 /** How the body's progress is reported (the idle watchdog) and how reading it is stopped. */
 export interface BodyWatch {
-  /** Bytes arrived; `done` once the body has ended. */
-  progress(done: boolean): void;
+  /** Told when bytes arrived (`done` once the body has ended): the exchange itself (src/routes/live.ts), no closure. */
+  owner: { onBodyProgress(done: boolean): void };
   /** Aborted when the exchange is cut (client gone, body stalled, shutdown). */
   signal: AbortSignal;
   /**
@@ -55,7 +55,7 @@ export interface BodyWatch {
  */
 export async function readRequestBody(req: Request, watch: BodyWatch): Promise<RequestBody> {
   if (req.body === null) {
-    watch.progress(true);
+    watch.owner.onBodyProgress(true);
     return { body: null, json: undefined, length: null, inspected: true, bytes: 0 };
   }
   const type = req.headers.get("content-type");
@@ -81,7 +81,7 @@ export async function readRequestBody(req: Request, watch: BodyWatch): Promise<R
   if (watch.streamed) {
     return { body: watched(stream, watch), json: fields, length: null, inspected: false, bytes: known, uploadAudioMs };
   }
-  watch.progress(true); // unobserved: its silence counts as the upstream's, as before
+  watch.owner.onBodyProgress(true); // unobserved: its silence counts as the upstream's, as before
   return { body: stream, json: fields, length: null, inspected: false, bytes: known, uploadAudioMs };
 }
 
@@ -116,7 +116,7 @@ function readWhole(req: Request, watch: BodyWatch): Promise<Uint8Array<ArrayBuff
     req.arrayBuffer().then(
       (buffer) => {
         watch.signal.removeEventListener("abort", stop);
-        watch.progress(true);
+        watch.owner.onBodyProgress(true);
         resolve(new Uint8Array(buffer));
       },
       (err) => {
@@ -154,13 +154,13 @@ async function readUpTo(
       if (done) break;
       parts.push(value);
       size += value.byteLength;
-      watch.progress(false);
+      watch.owner.onBodyProgress(false);
       if (size > max) return { head: new Uint8Array(0), rest: resumed(parts, reader, watch) };
     }
   } finally {
     watch.signal.removeEventListener("abort", stop);
   }
-  watch.progress(true);
+  watch.owner.onBodyProgress(true);
   return { head: (parts.length === 1 ? parts[0] : concatBytes(parts, size)) as Uint8Array<ArrayBuffer>, rest: null };
 }
 
@@ -176,10 +176,10 @@ function resumed(
       if (i < parts.length) return controller.enqueue(parts[i++]!);
       const { done, value } = await reader.read();
       if (done) {
-        watch.progress(true);
+        watch.owner.onBodyProgress(true);
         controller.close();
       } else {
-        watch.progress(false);
+        watch.owner.onBodyProgress(false);
         controller.enqueue(value);
       }
     },
@@ -195,11 +195,11 @@ function watched(body: ReadableStream<Uint8Array>, watch: BodyWatch): ReadableSt
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
-        watch.progress(false);
+        watch.owner.onBodyProgress(false);
         controller.enqueue(chunk);
       },
       flush() {
-        watch.progress(true);
+        watch.owner.onBodyProgress(true);
       },
     }),
   );

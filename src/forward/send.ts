@@ -54,14 +54,14 @@ export async function sendRequest(req: Request, spec: ProviderSpec, facts: Reque
   let original: RequestBody;
   try {
     original = await readRequestBody(req, {
-      progress: call.onBodyProgress,
-      signal: call.controller.signal,
+      owner: call.owner,
+      signal: call.owner.controller.signal,
       streamed: options.watchStreamedUploads,
       idleTimeoutMs: options.idleTimeoutMs,
       inspectAll: options.inspectAll() || call.inspect === true,
     });
   } catch (err) {
-    const why = call.cut();
+    const why = call.owner.why;
     if (why === "body") throw bodyTimeout(options);
     if (why === "idle" || why === "connect") throw err;
     // The client went away mid-upload (or Kestrel is shutting down): nobody to answer.

@@ -13,12 +13,12 @@ import { checkModel, identifyRequest, type KeyOptions, type Keyed, swapCredentia
 import { KeyRefusal } from "../keys/types.ts";
 import { getProvider } from "../providers/registry.ts";
 import type { Pricer } from "../pricing/pricer.ts";
-import type { ProviderSpec, RequestFacts } from "../providers/types.ts";
+import type { RequestFacts } from "../providers/types.ts";
 import { describeError } from "../redact.ts";
 import type { Resolve } from "../resolve/resolve.ts";
 import type { Traits } from "../runtime.ts";
 import { answer } from "./answer.ts";
-import { Live, type RecordExchange } from "./live.ts";
+import { Live, type LiveDeps } from "./live.ts";
 import { sendFailure } from "./outcome.ts";
 
 export interface ProxyDeps {
@@ -50,21 +50,10 @@ export function splitUrl(url: string): { path: string; query: string } {
   return q < 0 ? { path: url.slice(start), query: "" } : { path: url.slice(start, q), query: url.slice(q) };
 }
 
-/** What routing hands to the rest of an exchange. */
-interface Routed {
-  req: Request;
-  target: ReturnType<Resolve>;
-  spec: ProviderSpec;
-  facts: RequestFacts;
-  state: Live;
-  record: RecordExchange;
-  t0: number;
-  address: string;
-}
-
 export function createProxyHandler(deps: ProxyDeps) {
   const { config, watchdog } = deps;
   const live = new Set<Live>();
+  const shared: LiveDeps = { watchdog, live, finish: deps.finish };
   const sending: SendOptions = {
     fetch: deps.fetch,
     probe: deps.probe,
@@ -97,12 +86,6 @@ export function createProxyHandler(deps: ProxyDeps) {
       return response;
     }
     const spec = getProvider(target.provider)!;
-    const state = new Live(watchdog);
-    const onClientAbort = () => state.cut("client");
-    req.signal.addEventListener("abort", onClientAbort, { once: true });
-    live.add(state);
-    watchdog.watch(state);
-
     const facts: RequestFacts = {
       provider: spec.id,
       method: req.method,
@@ -111,47 +94,22 @@ export function createProxyHandler(deps: ProxyDeps) {
       body: undefined,
       headers: req.headers,
     };
-    let recorded = false;
-    const record: RecordExchange = (partial) => {
-      // Exactly one record per exchange, whichever end comes first.
-      if (recorded) return;
-      recorded = true;
-      watchdog.unwatch(state);
-      live.delete(state);
-      req.signal.removeEventListener("abort", onClientAbort);
-      deps.finish({
-        spec,
-        facts,
-        clientPath,
-        upstreamUrl: target.url,
-        startedAt,
-        durationMs: performance.now() - t0,
-        ttfbMs: null,
-        addedMs: null,
-        streaming: false,
-        responseHeaders: null,
-        meter: null,
-        error: null,
-        attributes: state.attributes,
-        reservation: state.reservation,
-        ...partial,
-      });
-    };
-
+    // Watched, listening for the client's abort and counted in flight from here until its record.
+    const state = new Live(shared, req.signal, spec, facts, clientPath, target.url, startedAt, t0);
     try {
-      return await exchange({ req, target, spec, facts, state, record, t0, address });
+      return await exchange(req, state, address);
     } catch (err) {
       // A bug of Kestrel's own: the exchange is still recorded once, the upstream released, and the caller (the
       // app) answers with a JSON 500 through the logger.
       state.controller.abort();
-      record({ status: 500, outcome: "error", error: `internal error: ${describeError(err)}` });
+      state.record({ status: 500, outcome: "error", error: `internal error: ${describeError(err)}` });
       throw err;
     }
   }
 
   /** Send, meter, respond: everything after routing. */
-  async function exchange(x: Routed): Promise<Response> {
-    const { req, target, spec, facts, state, record, t0, address } = x;
+  async function exchange(req: Request, state: Live, address: string): Promise<Response> {
+    const { spec, facts } = state;
     let keyed: Keyed | null = null;
     try {
       // Before the body is read: an unknown key costs the client nothing upstream and Kestrel no upload.
@@ -160,16 +118,13 @@ export function createProxyHandler(deps: ProxyDeps) {
       if (!(err instanceof KeyRefusal)) throw err;
       // Attributed to the key when it was identified (a provider it may not use), never to the secret's fingerprint.
       if (err.key !== null) state.attributes = await requestAttributes(spec, facts, err.key);
-      return fail(err, state, record);
+      return fail(err, state);
     }
     const call: Call = {
-      url: keyed === null ? target.url : withoutKeyParam(target.url),
+      url: keyed === null ? state.upstreamUrl : withoutKeyParam(state.upstreamUrl),
       method: req.method,
-      controller: state.controller,
-      cut: () => state.why,
-      onConnectTimeout: () => state.cut("connect"),
-      onBodyProgress: state.onBodyProgress,
-      sentAt: t0,
+      owner: state,
+      sentAt: state.t0,
     };
     if (keyed !== null) {
       call.credentials = (headers) => swapCredentials(headers, keyed);
@@ -188,17 +143,11 @@ export function createProxyHandler(deps: ProxyDeps) {
     try {
       sent = await sendRequest(req, spec, facts, call, sending);
     } catch (err) {
-      return fail(err, state, record);
+      return fail(err, state);
     }
-    return answer({
+    return answer(state, {
       upstream: sent.upstream,
       injected: sent.injected,
-      spec,
-      facts,
-      state,
-      record,
-      url: target.url,
-      t0,
       sentAt: call.sentAt,
       fetchDecodesZstd: deps.traits.fetchDecodesZstd,
     });
@@ -218,9 +167,9 @@ export function createProxyHandler(deps: ProxyDeps) {
 }
 
 /** Records an exchange that ended before the upstream's answer reached the client, and answers the client. */
-function fail(err: unknown, state: Live, record: RecordExchange): Response {
+function fail(err: unknown, state: Live): Response {
   const failure = sendFailure(err, state.why);
-  record({ status: failure.status, outcome: failure.outcome, error: failure.error });
+  state.record({ status: failure.status, outcome: failure.outcome, error: failure.error });
   return failure.response;
 }
 
