@@ -1,11 +1,12 @@
 /** @module The pricing engine the proxy calls once per response. Never throws; never prices silently wrong. */
-import { COST_CLASSES, cost, type Cost, PriceGap } from "./cost.ts";
+import { COST_CLASSES, type Cost, costWith, PriceGap } from "./cost.ts";
 import { type RateBound, rateBound } from "./bound.ts";
 import { describePrices } from "./describe.ts";
 import { arnGap, fineTuneBase, lookupModel, type Match } from "./lookup.ts";
 import { usd } from "./money.ts";
+import { planOf, type RatePlan } from "./plan.ts";
 import { createTable, type PriceTable } from "./table.ts";
-import type { PriceOverrides } from "./types.ts";
+import type { PriceEntry, PriceOverrides } from "./types.ts";
 import { PRICE_VERSION } from "./version.ts";
 import type { Usage } from "../usage/types.ts";
 
@@ -57,7 +58,25 @@ export interface Pricer {
   bound(provider: string, model: string, serviceTier: string | null): RateBound | null;
 }
 
+/** Cached lookups and rate plans; beyond this the cache starts over. */
 const MEMO_LIMIT = 4096;
+
+/** What the pricer knows about one (provider, model, geo): its row, its plans by service tier. */
+interface Slot {
+  match: Match | null;
+  /** By the response's service tier, as reported. */
+  plans: Map<string | null, RatePlan>;
+  /** Why an unmatched model has no price when the name says (a fine-tune, a Bedrock ARN), else null. */
+  missing: string | null;
+}
+
+/** The reason an unmatched model is unpriced that its name alone gives, or null. The ARN's reason wins. */
+function missingReason(provider: string, model: string): string | null {
+  const arn = arnGap(provider, model);
+  if (arn !== null) return `unpriced: ${arn}`;
+  const ft = fineTuneBase(model);
+  return ft === null ? null : `unpriced: fine-tune of ${ft} and no "ft:${ft}" price row (never billed at the base model's rates)`;
+}
 /** Distinct unknown models warned about; beyond this (random model names) warnings stop, counting does not. */
 const WARN_LIMIT = 10_000;
 
@@ -72,20 +91,40 @@ export function createPricer(opts?: {
   const table = () => (built ??= createTable(overrides));
   const version = overrides && overrides.entries.size > 0 ? `${PRICE_VERSION}+o${overrides.fingerprint}` : PRICE_VERSION;
   const warned = new Set<string>();
-  // Hot path: one Map lookup per response once a (provider, model, geo) has been seen.
-  const memo = new Map<string, Match | null>();
+  // Hot path: a few Map reads per response once a (provider, model, geo, service tier) has been seen; then integer
+  // math. A new pricer (SIGHUP, src/reload.ts) starts with an empty cache, so a reload never prices from old rates.
+  const slots = new Map<string, Map<string, Map<string | null, Slot>>>();
+  let cached = 0;
   const bounds = new WeakMap<object, Map<string, RateBound>>();
   let unpriced = 0;
 
-  const find = (provider: string, model: string, geo: string | null): Match | null => {
-    const k = `${provider}\u0000${model}\u0000${geo ?? ""}`;
-    let m = memo.get(k);
-    if (m === undefined) {
-      if (memo.size >= MEMO_LIMIT) memo.clear();
-      m = lookupModel(table(), provider, model, provider === "aws-bedrock" || provider === "azure-openai" ? geo : null);
-      memo.set(k, m);
+  const slot = (provider: string, model: string, geo: string | null): Slot => {
+    let byModel = slots.get(provider);
+    let byGeo = byModel?.get(model);
+    let s = byGeo?.get(geo);
+    if (s !== undefined) return s;
+    // Bounded: a flood of made-up model names empties the cache rather than growing it.
+    if (cached >= MEMO_LIMIT) {
+      slots.clear();
+      cached = 0;
+      byModel = byGeo = undefined;
     }
-    return m;
+    if (byModel === undefined) slots.set(provider, byModel = new Map());
+    if (byGeo === undefined) byModel.set(model, byGeo = new Map());
+    const match = lookupModel(table(), provider, model, provider === "aws-bedrock" || provider === "azure-openai" ? geo : null);
+    s = { match, plans: new Map(), missing: match === null ? missingReason(provider, model) : null };
+    byGeo.set(geo, s);
+    cached++;
+    return s;
+  };
+  const find = (provider: string, model: string, geo: string | null): Match | null => slot(provider, model, geo).match;
+  const planFor = (s: Slot, entry: PriceEntry, tier: string | null, geo: string | null): RatePlan => {
+    let plan = s.plans.get(tier);
+    if (plan === undefined) {
+      s.plans.set(tier, plan = planOf(entry.price, tier, geo));
+      cached++;
+    }
+    return plan;
   };
   const none = (matched: string | null): PriceResult => {
     unpriced++;
@@ -111,12 +150,13 @@ export function createPricer(opts?: {
     },
     price(usage, ctx) {
       if (usage === null) return none(null);
-      const match = ctx.model ? find(ctx.provider, ctx.model, ctx.geo) : null;
+      const s = ctx.model ? slot(ctx.provider, ctx.model, ctx.geo) : null;
+      const match = s?.match ?? null;
       let c: Cost | null = null;
       let gap: string | null = null;
       if (match) {
         try {
-          c = cost(usage, match.entry.price, ctx);
+          c = costWith(usage, planFor(s!, match.entry, ctx.serviceTier, ctx.geo), ctx.searchContext ?? null);
         } catch (err) {
           // Inconsistent usage, an unpriceable class, or beyond exact range: unpriced, not wrong — and said so.
           if (err instanceof PriceGap) gap = `unpriced: ${match.key} has ${err.message} ("${ctx.serviceTier}")`;
@@ -139,10 +179,7 @@ export function createPricer(opts?: {
         if (c.note !== null) r.note = `${match.key}: ${c.note}`;
         return r;
       }
-      const ft = match === null && ctx.model ? fineTuneBase(ctx.model) : null;
-      if (ft !== null) gap = `unpriced: fine-tune of ${ft} and no "ft:${ft}" price row (never billed at the base model's rates)`;
-      const arn = match === null && ctx.model ? arnGap(ctx.provider, ctx.model) : null;
-      if (arn !== null) gap = `unpriced: ${arn}`;
+      if (s !== null && s.missing !== null) gap = s.missing;
       if (match === null && ctx.model && usage.compute_ms > 0) {
         gap = `unpriced: no per-second compute price for ${ctx.model} (a --prices row "${ctx.provider}/${ctx.model}": ` +
           `{"second": USD} gives one)`;
