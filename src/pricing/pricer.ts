@@ -1,5 +1,5 @@
 /** @module The pricing engine the proxy calls once per response. Never throws; never prices silently wrong. */
-import { COST_CLASSES, type Cost, costWith, PriceGap } from "./cost.ts";
+import { type Cost, costWith, PriceGap } from "./cost.ts";
 import { type RateBound, rateBound } from "./bound.ts";
 import { describePrices } from "./describe.ts";
 import { arnGap, fineTuneBase, lookupModel, type Match } from "./lookup.ts";
@@ -219,11 +219,29 @@ export function reportedApart(reported: number, computed: number, key: string): 
     `${REPORTED_TOLERANCE.percent}% (the reported cost is recorded)`;
 }
 
-function nonZero(c: Cost): Record<string, number> {
+/**
+ * The non-zero classes, in COST_CLASSES order (the record's JSON keeps it). Unrolled: a store under a computed key
+ * is several times slower than a named one on both engines, and this runs once per priced response. A new class
+ * must be added here too (test/pricing/cached.test.ts checks every one).
+ */
+export function nonZero(c: Cost): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const k of COST_CLASSES) {
-    if (c[k] === 0) continue;
-    out[k === "request_fees" && c.searchContext !== null ? `${k}_${c.searchContext}` : k] = c[k];
-  }
+  if (c.input !== 0) out.input = c.input;
+  if (c.cache_read !== 0) out.cache_read = c.cache_read;
+  if (c.cache_write_5m !== 0) out.cache_write_5m = c.cache_write_5m;
+  if (c.cache_write_1h !== 0) out.cache_write_1h = c.cache_write_1h;
+  if (c.output !== 0) out.output = c.output;
+  if (c.audio_input !== 0) out.audio_input = c.audio_input;
+  if (c.audio_output !== 0) out.audio_output = c.audio_output;
+  if (c.image_input !== 0) out.image_input = c.image_input;
+  if (c.image_output !== 0) out.image_output = c.image_output;
+  if (c.citation !== 0) out.citation = c.citation;
+  if (c.web_search !== 0) out.web_search = c.web_search;
+  if (c.characters !== 0) out.characters = c.characters;
+  if (c.audio_ms !== 0) out.audio_ms = c.audio_ms;
+  if (c.images !== 0) out.images = c.images;
+  if (c.search_queries !== 0) out.search_queries = c.search_queries;
+  if (c.request_fees !== 0) out[c.searchContext !== null ? `request_fees_${c.searchContext}` : "request_fees"] = c.request_fees;
+  if (c.compute_ms !== 0) out.compute_ms = c.compute_ms;
   return out;
 }

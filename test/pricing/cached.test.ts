@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { COST_CLASSES, cost, type Cost, PriceGap } from "../../src/pricing/cost.ts";
 import { lookupModel } from "../../src/pricing/lookup.ts";
-import { createPricer, type PriceContext } from "../../src/pricing/pricer.ts";
+import { createPricer, nonZero, type PriceContext } from "../../src/pricing/pricer.ts";
 import { createTable } from "../../src/pricing/table.ts";
 import { emptyUsage, type Usage } from "../../src/usage/types.ts";
 
@@ -69,4 +69,12 @@ test("pricer: the cached rate plans price exactly as cost() does, over many usag
     }
   }
   assert.ok(priced > 5_000, `only ${priced} priced`);
+});
+
+test("pricer: the breakdown names every non-zero cost class, in COST_CLASSES order", () => {
+  const all = Object.fromEntries(COST_CLASSES.map((k, i) => [k, i + 1])) as Record<string, number>;
+  const c = { ...all, total: 0, tier: null, above: null, note: null, searchContext: null } as Cost;
+  assert.deepEqual(Object.entries(nonZero(c)), COST_CLASSES.map((k, i) => [k, i + 1]));
+  assert.deepEqual(Object.keys(nonZero({ ...c, searchContext: "low" })).at(-2), "request_fees_low");
+  assert.deepEqual(nonZero({ ...c, ...Object.fromEntries(COST_CLASSES.map((k) => [k, 0])) }), {});
 });
