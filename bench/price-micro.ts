@@ -18,8 +18,8 @@ const trees = await Promise.all(dirs.map(async (d) => {
   return { src, pricer: createPricer({ onUnpriced() {} }) as Pricer, usd: usd as (pico: number) => string };
 }));
 
-const N = 200_000;
-const ROUNDS = 9;
+const N = Number(process.env.PRICE_N ?? 200_000);
+const ROUNDS = Number(process.env.PRICE_ROUNDS ?? 9);
 
 const usage = (fields: Partial<Usage>): Usage => {
   const u = {
