@@ -8,8 +8,11 @@ import assert from "node:assert/strict";
 import { COST_CLASSES, cost, type Cost, PriceGap } from "../../src/pricing/cost.ts";
 import { lookupModel } from "../../src/pricing/lookup.ts";
 import { createPricer, nonZero, type PriceContext } from "../../src/pricing/pricer.ts";
+import { parsePriceOverrides } from "../../src/pricing/overrides.ts";
+import { switchablePricer } from "../../src/pricing/switchable.ts";
 import { createTable } from "../../src/pricing/table.ts";
 import { emptyUsage, type Usage } from "../../src/usage/types.ts";
+import { usage as usageOf } from "./_helpers.ts";
 
 const TIERS = [null, null, null, null, "default", "flex", "priority", "batch", "fast", "FLEX", "on_demand_priority"];
 const GEOS = [null, "us", "eu", "global", "US"];
@@ -77,4 +80,15 @@ test("pricer: the breakdown names every non-zero cost class, in COST_CLASSES ord
   assert.deepEqual(Object.entries(nonZero(c)), COST_CLASSES.map((k, i) => [k, i + 1]));
   assert.deepEqual(Object.keys(nonZero({ ...c, searchContext: "low" })).at(-2), "request_fees_low");
   assert.deepEqual(nonZero({ ...c, ...Object.fromEntries(COST_CLASSES.map((k) => [k, 0])) }), {});
+});
+
+test("pricer: a reload (SIGHUP sets a new pricer) prices from the new rates, never a cached plan of the old", () => {
+  const prices = (input: number) => createPricer({ overrides: parsePriceOverrides(`{ "openai/gpt-x": { "input": ${input}, "output": 15 } }`, "p.json") });
+  const live = switchablePricer(prices(3));
+  const u = usageOf({ input_tokens: 1000 });
+  const at = { provider: "openai", model: "gpt-x", serviceTier: null, geo: null, reportedCostPico: null };
+  assert.equal(live.price(u, at).cost_pico, 3_000_000_000);
+  assert.equal(live.price(u, at).cost_pico, 3_000_000_000); // from the cached plan
+  live.set(prices(5));
+  assert.equal(live.price(u, at).cost_pico, 5_000_000_000);
 });
