@@ -1,7 +1,8 @@
 /**
  * @module Pricing micro-benchmark (issue 25): ns per `pricer.price()` and per record's pricing as src/sink/record.ts
  * does it (price(), then `cost_usd` and the breakdown in USD text), for the request-cost bench's gpt-4o-mini usage,
- * Anthropic with cache writes, Gemini with cache reads and reasoning, and an unknown model.
+ * Anthropic with cache writes, Gemini with cache reads and reasoning, OpenRouter with a reported cost, and an
+ * unknown model.
  * Run: `node_modules/.bin/bun bench/price-micro.ts [SRC_DIR...]` (or `deno run -A`); several SRC_DIRs (e.g.
  * /work/main/src src) are measured in alternating rounds in one process, so a busy machine weighs on each alike.
  */
@@ -45,6 +46,12 @@ const CASES = [
     name: "gemini cached",
     usage: usage({ input_tokens: 5000, output_tokens: 800, cache_read_tokens: 2000, reasoning_tokens: 300 }),
     ctx: ctx("google-ai-studio", "gemini-2.5-flash"),
+  },
+  {
+    // The provider's own cost is recorded and checked against the table's (src/pricing/pricer.ts reportedApart).
+    name: "openrouter, reported cost",
+    usage: usage({ input_tokens: 1000, output_tokens: 200 }),
+    ctx: ctx("openrouter", "anthropic/claude-sonnet-4.5", { reportedCostPico: 6_060_000_000 }),
   },
   { name: "unknown model", usage: usage({ input_tokens: 100, output_tokens: 10 }), ctx: ctx("openai", "no-such-model-xyz") },
 ];

@@ -211,10 +211,18 @@ const COMPARED: ReadonlySet<string> = new Set(["openrouter", "grok", "perplexity
 /** A reported cost differs from the computed one when it is off by more than 1% AND by more than $0.000001. */
 export const REPORTED_TOLERANCE = { percent: 1, pico: 1_000_000 } as const;
 
+/** Up to this, an amount × 100 (or × a percent up to 100) is exact as a Number. */
+const NUMBER_EXACT = Math.floor(Number.MAX_SAFE_INTEGER / 100);
+
 /** The note when a provider-reported cost differs from Kestrel's computation beyond REPORTED_TOLERANCE, else null. */
 export function reportedApart(reported: number, computed: number, key: string): string | null {
-  const diff = BigInt(Math.abs(reported - computed));
-  if (diff <= BigInt(REPORTED_TOLERANCE.pico) || diff * 100n <= BigInt(computed) * BigInt(REPORTED_TOLERANCE.percent)) return null;
+  // Both are safe non-negative integers, so their difference is exact; Number math while the products stay exact.
+  const d = Math.abs(reported - computed);
+  if (d <= REPORTED_TOLERANCE.pico) return null;
+  const within = d <= NUMBER_EXACT && computed <= NUMBER_EXACT
+    ? d * 100 <= computed * REPORTED_TOLERANCE.percent
+    : BigInt(d) * 100n <= BigInt(computed) * BigInt(REPORTED_TOLERANCE.percent);
+  if (within) return null;
   return `reported cost $${usd(reported)} differs from the $${usd(computed)} computed at ${key} by more than ` +
     `${REPORTED_TOLERANCE.percent}% (the reported cost is recorded)`;
 }
