@@ -33,7 +33,8 @@
  * Multipliers (Anthropic `inference_geo` and fast mode, OpenAI data residency) scale every token rate.
  */
 import { toSafeNumber } from "./decimal.ts";
-import { type ModelPrice, type RateSet, type Rates, SEARCH_CONTEXT_SIZES, type SearchContextSize, type TierRates } from "./types.ts";
+import { planOf, type RatePlan } from "./plan.ts";
+import { type ModelPrice, SEARCH_CONTEXT_SIZES, type SearchContextSize } from "./types.ts";
 import type { Usage } from "../usage/types.ts";
 
 export interface CostContext {
@@ -85,28 +86,14 @@ export class PriceGap extends Error {}
 
 const MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** Maps a response's service tier to the rate set that bills it (`fast` without a fast multiplier = priority). */
-export function serviceOf(tier: string | null, price: ModelPrice): { set: "flex" | "priority" | "batch" | null; fast: boolean } {
-  switch (tier?.toLowerCase()) {
-    case "flex":
-      return { set: "flex", fast: false };
-    case "priority":
-    case "on_demand_priority":
-      return { set: "priority", fast: false };
-    case "fast":
-      return price.fast ? { set: null, fast: true } : { set: "priority", fast: false };
-    case "batch":
-    case "batches":
-      return { set: "batch", fast: false };
-    default:
-      return { set: null, fast: false }; // default, standard, auto, scale, on_demand, null: standard rates
-  }
+/** A usage count: a non-negative safe integer, else the usage is inconsistent (unpriced, not guessed). */
+function nat(n: number, field: keyof Usage): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`Usage "${field}" must be a non-negative integer`);
+  return n;
 }
 
 function count(usage: Usage, field: keyof Usage): number {
-  const n = usage[field] as number;
-  if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`Usage "${field}" must be a non-negative integer`);
-  return n;
+  return nat(usage[field] as number, field);
 }
 
 /** A count that only some providers report (absent: 0). */
@@ -114,27 +101,40 @@ function optional(usage: Usage, field: "citation_tokens" | "research_reasoning_t
   return usage[field] === undefined ? 0 : count(usage, field);
 }
 
-/** tokens × rate, exact: Number while provably below 2^53, BigInt otherwise. */
+/**
+ * tokens × rate, exact: the Number product while it is a safe integer, BigInt otherwise. A true product of 2^53 or
+ * more rounds to 2^53 or more, so the test never takes an inexact product for an exact one.
+ */
 function times(tokens: number, rate: number): bigint | number {
-  return tokens === 0 || rate <= Math.floor(Number.MAX_SAFE_INTEGER / tokens) ? tokens * rate : BigInt(tokens) * BigInt(rate);
+  const v = tokens * rate;
+  return Number.isSafeInteger(v) ? v : BigInt(tokens) * BigInt(rate);
 }
 
+/** Cost with the rates resolved per call (tools, tests); the proxy's pricer resolves them once per row and tier. */
 export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
-  const input = count(usage, "input_tokens");
-  const cacheRead = count(usage, "cache_read_tokens");
-  const cacheWrite = count(usage, "cache_write_tokens");
-  const write1h = Math.min(count(usage, "cache_write_1h_tokens"), cacheWrite);
-  const audioIn = count(usage, "audio_input_tokens");
+  return costWith(usage, planOf(price, ctx.serviceTier, ctx.geo), ctx.searchContext ?? null);
+}
+
+const NO_FEE: { cost: number; size: null } = { cost: 0, size: null };
+
+/** Usage × a resolved plan → cost: counts, the long-context tier the input crossed, integer math. */
+export function costWith(usage: Usage, plan: RatePlan, searchContext: string | null): Cost {
+  const price = plan.price;
+  const input = nat(usage.input_tokens, "input_tokens");
+  const cacheRead = nat(usage.cache_read_tokens, "cache_read_tokens");
+  const cacheWrite = nat(usage.cache_write_tokens, "cache_write_tokens");
+  const write1h = Math.min(nat(usage.cache_write_1h_tokens, "cache_write_1h_tokens"), cacheWrite);
+  const audioIn = nat(usage.audio_input_tokens, "audio_input_tokens");
   const cachedAudio = usage.cache_read_audio_tokens === undefined
     ? 0
-    : Math.min(count(usage, "cache_read_audio_tokens"), cacheRead, audioIn);
+    : Math.min(nat(usage.cache_read_audio_tokens, "cache_read_audio_tokens"), cacheRead, audioIn);
   const image = usage.image_input_tokens === undefined
     ? 0
-    : Math.min(count(usage, "image_input_tokens"), Math.max(0, input - cacheRead - cacheWrite - (audioIn - cachedAudio)));
-  const output = count(usage, "output_tokens");
-  const audioOut = Math.min(count(usage, "audio_output_tokens"), output);
+    : Math.min(nat(usage.image_input_tokens, "image_input_tokens"), Math.max(0, input - cacheRead - cacheWrite - (audioIn - cachedAudio)));
+  const output = nat(usage.output_tokens, "output_tokens");
+  const audioOut = Math.min(nat(usage.audio_output_tokens, "audio_output_tokens"), output);
   // Gemini 2.5 and older bill grounding per grounded prompt, Gemini 3 per search query (src/providers/grounding.ts).
-  const queries = count(usage, "web_search_requests");
+  const queries = nat(usage.web_search_requests, "web_search_requests");
   const searches = usage.grounded_prompts === undefined || price.web_search_per_query
     ? queries
     : Math.min(queries, count(usage, "grounded_prompts"));
@@ -144,102 +144,90 @@ export function cost(usage: Usage, price: ModelPrice, ctx: CostContext): Cost {
     (imageOut > 0 && price.image_output === undefined && price.output === undefined)) {
     throw new PriceGap("no token rates (it is priced per unit)");
   }
-
-  const { set, fast } = serviceOf(ctx.serviceTier, price);
-  const service: RateSet | undefined = set ? price[set] : undefined;
-  if (set !== null && service === undefined) throw new PriceGap(`no ${set} rates for this model`);
-  const crossed = (t: { above: number }) => (price.tier_inclusive ? input >= t.above : input > t.above);
-  // The highest threshold crossed wins (tiers are ascending).
-  let tier: TierRates | undefined;
-  for (const t of price.tiers ?? []) if (crossed(t)) tier = t;
-  const serviceTier = tier && service?.tiers?.find((t) => t.above === tier.above);
-  // A tier rate counts only for a class the standard rates price too: a class priced only above the threshold
-  // (LiteLLM gives some Gemini Pro rows a long-context cache-write rate and no standard one) would otherwise fall
-  // back to the input rate below it and to a far lower rate above it, and crossing the threshold would lower the
-  // cost. Unpriced at both, it falls back the same way at both: to that side's input rate.
-  const rate = (cls: keyof Rates): number | undefined => {
-    const standard = service?.[cls] ?? price[cls];
-    return standard === undefined ? undefined : (tier ? (serviceTier?.[cls] ?? tier[cls]) : undefined) ?? standard;
-  };
-
-  const inRate = rate("input") ?? price.input ?? 0;
-  const outRate = rate("output") ?? price.output ?? 0;
-  const write5m = rate("cache_write_5m") ?? inRate;
-  const readRate = rate("cache_read");
-  const audioRate = rate("audio_input");
-  const audioReadRate = rate("cache_read_audio");
+  if (plan.gap !== null) throw new PriceGap(plan.gap);
+  // The last threshold crossed wins (tiers are ascending).
+  let rates = plan.base;
+  let above: number | null = null;
+  for (const t of plan.tiers) {
+    if (plan.inclusive ? input >= t.above : input > t.above) {
+      rates = t.rates;
+      above = t.above;
+    }
+  }
   let note: string | null = null;
-  if (readRate === undefined && cacheRead > cachedAudio) {
+  if (!plan.hasRead && cacheRead > cachedAudio) {
     note = "cache reads billed at the input rate (upper bound): no cache-read rate known for this model";
   }
-  if (audioReadRate === undefined && audioRate !== undefined && cachedAudio > 0) {
+  if (!plan.hasAudioRead && plan.hasAudio && cachedAudio > 0) {
     note = "cached audio billed at the audio input rate (upper bound): no audio cache-read rate known for this model";
   }
-  const rates: Record<TokenClass, number> & { reasoning: number; cache_read_audio: number } = {
-    input: inRate,
-    cache_read: readRate ?? inRate,
-    cache_read_audio: audioReadRate ?? audioRate ?? readRate ?? inRate,
-    cache_write_5m: write5m,
-    cache_write_1h: rate("cache_write_1h") ?? write5m,
-    output: outRate,
-    reasoning: rate("reasoning") ?? outRate,
-    audio_input: rate("audio_input") ?? inRate,
-    audio_output: rate("audio_output") ?? outRate,
-    image_input: rate("image_input") ?? inRate,
-    image_output: rate("image_output") ?? outRate,
-    // Perplexity bills citation tokens and research reasoning on Deep Research only (its pricing page): a row
-    // without the rate does not bill them.
-    citation: rate("citation") ?? 0,
-  };
-  // Multipliers in thousandths; the generator checked every table rate × multiplier is whole.
-  const mult = (ctx.geo ? (price.geo?.[ctx.geo.toLowerCase()] ?? 1000) : 1000) * (fast ? (price.fast ?? 1000) : 1000);
-  if (mult !== 1_000_000) {
-    for (const k of Object.keys(rates) as (keyof typeof rates)[]) rates[k] = scale(rates[k], mult);
-  }
+  if (rates.overflow !== null) throw new RangeError(rates.overflow);
 
-  const reasoning = Math.min(count(usage, "reasoning_tokens"), output - audioOut - imageOut);
+  const reasoning = Math.min(nat(usage.reasoning_tokens, "reasoning_tokens"), output - audioOut - imageOut);
   const billedReasoning = rates.reasoning === rates.output ? 0 : reasoning;
-  const research = rate("reasoning") === undefined ? 0 : optional(usage, "research_reasoning_tokens");
+  const research = plan.hasReasoning ? optional(usage, "research_reasoning_tokens") : 0;
   if (searches > 0 && price.web_search === undefined) throw new RangeError("No per-call web search price");
-  const fee = requestFees(count(usage, "request_fees"), price, ctx.searchContext ?? null);
-  const parts: Record<CostClass, bigint | number> = {
-    input: times(Math.max(0, input - cacheRead - cacheWrite - (audioIn - cachedAudio) - image), rates.input),
-    cache_read: add(times(cacheRead - cachedAudio, rates.cache_read), times(cachedAudio, rates.cache_read_audio)),
-    cache_write_5m: times(cacheWrite - write1h, rates.cache_write_5m),
-    cache_write_1h: times(write1h, rates.cache_write_1h),
-    output: add(
-      times(output - audioOut - imageOut - billedReasoning, rates.output),
-      times(billedReasoning + research, rates.reasoning),
-    ),
-    audio_input: times(audioIn - cachedAudio, rates.audio_input),
-    audio_output: times(audioOut, rates.audio_output),
-    image_input: times(image, rates.image_input),
-    image_output: times(imageOut, rates.image_output),
-    citation: times(optional(usage, "citation_tokens"), rates.citation),
-    web_search: times(searches, price.web_search ?? 0),
-    characters: perUnit(usage, "characters", price.character, "character"),
-    audio_ms: audioCost(count(usage, "audio_ms"), price.second),
+  const fees = nat(usage.request_fees, "request_fees");
+  const fee = fees === 0 ? NO_FEE : requestFees(fees, price, searchContext);
+  // In COST_CLASSES order: a part beyond the exact range throws where it always did.
+  const parts: (bigint | number)[] = [
+    times(Math.max(0, input - cacheRead - cacheWrite - (audioIn - cachedAudio) - image), rates.input),
+    add(times(cacheRead - cachedAudio, rates.cache_read), times(cachedAudio, rates.cache_read_audio)),
+    times(cacheWrite - write1h, rates.cache_write_5m),
+    times(write1h, rates.cache_write_1h),
+    add(times(output - audioOut - imageOut - billedReasoning, rates.output), times(billedReasoning + research, rates.reasoning)),
+    times(audioIn - cachedAudio, rates.audio_input),
+    times(audioOut, rates.audio_output),
+    times(image, rates.image_input),
+    times(imageOut, rates.image_output),
+    times(optional(usage, "citation_tokens"), rates.citation),
+    times(searches, price.web_search ?? 0),
+    perUnit(usage, "characters", price.character, "character"),
+    audioCost(nat(usage.audio_ms, "audio_ms"), price.second),
     // Images billed as image tokens (`gpt-image-1`) carry no per-image price on top.
-    images: imageOut > 0 && price.image === undefined ? 0 : perUnit(usage, "images", price.image, "image"),
-    search_queries: perUnit(usage, "search_queries", price.query, "search query"),
-    request_fees: fee.cost,
-    compute_ms: computeCost(usage, price, input + output),
-  };
-  const result = { tier: service ? set : null, above: tier?.above ?? null, note, searchContext: fee.size } as Cost;
+    imageOut > 0 && price.image === undefined ? 0 : perUnit(usage, "images", price.image, "image"),
+    perUnit(usage, "search_queries", price.query, "search query"),
+    fee.cost,
+    computeCost(usage, price, input + output),
+  ];
   // Hot path: plain numbers while every part and the running total stay exact; BigInt otherwise.
   let total = 0;
   let exact = true;
-  for (const k of COST_CLASSES) {
-    const v = parts[k];
-    if (typeof v !== "number" || !Number.isSafeInteger(total + v)) exact = false;
-    result[k] = typeof v === "number" ? v : toSafeNumber(v);
-    if (exact) total += v as number;
+  for (let i = 0; i < parts.length; i++) {
+    const v = parts[i]!;
+    if (typeof v !== "number") {
+      parts[i] = toSafeNumber(v);
+      exact = false;
+    } else if (exact && Number.isSafeInteger(total + v)) total += v;
+    else exact = false;
   }
-  result.total = exact ? total : toSafeNumber(sum(Object.values(parts)));
-  return result;
+  const n = parts as number[];
+  return {
+    input: n[0]!,
+    cache_read: n[1]!,
+    cache_write_5m: n[2]!,
+    cache_write_1h: n[3]!,
+    output: n[4]!,
+    audio_input: n[5]!,
+    audio_output: n[6]!,
+    image_input: n[7]!,
+    image_output: n[8]!,
+    citation: n[9]!,
+    web_search: n[10]!,
+    characters: n[11]!,
+    audio_ms: n[12]!,
+    images: n[13]!,
+    search_queries: n[14]!,
+    request_fees: n[15]!,
+    compute_ms: n[16]!,
+    total: exact ? total : toSafeNumber(sum(n)),
+    tier: plan.tier,
+    above,
+    note,
+    searchContext: fee.size,
+  };
 }
 
-type TokenClass = Exclude<CostClass, "web_search" | UnitField>;
 type UnitField = "characters" | "audio_ms" | "images" | "search_queries" | "request_fees" | "compute_ms";
 
 /** count × per-unit rate; a count without a rate is unpriced, never 0. */
@@ -292,12 +280,6 @@ function millisCost(ms: number, perSecond: number | undefined, what: string): bi
 
 function add(a: bigint | number, b: bigint | number): bigint | number {
   return typeof a === "number" && typeof b === "number" && Number.isSafeInteger(a + b) ? a + b : BigInt(a) + BigInt(b);
-}
-
-/** rate × mult / 1e6, exact when divisible (always, for the embedded table), else rounded half up. */
-function scale(rate: number, mult: number): number {
-  const v = BigInt(rate) * BigInt(mult);
-  return toSafeNumber((v + 500_000n) / 1_000_000n);
 }
 
 function sum(values: (bigint | number)[]): bigint {

@@ -2,6 +2,8 @@
 import { decimalToScaledRounded, toSafeNumber } from "./decimal.ts";
 
 const PICO_DIGITS = 12;
+/** Leading zeros of a fraction, by count. */
+const ZEROS = Array.from({ length: PICO_DIGITS + 1 }, (_, i) => "0".repeat(i));
 
 function toBig(pico: number | bigint): bigint {
   if (typeof pico === "bigint") return pico;
@@ -11,8 +13,20 @@ function toBig(pico: number | bigint): bigint {
 
 /** Exact decimal USD, trailing zeros trimmed: `usd(1_350_000_000) === "0.00135"`, `usd(0) === "0"`. */
 export function usd(pico: number | bigint): string {
-  // Safe integers print their exact digits; BigInt only where a Number could not hold the amount.
-  const v = typeof pico === "number" && Number.isSafeInteger(pico) ? pico : toBig(pico);
+  // Hot path (a record's cost and breakdown): the integer's own digits, split and trimmed by index; no regex, no
+  // padding, no BigInt (4-5× faster than those, bench/price-micro.ts).
+  if (typeof pico === "number" && Number.isSafeInteger(pico)) {
+    const neg = pico < 0;
+    const s = `${neg ? -pico : pico}`;
+    const point = s.length - PICO_DIGITS; // digits before the decimal point; ≤ 0: none
+    let end = s.length;
+    while (end > point && end > 0 && s.charCodeAt(end - 1) === 48) end--; // trailing "0"s of the fraction
+    const text = point > 0
+      ? (end === point ? s.slice(0, point) : `${s.slice(0, point)}.${s.slice(point, end)}`)
+      : (end === 0 ? "0" : `0.${ZEROS[-point]}${s.slice(0, end)}`);
+    return neg ? `-${text}` : text;
+  }
+  const v = toBig(pico);
   const neg = v < 0;
   const digits = (neg ? -v : v).toString().padStart(PICO_DIGITS + 1, "0");
   const whole = digits.slice(0, -PICO_DIGITS);

@@ -1,11 +1,12 @@
 /** @module The pricing engine the proxy calls once per response. Never throws; never prices silently wrong. */
-import { COST_CLASSES, cost, type Cost, PriceGap } from "./cost.ts";
+import { type Cost, costWith, PriceGap } from "./cost.ts";
 import { type RateBound, rateBound } from "./bound.ts";
 import { describePrices } from "./describe.ts";
 import { arnGap, fineTuneBase, lookupModel, type Match } from "./lookup.ts";
 import { usd } from "./money.ts";
+import { planOf, type RatePlan } from "./plan.ts";
 import { createTable, type PriceTable } from "./table.ts";
-import type { PriceOverrides } from "./types.ts";
+import type { PriceEntry, PriceOverrides } from "./types.ts";
 import { PRICE_VERSION } from "./version.ts";
 import type { Usage } from "../usage/types.ts";
 
@@ -57,7 +58,25 @@ export interface Pricer {
   bound(provider: string, model: string, serviceTier: string | null): RateBound | null;
 }
 
+/** Cached lookups and rate plans; beyond this the cache starts over. */
 const MEMO_LIMIT = 4096;
+
+/** What the pricer knows about one (provider, model, geo): its row, its plans by service tier. */
+interface Slot {
+  match: Match | null;
+  /** By the response's service tier, as reported. */
+  plans: Map<string | null, RatePlan>;
+  /** Why an unmatched model has no price when the name says (a fine-tune, a Bedrock ARN), else null. */
+  missing: string | null;
+}
+
+/** The reason an unmatched model is unpriced that its name alone gives, or null. The ARN's reason wins. */
+function missingReason(provider: string, model: string): string | null {
+  const arn = arnGap(provider, model);
+  if (arn !== null) return `unpriced: ${arn}`;
+  const ft = fineTuneBase(model);
+  return ft === null ? null : `unpriced: fine-tune of ${ft} and no "ft:${ft}" price row (never billed at the base model's rates)`;
+}
 /** Distinct unknown models warned about; beyond this (random model names) warnings stop, counting does not. */
 const WARN_LIMIT = 10_000;
 
@@ -72,20 +91,40 @@ export function createPricer(opts?: {
   const table = () => (built ??= createTable(overrides));
   const version = overrides && overrides.entries.size > 0 ? `${PRICE_VERSION}+o${overrides.fingerprint}` : PRICE_VERSION;
   const warned = new Set<string>();
-  // Hot path: one Map lookup per response once a (provider, model, geo) has been seen.
-  const memo = new Map<string, Match | null>();
+  // Hot path: a few Map reads per response once a (provider, model, geo, service tier) has been seen; then integer
+  // math. A new pricer (SIGHUP, src/reload.ts) starts with an empty cache, so a reload never prices from old rates.
+  const slots = new Map<string, Map<string, Map<string | null, Slot>>>();
+  let cached = 0;
   const bounds = new WeakMap<object, Map<string, RateBound>>();
   let unpriced = 0;
 
-  const find = (provider: string, model: string, geo: string | null): Match | null => {
-    const k = `${provider}\u0000${model}\u0000${geo ?? ""}`;
-    let m = memo.get(k);
-    if (m === undefined) {
-      if (memo.size >= MEMO_LIMIT) memo.clear();
-      m = lookupModel(table(), provider, model, provider === "aws-bedrock" || provider === "azure-openai" ? geo : null);
-      memo.set(k, m);
+  const slot = (provider: string, model: string, geo: string | null): Slot => {
+    let byModel = slots.get(provider);
+    let byGeo = byModel?.get(model);
+    let s = byGeo?.get(geo);
+    if (s !== undefined) return s;
+    // Bounded: a flood of made-up model names empties the cache rather than growing it.
+    if (cached >= MEMO_LIMIT) {
+      slots.clear();
+      cached = 0;
+      byModel = byGeo = undefined;
     }
-    return m;
+    if (byModel === undefined) slots.set(provider, byModel = new Map());
+    if (byGeo === undefined) byModel.set(model, byGeo = new Map());
+    const match = lookupModel(table(), provider, model, provider === "aws-bedrock" || provider === "azure-openai" ? geo : null);
+    s = { match, plans: new Map(), missing: match === null ? missingReason(provider, model) : null };
+    byGeo.set(geo, s);
+    cached++;
+    return s;
+  };
+  const find = (provider: string, model: string, geo: string | null): Match | null => slot(provider, model, geo).match;
+  const planFor = (s: Slot, entry: PriceEntry, tier: string | null, geo: string | null): RatePlan => {
+    let plan = s.plans.get(tier);
+    if (plan === undefined) {
+      s.plans.set(tier, plan = planOf(entry.price, tier, geo));
+      cached++;
+    }
+    return plan;
   };
   const none = (matched: string | null): PriceResult => {
     unpriced++;
@@ -111,12 +150,13 @@ export function createPricer(opts?: {
     },
     price(usage, ctx) {
       if (usage === null) return none(null);
-      const match = ctx.model ? find(ctx.provider, ctx.model, ctx.geo) : null;
+      const s = ctx.model ? slot(ctx.provider, ctx.model, ctx.geo) : null;
+      const match = s?.match ?? null;
       let c: Cost | null = null;
       let gap: string | null = null;
       if (match) {
         try {
-          c = cost(usage, match.entry.price, ctx);
+          c = costWith(usage, planFor(s!, match.entry, ctx.serviceTier, ctx.geo), ctx.searchContext ?? null);
         } catch (err) {
           // Inconsistent usage, an unpriceable class, or beyond exact range: unpriced, not wrong — and said so.
           if (err instanceof PriceGap) gap = `unpriced: ${match.key} has ${err.message} ("${ctx.serviceTier}")`;
@@ -139,10 +179,7 @@ export function createPricer(opts?: {
         if (c.note !== null) r.note = `${match.key}: ${c.note}`;
         return r;
       }
-      const ft = match === null && ctx.model ? fineTuneBase(ctx.model) : null;
-      if (ft !== null) gap = `unpriced: fine-tune of ${ft} and no "ft:${ft}" price row (never billed at the base model's rates)`;
-      const arn = match === null && ctx.model ? arnGap(ctx.provider, ctx.model) : null;
-      if (arn !== null) gap = `unpriced: ${arn}`;
+      if (s !== null && s.missing !== null) gap = s.missing;
       if (match === null && ctx.model && usage.compute_ms > 0) {
         gap = `unpriced: no per-second compute price for ${ctx.model} (a --prices row "${ctx.provider}/${ctx.model}": ` +
           `{"second": USD} gives one)`;
@@ -174,19 +211,45 @@ const COMPARED: ReadonlySet<string> = new Set(["openrouter", "grok", "perplexity
 /** A reported cost differs from the computed one when it is off by more than 1% AND by more than $0.000001. */
 export const REPORTED_TOLERANCE = { percent: 1, pico: 1_000_000 } as const;
 
+/** Up to this, an amount × 100 (or × a percent up to 100) is exact as a Number. */
+const NUMBER_EXACT = Math.floor(Number.MAX_SAFE_INTEGER / 100);
+
 /** The note when a provider-reported cost differs from Kestrel's computation beyond REPORTED_TOLERANCE, else null. */
 export function reportedApart(reported: number, computed: number, key: string): string | null {
-  const diff = BigInt(Math.abs(reported - computed));
-  if (diff <= BigInt(REPORTED_TOLERANCE.pico) || diff * 100n <= BigInt(computed) * BigInt(REPORTED_TOLERANCE.percent)) return null;
+  // Both are safe non-negative integers, so their difference is exact; Number math while the products stay exact.
+  const d = Math.abs(reported - computed);
+  if (d <= REPORTED_TOLERANCE.pico) return null;
+  const within = d <= NUMBER_EXACT && computed <= NUMBER_EXACT
+    ? d * 100 <= computed * REPORTED_TOLERANCE.percent
+    : BigInt(d) * 100n <= BigInt(computed) * BigInt(REPORTED_TOLERANCE.percent);
+  if (within) return null;
   return `reported cost $${usd(reported)} differs from the $${usd(computed)} computed at ${key} by more than ` +
     `${REPORTED_TOLERANCE.percent}% (the reported cost is recorded)`;
 }
 
-function nonZero(c: Cost): Record<string, number> {
+/**
+ * The non-zero classes, in COST_CLASSES order (the record's JSON keeps it). Unrolled: a store under a computed key
+ * is several times slower than a named one on both engines, and this runs once per priced response. A new class
+ * must be added here too (test/pricing/cached.test.ts checks every one).
+ */
+export function nonZero(c: Cost): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const k of COST_CLASSES) {
-    if (c[k] === 0) continue;
-    out[k === "request_fees" && c.searchContext !== null ? `${k}_${c.searchContext}` : k] = c[k];
-  }
+  if (c.input !== 0) out.input = c.input;
+  if (c.cache_read !== 0) out.cache_read = c.cache_read;
+  if (c.cache_write_5m !== 0) out.cache_write_5m = c.cache_write_5m;
+  if (c.cache_write_1h !== 0) out.cache_write_1h = c.cache_write_1h;
+  if (c.output !== 0) out.output = c.output;
+  if (c.audio_input !== 0) out.audio_input = c.audio_input;
+  if (c.audio_output !== 0) out.audio_output = c.audio_output;
+  if (c.image_input !== 0) out.image_input = c.image_input;
+  if (c.image_output !== 0) out.image_output = c.image_output;
+  if (c.citation !== 0) out.citation = c.citation;
+  if (c.web_search !== 0) out.web_search = c.web_search;
+  if (c.characters !== 0) out.characters = c.characters;
+  if (c.audio_ms !== 0) out.audio_ms = c.audio_ms;
+  if (c.images !== 0) out.images = c.images;
+  if (c.search_queries !== 0) out.search_queries = c.search_queries;
+  if (c.request_fees !== 0) out[c.searchContext !== null ? `request_fees_${c.searchContext}` : "request_fees"] = c.request_fees;
+  if (c.compute_ms !== 0) out.compute_ms = c.compute_ms;
   return out;
 }

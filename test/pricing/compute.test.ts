@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { arnGap } from "../../src/pricing/lookup.ts";
 import { parsePriceOverrides } from "../../src/pricing/overrides.ts";
-import { createPricer, reportedApart } from "../../src/pricing/pricer.ts";
+import { createPricer, REPORTED_TOLERANCE, reportedApart } from "../../src/pricing/pricer.ts";
 import { ctx, usage } from "./_helpers.ts";
 
 const overrides = parsePriceOverrides(
@@ -81,4 +81,18 @@ test("Bedrock ARNs that name no model: the reason by kind; profiles and foundati
   assert.equal(arnGap("openai", arn("application-inference-profile")), null);
   const r = createPricer().price(usage({ input_tokens: 10 }), ctx("aws-bedrock", arn("application-inference-profile")));
   assert.match(r.note ?? "", /^unpriced: an application inference profile ARN/);
+});
+
+test("reported cost: the Number comparison decides as BigInt arithmetic does, over many amounts", () => {
+  let seed = 9;
+  const next = () => Math.floor((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 15);
+  const amount = () => Math.min(Number.MAX_SAFE_INTEGER, Math.floor((next() / 65536) * 10 ** (next() % 17)));
+  for (let i = 0; i < 20_000; i++) {
+    const computed = amount();
+    const reported = i % 3 === 0 ? computed + (next() % 3 - 1) * Math.floor(computed / 100) : amount();
+    if (!Number.isSafeInteger(reported) || reported < 0) continue;
+    const diff = BigInt(Math.abs(reported - computed));
+    const within = diff <= BigInt(REPORTED_TOLERANCE.pico) || diff * 100n <= BigInt(computed) * BigInt(REPORTED_TOLERANCE.percent);
+    assert.equal(reportedApart(reported, computed, "k") === null, within, `${reported} ${computed}`);
+  }
 });

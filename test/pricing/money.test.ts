@@ -109,3 +109,16 @@ test("money: 1,000,000 × the smallest priced token sums exactly", () => {
   // gpt-5-nano cached input (2500 pico, $0.0025/M): 1e6 tokens = $0.0025 exactly.
   assert.equal(usd(sumPico(Array.from({ length: 1_000_000 }, () => 2500))), "0.0025");
 });
+
+test("money: usd of a safe integer (the Number path) equals the BigInt path's text, over many amounts", () => {
+  let seed = 25;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+  const amounts: number[] = [0, -0, 1, -1, 10, 1e12, -1e12, 1e12 - 1, 1e12 + 1, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER];
+  for (let i = 0; i < 20_000; i++) {
+    // Every magnitude, with and without trailing zeros.
+    const digits = next() % 16;
+    const n = Math.floor((next() / 2 ** 31) * 10 ** digits) * 10 ** (next() % 4);
+    if (Number.isSafeInteger(n)) amounts.push(i % 7 === 0 ? -n : n);
+  }
+  for (const n of amounts) assert.equal(usd(n), usd(BigInt(n)), String(n));
+});
