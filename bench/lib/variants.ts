@@ -42,10 +42,10 @@ const JSON_BUFFER = P(
 );
 const NO_STORE_WORKER = P("src/serve.ts", "if (config.store.kind === \"sqlite\" && rt.startStoreWorker", "if ((false as boolean) && rt.startStoreWorker");
 const NO_SINK = P("src/sink/sink.ts", "finish(ex: Exchange): void {", "finish(ex: Exchange): void {\n      if (ex) return;");
-const NO_STORE = P("src/sink/sink.ts", "      store.add(record);\n", "");
+const NO_STORE = P("src/sink/sink.ts", "      addFact(store, fact);\n", "");
 const NO_LOG = P(
   "src/sink/sink.ts",
-  "      log.usage(() => usageLine(ex.spec, record, breakdown), record, () => genAiAttributes(genAiSource(ex, record)));\n",
+  "      log.usage(() => usageLine(ex.spec, fact), full, () => genAiAttributes(genAiSource(ex, full())));\n",
   "",
 );
 const NO_FINGERPRINT = P(
@@ -54,9 +54,10 @@ const NO_FINGERPRINT = P(
   "key_id: null,",
 );
 const CHEAP_IDS = [
-  // Ascending like ULIDs (random ids would measure SQLite B-tree page splits instead).
-  P("src/sink/record.ts", "id: ulid(ex.startedAt),", "id: String((globalThis as any).__id = ((globalThis as any).__id ?? 1e15) + 1),"),
-  P("src/sink/record.ts", "ts: new Date(ex.startedAt).toISOString(),", `ts: "2026-11-28T00:00:00.000Z",`),
+  // Ascending like ULIDs (random ids would measure SQLite B-tree page splits instead). Made by recordOf: on the store
+  // worker for SQLite (issue 25), so this now measures the worker's share, and the log's when it is JSON.
+  P("src/usage/fact.ts", "id: f.id ?? ulid(f.startedAt),", "id: f.id ?? String((globalThis as any).__id = ((globalThis as any).__id ?? 1e15) + 1),"),
+  P("src/usage/fact.ts", "ts: f.ts ?? new Date(f.startedAt).toISOString(),", `ts: f.ts ?? "2026-11-28T00:00:00.000Z",`),
 ];
 const NO_PRICING = P(
   "src/sink/record.ts",

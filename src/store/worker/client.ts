@@ -2,10 +2,11 @@
  * @module The store with its writes on a worker thread (docs/architecture.md §11): `addFact()` encodes an exchange's
  * fact (src/usage/fact.ts) in a compact fixed layout (src/store/worker/fact-codec.ts) into a shared byte ring
  * (src/store/worker/ring.ts) that the worker drains; the worker makes the records (`recordOf`), formats rows and
- * inserts them (src/store/worker/host.ts). A record made elsewhere (`add()`: tests, tools) goes as its JSON. A full ring drops and counts, never blocks: a slow or stopped
- * worker costs records, not responses. Reads, pruning and spend control stay on `reader`, the ordinary store over
- * the main thread's connection. A worker that fails to start or dies is reported; what it had not read yet goes
- * to `reader`, which takes the writes from then on.
+ * inserts them (src/store/worker/host.ts). A record made elsewhere (`add()`: tests, tools) goes as its JSON. A full
+ * ring drops and counts, never blocks: a slow or stopped worker costs records, not responses. Reads, pruning and
+ * spend control stay on `reader`, the ordinary store over the main thread's connection. A worker that fails to start
+ * or dies is reported; what it had not read yet goes to `reader`, made into records by the same `recordOf`, and
+ * `reader` takes the writes from then on.
  */
 import { type Fact, recordOf } from "../../usage/fact.ts";
 import type { UsageRecord } from "../../usage/record.ts";
