@@ -31,7 +31,8 @@ const path = join(mkdtempSync(join(tmpdir(), "kestrel-handoff-")), "k.db");
 const worker = new Worker(new URL(`file://${SRC}/entry/store-worker-bun.ts`).href);
 const store = createWorkerStore(createStore(openSqlite(path)), worker, { path });
 const records = Array.from({ length: 1000 }, (_, i) => makeRecord(i));
-const facts = Array.from({ length: 1000 }, (_, i) => makeFact(i));
+// The records' request ids (a generated one is a random ULID: an index on it would measure B-tree splits instead).
+const facts = Array.from({ length: 1000 }, (_, i) => makeFact(i, { request_id: records[i]!.request_id }));
 const add = store.addFact
   ? (i: number, id: string) => store.addFact({ ...facts[i % 1000]!, id })
   : (i: number, id: string) => store.add({ ...records[i % 1000]!, id });
