@@ -115,8 +115,16 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
     worker.terminate();
     // What the worker had not read yet goes to the main thread's store; what it had read and not written is lost.
     // Decoded here with the names the encoder gave them (the worker's table died with it): the same records.
-    const unread = ring.takeBackWith((bytes) => back.record(bytes));
-    const lost = Math.max(0, sent - unread.length - remote.written - remote.dropped);
+    // An entry that does not decode (a codec fault: what may have killed the worker) is lost alone, and counted.
+    const taken = ring.takeBackWith((bytes) => {
+      try {
+        return back.record(bytes);
+      } catch {
+        return null;
+      }
+    });
+    const unread = taken.filter((r) => r !== null);
+    const lost = Math.max(0, sent - taken.length - remote.written - remote.dropped) + taken.length - unread.length;
     ring.drop(lost);
     report(`Store worker failed (${why}); ${lost} records it held are lost; writing on the main thread from now on`);
     for (const [, w] of waiting) w.reject(new Error(`store worker failed: ${why}`));
