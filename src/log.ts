@@ -22,10 +22,11 @@ export interface Logger {
   /** SIGHUP: a new format and level for the lines written from now on. */
   configure(next: { format: "text" | "json"; level: LogLevel }): void;
   /**
-   * A usage line: `text()` is built only for the text format; the JSON format writes `json` with the members
-   * `members()` returns appended (built only then: the semconv attributes, src/otel/attributes.ts).
+   * A usage line: `text()` is built only for the text format; the JSON format writes what `json()` returns with the
+   * members `members()` returns appended. Each is built only for its format: the JSON line is the whole record,
+   * whose id and time the main thread otherwise leaves to the store worker (src/sink/sink.ts).
    */
-  usage(text: () => string, json: unknown, members?: () => Members): void;
+  usage(text: () => string, json: () => unknown, members?: () => Members): void;
   /** Resolves when every queued line has been written. */
   flush(): Promise<void>;
   readonly dropped: number;
@@ -116,7 +117,7 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     usage(text, value, members) {
       if (rank < 2) return;
-      const line = json ? `${safeJson(value, members?.())}\n` : `${stamp(options.now(), "INF")} ${safeText(text())}\n`;
+      const line = json ? `${safeJson(value(), members?.())}\n` : `${stamp(options.now(), "INF")} ${safeText(text())}\n`;
       enqueue(prefix ? PRIORITY.INF + line : line);
     },
     async flush() {

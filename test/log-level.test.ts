@@ -23,7 +23,7 @@ function logger(options: Partial<LoggerOptions> = {}) {
     log.info("i");
     log.warn("w");
     log.error("e");
-    log.usage(() => "u", { u: 1 });
+    log.usage(() => "u", () => ({ u: 1 }));
   };
   return { log, lines, all };
 }
@@ -53,7 +53,7 @@ test("under journald every line starts with its syslog priority", async () => {
   all();
   assert.deepEqual((await lines()).map((l) => l.slice(0, 3)), ["<7>", "<6>", "<4>", "<3>", "<6>"]);
   const json = logger({ format: "json", syslogPrefix: true });
-  json.log.usage(() => "u", { a: 1 });
+  json.log.usage(() => "u", () => ({ a: 1 }));
   assert.deepEqual(await json.lines(), ['<6>{"a":1}']);
 });
 
@@ -63,7 +63,7 @@ test("configure() switches format and level for the lines that follow", async ()
   log.configure({ format: "json", level: "warn" });
   log.info("hidden");
   log.warn("shown");
-  log.usage(() => "u", { hidden: true });
+  log.usage(() => "u", () => ({ hidden: true }));
   const got = await lines();
   assert.equal(got.length, 2);
   assert.match(got[0]!, /^\[03:04:05 INF\] text$/);

@@ -68,7 +68,7 @@ function capture(format: "text" | "json") {
 test("text log: a message with CR/LF stays one line, secrets redacted", async () => {
   const { log, text } = capture("text");
   log.warn("model \"x\r\n[00:00:00 INF] forged\" ?key=SECRET");
-  log.usage(() => "Model: y\nforged", {});
+  log.usage(() => "Model: y\nforged", () => ({}));
   await log.flush();
   assert.equal(
     text(),
@@ -78,8 +78,8 @@ test("text log: a message with CR/LF stays one line, secrets redacted", async ()
 
 test("JSON log: strings are redacted before serialising, so the line stays valid JSON", async () => {
   const { log, text } = capture("json");
-  log.usage(() => "", { model: 'x?key=SECRET"y', usage_error: "Bearer sk-SECRET", n: 1 });
-  log.usage(() => "", { model: "plain", n: 2 });
+  log.usage(() => "", () => ({ model: 'x?key=SECRET"y', usage_error: "Bearer sk-SECRET", n: 1 }));
+  log.usage(() => "", () => ({ model: "plain", n: 2 }));
   log.error('Upstream said "x?key=SECRET"');
   await log.flush();
   const lines = text().trimEnd().split("\n").map((l) => JSON.parse(l));

@@ -41,10 +41,10 @@ const JSON_BUFFER = P(
 );
 const NO_STORE_WORKER = P("src/serve.ts", "if (config.store.kind === \"sqlite\" && rt.startStoreWorker", "if ((false as boolean) && rt.startStoreWorker");
 const NO_SINK = P("src/sink/sink.ts", "finish(ex: Exchange): void {", "finish(ex: Exchange): void {\n      if (ex) return;");
-const NO_STORE = P("src/sink/sink.ts", "      store.add(record);\n", "");
+const NO_STORE = P("src/sink/sink.ts", "      addFact(store, fact);\n", "");
 const NO_LOG = P(
   "src/sink/sink.ts",
-  "      log.usage(() => usageLine(ex.spec, record, breakdown), record, () => genAiAttributes(genAiSource(ex, record)));\n",
+  "      log.usage(() => usageLine(ex.spec, fact), full, () => genAiAttributes(genAiSource(ex, full())));\n",
   "",
 );
 const NO_FINGERPRINT = P(
@@ -53,9 +53,10 @@ const NO_FINGERPRINT = P(
   "key_id: null,",
 );
 const CHEAP_IDS = [
-  // Ascending like ULIDs (random ids would measure SQLite B-tree page splits instead).
-  P("src/sink/record.ts", "id: ulid(ex.startedAt),", "id: String((globalThis as any).__id = ((globalThis as any).__id ?? 1e15) + 1),"),
-  P("src/sink/record.ts", "ts: new Date(ex.startedAt).toISOString(),", `ts: "2026-11-28T00:00:00.000Z",`),
+  // Ascending like ULIDs (random ids would measure SQLite B-tree page splits instead). Made by recordOf: on the store
+  // worker for SQLite (issue 25), so this now measures the worker's share, and the log's when it is JSON.
+  P("src/usage/fact.ts", "id: f.id ?? ulid(f.startedAt),", "id: f.id ?? String((globalThis as any).__id = ((globalThis as any).__id ?? 1e15) + 1),"),
+  P("src/usage/fact.ts", "ts: f.ts ?? new Date(f.startedAt).toISOString(),", `ts: f.ts ?? "2026-11-28T00:00:00.000Z",`),
 ];
 const NO_PRICING = P(
   "src/sink/record.ts",
@@ -183,8 +184,8 @@ export const VARIANTS: Variant[] = [
   { name: "sync-log", what: "log lines written with fs.writeSync instead of async fs.write", patches: [SYNC_LOG] },
   { name: "inline-guard", what: "SSE meter: try/catch instead of a guard closure per event", patches: [INLINE_GUARD] },
   { name: "no-sink", what: "no record at all (no pricing, ids, sha256, log, store)", patches: [NO_SINK] },
-  { name: "no-store", what: "record built and logged, not stored", patches: [NO_STORE] },
-  { name: "no-log", what: "record built and stored, not logged", patches: [NO_LOG] },
+  { name: "no-store", what: "fact made and logged, not handed to the store", patches: [NO_STORE] },
+  { name: "no-log", what: "fact made and stored, not logged", patches: [NO_LOG] },
   { name: "no-fingerprint", what: "no SHA-256 key fingerprint (crypto.subtle.digest)", patches: [NO_FINGERPRINT] },
   { name: "cheap-ids", what: "no ULID / Date.toISOString in the record", patches: CHEAP_IDS },
   { name: "no-pricing", what: "no pricer.price()", patches: [NO_PRICING] },

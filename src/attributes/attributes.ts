@@ -77,7 +77,9 @@ export function countedModel(attributes: Attributes, responseModel: string | nul
 }
 
 /** The attributes a stored record holds (its columns): what a finished exchange settles under. */
-export function recordAttributes(record: UsageRecord): Attributes {
+export function recordAttributes(
+  record: Pick<UsageRecord, "key_id" | "user" | "project" | "provider" | "requested_model" | "tags">,
+): Attributes {
   return {
     key_id: record.key_id,
     user: record.user,

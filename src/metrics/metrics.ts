@@ -11,7 +11,7 @@ import type { StoreStats } from "../store/store.ts";
 import { isUnpriced, type Outcome, type UsageRecord } from "../usage/record.ts";
 import { Family, Histogram, PicoSum, Registry, Value } from "./registry.ts";
 import { OUTCOMES } from "../usage/record.ts";
-import { UNIT_FIELDS } from "../usage/types.ts";
+import { UNIT_FIELDS, type UsageField } from "../usage/types.ts";
 
 /** What a scrape reads from the rest of the process. */
 export interface ScrapeSources {
@@ -31,9 +31,12 @@ export interface BuildInfo {
   priceVersion: string;
 }
 
+/** What a finished exchange is counted by: its fact's (src/usage/fact.ts) or record's fields of these names. */
+export type Observed = Pick<UsageRecord, "provider" | "model" | "usage_source" | "outcome" | "priced" | "cost_pico" | UsageField>;
+
 export interface Metrics {
-  /** One finished exchange (the sink, once its record is built). */
-  observe(ex: Exchange, record: UsageRecord): void;
+  /** One finished exchange (the sink, once its fact is made). */
+  observe(ex: Exchange, record: Observed): void;
   /** The exposition text (Prometheus text format 0.0.4). */
   render(sources: ScrapeSources): string;
 }

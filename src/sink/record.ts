@@ -1,10 +1,8 @@
-/** @module A finished exchange → the UsageRecord that is logged and stored: usage, cost, attribution. */
+/** @module A finished exchange → its fact (src/usage/fact.ts): usage, cost, attribution; the record is derived from it. */
 import { countedModel, requestAttributes } from "../attributes/attributes.ts";
 import type { Exchange } from "../exchange.ts";
-import { requestId, ulid } from "../ids.ts";
-import { usd } from "../pricing/money.ts";
 import type { Pricer } from "../pricing/pricer.ts";
-import { redact } from "../redact.ts";
+import { type Fact, recordOf } from "../usage/fact.ts";
 import type { UsageRecord } from "../usage/record.ts";
 import { usageCounts } from "../usage/types.ts";
 
@@ -20,15 +18,13 @@ function upstreamRequestId(headers: Headers | null): string | null {
   return null;
 }
 
-export interface Built {
-  record: UsageRecord;
-  /** Pico-USD per cost class, for the log line. */
-  breakdown: Readonly<Record<string, number>> | null;
-}
+/** The breakdown the pricer reports: pico-USD per cost class. */
+export type Breakdown = Readonly<Record<string, number>> | null;
 
 const MAX_MODEL = 256;
 
-export async function buildRecord(ex: Exchange, pricer: Pricer): Promise<Built> {
+/** The exchange's fact (src/usage/fact.ts): priced and attributed, nothing derived that the record can derive. */
+export async function factOf(ex: Exchange, pricer: Pricer): Promise<Fact> {
   const m = ex.meter;
   const usage = m?.usage ?? null;
   const billed = ex.spec.billedBy?.(ex.clientPath);
@@ -45,15 +41,13 @@ export async function buildRecord(ex: Exchange, pricer: Pricer): Promise<Built> 
   });
   // Computed at admission; an exchange that ended before its request was read gets them from what arrived.
   const attributes = ex.attributes ?? await requestAttributes(ex.spec, ex.facts);
-  const breakdown = price.breakdown === null
-    ? null
-    : Object.fromEntries(Object.entries(price.breakdown).map(([k, v]) => [k, usd(v)]));
   const problems = [m?.usageError, m?.upstreamError && `upstream error: ${m.upstreamError}`, ex.error, price.note]
     .filter(Boolean);
-  const record: UsageRecord = {
-    id: ulid(ex.startedAt),
-    ts: new Date(ex.startedAt).toISOString(),
-    request_id: upstreamRequestId(ex.responseHeaders) ?? requestId(ex.startedAt),
+  return {
+    startedAt: ex.startedAt,
+    id: null,
+    ts: null,
+    request_id: upstreamRequestId(ex.responseHeaders),
     provider: ex.spec.id,
     model: model ?? null,
     requested_model: countedModel(attributes, model),
@@ -67,17 +61,15 @@ export async function buildRecord(ex: Exchange, pricer: Pricer): Promise<Built> 
     ...usageCounts(usage),
     usage_source: usage === null ? "none" : (m?.source ?? "none"),
     usage_native: m?.native ?? null,
-    cost_usd: price.cost_pico === null ? null : usd(price.cost_pico),
     cost_pico: price.cost_pico,
-    cost_breakdown: breakdown,
+    breakdown: price.breakdown,
     priced: price.priced,
     price_version: price.price_version,
     key_id: attributes.key_id,
     user: attributes.user,
     project: attributes.project,
     tags: [...attributes.tags],
-    // Error texts can quote the upstream URL (`?key=`) or an upstream's echo of a header: stored only redacted.
-    usage_error: problems.length > 0 ? redact(problems.join("; ")) : null,
+    problems: problems.length > 0 ? problems.join("; ") : null,
     session_id: ex.realtime?.sessionId ?? null,
     response_id: ex.realtime?.responseId ?? null,
     close_code: ex.realtime?.closeCode ?? null,
@@ -86,5 +78,9 @@ export async function buildRecord(ex: Exchange, pricer: Pricer): Promise<Built> 
     frames_up: ex.realtime?.framesUp ?? null,
     frames_down: ex.realtime?.framesDown ?? null,
   };
-  return { record, breakdown: price.breakdown };
+}
+
+/** The record of an exchange as the main thread makes it (tests, tools): the same `recordOf` the store uses. */
+export async function buildRecord(ex: Exchange, pricer: Pricer): Promise<UsageRecord> {
+  return recordOf(await factOf(ex, pricer));
 }

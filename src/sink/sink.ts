@@ -14,7 +14,8 @@ import type { Logger } from "../log.ts";
 import type { KeyHints } from "../reconcile/hint.ts";
 import { credentialOf } from "../attributes/attribution.ts";
 import { isKestrelSecret } from "../keys/secret.ts";
-import { buildRecord } from "./record.ts";
+import { factOf } from "./record.ts";
+import { addFact, pinnedRecord } from "../usage/fact.ts";
 import { usageLine } from "./usage-line.ts";
 
 export interface SinkDeps {
@@ -39,31 +40,36 @@ export function createSink({ pricer, log, store, control, spans = null, metrics 
 
   async function sink(ex: Exchange): Promise<void> {
     try {
-      const { record, breakdown } = await buildRecord(ex, pricer);
+      const fact = await factOf(ex, pricer);
       // First: the next check must see this spend, and the reservation must go whatever fails below. Also with no
       // budget defined: the alerter watches every exchange (unpriced models, spend spikes).
       control?.settle({
-        attributes: recordAttributes(record),
+        attributes: recordAttributes(fact),
         at: ex.startedAt,
-        cost_pico: record.cost_pico,
-        total_tokens: record.total_tokens,
-        model: record.model,
-        unpriced: isUnpriced(record),
-        blocked: record.outcome === "blocked",
+        cost_pico: fact.cost_pico,
+        total_tokens: fact.total_tokens,
+        model: fact.model,
+        unpriced: isUnpriced(fact),
+        blocked: fact.outcome === "blocked",
         reservation: ex.reservation,
       });
-      store.add(record);
       // A Kestrel key never reaches a provider, so it has no provider-side counterpart to reconcile: no hint.
-      keyHints?.see(record.provider, record.key_id, () => {
+      keyHints?.see(fact.provider, fact.key_id, () => {
         const credential = credentialOf(ex.facts.headers, ex.facts.query);
         return credential !== null && isKestrelSecret(credential) ? null : credential;
       });
-      metrics?.observe(ex, record);
-      log.usage(() => usageLine(ex.spec, record, breakdown), record, () => genAiAttributes(genAiSource(ex, record)));
+      metrics?.observe(ex, fact);
+      // The record itself is made on the store worker. What the log line or a span shows of it is made here and
+      // pinned in the fact before it is handed over (the text line's request id; the JSON line's whole record), so
+      // the stored record says the same, byte for byte (docs/architecture.md §11).
+      let record: UsageRecord | null = null;
+      const full = () => (record ??= pinnedRecord(fact));
+      log.usage(() => usageLine(ex.spec, fact), full, () => genAiAttributes(genAiSource(ex, full())));
       if (spans !== null) {
         const traceparent = ex.facts.headers.get("traceparent");
-        spans.add(encodeSpan({ ...genAiSource(ex, record), traceparent, startedAt: ex.startedAt, durationMs: ex.durationMs }));
+        spans.add(encodeSpan({ ...genAiSource(ex, full()), traceparent, startedAt: ex.startedAt, durationMs: ex.durationMs }));
       }
+      addFact(store, fact);
     } catch (err) {
       ex.reservation?.release();
       log.error(`Cannot record a ${ex.spec.id} request: ${err instanceof Error ? err.message : String(err)}`);

@@ -5,15 +5,14 @@
  */
 import { usdFixed } from "../pricing/money.ts";
 import type { ProviderSpec } from "../providers/types.ts";
-import { isUnpriced, type UsageRecord } from "../usage/record.ts";
-
-/** Pico-USD per cost class, as the pricer reports it. */
-export type Breakdown = Readonly<Record<string, number>> | null;
+import { redact } from "../redact.ts";
+import { type Fact, pinRequestId } from "../usage/fact.ts";
+import { isUnpriced } from "../usage/record.ts";
 
 const n = (v: number | null) => v ?? 0;
 const money = (pico: number) => `$${usdFixed(pico, 6)}`;
 
-function tokens(style: ProviderSpec["logStyle"], r: UsageRecord): string {
+function tokens(style: ProviderSpec["logStyle"], r: Fact): string {
   const uncached = n(r.input_tokens) - n(r.cache_read_tokens) - n(r.cache_write_tokens);
   switch (style) {
     case "anthropic":
@@ -45,13 +44,18 @@ function anthropicCost(breakdown: Readonly<Record<string, number>>, total: numbe
 }
 
 /** A refused request names what refused it: the refusal's message, which the record keeps as `usage_error`. */
-const blockedBy = (r: UsageRecord) => r.outcome === "blocked" && r.usage_error !== null ? ` (${r.usage_error})` : "";
+const blockedBy = (r: Fact) => r.outcome === "blocked" && r.problems !== null ? ` (${redact(r.problems)})` : "";
 
-export function usageLine(spec: ProviderSpec, r: UsageRecord, breakdown: Breakdown): string {
+/**
+ * The line, from the fact: the request id it shows is made now when the upstream sent none, and kept in the fact so
+ * the stored record has the same.
+ */
+export function usageLine(spec: ProviderSpec, r: Fact): string {
+  const breakdown = r.breakdown;
   const usage = r.usage_source === "none"
     ? "unknown"
     : `${tokens(spec.logStyle, r)}${r.usage_source === "estimated" ? " (estimated)" : ""}`;
-  const head = `${spec.label} API Usage - Request: ${r.request_id}, Model: ${r.model ?? "unknown"}, Tokens: ${usage}`;
+  const head = `${spec.label} API Usage - Request: ${pinRequestId(r)}, Model: ${r.model ?? "unknown"}, Tokens: ${usage}`;
   // Without usage there is nothing to price: "unpriced" is kept for usage that has no price (isUnpriced).
   const cost = r.cost_pico !== null ? `Cost: ${money(r.cost_pico)}` : isUnpriced(r) ? "Cost: unpriced" : "Cost: none";
   const tail = r.outcome === "ok" ? "" : `, Status: ${r.status}, Outcome: ${r.outcome}${blockedBy(r)}`;

@@ -1,6 +1,7 @@
 /** @module The usage store: bounded queue + background batch flusher on the write side, async reads. */
 import type { TextReads } from "./text-reads.ts";
 import type { UsageRecord } from "../usage/record.ts";
+import type { Fact } from "../usage/fact.ts";
 import { COLUMN_SQL, RECORD_COLUMNS, recordToParams, rowToRecord } from "./columns.ts";
 import { createControlStore, type StoreControl } from "./control-store.ts";
 import { sqliteExec } from "../reconcile/exec.ts";
@@ -66,6 +67,11 @@ export interface StoreOptions {
 export interface Store {
   /** Enqueues one record. Synchronous, never throws, never touches the database. */
   add(record: UsageRecord): void;
+  /**
+   * Enqueues the record of a fact (src/usage/fact.ts), made where the store writes: present on the SQLite store with
+   * its inserts on a worker (src/store/worker/client.ts); `addFact` (src/usage/fact.ts) makes the record otherwise.
+   */
+  addFact?(fact: Fact): void;
   /** Writes everything queued now; rejects when a batch cannot be written (records stay queued). */
   flush(): Promise<void>;
   /** Final flush, then closes the database. Records that still cannot be written are counted as dropped. */

@@ -63,7 +63,7 @@ async function play(provider: string, path: string, query: string, steps: Step[]
   meter.end();
   const s = session(provider, path, query);
   const records = await Promise.all(metered.map((m) => buildRecord(sessionExchange(s, { kind: "response", metered: m }), pricer)));
-  return { records: records.map((b) => b.record), model: meter.model };
+  return { records, model: meter.model };
 }
 
 function check(records: Awaited<ReturnType<typeof play>>["records"], expected: Expected[]) {

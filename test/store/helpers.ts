@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { OpenSqlite } from "../../src/store/db.ts";
+import type { Fact } from "../../src/usage/fact.ts";
 import type { UsageRecord } from "../../src/usage/record.ts";
 import { testNeeding } from "../_helpers/host.ts";
 import { IS_BUN } from "../_helpers/runtime.ts";
@@ -126,4 +127,25 @@ export function makeRecord(i: number, overrides: Partial<UsageRecord> = {}): Usa
     frames_down: null,
     ...overrides,
   };
+}
+
+/** The fact of record `i` (src/usage/fact.ts): the same numbers and strings, ids left to `recordOf`. */
+export function makeFact(i: number, overrides: Partial<Fact> = {}): Fact {
+  const { id: _id, ts: _ts, request_id, cost_usd: _usd, cost_breakdown: _b, usage_error: _e, ...rest } = makeRecord(i);
+  return {
+    ...rest,
+    startedAt: BASE_MS + i * 1000,
+    id: null,
+    ts: null,
+    request_id: i % 2 === 0 ? request_id : null,
+    breakdown: { input: 1_000_000, output: i * 1000 + 1 - 1_000_000 },
+    problems: null,
+    ...overrides,
+  };
+}
+
+/** `makeFact(i)` with the id, time and request id of `makeRecord(i)` fixed: its record is known exactly. */
+export function pinnedFact(i: number, overrides: Partial<Fact> = {}): Fact {
+  const r = makeRecord(i);
+  return makeFact(i, { id: r.id, ts: r.ts, request_id: r.request_id, ...overrides });
 }

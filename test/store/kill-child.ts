@@ -5,7 +5,8 @@
  */
 import type { OpenSqlite } from "../../src/store/db.ts";
 import { createStore } from "../../src/store/store.ts";
-import { makeRecord } from "./helpers.ts";
+import { makeFact } from "./helpers.ts";
+import { addFact } from "../../src/usage/fact.ts";
 
 export const BURST = 250;
 
@@ -17,7 +18,7 @@ const store = createStore(open(path), { batchSize: 1000, flushIntervalMs: 60_000
 
 // Fresh ids per round, so a later round can never complete a burst an earlier round left partial.
 for (let burst = 0, i = Number(round) * 10_000_000;; burst++) {
-  for (let k = 0; k < BURST; k++, i++) store.add(makeRecord(i, { project: `r${round}-burst-${burst}` }));
+  for (let k = 0; k < BURST; k++, i++) addFact(store, makeFact(i, { project: `r${round}-burst-${burst}` }));
   await store.flush();
   if (burst === 0) process.stdout.write("ready\n");
 }

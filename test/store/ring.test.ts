@@ -10,7 +10,7 @@ import { createStore } from "../../src/store/store.ts";
 import { createWorkerStore } from "../../src/store/worker/client.ts";
 import type { WorkerHandle } from "../../src/store/worker/protocol.ts";
 import { createRing, RingReader, RingWriter } from "../../src/store/worker/ring.ts";
-import { makeRecord, runtimeDriver, withTempDir } from "./helpers.ts";
+import { makeRecord, pinnedFact, runtimeDriver, withTempDir } from "./helpers.ts";
 import { heldOpen, lateReady, startStoreWorker } from "./workers.ts";
 
 /** Deterministic sizes and characters (1-, 2-, 3- and 4-byte UTF-8) so a failure replays. */
@@ -118,7 +118,7 @@ test("a stalled worker: add() returns at once, a full ring is counted and report
     let slowest = 0;
     for (let i = 0; i < 1000; i++) {
       const t = performance.now();
-      store.add(makeRecord(i));
+      store.addFact!(pinnedFact(i));
       slowest = Math.max(slowest, performance.now() - t);
     }
     const { queued, dropped } = store.stats();
@@ -147,7 +147,7 @@ test("a burst while the worker starts waits for it when the ring is full: nothin
     const worker = heldOpen(startStoreWorker(), false);
     const store = createWorkerStore(createStore(open(path)), worker, { path, onError: (m) => errors.push(m), ringBytes: 16 * 1024 });
     const count = 500; // ~1 KB each: thirty times the ring
-    for (let i = 0; i < count; i++) store.add(makeRecord(i));
+    for (let i = 0; i < count; i++) store.addFact!(pinnedFact(i));
     assert.deepEqual(store.stats(), { queued: count, written: 0, dropped: 0, write_errors: 0 });
     worker.release();
     await store.flush();
@@ -167,7 +167,7 @@ test("a flush waits for records the worker read before its ready message arrived
     const path = join(dir, "k.db");
     const worker = lateReady(startStoreWorker());
     const store = createWorkerStore(createStore(open(path)), worker, { path });
-    for (let i = 0; i < 20; i++) store.add(makeRecord(i));
+    for (let i = 0; i < 20; i++) store.addFact!(pinnedFact(i));
     // The worker is up and drains the ring on its own; the main thread still believes it starts.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const flushed = store.flush();

@@ -11,7 +11,7 @@ import { createStore } from "../../src/store/store.ts";
 import { until } from "../_helpers/poll.ts";
 import { createWorkerStore, sharedFile } from "../../src/store/worker/client.ts";
 import type { WorkerHandle } from "../../src/store/worker/protocol.ts";
-import { makeRecord, runtimeDriver, withTempDir } from "./helpers.ts";
+import { makeFact, makeRecord, pinnedFact, runtimeDriver, withTempDir } from "./helpers.ts";
 import { startStoreWorker } from "./workers.ts";
 
 test("records added go through the worker: committed, counted, readable on the main connection", async () => {
@@ -54,9 +54,9 @@ test("a worker that fails hands its writes to the main thread, and says so", asy
       terminate: () => void (terminated = true),
     };
     const store = createWorkerStore(createStore(open(path)), broken, { path, onError: (m) => errors.push(m) });
-    for (let i = 0; i < 10; i++) store.add(makeRecord(i));
+    for (let i = 0; i < 10; i++) store.addFact!(pinnedFact(i));
     broken.onerror!(new ErrorEvent("error", { message: "Module not found" }));
-    for (let i = 10; i < 20; i++) store.add(makeRecord(i));
+    for (let i = 10; i < 20; i++) store.addFact!(pinnedFact(i));
     await store.flush();
     assert.equal(terminated, true);
     assert.match(errors.join("\n"), /Store worker failed \(Module not found\); 0 records it held are lost; writing on the main thread/);
@@ -76,11 +76,11 @@ test("a worker asleep after a quiet second is woken by the next record (no flush
   await withTempDir(async (dir) => {
     const path = join(dir, "k.db");
     const store = createWorkerStore(createStore(open(path)), startStoreWorker(), { path });
-    store.add(makeRecord(1));
+    store.addFact!(makeFact(1));
     await until("the first record written", () => store.stats().written === 1);
     // Past the worker's quiet second (src/store/worker/host.ts): it now waits on the ring's head.
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    store.add(makeRecord(2));
+    store.addFact!(makeFact(2));
     await until("the record after the quiet second written", () => store.stats().written === 2, { detail: () => JSON.stringify(store.stats()) });
     await store.close();
   });

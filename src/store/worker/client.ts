@@ -1,15 +1,23 @@
 /**
- * @module The store with its writes on a worker thread (docs/architecture.md §11): `add()` encodes a record as one
- * JSON line straight into a shared byte ring (src/store/worker/ring.ts) that the worker drains; the worker formats
- * rows and inserts them (src/store/worker/host.ts). A full ring drops and counts, never blocks: a slow or stopped
- * worker costs records, not responses. Reads, pruning and spend control stay on `reader`, the ordinary store over
- * the main thread's connection. A worker that fails to start or dies is reported; what it had not read yet goes
- * to `reader`, which takes the writes from then on.
+ * @module The store with its writes on a worker thread (docs/architecture.md §11): `addFact()` encodes an exchange's
+ * fact (src/usage/fact.ts) in a compact fixed layout (src/store/worker/fact-codec.ts) into a shared byte ring
+ * (src/store/worker/ring.ts) that the worker drains; the worker makes the records (`recordOf`), formats rows and
+ * inserts them (src/store/worker/host.ts). A record made elsewhere (`add()`: tests, tools) goes as its JSON. A full
+ * ring drops and counts, never blocks: a slow or stopped worker costs records, not responses. Reads, pruning and
+ * spend control stay on `reader`, the ordinary store over the main thread's connection. A worker that fails to start
+ * or dies is reported; what it had not read yet goes to `reader`, made into records by the same `recordOf`, and
+ * `reader` takes the writes from then on.
  */
+import { type Fact, recordOf } from "../../usage/fact.ts";
 import type { UsageRecord } from "../../usage/record.ts";
 import type { Store, StoreStats } from "../store.ts";
+import { FactDecoder, FactEncoder } from "./fact-codec.ts";
 import type { FromWorker, ToWorker, WorkerHandle } from "./protocol.ts";
 import { createRing, RingWriter } from "./ring.ts";
+
+/** What is handed over: a fact, or a record made elsewhere. */
+type Entry = Fact | UsageRecord;
+const isFact = (entry: Entry): entry is Fact => (entry as Fact).startedAt !== undefined;
 
 /**
  * Whether a worker can write this database: a second connection to `:memory:` (or a `file:` URI, which may name
@@ -38,6 +46,7 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
   const maxQueue = options.maxQueue ?? 100_000;
   const shared = createRing(options.ringBytes);
   const ring = new RingWriter(shared);
+  const codec = new FactEncoder();
   let state: "starting" | "ready" | "failed" = "starting";
   /** Records put in the ring: what the worker has not counted yet is still queued. */
   let sent = 0;
@@ -48,14 +57,35 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
    * at start-up (a restart under traffic, a worker slow to open the file on a loaded machine) waits here, as it did
    * before the ring, and moves into the ring as the worker reads it. Once the worker runs, a full ring drops.
    */
-  let early: string[] = [];
+  let early: Entry[] = [];
   let pumpTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The entry's bytes, or null (dropped, counted and reported) when it cannot be serialized. */
+  const encode = (entry: Entry): Uint8Array | null => {
+    try {
+      return isFact(entry) ? codec.encode(entry, ring.written, ring.readCount()) : codec.encodeRecord(entry);
+    } catch (err) {
+      codec.undo();
+      ring.drop();
+      report(`Dropped a usage record that could not be serialized: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    }
+  };
+  /** Into the ring, or false when it is full (and the strings the entry would have defined stay undefined). */
+  const put = (bytes: Uint8Array): boolean => {
+    if (ring.tryWriteBytes(bytes)) return true;
+    codec.undo();
+    return false;
+  };
   /** Moves early records into the ring, in order, while they fit; again in 5 ms while some are left. */
   const pump = () => {
     pumpTimer = null;
     let i = 0;
-    while (i < early.length && ring.tryWrite(early[i]!)) i++;
-    sent += i;
+    for (; i < early.length; i++) {
+      const bytes = encode(early[i]!);
+      if (bytes === null) continue;
+      if (!put(bytes)) break;
+      sent++;
+    }
     early = i === early.length ? [] : early.slice(i);
     if (early.length > 0 && state === "ready") pumpTimer = setTimeout(pump, 5);
   };
@@ -76,6 +106,7 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
     }
   };
   const post = (message: ToWorker) => worker.postMessage(message);
+  const back = new FactDecoder((gen, id) => codec.nameOf(gen, id));
 
   const fail = (why: string) => {
     if (state === "failed") return;
@@ -83,14 +114,24 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
     state = "failed";
     worker.terminate();
     // What the worker had not read yet goes to the main thread's store; what it had read and not written is lost.
-    const unread = ring.takeBack();
-    const lost = Math.max(0, sent - unread.length - remote.written - remote.dropped);
+    // Decoded here with the names the encoder gave them (the worker's table died with it): the same records.
+    // An entry that does not decode (a codec fault: what may have killed the worker) is lost alone, and counted.
+    const taken = ring.takeBackWith((bytes) => {
+      try {
+        return back.record(bytes);
+      } catch {
+        return null;
+      }
+    });
+    const unread = taken.filter((r) => r !== null);
+    const lost = Math.max(0, sent - taken.length - remote.written - remote.dropped) + taken.length - unread.length;
     ring.drop(lost);
     report(`Store worker failed (${why}); ${lost} records it held are lost; writing on the main thread from now on`);
     for (const [, w] of waiting) w.reject(new Error(`store worker failed: ${why}`));
     waiting.clear();
     if (pumpTimer !== null) clearTimeout(pumpTimer);
-    for (const line of [...unread, ...early]) reader.add(JSON.parse(line) as UsageRecord);
+    for (const record of unread) reader.add(record);
+    for (const entry of early) reader.add(isFact(entry) ? recordOf(entry) : entry);
     early = [];
     started.resolve();
   };
@@ -149,33 +190,43 @@ export function createWorkerStore(reader: Store, worker: WorkerHandle, options: 
   };
 
   let closed = false;
+  const hand = (entry: Entry): void => {
+    if (closed) return ring.drop();
+    if (early.length > 0) {
+      // Behind the early records, in order: kept as they are while there is room (encoded when they move).
+      if (early.length < maxQueue) early.push(entry);
+      else full(0);
+      return;
+    }
+    const bytes = encode(entry);
+    if (bytes === null) return;
+    if (put(bytes)) {
+      sent++;
+      fullReported = false;
+      return;
+    }
+    if (state === "starting" && early.length < maxQueue) {
+      early.push(entry);
+      return;
+    }
+    full(bytes.length);
+  };
+  const full = (size: number): void => {
+    ring.drop();
+    if (!fullReported) {
+      fullReported = true;
+      const kind = size > ring.capacity / 2 ? `a record of ${size} bytes` : "records";
+      report(`Store worker's ring is full (${ring.capacity} bytes): dropping ${kind}; counted in kestrel_records_dropped_total`);
+    }
+  };
   return {
     add(record: UsageRecord): void {
       if (state === "failed") return reader.add(record);
-      if (closed) return ring.drop();
-      let line: string;
-      try {
-        line = JSON.stringify(record);
-      } catch (err) {
-        ring.drop();
-        report(`Dropped a usage record that could not be serialized: ${err instanceof Error ? err.message : String(err)}`);
-        return;
-      }
-      if (early.length === 0 && ring.tryWrite(line)) {
-        sent++;
-        fullReported = false;
-        return;
-      }
-      if ((state === "starting" || early.length > 0) && early.length < maxQueue) {
-        early.push(line);
-        return;
-      }
-      ring.drop();
-      if (!fullReported) {
-        fullReported = true;
-        const kind = line.length > ring.capacity / 2 ? `a record of ${line.length} characters` : "records";
-        report(`Store worker's ring is full (${ring.capacity} bytes): dropping ${kind}; counted in kestrel_records_dropped_total`);
-      }
+      hand(record);
+    },
+    addFact(fact: Fact): void {
+      if (state === "failed") return reader.add(recordOf(fact));
+      hand(fact);
     },
     async flush() {
       // While the worker starts, nothing was handed to it unless a record was: with none, there is nothing to wait

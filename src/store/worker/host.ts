@@ -1,14 +1,14 @@
 /**
  * @module Inside a store worker: owns a write connection and the ordinary store (batching, retries, reconnects,
- * drop counting: src/store/store.ts), fed JSON rows through the shared ring the main thread writes
- * (src/store/worker/ring.ts); or, opened as a reader, a connection that answers reads (src/store/worker/reads.ts).
+ * drop counting: src/store/store.ts), fed the exchanges' facts through the shared ring the main thread writes
+ * (src/store/worker/ring.ts, src/store/worker/fact-codec.ts), whose records it makes here (`recordOf`); or, opened as a reader, a connection that answers reads (src/store/worker/reads.ts).
  * The entry's worker file calls it with its runtime's SQLite driver.
  */
 import type { Db } from "../db.ts";
 import { configure } from "../schema.ts";
 import { answerRead, transferOf } from "./reads.ts";
 import { createStore, type Store } from "../store.ts";
-import type { UsageRecord } from "../../usage/record.ts";
+import { FactDecoder } from "./fact-codec.ts";
 import type { FromWorker, Port, ToWorker } from "./protocol.ts";
 import { RingReader } from "./ring.ts";
 
@@ -31,7 +31,8 @@ export function hostStore(port: Port, openDb: (path: string) => Db): void {
   let ring: RingReader | null = null;
   let closing = false;
   /** Everything written so far goes to the store, in order. */
-  const drain = () => ring?.drain((line) => store!.add(JSON.parse(line) as UsageRecord)) ?? -1;
+  const facts = new FactDecoder();
+  const drain = () => ring?.drainWith((bytes) => facts.record(bytes), (record) => store!.add(record)) ?? -1;
   let quiet = 0;
   const poll = () => {
     if (closing) return;

@@ -5,6 +5,7 @@
  * else goes to `inner`. A worker that fails to start or dies is reported and `inner` answers from then on (reads
  * in flight are answered by it too; an export already under way ends with an error).
  */
+import type { Fact } from "../../usage/fact.ts";
 import type { UsageRecord } from "../../usage/record.ts";
 import type { StoreControl } from "../definitions.ts";
 import { pagesOf, pagesOneAhead } from "../queries.ts";
@@ -139,6 +140,7 @@ export function withReadWorker(inner: Store, worker: WorkerHandle, options: Read
 
   return {
     add: (record) => inner.add(record),
+    ...(inner.addFact ? { addFact: (fact: Fact) => inner.addFact!(fact) } : {}),
     flush: () => inner.flush(),
     async close() {
       closed = true;
