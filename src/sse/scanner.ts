@@ -10,7 +10,8 @@
  * anthropic-sdk-python streams end without a blank line; `end()` says so), and the `event` name is null when
  * absent or empty instead of "message".
  *
- * An event inside one chunk is delivered as `subarray` views with no copy. When an event spans chunks its raw
+ * An event inside one chunk is delivered as offsets into the chunk (`bytes`, `dataStart`, `dataEnd`) with no copy
+ * and no view object unless a consumer reads `data`. When an event spans chunks its raw
  * bytes are copied into `pieces` (copies, not views: a caller may transfer or reuse a chunk's buffer once it has
  * passed it on) and joined once when the event completes, then parsed again as one buffer; each byte is scanned
  * a bounded number of times however many chunks the event spans.
@@ -24,8 +25,9 @@
  * The hot path is an inline fast path in `scan` for one-`data:`-line LF events (OpenAI-style chunks), with
  * everything else going through src/sse/event-parser.ts. Line ends are found with the native `indexOf`.
  */
-import type { ScanError, SseEvent, SseScanner, SseScannerOptions } from "./types.ts";
+import type { ScanError, SseScanner, SseScannerOptions } from "./types.ts";
 import { BOM, COLON, concatBytes, CR, createInterner, EMPTY, FIELD_DATA, LF, SPACE } from "./bytes.ts";
+import { OffsetEvent } from "./event.ts";
 import {
   AWAIT_LF,
   createEventParser,
@@ -73,7 +75,7 @@ export function createSseScanner(options: SseScannerOptions): SseScanner {
   const intern = createInterner();
   const parser = createEventParser();
   const fields = parser.fields;
-  const event: SseEvent = { event: null, data: EMPTY, start: 0, end: 0 };
+  const event = new OffsetEvent();
 
   /** Stream offset of byte 0 of the chunk being scanned. */
   let offset = 0;
@@ -114,7 +116,11 @@ export function createSseScanner(options: SseScannerOptions): SseScanner {
       return;
     }
     if (fields.dataCount === 0) return;
-    event.data = joinData(buf, fields);
+    if (fields.dataMore.length === 0) event.setData(buf, fields.data0Start, fields.data0End);
+    else {
+      const joined = joinData(buf, fields);
+      event.setData(joined, 0, joined.length);
+    }
     // An empty `event:` value names no type: WHATWG dispatches it as "message", which is null here too.
     event.event = fields.nameStart === -1 || fields.nameStart === fields.nameEnd ? null : intern(buf, fields.nameStart, fields.nameEnd);
     event.start = base + s;
@@ -207,7 +213,7 @@ export function createSseScanner(options: SseScannerOptions): SseScanner {
             if (cr === -1) cr = len;
           }
           if (cr > lf && lf + 2 - pos <= maxEventBytes) {
-            event.data = chunk.subarray(chunk[pos + 5] === SPACE ? pos + 6 : pos + 5, lf);
+            event.setData(chunk, chunk[pos + 5] === SPACE ? pos + 6 : pos + 5, lf);
             event.event = null;
             event.start = base + pos;
             event.end = dispatchedEnd = base + lf + 2;
