@@ -16,7 +16,8 @@
  * Normalization (iterations, the 1 h cache-write split) is in src/usage/normalize-anthropic.ts.
  *
  * HOT: events are classified by their name bytes; only message_start, message_delta, error and
- * content_block_start (a few per message) are parsed. Content deltas cost one short key probe.
+ * content_block_start (a few per message) are parsed. A content delta in the exact shape Anthropic sends is
+ * measured by comparing it with that shape (src/providers/anthropic-delta.ts); anything else costs key probes.
  * Every event is read where it lies in its chunk (`bytes[dataStart, dataEnd)`), with no view per event.
  */
 import { findKey, keyPattern, parseSlice, valueEnd } from "../json/probe.ts";
@@ -25,6 +26,7 @@ import type { SseEvent } from "../sse/types.ts";
 import { tokensFromBytes } from "../usage/estimate.ts";
 import { asObject, type JsonObject, path, textOf } from "../usage/fields.ts";
 import { fallbackModel, normalizeAnthropic } from "../usage/normalize-anthropic.ts";
+import { textDeltaBytes } from "./anthropic-delta.ts";
 import { ascii, isObjectData, kindOf, nameTable, OTHER } from "./event-kind.ts";
 import { settle } from "./settle.ts";
 import type { MeterResult, RequestFacts, UsageAccumulator } from "./types.ts";
@@ -53,6 +55,8 @@ const QUOTE = 0x22;
 
 /** Bytes of the content string a content_block_delta carries (escaped, without quotes); signatures are 0. */
 function contentBytes(data: Uint8Array, start: number, last: number): number {
+  const known = textDeltaBytes(data, start, last);
+  if (known !== -1) return known;
   const delta = findKey(data, DELTA_KEY, start, last);
   if (delta === -1) return 0;
   for (const key of CONTENT_KEYS) {
