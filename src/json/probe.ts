@@ -12,7 +12,7 @@
  * Every probe takes an optional `end`: the JSON is `bytes[from, end)`, so an SSE event can be probed where it
  * sits in its chunk (src/sse/types.ts) without a `subarray` per event. Nothing at or past `end` is ever
  * matched or returned. The native `indexOf` has no end bound, so a search may read past `end` until its byte
- * occurs; the callers' buffers are chunks of at most a few hundred KiB.
+ * occurs: `indexOfBytes` notices a search that ran far and bounds the next ones in that buffer.
  */
 
 const QUOTE = 0x22;
@@ -69,7 +69,21 @@ function anchorOf(needle: Uint8Array): number {
 }
 
 /**
- * Index of the first occurrence of `needle` in `hay` at or after `from`, or -1. HOT (once per event in
+ * Bytes past `end` a search may read before its buffer is searched through bounded views instead (see
+ * `boundedHay`). Events are a few hundred bytes; chunks up to 64 KiB or more.
+ */
+const FAR = 4096;
+/**
+ * The last buffer in which a search ran far past its `end` (its byte is rare or absent in the rest of the
+ * chunk): searches in it go through a `subarray` so they stop at `end`. Without this, probing each event of a
+ * chunk in place would cost O(chunk) per event when the anchor byte never occurs (a chat stream whose chunks hold
+ * no `g` for `"usage"`). Only ever changes how fast a search is, never what it finds, so sharing it between
+ * streams is harmless.
+ */
+let boundedHay: Uint8Array | null = null;
+
+/**
+ * Index of the first occurrence of `needle` in `hay[from, end)` at or after `from`, or -1. HOT (once per event in
  * accumulators): the native `indexOf` looks for the needle's least common byte and each hit is verified. Key
  * patterns start with `"`, the most common byte in JSON, so anchoring on the first byte stops at every key;
  * anchoring on `g` in `"usage"` is 8× faster on Bun (bench/scanner-micro.ts measures the alternatives).
@@ -80,6 +94,7 @@ export function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from = 0, end 
   const a = anchorOf(needle);
   const anchor = needle[a] as number;
   const last = end - n + a;
+  if (hay === boundedHay && hay.length - end > FAR) return indexOfInView(hay, needle, a, from, end);
   let i = hay.indexOf(anchor, from + a);
   while (i !== -1 && i <= last) {
     const s = i - a;
@@ -87,6 +102,25 @@ export function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from = 0, end 
     while (k < n && hay[s + k] === needle[k]) k++;
     if (k === n) return s;
     i = hay.indexOf(anchor, i + 1);
+  }
+  if ((i === -1 ? hay.length : i) - end > FAR) boundedHay = hay;
+  return -1;
+}
+
+/** indexOfBytes through a view of `hay[from, end)`, so the native search stops at `end`. */
+function indexOfInView(hay: Uint8Array, needle: Uint8Array, a: number, from: number, end: number): number {
+  if (from >= end) return -1;
+  const view = hay.subarray(from, end);
+  const n = needle.length;
+  const anchor = needle[a] as number;
+  const last = view.length - n + a;
+  let i = view.indexOf(anchor, a);
+  while (i !== -1 && i <= last) {
+    const s = i - a;
+    let k = 0;
+    while (k < n && view[s + k] === needle[k]) k++;
+    if (k === n) return from + s;
+    i = view.indexOf(anchor, i + 1);
   }
   return -1;
 }
