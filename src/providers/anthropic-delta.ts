@@ -60,13 +60,13 @@ export function textDeltaBytes(bytes: Uint8Array, start: number, end: number): n
   }
   if (body === undefined || i + body.length > end - 3 || !matches(bytes, i, body, 0)) return -1;
   const open = i + body.length;
-  // The closing quote at end - 3 lies inside the range, so this search never leaves the event.
-  let q = bytes.indexOf(QUOTE, open);
-  while (q !== -1 && q < end - 3) {
+  // The quote at end - 3 lies inside the range, so this search never leaves the event.
+  for (let q = bytes.indexOf(QUOTE, open); q !== -1 && q <= end - 3; q = bytes.indexOf(QUOTE, q + 1)) {
     let b = q - 1;
     while (bytes[b] === BACKSLASH) b--;
-    if (((q - 1 - b) & 1) === 0) return -1; // an unescaped quote before the last: not this shape
-    q = bytes.indexOf(QUOTE, q + 1);
+    if (((q - 1 - b) & 1) === 1) continue; // escaped: inside the string
+    // The string's closing quote: it must be the one before `}}`, else other members follow.
+    return q === end - 3 ? q - open : -1;
   }
-  return q === end - 3 ? q - open : -1;
+  return -1;
 }
