@@ -22,11 +22,12 @@
  * (or at `end()`), so its `end` is the same however the stream is chunked. `settled()` is the start of the open
  * event block (or everything pushed); an oversized event being skipped is not held, since it is never dispatched.
  *
- * The hot path is an inline fast path in `scan` for one-`data:`-line LF events (OpenAI-style chunks), with
- * everything else going through src/sse/event-parser.ts. Line ends are found with the native `indexOf`.
+ * The hot path is two inline fast paths in `scan`, for one-`data:`-line LF events (OpenAI-style chunks) and for
+ * an `event:` line plus one `data:` line (Anthropic, Responses API), with everything else going through
+ * src/sse/event-parser.ts. Line ends are found with the native `indexOf`.
  */
 import type { ScanError, SseScanner, SseScannerOptions } from "./types.ts";
-import { BOM, COLON, concatBytes, CR, createInterner, EMPTY, FIELD_DATA, LF, SPACE } from "./bytes.ts";
+import { BOM, COLON, concatBytes, CR, createInterner, EMPTY, FIELD_DATA, FIELD_EVENT, LF, SPACE } from "./bytes.ts";
 import { OffsetEvent } from "./event.ts";
 import {
   AWAIT_LF,
@@ -50,6 +51,9 @@ const DISCARD = 3;
 const D_LOWER = FIELD_DATA[0] as number;
 const A_LOWER = FIELD_DATA[1] as number;
 const T_LOWER = FIELD_DATA[2] as number;
+const E_LOWER = FIELD_EVENT[0] as number;
+const V_LOWER = FIELD_EVENT[1] as number;
+const N_LOWER = FIELD_EVENT[3] as number;
 
 /**
  * Creates a scanner; `onEvent` receives one reused `SseEvent` whose views are valid only during the call.
@@ -225,6 +229,40 @@ export function createSseScanner(options: SseScannerOptions): SseScanner {
             dispatchedEnd = -1;
             pos = lf + 2;
             continue;
+          }
+        }
+      }
+      // Second fast path: `event:` + one `data:` line + a blank line, LF-terminated, no CR (Anthropic, Responses).
+      if (b === E_LOWER && pos + 6 < len && chunk[pos + 5] === COLON) {
+        const lf = chunk.indexOf(LF, pos);
+        const d = lf + 1;
+        if (
+          lf !== -1 && d + 5 < len && chunk[pos + 1] === V_LOWER && chunk[pos + 2] === E_LOWER &&
+          chunk[pos + 3] === N_LOWER && chunk[pos + 4] === T_LOWER && chunk[d] === D_LOWER &&
+          chunk[d + 1] === A_LOWER && chunk[d + 2] === T_LOWER && chunk[d + 3] === A_LOWER && chunk[d + 4] === COLON
+        ) {
+          const lf2 = chunk.indexOf(LF, d);
+          if (lf2 !== -1 && lf2 + 1 < len && chunk[lf2 + 1] === LF) {
+            if (cr < pos) {
+              cr = chunk.indexOf(CR, pos);
+              if (cr === -1) cr = len;
+            }
+            if (cr > lf2 && lf2 + 2 - pos <= maxEventBytes) {
+              const nameStart = chunk[pos + 6] === SPACE ? pos + 7 : pos + 6;
+              // An empty `event:` value names no type (WHATWG "message"): null, as on the general path.
+              event.event = nameStart >= lf ? null : intern(chunk, nameStart, lf);
+              event.setData(chunk, chunk[d + 5] === SPACE ? d + 6 : d + 5, lf2);
+              event.start = base + pos;
+              event.end = dispatchedEnd = base + lf2 + 2;
+              try {
+                onEvent(event);
+              } catch {
+                // The contract: push/end never throw. A throwing callback is the caller's bug; scanning goes on.
+              }
+              dispatchedEnd = -1;
+              pos = lf2 + 2;
+              continue;
+            }
           }
         }
       }
