@@ -38,11 +38,12 @@ const BLOCK_START = 3;
 const CONTENT = 4;
 const ERROR = 5;
 
+// Content deltas first: they are nearly every event, and the table is tried in order.
 const classify = nameTable([
+  ["content_block_delta", CONTENT],
   ["message_start", START],
   ["message_delta", DELTA],
   ["content_block_start", BLOCK_START],
-  ["content_block_delta", CONTENT],
   ["error", ERROR],
 ], ["message_stop", "content_block_stop", "ping"]);
 
