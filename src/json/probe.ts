@@ -94,6 +94,7 @@ export function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from = 0, end 
   const a = anchorOf(needle);
   const anchor = needle[a] as number;
   const last = end - n + a;
+  if (last - from < SHORT) return indexOfShort(hay, needle, a, from, last);
   if (hay === boundedHay && hay.length - end > FAR) return indexOfInView(hay, needle, a, from, end);
   let i = hay.indexOf(anchor, from + a);
   while (i !== -1 && i <= last) {
@@ -104,6 +105,27 @@ export function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from = 0, end 
     i = hay.indexOf(anchor, i + 1);
   }
   if ((i === -1 ? hay.length : i) - end > FAR) boundedHay = hay;
+  return -1;
+}
+
+/**
+ * Ranges shorter than this are searched by a plain loop: a native call costs more than looking at a few dozen
+ * bytes, and the range is typically an event's tail after its `"usage":null`, where the native search would run
+ * on into the next event.
+ */
+const SHORT = 48;
+
+/** indexOfBytes over a short range: anchor positions `from + a` to `last`, compared in place. */
+function indexOfShort(hay: Uint8Array, needle: Uint8Array, a: number, from: number, last: number): number {
+  const n = needle.length;
+  const anchor = needle[a] as number;
+  for (let i = from + a; i <= last; i++) {
+    if (hay[i] !== anchor) continue;
+    const s = i - a;
+    let k = 0;
+    while (k < n && hay[s + k] === needle[k]) k++;
+    if (k === n) return s;
+  }
   return -1;
 }
 

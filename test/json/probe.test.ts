@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
   findKey,
   indexOfBytes,
@@ -169,4 +170,28 @@ test("searches that run far past end are bounded afterwards and find the same", 
     assert.equal(found === -1 ? -1 : found - at, alone, e);
     at = end + 1;
   }
+});
+
+test("indexOfBytes equals a naive search over short, long and far ranges", () => {
+  // Short ranges take a plain loop, long ones the native search, far ones bounded views: all must agree.
+  const naive = (hay: Uint8Array, needle: Uint8Array, from: number, end: number) => {
+    for (let s = from; s + needle.length <= end; s++) {
+      let k = 0;
+      while (k < needle.length && hay[s + k] === needle[k]) k++;
+      if (k === needle.length) return s;
+    }
+    return -1;
+  };
+  const text = fc.stringMatching(/^[usage"g:{} ]{0,200}$/);
+  const needles = fc.constantFrom("usage", '"usage"', "g", "ge");
+  fc.assert(
+    fc.property(text, needles, fc.nat(), fc.nat(), fc.nat({ max: 9000 }), (t, n, a, b, pad) => {
+      const hay = enc(t + " ".repeat(pad) + t);
+      const needle = enc(n);
+      const from = a % (hay.length + 1);
+      const end = from + (b % (hay.length - from + 1));
+      assert.equal(indexOfBytes(hay, needle, from, end), naive(hay, needle, from, end));
+    }),
+    { numRuns: 500 },
+  );
 });
