@@ -21,6 +21,17 @@ export class OffsetEvent implements SseEvent {
     return this.view ??= this.bytes.subarray(this.dataStart, this.dataEnd);
   }
 
+  /**
+   * Drops the chunk after the callback: the views were only valid during it, and an idle stream should not keep
+   * its last chunk (up to 64 KiB) alive until its next event.
+   */
+  release(): void {
+    this.bytes = EMPTY;
+    this.dataStart = 0;
+    this.dataEnd = 0;
+    this.view = null;
+  }
+
   /** Points the event at new data (the other fields are set by the caller). */
   setData(bytes: Uint8Array, dataStart: number, dataEnd: number): void {
     this.bytes = bytes;

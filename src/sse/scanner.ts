@@ -135,6 +135,7 @@ export function createSseScanner(options: SseScannerOptions): SseScanner {
       // The contract: push/end never throw. A throwing callback is the caller's bug; scanning goes on.
     }
     dispatchedEnd = -1;
+    event.release();
   }
 
   /** Joins the pending pieces plus `last`, parses them as one buffer and dispatches the event. */
@@ -227,6 +228,7 @@ export function createSseScanner(options: SseScannerOptions): SseScanner {
               // The contract: push/end never throw. A throwing callback is the caller's bug; scanning goes on.
             }
             dispatchedEnd = -1;
+            event.release();
             pos = lf + 2;
             continue;
           }
@@ -260,6 +262,7 @@ export function createSseScanner(options: SseScannerOptions): SseScanner {
                 // The contract: push/end never throw. A throwing callback is the caller's bug; scanning goes on.
               }
               dispatchedEnd = -1;
+              event.release();
               pos = lf2 + 2;
               continue;
             }

@@ -4,7 +4,7 @@ import { createParser } from "eventsource-parser";
 import { createSseScanner } from "../../src/sse/scanner.ts";
 import { byteAtATime, everySplit, splitAt } from "../_chunking.ts";
 import { collect, type Seen, settledAfter } from "./_collect.ts";
-import type { SseScanner } from "../../src/sse/types.ts";
+import type { SseEvent, SseScanner } from "../../src/sse/types.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const BOM = [0xef, 0xbb, 0xbf];
@@ -317,4 +317,14 @@ test("the named-event fast path gives what the general path and eventsource-pars
   for (const split of [...everySplit(whole), byteAtATime(whole)]) {
     assert.deepEqual(collect(split).events, expected, `split ${split.map((c) => c.length).join("+")}`);
   }
+});
+
+test("the reused event lets go of its chunk once the callback returns", () => {
+  let kept: SseEvent | null = null;
+  const scanner = createSseScanner({ onEvent: (e) => void (kept = e) });
+  scanner.push(enc("data: one\n\nevent: x\ndata: two\n\n"));
+  assert.ok(kept !== null);
+  const e = kept as SseEvent;
+  assert.equal(e.bytes.length, 0);
+  assert.equal(e.data.length, 0);
 });
