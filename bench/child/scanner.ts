@@ -51,7 +51,8 @@ function meter(c: Case, chunks: Uint8Array[]): number {
 
 function scannerAlone(chunks: Uint8Array[]): number {
   let n = 0;
-  const s = createSseScanner({ onEvent: (e) => void (n += e.data.length) });
+  // The data's length from its offsets: reading `data` would make the view the meter no longer makes.
+  const s = createSseScanner({ onEvent: (e) => void (n += e.dataEnd - e.dataStart) });
   for (const part of chunks) s.push(part);
   s.end();
   return n;

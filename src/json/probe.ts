@@ -8,6 +8,11 @@
  * object key. The key may sit at ANY nesting depth (`{"choices":[{"usage":…}]}` matches too): callers that
  * need the top-level key choose a `from` offset or check the structure around the value themselves. UTF-8
  * never encodes a non-ASCII code point with ASCII bytes, so multibyte text cannot produce false matches.
+ *
+ * Every probe takes an optional `end`: the JSON is `bytes[from, end)`, so an SSE event can be probed where it
+ * sits in its chunk (src/sse/types.ts) without a `subarray` per event. Nothing at or past `end` is ever
+ * matched or returned. The native `indexOf` has no end bound, so a search may read past `end` until its byte
+ * occurs: `indexOfBytes` notices a search that ran far and bounds the next ones in that buffer.
  */
 
 const QUOTE = 0x22;
@@ -64,17 +69,33 @@ function anchorOf(needle: Uint8Array): number {
 }
 
 /**
- * Index of the first occurrence of `needle` in `hay` at or after `from`, or -1. HOT (once per event in
+ * Bytes past `end` a search may read before its buffer is searched through bounded views instead (see
+ * `boundedHay`). Events are a few hundred bytes; chunks up to 64 KiB or more.
+ */
+const FAR = 4096;
+/**
+ * The last buffer in which a search ran far past its `end` (its byte is rare or absent in the rest of the
+ * chunk): searches in it go through a `subarray` so they stop at `end`. Without this, probing each event of a
+ * chunk in place would cost O(chunk) per event when the anchor byte never occurs (a chat stream whose chunks hold
+ * no `g` for `"usage"`). Only ever changes how fast a search is, never what it finds, so sharing it between
+ * streams is harmless.
+ */
+let boundedHay: Uint8Array | null = null;
+
+/**
+ * Index of the first occurrence of `needle` in `hay[from, end)` at or after `from`, or -1. HOT (once per event in
  * accumulators): the native `indexOf` looks for the needle's least common byte and each hit is verified. Key
  * patterns start with `"`, the most common byte in JSON, so anchoring on the first byte stops at every key;
  * anchoring on `g` in `"usage"` is 8× faster on Bun (bench/scanner-micro.ts measures the alternatives).
  */
-export function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from = 0): number {
+export function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from = 0, end = hay.length): number {
   const n = needle.length;
-  if (n === 0) return from <= hay.length ? from : -1;
+  if (n === 0) return from <= end ? from : -1;
   const a = anchorOf(needle);
   const anchor = needle[a] as number;
-  const last = hay.length - n + a;
+  const last = end - n + a;
+  if (last - from < SHORT) return indexOfShort(hay, needle, a, from, last);
+  if (hay === boundedHay && hay.length - end > FAR) return indexOfInView(hay, needle, a, from, end);
   let i = hay.indexOf(anchor, from + a);
   while (i !== -1 && i <= last) {
     const s = i - a;
@@ -82,6 +103,46 @@ export function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from = 0): num
     while (k < n && hay[s + k] === needle[k]) k++;
     if (k === n) return s;
     i = hay.indexOf(anchor, i + 1);
+  }
+  if ((i === -1 ? hay.length : i) - end > FAR) boundedHay = hay;
+  return -1;
+}
+
+/**
+ * Ranges shorter than this are searched by a plain loop: a native call costs more than looking at a few dozen
+ * bytes, and the range is typically an event's tail after its `"usage":null`, where the native search would run
+ * on into the next event.
+ */
+const SHORT = 48;
+
+/** indexOfBytes over a short range: anchor positions `from + a` to `last`, compared in place. */
+function indexOfShort(hay: Uint8Array, needle: Uint8Array, a: number, from: number, last: number): number {
+  const n = needle.length;
+  const anchor = needle[a] as number;
+  for (let i = from + a; i <= last; i++) {
+    if (hay[i] !== anchor) continue;
+    const s = i - a;
+    let k = 0;
+    while (k < n && hay[s + k] === needle[k]) k++;
+    if (k === n) return s;
+  }
+  return -1;
+}
+
+/** indexOfBytes through a view of `hay[from, end)`, so the native search stops at `end`. */
+function indexOfInView(hay: Uint8Array, needle: Uint8Array, a: number, from: number, end: number): number {
+  if (from >= end) return -1;
+  const view = hay.subarray(from, end);
+  const n = needle.length;
+  const anchor = needle[a] as number;
+  const last = view.length - n + a;
+  let i = view.indexOf(anchor, a);
+  while (i !== -1 && i <= last) {
+    const s = i - a;
+    let k = 0;
+    while (k < n && view[s + k] === needle[k]) k++;
+    if (k === n) return from + s;
+    i = view.indexOf(anchor, i + 1);
   }
   return -1;
 }
@@ -101,34 +162,33 @@ function isSpace(b: number | undefined): boolean {
  * Index of the first byte of the VALUE of the first key matching `pattern` (from {@link keyPattern}) at or after
  * `from`, at any nesting depth, or -1 when there is none (or the input ends before the value starts).
  */
-export function findKey(bytes: Uint8Array, pattern: Uint8Array, from = 0): number {
-  const len = bytes.length;
-  let at = indexOfBytes(bytes, pattern, from);
+export function findKey(bytes: Uint8Array, pattern: Uint8Array, from = 0, end = bytes.length): number {
+  let at = indexOfBytes(bytes, pattern, from, end);
   while (at !== -1) {
     if (!isEscaped(bytes, at)) {
       let i = at + pattern.length;
-      while (isSpace(bytes[i])) i++;
-      if (bytes[i] === COLON) {
+      while (i < end && isSpace(bytes[i])) i++;
+      if (i < end && bytes[i] === COLON) {
         i++;
-        while (isSpace(bytes[i])) i++;
-        return i < len ? i : -1;
+        while (i < end && isSpace(bytes[i])) i++;
+        return i < end ? i : -1;
       }
     }
-    at = indexOfBytes(bytes, pattern, at + 1);
+    at = indexOfBytes(bytes, pattern, at + 1, end);
   }
   return -1;
 }
 
-/** Exclusive end of the string starting with the quote at `start`, or -1 when it is not closed. */
-function stringEnd(bytes: Uint8Array, start: number): number {
+/** Exclusive end of the string starting with the quote at `start`, or -1 when it is not closed before `end`. */
+function stringEnd(bytes: Uint8Array, start: number, end: number): number {
   let q = bytes.indexOf(QUOTE, start + 1);
-  while (q !== -1 && isEscaped(bytes, q)) q = bytes.indexOf(QUOTE, q + 1);
-  return q === -1 ? -1 : q + 1;
+  while (q !== -1 && q < end && isEscaped(bytes, q)) q = bytes.indexOf(QUOTE, q + 1);
+  return q === -1 || q >= end ? -1 : q + 1;
 }
 
-function literalEnd(bytes: Uint8Array, start: number, literal: Uint8Array): number {
+function literalEnd(bytes: Uint8Array, start: number, literal: Uint8Array, end: number): number {
   const n = literal.length;
-  if (start + n > bytes.length) return -1;
+  if (start + n > end) return -1;
   for (let k = 0; k < n; k++) if (bytes[start + k] !== literal[k]) return -1;
   return start + n;
 }
@@ -142,14 +202,14 @@ function isNumberByte(b: number): boolean {
  * Exclusive end of the JSON value starting at `start`, or -1 when it is incomplete or not a value. A number
  * that runs to the end of `bytes` ends there (JSON numbers have no terminator). The value is not validated.
  */
-export function valueEnd(bytes: Uint8Array, start: number): number {
-  const len = bytes.length;
-  const first = bytes[start];
-  if (first === undefined) return -1;
-  if (first === QUOTE) return stringEnd(bytes, start);
-  if (first === LOWER_T) return literalEnd(bytes, start, TRUE);
-  if (first === LOWER_F) return literalEnd(bytes, start, FALSE);
-  if (first === LOWER_N) return literalEnd(bytes, start, NULL);
+export function valueEnd(bytes: Uint8Array, start: number, end = bytes.length): number {
+  const len = end;
+  if (start < 0 || start >= len) return -1;
+  const first = bytes[start] as number;
+  if (first === QUOTE) return stringEnd(bytes, start, len);
+  if (first === LOWER_T) return literalEnd(bytes, start, TRUE, len);
+  if (first === LOWER_F) return literalEnd(bytes, start, FALSE, len);
+  if (first === LOWER_N) return literalEnd(bytes, start, NULL, len);
   if (first === MINUS || (first >= DIGIT_0 && first <= DIGIT_9)) {
     let i = start + 1;
     while (i < len && isNumberByte(bytes[i] as number)) i++;
@@ -163,7 +223,7 @@ export function valueEnd(bytes: Uint8Array, start: number): number {
   while (i < len) {
     const b = bytes[i] as number;
     if (b === QUOTE) {
-      const e = stringEnd(bytes, i);
+      const e = stringEnd(bytes, i, len);
       if (e === -1) return -1;
       i = e;
       continue;
@@ -178,14 +238,14 @@ export function valueEnd(bytes: Uint8Array, start: number): number {
 }
 
 /** True when the value at `start` is the literal `null`. */
-export function isNull(bytes: Uint8Array, start: number): boolean {
-  return literalEnd(bytes, start, NULL) !== -1;
+export function isNull(bytes: Uint8Array, start: number, end = bytes.length): boolean {
+  return literalEnd(bytes, start, NULL, end) !== -1;
 }
 
 /** The decoded JSON string value at `start` (escapes resolved), or undefined when it is not a whole string. */
-export function readString(bytes: Uint8Array, start: number): string | undefined {
-  if (bytes[start] !== QUOTE) return undefined;
-  const end = stringEnd(bytes, start);
+export function readString(bytes: Uint8Array, start: number, limit = bytes.length): string | undefined {
+  if (start >= limit || bytes[start] !== QUOTE) return undefined;
+  const end = stringEnd(bytes, start, limit);
   if (end === -1) return undefined;
   const inner = bytes.subarray(start + 1, end - 1);
   // Without a backslash the UTF-8 text is the value itself; JSON.parse only when there are escapes to resolve.

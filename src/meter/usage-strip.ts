@@ -42,11 +42,11 @@ function isBlank(b: number | undefined): boolean {
   return b === 0x20 || b === 0x09;
 }
 
-function isEmptyArray(bytes: Uint8Array, at: number): boolean {
+function isEmptyArray(bytes: Uint8Array, at: number, end: number): boolean {
   if (bytes[at] !== OPEN_BRACKET) return false;
   let i = at + 1;
-  while (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09) i++;
-  return bytes[i] === CLOSE_BRACKET;
+  while (i < end && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
+  return i < end && bytes[i] === CLOSE_BRACKET;
 }
 
 /**
@@ -177,12 +177,15 @@ export function createUsageStrip(): UsageStrip {
 
   return {
     onEvent(event) {
-      const data = event.data;
-      const at = findKey(data, USAGE);
+      // Probed where it lies in the chunk, like the accumulator (no view per event).
+      const data = event.bytes;
+      const from = event.dataStart;
+      const end = event.dataEnd;
+      const at = findKey(data, USAGE, from, end);
       if (at < 0) return;
       // Only the usage chunk itself goes whole: Azure's first chunk also has `"choices":[]` (with filter results).
-      const choices = isNull(data, at) ? -1 : findKey(data, CHOICES);
-      edits.push(choices >= 0 && isEmptyArray(data, choices) ? CUT_EVENT : CUT_USAGE, event.start, event.end);
+      const choices = isNull(data, at, end) ? -1 : findKey(data, CHOICES, from, end);
+      edits.push(choices >= 0 && isEmptyArray(data, choices, end) ? CUT_EVENT : CUT_USAGE, event.start, event.end);
     },
     chunk(chunk, settled) {
       held.push(chunk);

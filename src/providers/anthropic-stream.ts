@@ -16,7 +16,9 @@
  * Normalization (iterations, the 1 h cache-write split) is in src/usage/normalize-anthropic.ts.
  *
  * HOT: events are classified by their name bytes; only message_start, message_delta, error and
- * content_block_start (a few per message) are parsed. Content deltas cost one short key probe.
+ * content_block_start (a few per message) are parsed. A content delta in the exact shape Anthropic sends is
+ * measured by comparing it with that shape (src/providers/anthropic-delta.ts); anything else costs key probes.
+ * Every event is read where it lies in its chunk (`bytes[dataStart, dataEnd)`), with no view per event.
  */
 import { findKey, keyPattern, parseSlice, valueEnd } from "../json/probe.ts";
 import { equalsAt } from "../sse/bytes.ts";
@@ -24,6 +26,7 @@ import type { SseEvent } from "../sse/types.ts";
 import { tokensFromBytes } from "../usage/estimate.ts";
 import { asObject, type JsonObject, path, textOf } from "../usage/fields.ts";
 import { fallbackModel, normalizeAnthropic } from "../usage/normalize-anthropic.ts";
+import { textDeltaBytes } from "./anthropic-delta.ts";
 import { ascii, isObjectData, kindOf, nameTable, OTHER } from "./event-kind.ts";
 import { settle } from "./settle.ts";
 import type { MeterResult, RequestFacts, UsageAccumulator } from "./types.ts";
@@ -35,11 +38,12 @@ const BLOCK_START = 3;
 const CONTENT = 4;
 const ERROR = 5;
 
+// Content deltas first: they are nearly every event, and the table is tried in order.
 const classify = nameTable([
+  ["content_block_delta", CONTENT],
   ["message_start", START],
   ["message_delta", DELTA],
   ["content_block_start", BLOCK_START],
-  ["content_block_delta", CONTENT],
   ["error", ERROR],
 ], ["message_stop", "content_block_stop", "ping"]);
 
@@ -51,13 +55,15 @@ const FALLBACK = ascii('"fallback"');
 const QUOTE = 0x22;
 
 /** Bytes of the content string a content_block_delta carries (escaped, without quotes); signatures are 0. */
-function contentBytes(data: Uint8Array): number {
-  const delta = findKey(data, DELTA_KEY);
+function contentBytes(data: Uint8Array, start: number, last: number): number {
+  const known = textDeltaBytes(data, start, last);
+  if (known !== -1) return known;
+  const delta = findKey(data, DELTA_KEY, start, last);
   if (delta === -1) return 0;
   for (const key of CONTENT_KEYS) {
-    const at = findKey(data, key, delta);
+    const at = findKey(data, key, delta, last);
     if (at === -1 || data[at] !== QUOTE) continue;
-    const end = valueEnd(data, at);
+    const end = valueEnd(data, at, last);
     return end === -1 ? 0 : end - at - 2;
   }
   return 0;
@@ -108,12 +114,14 @@ export function createAnthropicAccumulator(facts: RequestFacts): AnthropicState 
     final = true;
   }
 
-  function blockStart(data: Uint8Array): void {
-    const block = findKey(data, CONTENT_BLOCK);
+  function blockStart(data: Uint8Array, start: number, last: number): void {
+    const block = findKey(data, CONTENT_BLOCK, start, last);
     if (block === -1) return;
-    const type = findKey(data, TYPE, block);
-    if (type === -1 || !equalsAt(data, type, type + FALLBACK.length, FALLBACK)) return;
-    const end = valueEnd(data, block);
+    const type = findKey(data, TYPE, block, last);
+    if (type === -1 || type + FALLBACK.length > last || !equalsAt(data, type, type + FALLBACK.length, FALLBACK)) {
+      return;
+    }
+    const end = valueEnd(data, block, last);
     if (end === -1) return;
     const parsed = parseSlice(data, block, end);
     served = textOf(path(parsed, "to", "model")) ?? served;
@@ -126,17 +134,19 @@ export function createAnthropicAccumulator(facts: RequestFacts): AnthropicState 
     onEvent(event) {
       const kind = kindOf(event, classify);
       if (kind === OTHER) return;
-      const data = event.data;
+      const data = event.bytes;
+      const from = event.dataStart;
+      const last = event.dataEnd;
       if (kind === CONTENT) {
-        bytes += contentBytes(data);
+        bytes += contentBytes(data, from, last);
         return;
       }
       if (kind === BLOCK_START) {
-        blockStart(data);
+        blockStart(data, from, last);
         return;
       }
-      if (!isObjectData(data)) return;
-      const o = asObject(parseSlice(data));
+      if (!isObjectData(data, from, last)) return;
+      const o = asObject(parseSlice(data, from, last));
       if (o === undefined) return;
       if (kind === START) start(asObject(o.message));
       else if (kind === DELTA) {

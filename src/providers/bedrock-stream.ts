@@ -14,6 +14,7 @@
  */
 import type { EventStreamMessage, HeaderValue } from "../eventstream/types.ts";
 import { findKey, keyPattern, parseSlice, readString, valueEnd } from "../json/probe.ts";
+import { OffsetEvent } from "../sse/event.ts";
 import { tokensFromBytes } from "../usage/estimate.ts";
 import { asObject, countOf, type JsonObject, path, textOf } from "../usage/fields.ts";
 import { normalizeBedrock } from "../usage/normalize-bedrock.ts";
@@ -143,6 +144,8 @@ function base64Bytes(text: string): Uint8Array | null {
 
 export function createInvokeAccumulator(facts: RequestFacts): UsageAccumulator {
   const claude = createAnthropicAccumulator(facts);
+  /** Each chunk's decoded payload, shown to the Anthropic accumulator as one unnamed SSE event. */
+  const wrapped = new OffsetEvent();
   let status: number | null = null;
   /** Stream `amazon-bedrock-invocationMetrics`, else the response headers: for non-Claude models. */
   let metrics: JsonObject | null = null;
@@ -169,7 +172,8 @@ export function createInvokeAccumulator(facts: RequestFacts): UsageAccumulator {
       if (data === null) return;
       const found = findKey(data, METRICS);
       if (found !== -1) metrics = asObject(parseSlice(data, found, valueEnd(data, found))) ?? metrics;
-      claude.onEvent({ event: null, data, start: 0, end: 0 });
+      wrapped.setData(data, 0, data.length);
+      claude.onEvent(wrapped);
     },
     finish(complete): MeterResult {
       if (claude.seen()) {

@@ -52,24 +52,24 @@ export function kindOf(event: SseEvent, classify: Classify): number {
     const kind = classify(name, 0, name.length);
     if (kind !== UNKNOWN) return kind;
   }
-  return kindOfData(event.data, classify);
+  return kindOfData(event.bytes, event.dataStart, event.dataEnd, classify);
 }
 
-/** The kind of a JSON event from its `type` values; OTHER when none classifies. */
-export function kindOfData(data: Uint8Array, classify: Classify): number {
-  for (let at = findKey(data, TYPE); at !== -1; at = findKey(data, TYPE, at + 1)) {
-    if (data[at] !== QUOTE) continue;
-    const end = valueEnd(data, at);
-    if (end === -1) return OTHER;
-    const kind = classify(data, at + 1, end - 1);
+/** The kind of the JSON event in `bytes[start, end)` from its `type` values; OTHER when none classifies. */
+export function kindOfData(bytes: Uint8Array, start: number, end: number, classify: Classify): number {
+  for (let at = findKey(bytes, TYPE, start, end); at !== -1; at = findKey(bytes, TYPE, at + 1, end)) {
+    if (bytes[at] !== QUOTE) continue;
+    const close = valueEnd(bytes, at, end);
+    if (close === -1) return OTHER;
+    const kind = classify(bytes, at + 1, close - 1);
     if (kind !== UNKNOWN && kind !== OTHER) return kind;
   }
   return OTHER;
 }
 
-/** True when the data is a JSON object (skips `[DONE]`, keep-alive text and other non-JSON payloads). */
-export function isObjectData(data: Uint8Array): boolean {
-  for (let i = 0; i < data.length; i++) {
+/** True when `data[start, end)` is a JSON object (skips `[DONE]`, keep-alive text and other non-JSON payloads). */
+export function isObjectData(data: Uint8Array, start = 0, end = data.length): boolean {
+  for (let i = start; i < end; i++) {
     const b = data[i];
     if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) continue;
     return b === OPEN_BRACE;
@@ -82,11 +82,11 @@ export function isObjectData(data: Uint8Array): boolean {
  * OpenAI, Gemini and vLLM put `error` (or `object`) first in an in-stream error, so checking the first key
  * finds them without scanning every chunk.
  */
-export function leadingKey(data: Uint8Array, pattern: Uint8Array): number {
-  let i = 0;
-  while (i < data.length && data[i] !== OPEN_BRACE) i++;
+export function leadingKey(data: Uint8Array, pattern: Uint8Array, start = 0, end = data.length): number {
+  let i = start;
+  while (i < end && data[i] !== OPEN_BRACE) i++;
   i++;
-  while (data[i] === 0x20 || data[i] === 0x0a || data[i] === 0x0d || data[i] === 0x09) i++;
-  if (!equalsAt(data, i, i + pattern.length, pattern)) return -1;
-  return findKey(data, pattern, i);
+  while (i < end && (data[i] === 0x20 || data[i] === 0x0a || data[i] === 0x0d || data[i] === 0x09)) i++;
+  if (i + pattern.length > end || !equalsAt(data, i, i + pattern.length, pattern)) return -1;
+  return findKey(data, pattern, i, end);
 }

@@ -10,7 +10,8 @@
  * anthropic-sdk-python streams end without a blank line; `end()` says so), and the `event` name is null when
  * absent or empty instead of "message".
  *
- * An event inside one chunk is delivered as `subarray` views with no copy. When an event spans chunks its raw
+ * An event inside one chunk is delivered as offsets into the chunk (`bytes`, `dataStart`, `dataEnd`) with no copy
+ * and no view object unless a consumer reads `data`. When an event spans chunks its raw
  * bytes are copied into `pieces` (copies, not views: a caller may transfer or reuse a chunk's buffer once it has
  * passed it on) and joined once when the event completes, then parsed again as one buffer; each byte is scanned
  * a bounded number of times however many chunks the event spans.
@@ -21,11 +22,13 @@
  * (or at `end()`), so its `end` is the same however the stream is chunked. `settled()` is the start of the open
  * event block (or everything pushed); an oversized event being skipped is not held, since it is never dispatched.
  *
- * The hot path is an inline fast path in `scan` for one-`data:`-line LF events (OpenAI-style chunks), with
- * everything else going through src/sse/event-parser.ts. Line ends are found with the native `indexOf`.
+ * The hot path is two inline fast paths in `scan`, for one-`data:`-line LF events (OpenAI-style chunks) and for
+ * an `event:` line plus one `data:` line (Anthropic, Responses API), with everything else going through
+ * src/sse/event-parser.ts. Line ends are found with the native `indexOf`.
  */
-import type { ScanError, SseEvent, SseScanner, SseScannerOptions } from "./types.ts";
-import { BOM, COLON, concatBytes, CR, createInterner, EMPTY, FIELD_DATA, LF, SPACE } from "./bytes.ts";
+import type { ScanError, SseScanner, SseScannerOptions } from "./types.ts";
+import { BOM, COLON, concatBytes, CR, createInterner, EMPTY, FIELD_DATA, FIELD_EVENT, LF, SPACE } from "./bytes.ts";
+import { OffsetEvent } from "./event.ts";
 import {
   AWAIT_LF,
   createEventParser,
@@ -48,6 +51,9 @@ const DISCARD = 3;
 const D_LOWER = FIELD_DATA[0] as number;
 const A_LOWER = FIELD_DATA[1] as number;
 const T_LOWER = FIELD_DATA[2] as number;
+const E_LOWER = FIELD_EVENT[0] as number;
+const V_LOWER = FIELD_EVENT[1] as number;
+const N_LOWER = FIELD_EVENT[3] as number;
 
 /**
  * Creates a scanner; `onEvent` receives one reused `SseEvent` whose views are valid only during the call.
@@ -73,7 +79,7 @@ export function createSseScanner(options: SseScannerOptions): SseScanner {
   const intern = createInterner();
   const parser = createEventParser();
   const fields = parser.fields;
-  const event: SseEvent = { event: null, data: EMPTY, start: 0, end: 0 };
+  const event = new OffsetEvent();
 
   /** Stream offset of byte 0 of the chunk being scanned. */
   let offset = 0;
@@ -114,7 +120,11 @@ export function createSseScanner(options: SseScannerOptions): SseScanner {
       return;
     }
     if (fields.dataCount === 0) return;
-    event.data = joinData(buf, fields);
+    if (fields.dataMore.length === 0) event.setData(buf, fields.data0Start, fields.data0End);
+    else {
+      const joined = joinData(buf, fields);
+      event.setData(joined, 0, joined.length);
+    }
     // An empty `event:` value names no type: WHATWG dispatches it as "message", which is null here too.
     event.event = fields.nameStart === -1 || fields.nameStart === fields.nameEnd ? null : intern(buf, fields.nameStart, fields.nameEnd);
     event.start = base + s;
@@ -125,6 +135,7 @@ export function createSseScanner(options: SseScannerOptions): SseScanner {
       // The contract: push/end never throw. A throwing callback is the caller's bug; scanning goes on.
     }
     dispatchedEnd = -1;
+    event.release();
   }
 
   /** Joins the pending pieces plus `last`, parses them as one buffer and dispatches the event. */
@@ -207,7 +218,7 @@ export function createSseScanner(options: SseScannerOptions): SseScanner {
             if (cr === -1) cr = len;
           }
           if (cr > lf && lf + 2 - pos <= maxEventBytes) {
-            event.data = chunk.subarray(chunk[pos + 5] === SPACE ? pos + 6 : pos + 5, lf);
+            event.setData(chunk, chunk[pos + 5] === SPACE ? pos + 6 : pos + 5, lf);
             event.event = null;
             event.start = base + pos;
             event.end = dispatchedEnd = base + lf + 2;
@@ -217,8 +228,44 @@ export function createSseScanner(options: SseScannerOptions): SseScanner {
               // The contract: push/end never throw. A throwing callback is the caller's bug; scanning goes on.
             }
             dispatchedEnd = -1;
+            event.release();
             pos = lf + 2;
             continue;
+          }
+        }
+      }
+      // Second fast path: `event:` + one `data:` line + a blank line, LF-terminated, no CR (Anthropic, Responses).
+      if (b === E_LOWER && pos + 6 < len && chunk[pos + 5] === COLON) {
+        const lf = chunk.indexOf(LF, pos);
+        const d = lf + 1;
+        if (
+          lf !== -1 && d + 5 < len && chunk[pos + 1] === V_LOWER && chunk[pos + 2] === E_LOWER &&
+          chunk[pos + 3] === N_LOWER && chunk[pos + 4] === T_LOWER && chunk[d] === D_LOWER &&
+          chunk[d + 1] === A_LOWER && chunk[d + 2] === T_LOWER && chunk[d + 3] === A_LOWER && chunk[d + 4] === COLON
+        ) {
+          const lf2 = chunk.indexOf(LF, d);
+          if (lf2 !== -1 && lf2 + 1 < len && chunk[lf2 + 1] === LF) {
+            if (cr < pos) {
+              cr = chunk.indexOf(CR, pos);
+              if (cr === -1) cr = len;
+            }
+            if (cr > lf2 && lf2 + 2 - pos <= maxEventBytes) {
+              const nameStart = chunk[pos + 6] === SPACE ? pos + 7 : pos + 6;
+              // An empty `event:` value names no type (WHATWG "message"): null, as on the general path.
+              event.event = nameStart >= lf ? null : intern(chunk, nameStart, lf);
+              event.setData(chunk, chunk[d + 5] === SPACE ? d + 6 : d + 5, lf2);
+              event.start = base + pos;
+              event.end = dispatchedEnd = base + lf2 + 2;
+              try {
+                onEvent(event);
+              } catch {
+                // The contract: push/end never throw. A throwing callback is the caller's bug; scanning goes on.
+              }
+              dispatchedEnd = -1;
+              event.release();
+              pos = lf2 + 2;
+              continue;
+            }
           }
         }
       }

@@ -1,14 +1,22 @@
 /** @module Types shared by the SSE scanner and its consumers. */
 
 /**
- * One dispatched server-sent event. The scanner reuses a single object and its byte views are only
- * valid during the `onEvent` callback (the llhttp rule): decode or copy what you keep.
+ * One dispatched server-sent event. The scanner reuses a single object and its bytes are only valid during
+ * the `onEvent` callback (the llhttp rule): decode or copy what you keep.
+ *
+ * The data is `bytes[dataStart, dataEnd)`: for an event inside one chunk with one data line, `bytes` is the chunk
+ * itself, so hot consumers (the chat and Anthropic accumulators) probe it in place and no view object is made
+ * per event; `data` makes that view when first read, for everyone else.
  */
 export interface SseEvent {
   /** Value of the last `event:` line as bytes, or null when the event had none or an empty one ("message"). */
   event: Uint8Array | null;
-  /** Data lines joined with LF (WHATWG), without the trailing LF. */
-  data: Uint8Array;
+  /** The buffer the data lies in: the chunk, or a copy when the event spans chunks or has several data lines. */
+  bytes: Uint8Array;
+  dataStart: number;
+  dataEnd: number;
+  /** Data lines joined with LF (WHATWG), without the trailing LF: `bytes[dataStart, dataEnd)` as a view. */
+  readonly data: Uint8Array;
   /** Stream offset of the first byte of the event's first line (after any preceding blank lines). */
   start: number;
   /** Stream offset just past the event's terminating blank line (or end of stream if unterminated). */

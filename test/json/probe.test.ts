@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
   findKey,
   indexOfBytes,
@@ -131,4 +132,66 @@ test("parseSlice parses a slice and never throws", () => {
   assert.equal(parseSlice(enc('{"a":'), 0, 5), undefined); // truncated
   assert.equal(parseSlice(enc("null")), null); // whole buffer by default
   assert.deepEqual(parseSlice(new Uint8Array([0x22, 0xff, 0x22])), "\ufffd"); // invalid UTF-8 is replaced
+});
+
+test("every probe stops at end: nothing at or past it is matched or returned", () => {
+  // The event `{"a":1,"usage"` ends mid-member; the next bytes in the same buffer hold a real usage.
+  const bytes = enc('{"a":1,"usage"\n\ndata: {"usage":{"x":1}}');
+  const end = '{"a":1,"usage"'.length;
+  assert.equal(findKey(bytes, USAGE, 0, end), -1);
+  assert.equal(findKey(bytes, USAGE, 0, end + 1), -1, "the colon is outside [0, end)");
+  assert.notEqual(findKey(bytes, USAGE), -1, "without an end the later key is found");
+  const s = enc('{"k":"abc"}');
+  assert.equal(valueEnd(s, 5, 8), -1, "a string not closed before end");
+  assert.equal(valueEnd(s, 5, 10), 10);
+  assert.equal(valueEnd(s, 0, 10), -1, "an object not closed before end");
+  assert.equal(readString(s, 5, 9), undefined);
+  assert.equal(readString(s, 5, 10), "abc");
+  assert.equal(isNull(enc("nullx"), 0, 3), false);
+  assert.equal(isNull(enc("nullx"), 0, 4), true);
+  assert.equal(indexOfBytes(enc("abcabc"), enc("bc"), 2, 4), -1);
+  assert.equal(indexOfBytes(enc("abcabc"), enc("bc"), 2, 6), 4);
+});
+
+test("searches that run far past end are bounded afterwards and find the same", () => {
+  // An anchor byte (`g` of "usage") that occurs only twice, 11 KB apart: the searches between run far past their
+  // end and switch the buffer to bounded views. Results must equal each event's search on its own bytes.
+  const events = Array.from(
+    { length: 1000 },
+    (_, i) => i === 7 || i === 998 ? '{"usage":{"n":1}}' : `{"id":"x${i}"}`,
+  );
+  const text = events.join("\n") + "\n" + " ".repeat(10_000);
+  const bytes = enc(text);
+  let at = 0;
+  for (const e of events) {
+    const end = at + e.length;
+    const alone = findKey(enc(e), USAGE);
+    const found = findKey(bytes, USAGE, at, end);
+    assert.equal(found === -1 ? -1 : found - at, alone, e);
+    at = end + 1;
+  }
+});
+
+test("indexOfBytes equals a naive search over short, long and far ranges", () => {
+  // Short ranges take a plain loop, long ones the native search, far ones bounded views: all must agree.
+  const naive = (hay: Uint8Array, needle: Uint8Array, from: number, end: number) => {
+    for (let s = from; s + needle.length <= end; s++) {
+      let k = 0;
+      while (k < needle.length && hay[s + k] === needle[k]) k++;
+      if (k === needle.length) return s;
+    }
+    return -1;
+  };
+  const text = fc.stringMatching(/^[usage"g:{} ]{0,200}$/);
+  const needles = fc.constantFrom("usage", '"usage"', "g", "ge");
+  fc.assert(
+    fc.property(text, needles, fc.nat(), fc.nat(), fc.nat({ max: 9000 }), (t, n, a, b, pad) => {
+      const hay = enc(t + " ".repeat(pad) + t);
+      const needle = enc(n);
+      const from = a % (hay.length + 1);
+      const end = from + (b % (hay.length - from + 1));
+      assert.equal(indexOfBytes(hay, needle, from, end), naive(hay, needle, from, end));
+    }),
+    { numRuns: 500 },
+  );
 });

@@ -1,9 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { createParser } from "eventsource-parser";
 import { createSseScanner } from "../../src/sse/scanner.ts";
 import { byteAtATime, everySplit, splitAt } from "../_chunking.ts";
 import { collect, type Seen, settledAfter } from "./_collect.ts";
-import type { SseScanner } from "../../src/sse/types.ts";
+import type { SseEvent, SseScanner } from "../../src/sse/types.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const BOM = [0xef, 0xbb, 0xbf];
@@ -288,4 +289,42 @@ test("settled() inside onEvent is the event's end", () => {
   scanner.push(enc("\ndata: c"));
   scanner.end();
   assert.deepEqual(seen, [[9, 9], [20, 20], [27, 27]]);
+});
+
+test("the named-event fast path gives what the general path and eventsource-parser give, at every split", () => {
+  // Shapes at the fast path's edges: no space / one / two after the colons, empty and blank names and data, and
+  // neighbours that must fall back (a CR, a second data line, an `event` line without a colon, a cut blank line).
+  const text = [
+    "event:a\ndata:1\n\n",
+    "event: b\ndata: 2\n\n",
+    "event:  c\ndata:  3\n\n",
+    "event:\ndata:4\n\n",
+    "event: \ndata: \n\n",
+    "event:d\ndata:\n\n",
+    "event: e\ndata: 5\r\n\r\n",
+    "event: f\ndata: 6\ndata: 7\n\n",
+    "event\ndata: 8\n\n",
+    "event: g\r\ndata: 9\n\n",
+    "event: h\ndata: 10\n",
+  ].join("");
+  const whole = enc(text);
+  const theirs: [string | null, string][] = [];
+  // eventsource-parser drops an unterminated last event (the scanner dispatches it): give it the blank line.
+  const parser = createParser({ onEvent: (e) => theirs.push([e.event || null, e.data]) });
+  parser.feed(text + "\n");
+  const expected = collect([whole]).events;
+  assert.deepEqual(expected.map((e) => [e.event, e.data]), theirs);
+  for (const split of [...everySplit(whole), byteAtATime(whole)]) {
+    assert.deepEqual(collect(split).events, expected, `split ${split.map((c) => c.length).join("+")}`);
+  }
+});
+
+test("the reused event lets go of its chunk once the callback returns", () => {
+  let kept: SseEvent | null = null;
+  const scanner = createSseScanner({ onEvent: (e) => void (kept = e) });
+  scanner.push(enc("data: one\n\nevent: x\ndata: two\n\n"));
+  assert.ok(kept !== null);
+  const e = kept as SseEvent;
+  assert.equal(e.bytes.length, 0);
+  assert.equal(e.data.length, 0);
 });
