@@ -4,6 +4,7 @@ import type { Config } from "./config.ts";
 import { errorResponse } from "./errors.ts";
 import type { ConnectProbe } from "./forward/connect-probe.ts";
 import { createWatchdog } from "./forward/watchdog.ts";
+import { useByteSearch } from "./json/probe.ts";
 import type { AlertCounts } from "./control/alerts/alerter.ts";
 import type { Control } from "./control/types.ts";
 import type { SpanExporter } from "./otel/exporter.ts";
@@ -87,6 +88,8 @@ export function createApp(deps: Deps) {
   const keys: KeyOptions | null = deps.keys
     ? { ring: deps.keys, secrets: config.providerKeys, required: config.requireKestrelKeys }
     : null;
+  // The meter's key probes use the runtime's own search where it is faster (Bun); process-wide, as the probes are.
+  useByteSearch(deps.traits?.byteSearch ?? null);
   const proxy = createProxyHandler({
     config,
     keys,

@@ -1,4 +1,5 @@
 /** @module What the shared code needs from Bun or Deno; implemented only in src/entry/. */
+import type { ByteSearch } from "./json/probe.ts";
 import type { Db, OpenOptions } from "./store/db.ts";
 import type { WorkerHandle } from "./store/worker/protocol.ts";
 import type { WebSocketRuntime } from "./realtime/types.ts";
@@ -53,6 +54,8 @@ export interface Traits {
    * between the request and fetch loses the native pipe: a 50 MB upload's peak RSS rose by ~75 MB, not ~25 MB.
    */
   readonly watchStreamedUploads: boolean;
+  /** A native whole-needle byte search faster than the meter's own (src/json/probe.ts), or absent. */
+  readonly byteSearch?: ByteSearch;
 }
 
 /** Neither: what a test's in-process app gets unless it says otherwise. */

@@ -10,7 +10,12 @@ import { createMeter } from "../../src/meter/meter.ts";
 import { getProvider } from "../../src/providers/registry.ts";
 import type { RequestFacts } from "../../src/providers/types.ts";
 import { createSseScanner } from "../../src/sse/scanner.ts";
+import { useByteSearch } from "../../src/json/probe.ts";
+import { bufferSearch } from "../../src/entry/byte-search.ts";
 import { anthropicShape, buildStream, chatShape, chunk, type StreamShape } from "../lib/bodies.ts";
+
+// As src/entry/bun.ts does for the server (Traits.byteSearch); ANCHORED=1 measures the meter's own search instead.
+if ("Bun" in globalThis && process.env.ANCHORED !== "1") useByteSearch(bufferSearch);
 
 const MB = Number(process.argv[2] ?? 32);
 const ROUNDS = Number(process.argv[3] ?? 7);

@@ -16,8 +16,11 @@ export async function kestrelInProcess(src: string): Promise<Handler> {
   const { openSqlite } = await import(`${src}/entry/sqlite-bun.ts`);
   const { serve } = await import(`${src}/serve.ts`);
   const db = join(mkdtempSync(join(tmpdir(), "kestrel-in-process-")), "k.db");
+  // What src/entry/bun.ts hands the core (a tree from before a trait existed simply lacks it).
+  const search = existsSync(`${src}/entry/byte-search.ts`) ? (await import(`${src}/entry/byte-search.ts`)).bufferSearch : undefined;
   await serve({
     name: "bun",
+    traits: { fetchDecodesZstd: true, watchStreamedUploads: true, byteSearch: search },
     version: "bench",
     args: [],
     // The connect probe would dial the fake upstream address; an HTTP proxy setting switches it off.

@@ -4,6 +4,7 @@ import type { Runtime } from "../runtime.ts";
 import type { WorkerHandle } from "../store/worker/protocol.ts";
 import { ensureFetchLimit, FETCH_LIMIT_VAR } from "./fetch-limit.ts";
 import { isOneShot } from "./one-shot.ts";
+import { bufferSearch } from "./byte-search.ts";
 
 // First, before the app is loaded (hence the dynamic imports, each a chunk of the binary loaded only when reached):
 // without Bun's fetch limit in its environment a serving process replaces itself with the limit set, so this line
@@ -44,7 +45,7 @@ function writeAll(fd: number, bytes: Uint8Array): Promise<void> {
 
 const runtime: Runtime = {
   name: "bun",
-  traits: { fetchDecodesZstd: true, watchStreamedUploads: true },
+  traits: { fetchDecodesZstd: true, watchStreamedUploads: true, byteSearch: bufferSearch },
   version: Bun.version,
   // Bun.argv is [bun, script, …args], also inside a compiled binary.
   args: Bun.argv.slice(2),

@@ -82,6 +82,22 @@ const FAR = 4096;
  */
 let boundedHay: Uint8Array | null = null;
 
+/** A search for a whole needle done by the runtime: the first index at or after `from`, or -1. */
+export type ByteSearch = (hay: Uint8Array, needle: Uint8Array, from: number) => number;
+
+/**
+ * The runtime's own whole-needle search, when it beats the anchored one below: installed once at start-up from
+ * `Traits.byteSearch` (src/serve.ts; Bun's Buffer#indexOf finds `"usage"` in a chat event in a third of the time,
+ * Deno's is slower than the anchored search: bench/other-runs.md "Native key search"). Module state rather than a
+ * parameter because the probes are free functions called deep inside every accumulator; it only ever changes how
+ * fast a search is, never what it finds.
+ */
+let nativeSearch: ByteSearch | null = null;
+
+export function useByteSearch(search: ByteSearch | null): void {
+  nativeSearch = search;
+}
+
 /**
  * Index of the first occurrence of `needle` in `hay[from, end)` at or after `from`, or -1. HOT (once per event in
  * accumulators): the native `indexOf` looks for the needle's least common byte and each hit is verified. Key
@@ -96,6 +112,12 @@ export function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from = 0, end 
   const last = end - n + a;
   if (last - from < SHORT) return indexOfShort(hay, needle, a, from, last);
   if (hay === boundedHay && hay.length - end > FAR) return indexOfInView(hay, needle, a, from, end);
+  if (nativeSearch !== null) {
+    const s = nativeSearch(hay, needle, from);
+    if (s !== -1 && s + n <= end) return s;
+    if ((s === -1 ? hay.length : s) - end > FAR) boundedHay = hay;
+    return -1;
+  }
   let i = hay.indexOf(anchor, from + a);
   while (i !== -1 && i <= last) {
     const s = i - a;

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { bufferSearch } from "../../src/entry/byte-search.ts";
 import {
   findKey,
   indexOfBytes,
@@ -8,6 +9,7 @@ import {
   keyPattern,
   parseSlice,
   readString,
+  useByteSearch,
   valueEnd,
 } from "../../src/json/probe.ts";
 
@@ -153,45 +155,53 @@ test("every probe stops at end: nothing at or past it is matched or returned", (
   assert.equal(indexOfBytes(enc("abcabc"), enc("bc"), 2, 6), 4);
 });
 
-test("searches that run far past end are bounded afterwards and find the same", () => {
-  // An anchor byte (`g` of "usage") that occurs only twice, 11 KB apart: the searches between run far past their
-  // end and switch the buffer to bounded views. Results must equal each event's search on its own bytes.
-  const events = Array.from(
-    { length: 1000 },
-    (_, i) => i === 7 || i === 998 ? '{"usage":{"n":1}}' : `{"id":"x${i}"}`,
-  );
-  const text = events.join("\n") + "\n" + " ".repeat(10_000);
-  const bytes = enc(text);
-  let at = 0;
-  for (const e of events) {
-    const end = at + e.length;
-    const alone = findKey(enc(e), USAGE);
-    const found = findKey(bytes, USAGE, at, end);
-    assert.equal(found === -1 ? -1 : found - at, alone, e);
-    at = end + 1;
-  }
-});
-
-test("indexOfBytes equals a naive search over short, long and far ranges", () => {
-  // Short ranges take a plain loop, long ones the native search, far ones bounded views: all must agree.
-  const naive = (hay: Uint8Array, needle: Uint8Array, from: number, end: number) => {
-    for (let s = from; s + needle.length <= end; s++) {
-      let k = 0;
-      while (k < needle.length && hay[s + k] === needle[k]) k++;
-      if (k === needle.length) return s;
+// Each search the core may run with: its own anchored one and the runtime's native one (Traits.byteSearch).
+for (const [label, search] of [["anchored", null], ["native", bufferSearch]] as const) {
+  const named = (name: string) => `${name} (${label} search)`;
+  test(named("searches that run far past end are bounded afterwards and find the same"), () => {
+    useByteSearch(search);
+    // An anchor byte (`g` of "usage") that occurs only twice, 11 KB apart: the searches between run far past their
+    // end and switch the buffer to bounded views. Results must equal each event's search on its own bytes.
+    const events = Array.from(
+      { length: 1000 },
+      (_, i) => i === 7 || i === 998 ? '{"usage":{"n":1}}' : `{"id":"x${i}"}`,
+    );
+    const text = events.join("\n") + "\n" + " ".repeat(10_000);
+    const bytes = enc(text);
+    let at = 0;
+    for (const e of events) {
+      const end = at + e.length;
+      const alone = findKey(enc(e), USAGE);
+      const found = findKey(bytes, USAGE, at, end);
+      assert.equal(found === -1 ? -1 : found - at, alone, e);
+      at = end + 1;
     }
-    return -1;
-  };
-  const text = fc.stringMatching(/^[usage"g:{} ]{0,200}$/);
-  const needles = fc.constantFrom("usage", '"usage"', "g", "ge");
-  fc.assert(
-    fc.property(text, needles, fc.nat(), fc.nat(), fc.nat({ max: 9000 }), (t, n, a, b, pad) => {
-      const hay = enc(t + " ".repeat(pad) + t);
-      const needle = enc(n);
-      const from = a % (hay.length + 1);
-      const end = from + (b % (hay.length - from + 1));
-      assert.equal(indexOfBytes(hay, needle, from, end), naive(hay, needle, from, end));
-    }),
-    { numRuns: 500 },
-  );
-});
+    useByteSearch(null);
+  });
+
+  test(named("indexOfBytes equals a naive search over short, long and far ranges"), () => {
+    useByteSearch(search);
+    // Short ranges take a plain loop, long ones the native search, far ones bounded views: all must agree.
+    const naive = (hay: Uint8Array, needle: Uint8Array, from: number, end: number) => {
+      for (let s = from; s + needle.length <= end; s++) {
+        let k = 0;
+        while (k < needle.length && hay[s + k] === needle[k]) k++;
+        if (k === needle.length) return s;
+      }
+      return -1;
+    };
+    const text = fc.stringMatching(/^[usage"g:{} ]{0,200}$/);
+    const needles = fc.constantFrom("usage", '"usage"', "g", "ge");
+    fc.assert(
+      fc.property(text, needles, fc.nat(), fc.nat(), fc.nat({ max: 9000 }), (t, n, a, b, pad) => {
+        const hay = enc(t + " ".repeat(pad) + t);
+        const needle = enc(n);
+        const from = a % (hay.length + 1);
+        const end = from + (b % (hay.length - from + 1));
+        assert.equal(indexOfBytes(hay, needle, from, end), naive(hay, needle, from, end));
+      }),
+      { numRuns: 500 },
+    );
+    useByteSearch(null);
+  });
+}
