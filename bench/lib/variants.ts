@@ -330,6 +330,21 @@ const ASYNC_GEN = BODY_VARIANT(`  if (!("Bun" in globalThis)) return new Readabl
       }
     }
   })() as any;`);
+/**
+ * NOT SAFE as is (measured only): each chunk copied into one of 8 reused 512 KiB buffers before it is enqueued,
+ * so the server never holds the reader's fresh buffer (bench/stream-split.ts); nothing proves the server has let
+ * go of a buffer when the ring comes round to it again.
+ */
+const POOLED_COPY = [
+  P("src/meter/body.ts", "        if (out.byteLength > 0) {\n          controller.enqueue(out);", `        if (out.byteLength > 0) {
+          const slot = out.byteLength <= POOL_BYTES ? POOL[POOL_AT++ & 7]!.subarray(0, out.byteLength) : out;
+          if (slot !== out) slot.set(out);
+          controller.enqueue(slot);`),
+  P("src/meter/body.ts", "export function meterBody(", `const POOL_BYTES = 512 * 1024;
+const POOL = Array.from({ length: 8 }, () => new Uint8Array(POOL_BYTES));
+let POOL_AT = 0;
+export function meterBody(`),
+];
 /** Deno: a BYOB reader into 256 KiB buffers (larger batches than the 16–64 KiB chunks fetch hands out). */
 const BYOB = [
   BODY_VARIANT(`  let reader: any = null;
@@ -394,6 +409,7 @@ export const VARIANTS: Variant[] = [
   { name: "direct-many", what: "Bun direct stream + readMany, one flush per batch", patches: [DIRECT_MANY] },
   { name: "read-many-join", what: "read-many, each batch's chunks joined into one enqueue", patches: READ_MANY_JOIN },
   { name: "async-gen", what: "Bun: an async generator as the Response body", patches: [ASYNC_GEN] },
+  { name: "pooled-copy", what: "UNSAFE, measured only: each chunk copied into 8 reused buffers", patches: POOLED_COPY },
   { name: "byob", what: "Deno: BYOB reader into 256 KiB buffers", patches: BYOB },
   { name: "no-server-timeout", what: "Bun.serve idleTimeout: 0 instead of srv.timeout(req, 0) per request", patches: NO_SERVER_TIMEOUT },
   { name: "sync-log", what: "log lines written with fs.writeSync instead of async fs.write", patches: [SYNC_LOG] },
