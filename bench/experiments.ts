@@ -9,7 +9,7 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { BODY, type Contender, configureMock, FETCH_CAP_ENV, startMock } from "./lib/contenders.ts";
 import { createLoadGen, type LoadResult } from "./lib/load.ts";
-import { BUN, CPU, killAllSync, ROOT, run, start, stopAll } from "./lib/proc.ts";
+import { BUN, CPU, DENO, killAllSync, ROOT, run, start, stopAll } from "./lib/proc.ts";
 import { table } from "./lib/report.ts";
 import { fmt, fmtDelta, fmtSummary, median, pairwise, percentile, summarize } from "./lib/stats.ts";
 import { materialize, VARIANTS } from "./lib/variants.ts";
@@ -28,6 +28,10 @@ const LEVELS = [16, 64];
 /** Skip the socket measurements: only CPU µs per request in-process (bench/child/request-cost.ts). */
 const IN_PROCESS_ONLY = argv.includes("--in-process-only");
 const COST_N = Number(flag("--cost-n", "15000"));
+/** Only the long stream (issue 25's stream-path options): no in-process cost, no wrk, no sequential run. */
+const BIG_ONLY = argv.includes("--big-only");
+/** Run the variants on Deno (`deno run -A --unstable-no-legacy-abort`, as bench/run.ts's Deno contender). */
+const ON_DENO = argv.includes("--deno");
 
 process.on("exit", killAllSync);
 process.on("SIGINT", () => process.exit(130));
@@ -52,7 +56,12 @@ const targets: (Contender & { what: string })[] = [
   { key: "bare", label: "bare", what: "bench/bare-proxy.ts", endpoint: bare.url + chat, headers: AUTH, proc: bare },
 ];
 const stale: string[] = [];
-const chosen = VARIANTS.filter((v) => ONLY === null || v.name === "baseline" || ONLY.includes(v.name));
+/** `--with NAME`: that variant's patches added to every chosen one (baseline too), e.g. `--with no-meter` to price
+ * stream wrappers without the meter's constant share. */
+const WITH = argv.includes("--with") ? VARIANTS.find((v) => v.name === flag("--with", "")) : undefined;
+if (argv.includes("--with") && WITH === undefined) throw new Error(`--with: no variant ${flag("--with", "")}`);
+const chosen = VARIANTS.filter((v) => (ONLY === null || v.name === "baseline" || ONLY.includes(v.name)) && v !== WITH)
+  .map((v) => WITH ? { ...v, what: `${v.what} + ${WITH.name}`, patches: [...WITH.patches, ...v.patches] } : v);
 const dirs = new Map<string, string>();
 for (const v of chosen) {
   const dir = materialize(v, work);
@@ -68,7 +77,7 @@ interface Cost {
   bare: number;
 }
 const costs: Record<string, Record<"json" | "stream", Cost>> = {};
-for (const v of chosen.filter((v) => dirs.has(v.name))) {
+for (const v of chosen.filter((v) => dirs.has(v.name) && !BIG_ONLY)) {
   costs[v.name] = { json: { kestrel: NaN, kestrelMain: NaN, bare: NaN }, stream: { kestrel: NaN, kestrelMain: NaN, bare: NaN } };
   for (const kind of ["json", "stream"] as const) {
     const out = await run(CPU.proxy, BUN, ["bench/child/request-cost.ts", `${dirs.get(v.name)}/src`, String(COST_N), kind]);
@@ -114,8 +123,8 @@ for (const v of chosen.filter((v) => dirs.has(v.name))) {
   const dir = dirs.get(v.name)!;
   const proc = await start({
     name: v.name,
-    cmd: BUN,
-    args: [`${dir}/src/entry/bun.ts`, "serve", "--port", "0", "--db", `${dir}/k.db`, "--upstream", `openai=${mock.url}`],
+    cmd: ON_DENO ? DENO : BUN,
+    args: [...(ON_DENO ? ["run", "-A", "--unstable-no-legacy-abort", `${dir}/src/entry/deno.ts`] : [`${dir}/src/entry/bun.ts`]), "serve", "--port", "0", "--db", `${dir}/k.db`, "--upstream", `openai=${mock.url}`],
     cpu: CPU.proxy,
     log: `${dir}/kestrel.log`,
     env: FETCH_CAP_ENV,
@@ -159,19 +168,19 @@ const job = (t: Contender, connections: number, seconds: number) => ({
   connections,
   seconds,
 });
-for (const t of proxies) await gen.run(job(t, 16, 1));
+if (!BIG_ONLY) for (const t of proxies) await gen.run(job(t, 16, 1));
 const rps: Record<string, Record<number, LoadResult[]>> = {};
 for (const t of proxies) rps[t.key] = Object.fromEntries(LEVELS.map((l) => [l, []]));
-for (let r = 0; r < ROUNDS; r++) {
+for (let r = 0; r < (BIG_ONLY ? 0 : ROUNDS); r++) {
   for (const level of LEVELS) {
     const order = proxies.map((_, i) => proxies[(i + r) % proxies.length]!);
     for (const t of order) rps[t.key]![level]!.push(await gen.run(job(t, level, SECONDS)));
   }
 }
 
-const seq = await runClient(targets, BODY.json, { rounds: 3, perRound: 100, warmup: 10, expectUsage: false });
+const seq = BIG_ONLY ? [] : await runClient(targets, BODY.json, { rounds: 3, perRound: 100, warmup: 10, expectUsage: false });
 await configureMock(mock, { streamBytes: BIG_MB * 1e6 });
-const big = await runClient(proxies, BODY.stream, { rounds: 3, perRound: 1, warmup: 1, expectUsage: true });
+const big = await runClient(proxies, BODY.stream, { rounds: BIG_ONLY ? ROUNDS : 3, perRound: 1, warmup: 1, expectUsage: true });
 await configureMock(mock, { streamBytes: 0 });
 await stopAll();
 // The variants' databases grow by hundreds of MB; their logs stay for inspection.
@@ -182,6 +191,25 @@ const ratio = (a: number[], b: number[]) => summarize(pairwise(a, b, (x, y) => x
 const added = (key: string) =>
   summarize(seq.map((round) => percentile(round[key]!.map((s) => s.ttlb), 50) - median(round.direct!.map((s) => s.ttlb))));
 const wall = (key: string) => big.map((round) => round[key]![0]!.ttlb);
+if (BIG_ONLY) {
+  const bigRows = proxies.map((t) => [
+    `\`${t.key}\``,
+    t.what,
+    fmtSummary(summarize(wall(t.key)), 0),
+    fmtSummary(ratio(wall(t.key), wall("bare")), 2, "×"),
+    t.key === "bare" || t.key === "baseline" ? "" : fmtSummary(ratio(wall(t.key), wall("baseline")), 2, "×"),
+  ]);
+  const bigMd = [
+    `Long stream only: ${BIG_MB} MB SSE through each variant of src/ on ${ON_DENO ? "Deno" : `Bun ${process.versions.bun ?? ""}`}`,
+    `(bare is bench/bare-proxy.ts on Bun), pinned to cpu${CPU.proxy}; ${ROUNDS} rounds, contenders interleaved in each round.`,
+    "",
+    table(["variant", "what changes", `${BIG_MB} MB stream ms`, "× bare", "× baseline"], bigRows),
+    stale.length ? `\nStale variants (src changed): ${stale.join("; ")}` : "",
+  ].join("\n");
+  console.log(bigMd);
+  writeFileSync(`${ROOT}bench/.work/experiments.md`, bigMd + "\n");
+  process.exit(0);
+}
 const rows = proxies.map((t) => [
   `\`${t.key}\``,
   t.what,

@@ -138,6 +138,227 @@ const DIRECT_STREAM = P(
   return new ReadableStream<Uint8Array>(new MeteredSource(reader, observer), { highWaterMark: 0 });`,
 );
 
+/** The wrapper line every stream variant below replaces (src/meter/body.ts). */
+const BODY_LINE = "  return new ReadableStream<Uint8Array>(new MeteredSource(source.getReader(), observer), { highWaterMark: 0 });";
+/** One stream-path option (issue 25): `code` replaces meterBody's body; the observer contract is the same. */
+const BODY_VARIANT = (code: string) => P("src/meter/body.ts", BODY_LINE, code);
+const HWM_4 = P("src/meter/body.ts", "observer), { highWaterMark: 0 });", "observer), { highWaterMark: 4 });");
+/** Read ahead by bytes, not chunks: up to 1 MiB queued in the wrapper while the client drains. */
+const HWM_1MB = P(
+  "src/meter/body.ts",
+  "observer), { highWaterMark: 0 });",
+  "observer), { highWaterMark: 1 << 20, size: (c: Uint8Array) => c.byteLength });",
+);
+const HWM_BYTES = (bytes: number) =>
+  P("src/meter/body.ts", "observer), { highWaterMark: 0 });", `observer), { highWaterMark: ${bytes}, size: (c: Uint8Array) => c.byteLength });`);
+/** The meter in a TransformStream's transform, the upstream piped through it (pipeThrough). */
+const TRANSFORM = BODY_VARIANT(`  let ended = false;
+  const end = (how: BodyEnd, error?: unknown) => {
+    if (ended) return;
+    ended = true;
+    observer.end(how, error);
+  };
+  return source.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, c) {
+      const out = observer.chunk(chunk);
+      if (out.byteLength > 0) c.enqueue(out);
+    },
+    flush(c) {
+      const rest = observer.flush?.();
+      if (rest && rest.byteLength > 0) c.enqueue(rest);
+      end("complete");
+    },
+    cancel(reason: unknown) {
+      end("cancelled", reason);
+    },
+  } as Transformer<Uint8Array, Uint8Array>));`);
+/** Bun's reader.readMany(): every chunk already queued in one read (fewer awaits); other runtimes as before. */
+const READ_MANY_SOURCE = `
+class ManySource {
+  private ended = false;
+  constructor(private readonly reader: any, private readonly observer: BodyObserver) {}
+  private end(how: BodyEnd, error?: unknown) {
+    if (this.ended) return;
+    this.ended = true;
+    this.observer.end(how, error);
+  }
+  start(controller: any) {
+    this.observer.attach?.({ cut: (reason: unknown) => { if (this.ended) return; this.end("failed", reason); controller.error(undefined); this.reader.cancel(reason).catch(() => {}); } });
+  }
+  async pull(controller: ReadableStreamDefaultController<Uint8Array>) {
+    const observer = this.observer;
+    try {
+      for (;;) {
+        observer.read?.();
+        const { done, value } = await this.reader.readMany();
+        if (this.ended) return;
+        let sent = false;
+        for (const chunk of value) {
+          const out = observer.chunk(chunk);
+          if (out.byteLength > 0) {
+            controller.enqueue(out);
+            sent = true;
+          }
+        }
+        if (done) {
+          const rest = observer.flush?.();
+          if (rest && rest.byteLength > 0) controller.enqueue(rest);
+          this.end("complete");
+          controller.close();
+          return;
+        }
+        if (sent) return;
+      }
+    } catch (err) {
+      this.end("failed", err);
+      controller.error(undefined);
+    }
+  }
+  cancel(reason: unknown) {
+    this.end("cancelled", reason);
+    return this.reader.cancel(reason).catch(() => {});
+  }
+}
+`;
+const READ_MANY = [
+  BODY_VARIANT(`  const reader = source.getReader() as any;
+  if (typeof reader.readMany === "function") return new ReadableStream<Uint8Array>(new ManySource(reader, observer) as any, { highWaterMark: 0 });
+  return new ReadableStream<Uint8Array>(new MeteredSource(reader, observer), { highWaterMark: 0 });`),
+  P("src/meter/body.ts", "export function meterBody(", READ_MANY_SOURCE + "\nexport function meterBody("),
+];
+/** Bun direct stream fed by readMany: one flush per batch of queued chunks. */
+const DIRECT_MANY = BODY_VARIANT(`  const reader = source.getReader() as any;
+  let ended = false;
+  const end = (how: BodyEnd, error?: unknown) => {
+    if (ended) return;
+    ended = true;
+    observer.end(how, error);
+  };
+  if ("Bun" in globalThis) {
+    return new ReadableStream({
+      type: "direct",
+      async pull(controller: any) {
+        try {
+          for (;;) {
+            const { done, value } = await reader.readMany();
+            for (const chunk of value) {
+              const out = observer.chunk(chunk);
+              if (out.byteLength > 0) controller.write(out);
+            }
+            if (done) {
+              const rest = observer.flush?.();
+              if (rest && rest.byteLength > 0) controller.write(rest);
+              end("complete");
+              controller.close();
+              return;
+            }
+            await controller.flush();
+          }
+        } catch (err) {
+          end("failed", err);
+          controller.close();
+        }
+      },
+      cancel(reason: unknown) {
+        end("cancelled", reason);
+        return reader.cancel(reason).catch(() => {});
+      },
+    } as any) as ReadableStream<Uint8Array>;
+  }
+  return new ReadableStream<Uint8Array>(new MeteredSource(reader, observer), { highWaterMark: 0 });`);
+/** readMany, and the batch's metered chunks joined into one enqueue (fewer chunks for the server to write). */
+const READ_MANY_JOIN = [
+  READ_MANY[0]!,
+  P("src/meter/body.ts", "export function meterBody(", READ_MANY_SOURCE.replace(
+    `        let sent = false;
+        for (const chunk of value) {
+          const out = observer.chunk(chunk);
+          if (out.byteLength > 0) {
+            controller.enqueue(out);
+            sent = true;
+          }
+        }`,
+    `        let sent = false;
+        const outs: Uint8Array[] = [];
+        let size = 0;
+        for (const chunk of value) {
+          const out = observer.chunk(chunk);
+          if (out.byteLength > 0) {
+            outs.push(out);
+            size += out.byteLength;
+          }
+        }
+        if (outs.length === 1) controller.enqueue(outs[0]!);
+        else if (outs.length > 1) {
+          const joined = new Uint8Array(size);
+          let at = 0;
+          for (const o of outs) {
+            joined.set(o, at);
+            at += o.byteLength;
+          }
+          controller.enqueue(joined);
+        }
+        sent = outs.length > 0;`,
+  ) + "\nexport function meterBody("),
+];
+/** Bun: an async generator as the body (Bun serves it through its direct-stream sink). */
+const ASYNC_GEN = BODY_VARIANT(`  if (!("Bun" in globalThis)) return new ReadableStream<Uint8Array>(new MeteredSource(source.getReader(), observer), { highWaterMark: 0 });
+  const reader = source.getReader();
+  let ended = false;
+  const end = (how: BodyEnd, error?: unknown) => {
+    if (ended) return;
+    ended = true;
+    observer.end(how, error);
+  };
+  return (async function* () {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        const out = observer.chunk(value);
+        if (out.byteLength > 0) yield out;
+      }
+      const rest = observer.flush?.();
+      if (rest && rest.byteLength > 0) yield rest;
+      end("complete");
+    } catch (err) {
+      end("failed", err);
+      throw undefined;
+    } finally {
+      if (!ended) {
+        end("cancelled");
+        reader.cancel().catch(() => {});
+      }
+    }
+  })() as any;`);
+/**
+ * NOT SAFE as is (measured only): each chunk copied into one of 8 reused 512 KiB buffers before it is enqueued,
+ * so the server never holds the reader's fresh buffer (bench/stream-split.ts); nothing proves the server has let
+ * go of a buffer when the ring comes round to it again.
+ */
+const POOLED_COPY = [
+  P("src/meter/body.ts", "        if (out.byteLength > 0) {\n          controller.enqueue(out);", `        if (out.byteLength > 0) {
+          const slot = out.byteLength <= POOL_BYTES ? POOL[POOL_AT++ & 7]!.subarray(0, out.byteLength) : out;
+          if (slot !== out) slot.set(out);
+          controller.enqueue(slot);`),
+  P("src/meter/body.ts", "export function meterBody(", `const POOL_BYTES = 512 * 1024;
+const POOL = Array.from({ length: 8 }, () => new Uint8Array(POOL_BYTES));
+let POOL_AT = 0;
+export function meterBody(`),
+];
+/** Deno: a BYOB reader into 256 KiB buffers (larger batches than the 16–64 KiB chunks fetch hands out). */
+const BYOB = [
+  BODY_VARIANT(`  let reader: any = null;
+  try {
+    reader = (source as any).getReader({ mode: "byob" });
+  } catch {
+    return new ReadableStream<Uint8Array>(new MeteredSource(source.getReader(), observer), { highWaterMark: 0 });
+  }
+  return new ReadableStream<Uint8Array>(new ByobSource(reader, observer) as any, { highWaterMark: 0 });`),
+  P("src/meter/body.ts", "export function meterBody(", READ_MANY_SOURCE.replace("class ManySource", "class ByobSource")
+    .replace("const { done, value } = await this.reader.readMany();", "const r = await this.reader.read(new Uint8Array(256 * 1024));\n        const done = r.done;\n        const value = r.value && r.value.byteLength > 0 ? [r.value] : [];") + "\nexport function meterBody("),
+];
+
 const NO_SERVER_TIMEOUT = [
   P("src/entry/bun.ts", "        srv.timeout(req, 0);\n", ""),
   P("src/entry/bun.ts", "maxRequestBodySize: Number.MAX_SAFE_INTEGER,", "maxRequestBodySize: Number.MAX_SAFE_INTEGER,\n      idleTimeout: 0,"),
@@ -180,6 +401,17 @@ export const VARIANTS: Variant[] = [
   { name: "json-buffer", what: "small JSON: await arrayBuffer(), meter, Response(bytes)", patches: [JSON_BUFFER] },
   { name: "hwm-1", what: "pull wrapper highWaterMark 0 → 1", patches: [HWM_1] },
   { name: "direct-stream", what: "Bun direct ReadableStream wrapper (write + flush)", patches: [DIRECT_STREAM] },
+  { name: "hwm-4", what: "pull wrapper highWaterMark 0 → 4 chunks", patches: [HWM_4] },
+  { name: "hwm-1mb", what: "pull wrapper highWaterMark 0 → 1 MiB (byte-sized queue)", patches: [HWM_1MB] },
+  { name: "hwm-64k", what: "pull wrapper highWaterMark 0 → 64 KiB (byte-sized queue)", patches: [HWM_BYTES(64 * 1024)] },
+  { name: "hwm-256k", what: "pull wrapper highWaterMark 0 → 256 KiB (byte-sized queue)", patches: [HWM_BYTES(256 * 1024)] },
+  { name: "transform", what: "upstream.pipeThrough(TransformStream with the meter in transform)", patches: [TRANSFORM] },
+  { name: "read-many", what: "pull wrapper reading with Bun's reader.readMany() (all queued chunks)", patches: READ_MANY },
+  { name: "direct-many", what: "Bun direct stream + readMany, one flush per batch", patches: [DIRECT_MANY] },
+  { name: "read-many-join", what: "read-many, each batch's chunks joined into one enqueue", patches: READ_MANY_JOIN },
+  { name: "async-gen", what: "Bun: an async generator as the Response body", patches: [ASYNC_GEN] },
+  { name: "pooled-copy", what: "UNSAFE, measured only: each chunk copied into 8 reused buffers", patches: POOLED_COPY },
+  { name: "byob", what: "Deno: BYOB reader into 256 KiB buffers", patches: BYOB },
   { name: "no-server-timeout", what: "Bun.serve idleTimeout: 0 instead of srv.timeout(req, 0) per request", patches: NO_SERVER_TIMEOUT },
   { name: "sync-log", what: "log lines written with fs.writeSync instead of async fs.write", patches: [SYNC_LOG] },
   { name: "inline-guard", what: "SSE meter: try/catch instead of a guard closure per event", patches: [INLINE_GUARD] },
