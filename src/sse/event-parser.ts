@@ -48,6 +48,9 @@ export interface EventParser {
   findBlankLine(buf: Uint8Array, pos: number, lineStart: boolean): number;
 }
 
+/** Shared, never written: `parse` only empties `dataMore` when it holds something. */
+const NO_MORE: number[] = [];
+
 /** HOT. True when the line `buf[pos, end)` starts with `data:`. */
 function isDataColon(buf: Uint8Array, pos: number, end: number): boolean {
   return end - pos >= 5 && buf[pos + 1] === A_LOWER && buf[pos + 2] === T_LOWER && buf[pos + 3] === A_LOWER &&
@@ -62,7 +65,8 @@ class LineParser implements EventParser, EventFields {
   dataCount = 0;
   data0Start = 0;
   data0End = 0;
-  dataMore: number[] = [];
+  /** NO_MORE until an event has a second data line: a stream of one-line events holds no array for it. */
+  dataMore: number[] = NO_MORE;
   nameStart = -1;
   nameEnd = -1;
   // Next LF / CR at or after the last position asked for in the current buffer (its length when there is
@@ -128,7 +132,10 @@ class LineParser implements EventParser, EventFields {
           if (this.dataCount === 0) {
             this.data0Start = v;
             this.data0End = end;
-          } else this.dataMore.push(v, end);
+          } else {
+            if (this.dataMore === NO_MORE) this.dataMore = [];
+            this.dataMore.push(v, end);
+          }
           this.dataCount++;
         }
       } else if (b === E_LOWER) {
