@@ -74,7 +74,6 @@ export function createMeter(framing: Framing, acc: UsageAccumulator, options: Me
   let push: (chunk: Uint8Array) => void = () => {};
   /** Ends the framing; true when the body was cut short inside its framing. */
   let close: () => boolean | void = () => {};
-  let settled = () => pushed;
 
   if (framing === "eventstream" && acc.onMessage) {
     const onMessage = acc.onMessage.bind(acc);
@@ -132,7 +131,7 @@ export function createMeter(framing: Framing, acc: UsageAccumulator, options: Me
         fail(`meter: ${err instanceof Error ? err.message : String(err)}`);
       }
     },
-    settled: () => settled(),
+    settled: () => pushed,
     end(complete) {
       // A cut JSON body is not parseable; only complete ones are.
       const truncated = complete || framing !== "json" ? guard("meter", close) === true : false;
