@@ -4,7 +4,7 @@ import { NO_RESULT } from "../providers/meter-result.ts";
 import type { MeterResult, UsageAccumulator } from "../providers/types.ts";
 import { concatBytes } from "../sse/bytes.ts";
 import { createSseScanner } from "../sse/scanner.ts";
-import type { SseEvent } from "../sse/types.ts";
+import type { ScanError, SseEvent, SseScanner, SseScannerOptions } from "../sse/types.ts";
 import { badUsageField, checkNative } from "../usage/validate.ts";
 
 export type Framing = "sse" | "json" | "eventstream" | "none";
@@ -50,8 +50,13 @@ export function framingOf(contentType: string | null): Framing {
   return "none";
 }
 
-/** A meter for one response body. Accumulator and parser failures land in `usageError`, never in the stream. */
+/**
+ * A meter for one response body. Accumulator and parser failures land in `usageError`, never in the stream. An SSE
+ * body's meter is a SseMeter (no closures per open stream); the other framings' meters live only as long as a
+ * body that is read whole or briefly, and keep their closures.
+ */
 export function createMeter(framing: Framing, acc: UsageAccumulator, options: MeterOptions = {}): Meter {
+  if (framing === "sse" && acc.onEvent) return new SseMeter(acc, options);
   let usageError: string | null = null;
   const fail = (message: string) => {
     usageError ??= message;
@@ -66,41 +71,11 @@ export function createMeter(framing: Framing, acc: UsageAccumulator, options: Me
   };
 
   let pushed = 0;
-  /** SSE events seen: a 2xx stream with none is an upstream that hung up. */
-  let events = 0;
   let push: (chunk: Uint8Array) => void = () => {};
   /** Ends the framing; true when the body was cut short inside its framing. */
   let close: () => boolean | void = () => {};
-  let settled = () => pushed;
 
-  if (framing === "sse" && acc.onEvent) {
-    const onEvent = acc.onEvent.bind(acc);
-    const tap = options.onEvent;
-    const scanner = createSseScanner({
-      // Hot path: once per event, so a plain try/catch rather than a closure through `guard`.
-      onEvent(event) {
-        events++;
-        if (tap !== undefined) {
-          // The scanner swallows a callback's throw; a failing tap must neither hide the event nor go unrecorded.
-          try {
-            tap(event);
-          } catch (err) {
-            fail(`usage strip: ${err instanceof Error ? err.message : String(err)}`);
-          }
-        }
-        try {
-          onEvent(event);
-        } catch (err) {
-          fail(`accumulator: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      },
-      onError: (error) => fail(error.message),
-      ...(options.maxEventBytes ? { maxEventBytes: options.maxEventBytes } : {}),
-    });
-    push = (chunk) => scanner.push(chunk);
-    close = () => scanner.end() || events === 0;
-    settled = () => scanner.settled();
-  } else if (framing === "eventstream" && acc.onMessage) {
+  if (framing === "eventstream" && acc.onMessage) {
     const onMessage = acc.onMessage.bind(acc);
     /** Frames seen, and whether the body ended inside one: the same witnesses as for SSE. */
     let messages = 0;
@@ -156,15 +131,99 @@ export function createMeter(framing: Framing, acc: UsageAccumulator, options: Me
         fail(`meter: ${err instanceof Error ? err.message : String(err)}`);
       }
     },
-    settled: () => settled(),
+    settled: () => pushed,
     end(complete) {
       // A cut JSON body is not parseable; only complete ones are.
       const truncated = complete || framing !== "json" ? guard("meter", close) === true : false;
-      const result = guard("accumulator", () => acc.finish(complete && !truncated)) ?? NO_RESULT;
-      const problems: string[] = usageError === null ? [] : [usageError];
-      return { ...checked(result, problems), usageError: problems.length > 0 ? problems.join("; ") : null, truncated };
+      return outcome(acc, complete, truncated, usageError);
     },
   };
+}
+
+/**
+ * The SSE meter: its state in fields, its behaviour on the prototype, and it is its scanner's options (the
+ * scanner calls `onEvent` / `onError` on it), so an open stream holds this object and the scanner's and no
+ * closures (issue 25, bench/child/stream-heap.ts).
+ */
+class SseMeter implements Meter, SseScannerOptions {
+  readonly maxEventBytes: number | undefined;
+  private readonly acc: UsageAccumulator;
+  /** Sees every event before the accumulator (the usage strip); called detached, as the scanner once called it. */
+  private readonly tap: ((event: SseEvent) => void) | undefined;
+  private readonly scanner: SseScanner;
+  private usageError: string | null = null;
+  /** SSE events seen: a 2xx stream with none is an upstream that hung up. */
+  private events = 0;
+
+  constructor(acc: UsageAccumulator, options: MeterOptions) {
+    this.acc = acc;
+    this.tap = options.onEvent;
+    this.maxEventBytes = options.maxEventBytes || undefined;
+    this.scanner = createSseScanner(this);
+  }
+
+  /** Hot path: once per chunk, so a plain try/catch rather than a closure through `guard`. */
+  push(chunk: Uint8Array): void {
+    try {
+      this.scanner.push(chunk);
+    } catch (err) {
+      this.fail(`meter: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  settled(): number {
+    return this.scanner.settled();
+  }
+
+  end(complete: boolean): MeterOutcome {
+    let truncated = false;
+    try {
+      truncated = this.scanner.end() || this.events === 0;
+    } catch (err) {
+      this.fail(`meter: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return outcome(this.acc, complete, truncated, this.usageError);
+  }
+
+  /** The scanner's callback, once per event: a plain try/catch rather than a closure through `guard`. */
+  onEvent(event: SseEvent): void {
+    this.events++;
+    const tap = this.tap;
+    if (tap !== undefined) {
+      // The scanner swallows a callback's throw; a failing tap must neither hide the event nor go unrecorded.
+      try {
+        tap(event);
+      } catch (err) {
+        this.fail(`usage strip: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    try {
+      this.acc.onEvent!(event);
+    } catch (err) {
+      this.fail(`accumulator: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  onError(error: ScanError): void {
+    this.fail(error.message);
+  }
+
+  private fail(message: string): void {
+    this.usageError ??= message;
+  }
+}
+
+/** The meter's outcome: the accumulator's result (a throw recorded, not raised), checked, with every problem. */
+function outcome(acc: UsageAccumulator, complete: boolean, truncated: boolean, usageError: string | null): MeterOutcome {
+  const problems: string[] = usageError === null ? [] : [usageError];
+  let result: MeterResult;
+  try {
+    result = acc.finish(complete && !truncated);
+  } catch (err) {
+    result = NO_RESULT;
+    if (usageError === null) problems.push(`accumulator: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return { ...checked(result, problems), usageError: problems.length > 0 ? problems.join("; ") : null, truncated };
 }
 
 /**

@@ -80,41 +80,121 @@ export interface AnthropicState {
 }
 
 export function createAnthropicAccumulator(facts: RequestFacts): AnthropicState & UsageAccumulator {
-  let status: number | null = null;
-  let model: string | null = null;
-  /** The model a `fallback` content block handed the answer to; reset by each message_start. */
-  let served: string | null = null;
-  /** message_start usage overwritten by each message_delta usage. */
-  let merged: JsonObject | null = null;
-  /** A message_delta with usage arrived after the last message_start: `merged` is final. */
-  let final = false;
-  let started = false;
-  let bytes = 0;
-  let upstreamError: string | null = null;
-  let id: string | null = null;
+  return new AnthropicAccumulator(facts);
+}
 
-  function start(message: JsonObject | undefined): void {
-    started = true;
-    model = textOf(message?.model) ?? model;
-    id = textOf(message?.id) ?? id;
-    served = null;
-    const usage = asObject(message?.usage);
-    merged = usage === undefined ? null : { ...usage };
-    final = false;
-    bytes = 0;
+/** The accumulator's state in fields and its behaviour on the prototype: an open stream holds no closures for it. */
+class AnthropicAccumulator implements AnthropicState, UsageAccumulator {
+  private readonly facts: RequestFacts;
+  private status: number | null = null;
+  private model: string | null = null;
+  /** The model a `fallback` content block handed the answer to; reset by each message_start. */
+  private served: string | null = null;
+  /** message_start usage overwritten by each message_delta usage. */
+  private merged: JsonObject | null = null;
+  /** A message_delta with usage arrived after the last message_start: `merged` is final. */
+  private final = false;
+  private started = false;
+  private bytes = 0;
+  private upstreamError: string | null = null;
+  private id: string | null = null;
+
+  constructor(facts: RequestFacts) {
+    this.facts = facts;
   }
 
-  function delta(usage: JsonObject): void {
-    const into: JsonObject = merged ?? {};
+  onResponse(code: number): void {
+    this.status = code;
+  }
+
+  onEvent(event: SseEvent): void {
+    const kind = kindOf(event, classify);
+    if (kind === OTHER) return;
+    const data = event.bytes;
+    const from = event.dataStart;
+    const last = event.dataEnd;
+    if (kind === CONTENT) {
+      this.bytes += contentBytes(data, from, last);
+      return;
+    }
+    if (kind === BLOCK_START) {
+      this.blockStart(data, from, last);
+      return;
+    }
+    if (!isObjectData(data, from, last)) return;
+    const o = asObject(parseSlice(data, from, last));
+    if (o === undefined) return;
+    if (kind === START) this.start(asObject(o.message));
+    else if (kind === DELTA) {
+      const usage = asObject(o.usage);
+      if (usage !== undefined) this.delta(usage);
+    } else if (kind === ERROR) this.upstreamError ??= describeError(o.error ?? o);
+  }
+
+  onJson(body: unknown): void {
+    const o = asObject(body);
+    if (o === undefined) return;
+    if (o.type === "error") {
+      this.upstreamError ??= describeError(o.error ?? o);
+      return;
+    }
+    const usage = asObject(o.usage);
+    if (usage === undefined) return;
+    this.started = true;
+    // A non-streaming body's `model` already names the model that served the answer.
+    this.model = textOf(o.model) ?? this.model;
+    this.id = textOf(o.id) ?? this.id;
+    this.merged = usage;
+    this.final = true;
+  }
+
+  seen(): boolean {
+    return this.started;
+  }
+
+  finish(complete: boolean): MeterResult {
+    const merged = this.merged;
+    const usage = merged === null ? null : normalizeAnthropic(merged);
+    const speed = merged?.speed;
+    return settle({
+      complete,
+      status: this.status,
+      model: this.served ?? (merged === null ? null : fallbackModel(merged)) ?? this.model,
+      native: merged,
+      reported: this.final ? usage : null,
+      partial: this.final ? null : usage,
+      outputEstimate: tokensFromBytes(this.bytes),
+      body: this.facts.body,
+      // Fast mode (`speed: "fast"`) is priced as its own tier; otherwise standard / priority / batch.
+      serviceTier: speed === "fast" ? "fast" : textOf(merged?.service_tier),
+      geo: textOf(merged?.inference_geo),
+      upstreamError: this.upstreamError,
+      responseId: this.id,
+    });
+  }
+
+  private start(message: JsonObject | undefined): void {
+    this.started = true;
+    this.model = textOf(message?.model) ?? this.model;
+    this.id = textOf(message?.id) ?? this.id;
+    this.served = null;
+    const usage = asObject(message?.usage);
+    this.merged = usage === undefined ? null : { ...usage };
+    this.final = false;
+    this.bytes = 0;
+  }
+
+  private delta(usage: JsonObject): void {
+    const into: JsonObject = this.merged ?? {};
     for (const key of Object.keys(usage)) {
       const value = usage[key];
       if (value !== null && value !== undefined) into[key] = value;
     }
-    merged = into;
-    final = true;
+    this.merged = into;
+    this.final = true;
   }
 
-  function blockStart(data: Uint8Array, start: number, last: number): void {
+  private blockStart(data: Uint8Array, start: number, last: number): void {
     const block = findKey(data, CONTENT_BLOCK, start, last);
     if (block === -1) return;
     const type = findKey(data, TYPE, block, last);
@@ -124,71 +204,6 @@ export function createAnthropicAccumulator(facts: RequestFacts): AnthropicState 
     const end = valueEnd(data, block, last);
     if (end === -1) return;
     const parsed = parseSlice(data, block, end);
-    served = textOf(path(parsed, "to", "model")) ?? served;
+    this.served = textOf(path(parsed, "to", "model")) ?? this.served;
   }
-
-  return {
-    onResponse(code) {
-      status = code;
-    },
-    onEvent(event) {
-      const kind = kindOf(event, classify);
-      if (kind === OTHER) return;
-      const data = event.bytes;
-      const from = event.dataStart;
-      const last = event.dataEnd;
-      if (kind === CONTENT) {
-        bytes += contentBytes(data, from, last);
-        return;
-      }
-      if (kind === BLOCK_START) {
-        blockStart(data, from, last);
-        return;
-      }
-      if (!isObjectData(data, from, last)) return;
-      const o = asObject(parseSlice(data, from, last));
-      if (o === undefined) return;
-      if (kind === START) start(asObject(o.message));
-      else if (kind === DELTA) {
-        const usage = asObject(o.usage);
-        if (usage !== undefined) delta(usage);
-      } else if (kind === ERROR) upstreamError ??= describeError(o.error ?? o);
-    },
-    onJson(body) {
-      const o = asObject(body);
-      if (o === undefined) return;
-      if (o.type === "error") {
-        upstreamError ??= describeError(o.error ?? o);
-        return;
-      }
-      const usage = asObject(o.usage);
-      if (usage === undefined) return;
-      started = true;
-      // A non-streaming body's `model` already names the model that served the answer.
-      model = textOf(o.model) ?? model;
-      id = textOf(o.id) ?? id;
-      merged = usage;
-      final = true;
-    },
-    seen: () => started,
-    finish(complete): MeterResult {
-      const usage = merged === null ? null : normalizeAnthropic(merged);
-      const speed = merged?.speed;
-      return settle({
-        complete,
-        status,
-        model: served ?? (merged === null ? null : fallbackModel(merged)) ?? model,
-        native: merged,
-        reported: final ? usage : null,
-        partial: final ? null : usage,
-        outputEstimate: tokensFromBytes(bytes),
-        body: facts.body,
-        // Fast mode (`speed: "fast"`) is priced as its own tier; otherwise standard / priority / batch.
-        serviceTier: speed === "fast" ? "fast" : textOf(merged?.service_tier),
-        geo: textOf(merged?.inference_geo),
-        upstreamError,
-        responseId: id,
-      });
-    },
-  };
 }

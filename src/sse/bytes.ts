@@ -56,20 +56,23 @@ const MAX_INTERNED = 64;
  * Returns stable copies of short byte strings (SSE event names): the same bytes give the same array, so the
  * hot path allocates nothing for a repeated name and the name stays valid after the callback. Do not mutate.
  */
-export function createInterner(): (buf: Uint8Array, start: number, end: number) => Uint8Array {
-  const table: Uint8Array[] = [];
+export class NameInterner {
+  /** Made at the first name: most streams (OpenAI-style chat) name no event, and an open one should hold little. */
+  private table: Uint8Array[] | null = null;
   /** The last name returned: streams repeat one name in runs (`content_block_delta`), so try it first. */
-  let recent: Uint8Array = EMPTY;
-  return (buf, start, end) => {
-    if (equalsBackward(buf, start, end, recent)) return recent;
+  private recent: Uint8Array = EMPTY;
+
+  intern(buf: Uint8Array, start: number, end: number): Uint8Array {
+    if (equalsBackward(buf, start, end, this.recent)) return this.recent;
+    const table = this.table ??= [];
     for (let i = 0; i < table.length; i++) {
       const known = table[i] as Uint8Array;
-      if (equalsBackward(buf, start, end, known)) return (recent = known);
+      if (equalsBackward(buf, start, end, known)) return (this.recent = known);
     }
     const copy = buf.slice(start, end);
     if (table.length < MAX_INTERNED) table.push(copy);
-    return (recent = copy);
-  };
+    return (this.recent = copy);
+  }
 }
 
 /** equalsAt comparing from the end: names that share a prefix (`content_block_…`) differ at the end. */

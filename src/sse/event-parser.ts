@@ -48,104 +48,130 @@ export interface EventParser {
   findBlankLine(buf: Uint8Array, pos: number, lineStart: boolean): number;
 }
 
+/** Shared, never written: `parse` only empties `dataMore` when it holds something. */
+const NO_MORE: number[] = [];
+
 /** HOT. True when the line `buf[pos, end)` starts with `data:`. */
 function isDataColon(buf: Uint8Array, pos: number, end: number): boolean {
   return end - pos >= 5 && buf[pos + 1] === A_LOWER && buf[pos + 2] === T_LOWER && buf[pos + 3] === A_LOWER &&
     buf[pos + 4] === COLON;
 }
 
-/** Creates a parser with its own line-end caches. */
-export function createEventParser(): EventParser {
-  const fields: EventFields = { dataCount: 0, data0Start: 0, data0End: 0, dataMore: [], nameStart: -1, nameEnd: -1 };
+/**
+ * A parser with its own line-end caches. It is its own `fields` (one object per stream, not two), and its state
+ * lives in fields with the behaviour on the prototype: an open stream holds no closures for it (issue 25).
+ */
+class LineParser implements EventParser, EventFields {
+  dataCount = 0;
+  data0Start = 0;
+  data0End = 0;
+  /** NO_MORE until an event has a second data line: a stream of one-line events holds no array for it. */
+  dataMore: number[] = NO_MORE;
+  nameStart = -1;
+  nameEnd = -1;
   // Next LF / CR at or after the last position asked for in the current buffer (its length when there is
   // none), refreshed only when passed: an LF-only buffer pays ONE CR search, a CR-only buffer one LF search.
-  let lfAt = -1;
-  let crAt = -1;
+  private lfAt = -1;
+  private crAt = -1;
+
+  get fields(): EventFields {
+    return this;
+  }
 
   /** HOT. Where the line starting at `pos` ends: the smaller of the next LF and the next CR. */
-  function lineEnd(buf: Uint8Array, pos: number): number {
+  private lineEnd(buf: Uint8Array, pos: number): number {
+    let lfAt = this.lfAt;
     if (lfAt < pos) {
       lfAt = buf.indexOf(LF, pos);
       if (lfAt === -1) lfAt = buf.length;
+      this.lfAt = lfAt;
     }
+    let crAt = this.crAt;
     if (crAt < pos) {
       crAt = buf.indexOf(CR, pos);
       if (crAt === -1) crAt = buf.length;
+      this.crAt = crAt;
     }
     return lfAt < crAt ? lfAt : crAt;
   }
 
-  return {
-    fields,
-    newBuffer() {
-      lfAt = -1;
-      crAt = -1;
-    },
-    parse(buf, pos, final) {
-      const len = buf.length;
-      const f = fields;
-      f.dataCount = 0;
-      f.nameStart = -1;
-      if (f.dataMore.length !== 0) f.dataMore.length = 0;
-      for (;;) {
+  newBuffer(): void {
+    this.lfAt = -1;
+    this.crAt = -1;
+  }
+
+  parse(buf: Uint8Array, pos: number, final: boolean): number {
+    const len = buf.length;
+    this.dataCount = 0;
+    this.nameStart = -1;
+    if (this.dataMore.length !== 0) this.dataMore.length = 0;
+    for (;;) {
+      const b = buf[pos];
+      // Blank line: checked by byte before any search, since it follows nearly every data line.
+      if (b === LF) return pos + 1;
+      if (b === CR) {
+        if (pos + 1 < len) return buf[pos + 1] === LF ? pos + 2 : pos + 1;
+        return final ? len : AWAIT_LF;
+      }
+      if (pos >= len) return final ? len : INCOMPLETE;
+      const end = this.lineEnd(buf, pos);
+      let next: number;
+      if (end === len) {
+        if (!final) return INCOMPLETE;
+        next = len;
+      } else if (buf[end] === LF) next = end + 1;
+      else if (end + 1 < len) next = buf[end + 1] === LF ? end + 2 : end + 1;
+      else if (final) next = len;
+      else return INCOMPLETE; // a CR last: whether an LF follows is unknown until the next chunk
+      if (b === D_LOWER) {
+        // `data:` checked inline first (nearly every line); fieldValueStart also covers a bare `data` line.
+        const v = isDataColon(buf, pos, end)
+          ? (buf[pos + 5] === SPACE ? pos + 6 : pos + 5)
+          : fieldValueStart(buf, pos, end, FIELD_DATA);
+        if (v !== -1) {
+          if (this.dataCount === 0) {
+            this.data0Start = v;
+            this.data0End = end;
+          } else {
+            if (this.dataMore === NO_MORE) this.dataMore = [];
+            this.dataMore.push(v, end);
+          }
+          this.dataCount++;
+        }
+      } else if (b === E_LOWER) {
+        const v = fieldValueStart(buf, pos, end, FIELD_EVENT);
+        if (v !== -1) {
+          this.nameStart = v;
+          this.nameEnd = end;
+        }
+      }
+      // Anything else is a comment (`:` first), `id`, `retry` or an unknown field: nothing the contract exposes.
+      pos = next;
+    }
+  }
+
+  findBlankLine(buf: Uint8Array, pos: number, lineStart: boolean): number {
+    const len = buf.length;
+    for (;;) {
+      if (pos >= len) return lineStart ? INCOMPLETE_AT_LINE_START : INCOMPLETE;
+      if (lineStart) {
         const b = buf[pos];
-        // Blank line: checked by byte before any search, since it follows nearly every data line.
         if (b === LF) return pos + 1;
-        if (b === CR) {
-          if (pos + 1 < len) return buf[pos + 1] === LF ? pos + 2 : pos + 1;
-          return final ? len : AWAIT_LF;
-        }
-        if (pos >= len) return final ? len : INCOMPLETE;
-        const end = lineEnd(buf, pos);
-        let next: number;
-        if (end === len) {
-          if (!final) return INCOMPLETE;
-          next = len;
-        } else if (buf[end] === LF) next = end + 1;
-        else if (end + 1 < len) next = buf[end + 1] === LF ? end + 2 : end + 1;
-        else if (final) next = len;
-        else return INCOMPLETE; // a CR last: whether an LF follows is unknown until the next chunk
-        if (b === D_LOWER) {
-          // `data:` checked inline first (nearly every line); fieldValueStart also covers a bare `data` line.
-          const v = isDataColon(buf, pos, end)
-            ? (buf[pos + 5] === SPACE ? pos + 6 : pos + 5)
-            : fieldValueStart(buf, pos, end, FIELD_DATA);
-          if (v !== -1) {
-            if (f.dataCount === 0) {
-              f.data0Start = v;
-              f.data0End = end;
-            } else f.dataMore.push(v, end);
-            f.dataCount++;
-          }
-        } else if (b === E_LOWER) {
-          const v = fieldValueStart(buf, pos, end, FIELD_EVENT);
-          if (v !== -1) {
-            f.nameStart = v;
-            f.nameEnd = end;
-          }
-        }
-        // Anything else is a comment (`:` first), `id`, `retry` or an unknown field: nothing the contract exposes.
-        pos = next;
+        if (b === CR) return pos + 1 < len ? (buf[pos + 1] === LF ? pos + 2 : pos + 1) : AWAIT_LF;
       }
-    },
-    findBlankLine(buf, pos, lineStart) {
-      const len = buf.length;
-      for (;;) {
-        if (pos >= len) return lineStart ? INCOMPLETE_AT_LINE_START : INCOMPLETE;
-        if (lineStart) {
-          const b = buf[pos];
-          if (b === LF) return pos + 1;
-          if (b === CR) return pos + 1 < len ? (buf[pos + 1] === LF ? pos + 2 : pos + 1) : AWAIT_LF;
-        }
-        const end = lineEnd(buf, pos);
-        if (end === len) return INCOMPLETE;
-        if (buf[end] === LF) pos = end + 1;
-        else if (end + 1 < len) pos = buf[end + 1] === LF ? end + 2 : end + 1;
-        else return INCOMPLETE_AFTER_CR;
-        lineStart = true;
-      }
-    },
-  };
+      const end = this.lineEnd(buf, pos);
+      if (end === len) return INCOMPLETE;
+      if (buf[end] === LF) pos = end + 1;
+      else if (end + 1 < len) pos = buf[end + 1] === LF ? end + 2 : end + 1;
+      else return INCOMPLETE_AFTER_CR;
+      lineStart = true;
+    }
+  }
+}
+
+/** Creates a parser with its own line-end caches. */
+export function createEventParser(): EventParser {
+  return new LineParser();
 }
 
 /** The data lines of `fields`, joined with LF: a view for one line, one new array for several. */

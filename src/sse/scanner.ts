@@ -27,17 +27,20 @@
  * src/sse/event-parser.ts. Line ends are found with the native `indexOf`.
  */
 import type { ScanError, SseScanner, SseScannerOptions } from "./types.ts";
-import { BOM, COLON, concatBytes, CR, createInterner, EMPTY, FIELD_DATA, FIELD_EVENT, LF, SPACE } from "./bytes.ts";
+import { BOM, COLON, concatBytes, CR, EMPTY, FIELD_DATA, FIELD_EVENT, LF, NameInterner, SPACE } from "./bytes.ts";
 import { OffsetEvent } from "./event.ts";
 import {
   AWAIT_LF,
   createEventParser,
+  type EventParser,
   INCOMPLETE_AFTER_CR,
   INCOMPLETE_AT_LINE_START,
   joinData,
 } from "./event-parser.ts";
 
 const DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024;
+/** Shared stand-in for "no pending pieces": an open stream between events holds no array of its own. */
+const NO_PIECES: Uint8Array[] = [];
 
 /** Between events, at a line start. */
 const IDLE = 0;
@@ -73,129 +76,208 @@ const N_LOWER = FIELD_EVENT[3] as number;
  * ```
  */
 export function createSseScanner(options: SseScannerOptions): SseScanner {
-  const onEvent = options.onEvent;
-  const onError = options.onError;
-  const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
-  const intern = createInterner();
-  const parser = createEventParser();
-  const fields = parser.fields;
-  const event = new OffsetEvent();
+  return new Scanner(options);
+}
+
+/**
+ * The scanner's state in fields and its behaviour on the prototype: an open stream holds this object, its event,
+ * its line parser and its name interner, and no closures (issue 25, bench/child/stream-heap.ts).
+ */
+class Scanner implements SseScanner {
+  /**
+   * Called as `options.onEvent(event)`, so a class instance can be the options (the meter is); a detached
+   * function works as before.
+   */
+  private readonly sink: SseScannerOptions;
+  private readonly maxEventBytes: number;
+  private readonly names = new NameInterner();
+  private readonly parser: EventParser = createEventParser();
+  private readonly event = new OffsetEvent();
 
   /** Stream offset of byte 0 of the chunk being scanned. */
-  let offset = 0;
-  let mode = IDLE;
+  private offset = 0;
+  private mode = IDLE;
   /** BOM bytes matched so far at the stream start, -1 once decided: a BOM can be split across chunks. */
-  let bomMatched = 0;
+  private bomMatched = 0;
   /** PENDING/DISCARD: the last chunk ended just after a line end, so a line end first in the next is blank. */
-  let atLineStart = true;
+  private atLineStart = true;
   /** PENDING/DISCARD: the last chunk ended in a CR line end, so an LF first in the next is the rest of it. */
-  let skipLF = false;
+  private skipLF = false;
   /** Stream offset of the pending (or oversized) event's first byte. */
-  let eventStart = 0;
+  private eventStart = 0;
   /** Copies of the pending event's raw bytes, joined once when it completes (no O(N²) re-scanning). */
-  let pieces: Uint8Array[] = [];
-  let piecesLen = 0;
+  private pieces: Uint8Array[] = NO_PIECES;
+  private piecesLen = 0;
   /** After end(), pushes are ignored: there is no stream left to belong to. */
-  let ended = false;
+  private ended = false;
   /** During onEvent: the dispatched event's end, which is what settled() reports then; else -1. */
-  let dispatchedEnd = -1;
+  private dispatchedEnd = -1;
 
-  function reportTooLarge(size: number): void {
+  constructor(options: SseScannerOptions) {
+    this.sink = options;
+    this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  }
+
+  push(chunk: Uint8Array): void {
+    const len = chunk.length;
+    if (this.ended || len === 0) return;
+    let from = 0;
+    if (this.bomMatched !== -1) {
+      const before = this.bomMatched;
+      let matched = before;
+      while (matched < 3 && from < len && chunk[from] === BOM[matched]) {
+        matched++;
+        from++;
+      }
+      if (matched === 3) this.bomMatched = -1;
+      else if (from === len) {
+        this.bomMatched = matched;
+        this.offset += len;
+        return;
+      } else {
+        this.bomMatched = -1;
+        if (before > 0) this.replayHeldBom(before);
+        from = 0;
+      }
+    }
+    this.scan(chunk, from);
+    this.offset += len;
+  }
+
+  end(): boolean {
+    if (this.ended) return false;
+    this.ended = true;
+    if (this.bomMatched > 0) this.replayHeldBom(this.bomMatched);
+    this.bomMatched = -1;
+    // The stream stopped inside a line of an event: the connection closed mid-event. (A last event that only
+    // lacks its blank line is complete enough; AWAIT's blank line is complete, only its CRLF is undecided.)
+    const cut = this.mode === PENDING && !this.atLineStart;
+    if (this.mode === PENDING || this.mode === AWAIT) this.completePending(EMPTY);
+    this.pieces = NO_PIECES;
+    this.mode = IDLE;
+    return cut;
+  }
+
+  settled(): number {
+    if (this.dispatchedEnd !== -1) return this.dispatchedEnd;
+    // Bytes that may still turn out to be a BOM are not settled.
+    if (this.bomMatched > 0) return 0;
+    if (this.mode === PENDING || this.mode === AWAIT) return this.eventStart;
+    // IDLE, and DISCARD too: an oversized event is never dispatched, so there is nothing to hold it for.
+    return this.offset;
+  }
+
+  private reportTooLarge(size: number): void {
     const error: ScanError = {
       code: "event_too_large",
-      message: `Cannot scan SSE event at offset ${eventStart}: ${size} bytes exceed the ${maxEventBytes}-byte cap`,
+      message:
+        `Cannot scan SSE event at offset ${this.eventStart}: ${size} bytes exceed the ${this.maxEventBytes}-byte cap`,
     };
     try {
-      onError?.(error);
+      this.sink.onError?.(error);
     } catch {
       // The contract: push/end never throw. A throwing callback is the caller's bug; scanning goes on.
     }
   }
 
+  /** HOT. Hands the event to the sink, then drops its chunk (an idle stream must not keep it alive). */
+  private deliver(end: number): void {
+    const event = this.event;
+    event.end = this.dispatchedEnd = end;
+    try {
+      this.sink.onEvent(event);
+    } catch {
+      // The contract: push/end never throw. A throwing callback is the caller's bug; scanning goes on.
+    }
+    this.dispatchedEnd = -1;
+    event.release();
+  }
+
   /** HOT. Delivers the event parser.parse just read from `buf[s, e)`; `base` is the stream offset of `buf[0]`. */
-  function dispatch(buf: Uint8Array, s: number, e: number, base: number): void {
-    if (e - s > maxEventBytes) {
-      eventStart = base + s;
-      reportTooLarge(e - s);
+  private dispatch(buf: Uint8Array, s: number, e: number, base: number): void {
+    if (e - s > this.maxEventBytes) {
+      this.eventStart = base + s;
+      this.reportTooLarge(e - s);
       return;
     }
+    const fields = this.parser.fields;
     if (fields.dataCount === 0) return;
+    const event = this.event;
     if (fields.dataMore.length === 0) event.setData(buf, fields.data0Start, fields.data0End);
     else {
       const joined = joinData(buf, fields);
       event.setData(joined, 0, joined.length);
     }
     // An empty `event:` value names no type: WHATWG dispatches it as "message", which is null here too.
-    event.event = fields.nameStart === -1 || fields.nameStart === fields.nameEnd ? null : intern(buf, fields.nameStart, fields.nameEnd);
+    event.event = fields.nameStart === -1 || fields.nameStart === fields.nameEnd
+      ? null
+      : this.names.intern(buf, fields.nameStart, fields.nameEnd);
     event.start = base + s;
-    event.end = dispatchedEnd = base + e;
-    try {
-      onEvent(event);
-    } catch {
-      // The contract: push/end never throw. A throwing callback is the caller's bug; scanning goes on.
-    }
-    dispatchedEnd = -1;
-    event.release();
+    this.deliver(base + e);
   }
 
   /** Joins the pending pieces plus `last`, parses them as one buffer and dispatches the event. */
-  function completePending(last: Uint8Array): void {
-    const size = piecesLen + last.length;
+  private completePending(last: Uint8Array): void {
+    const pieces = this.pieces;
+    const size = this.piecesLen + last.length;
     const joined = pieces.length === 1 && last.length === 0 ? pieces[0] as Uint8Array : concatBytes(pieces, size, last);
-    pieces = [];
-    piecesLen = 0;
-    mode = IDLE;
-    if (size > maxEventBytes) {
-      reportTooLarge(size);
+    this.pieces = NO_PIECES;
+    this.piecesLen = 0;
+    this.mode = IDLE;
+    if (size > this.maxEventBytes) {
+      this.reportTooLarge(size);
       return;
     }
-    parser.newBuffer();
-    const end = parser.parse(joined, 0, true);
-    dispatch(joined, 0, end, eventStart);
-    parser.newBuffer();
+    this.parser.newBuffer();
+    const end = this.parser.parse(joined, 0, true);
+    this.dispatch(joined, 0, end, this.eventStart);
+    this.parser.newBuffer();
   }
 
   /** Keeps a copy of a pending event's bytes; past the cap, reports once and drops the event. */
-  function retain(bytes: Uint8Array): void {
-    piecesLen += bytes.length;
-    if (piecesLen > maxEventBytes) {
-      reportTooLarge(piecesLen);
-      pieces = [];
-      piecesLen = 0;
-      mode = mode === AWAIT ? IDLE : DISCARD;
+  private retain(bytes: Uint8Array): void {
+    this.piecesLen += bytes.length;
+    if (this.piecesLen > this.maxEventBytes) {
+      this.reportTooLarge(this.piecesLen);
+      this.pieces = NO_PIECES;
+      this.piecesLen = 0;
+      this.mode = this.mode === AWAIT ? IDLE : DISCARD;
       return;
     }
-    pieces.push(bytes.slice());
+    if (this.pieces === NO_PIECES) this.pieces = [];
+    this.pieces.push(bytes.slice());
   }
 
   /** Continues a PENDING/AWAIT/DISCARD event into `chunk`; returns where IDLE scanning resumes. */
-  function resume(chunk: Uint8Array): number {
+  private resume(chunk: Uint8Array): number {
     const len = chunk.length;
-    if (mode === AWAIT) {
+    if (this.mode === AWAIT) {
       const end = chunk[0] === LF ? 1 : 0;
-      completePending(chunk.subarray(0, end));
+      this.completePending(chunk.subarray(0, end));
       return end;
     }
-    const from = skipLF && chunk[0] === LF ? 1 : 0;
-    const end = parser.findBlankLine(chunk, from, atLineStart);
+    const from = this.skipLF && chunk[0] === LF ? 1 : 0;
+    const end = this.parser.findBlankLine(chunk, from, this.atLineStart);
     if (end >= 0) {
-      if (mode === PENDING) completePending(chunk.subarray(0, end));
-      mode = IDLE;
+      if (this.mode === PENDING) this.completePending(chunk.subarray(0, end));
+      this.mode = IDLE;
       return end;
     }
-    atLineStart = end === INCOMPLETE_AT_LINE_START || end === INCOMPLETE_AFTER_CR;
-    skipLF = end === INCOMPLETE_AFTER_CR;
-    if (end === AWAIT_LF) mode = mode === PENDING ? AWAIT : IDLE;
-    if (mode !== DISCARD && mode !== IDLE) retain(chunk);
+    this.atLineStart = end === INCOMPLETE_AT_LINE_START || end === INCOMPLETE_AFTER_CR;
+    this.skipLF = end === INCOMPLETE_AFTER_CR;
+    if (end === AWAIT_LF) this.mode = this.mode === PENDING ? AWAIT : IDLE;
+    if (this.mode !== DISCARD && this.mode !== IDLE) this.retain(chunk);
     return len;
   }
 
   /** HOT. Scans `chunk` from `pos`; `offset` must be the stream offset of `chunk[0]`. */
-  function scan(chunk: Uint8Array, pos: number): void {
+  private scan(chunk: Uint8Array, pos: number): void {
     const len = chunk.length;
-    const base = offset;
-    parser.newBuffer();
-    if (mode !== IDLE) pos = resume(chunk);
+    const base = this.offset;
+    const maxEventBytes = this.maxEventBytes;
+    const event = this.event;
+    this.parser.newBuffer();
+    if (this.mode !== IDLE) pos = this.resume(chunk);
     // The fast path's own next-CR cache: one CR search per chunk when the chunk has none.
     let cr = -1;
     while (pos < len) {
@@ -221,14 +303,7 @@ export function createSseScanner(options: SseScannerOptions): SseScanner {
             event.setData(chunk, chunk[pos + 5] === SPACE ? pos + 6 : pos + 5, lf);
             event.event = null;
             event.start = base + pos;
-            event.end = dispatchedEnd = base + lf + 2;
-            try {
-              onEvent(event);
-            } catch {
-              // The contract: push/end never throw. A throwing callback is the caller's bug; scanning goes on.
-            }
-            dispatchedEnd = -1;
-            event.release();
+            this.deliver(base + lf + 2);
             pos = lf + 2;
             continue;
           }
@@ -252,91 +327,37 @@ export function createSseScanner(options: SseScannerOptions): SseScanner {
             if (cr > lf2 && lf2 + 2 - pos <= maxEventBytes) {
               const nameStart = chunk[pos + 6] === SPACE ? pos + 7 : pos + 6;
               // An empty `event:` value names no type (WHATWG "message"): null, as on the general path.
-              event.event = nameStart >= lf ? null : intern(chunk, nameStart, lf);
+              event.event = nameStart >= lf ? null : this.names.intern(chunk, nameStart, lf);
               event.setData(chunk, chunk[d + 5] === SPACE ? d + 6 : d + 5, lf2);
               event.start = base + pos;
-              event.end = dispatchedEnd = base + lf2 + 2;
-              try {
-                onEvent(event);
-              } catch {
-                // The contract: push/end never throw. A throwing callback is the caller's bug; scanning goes on.
-              }
-              dispatchedEnd = -1;
-              event.release();
+              this.deliver(base + lf2 + 2);
               pos = lf2 + 2;
               continue;
             }
           }
         }
       }
-      const end = parser.parse(chunk, pos, false);
+      const end = this.parser.parse(chunk, pos, false);
       if (end >= 0) {
-        dispatch(chunk, pos, end, base);
+        this.dispatch(chunk, pos, end, base);
         pos = end;
         continue;
       }
       // The event runs past this chunk: keep its bytes and the line state at the chunk's end.
-      eventStart = base + pos;
-      mode = end === AWAIT_LF ? AWAIT : PENDING;
+      this.eventStart = base + pos;
+      this.mode = end === AWAIT_LF ? AWAIT : PENDING;
       const last = chunk[len - 1];
-      atLineStart = last === LF || last === CR;
-      skipLF = last === CR;
-      retain(chunk.subarray(pos));
+      this.atLineStart = last === LF || last === CR;
+      this.skipLF = last === CR;
+      this.retain(chunk.subarray(pos));
       return;
     }
   }
 
   /** Feeds bytes a partial BOM held back, as ordinary stream bytes at their own offsets. */
-  function replayHeldBom(held: number): void {
-    offset -= held;
-    scan(BOM.subarray(0, held), 0);
-    offset += held;
+  private replayHeldBom(held: number): void {
+    this.offset -= held;
+    this.scan(BOM.subarray(0, held), 0);
+    this.offset += held;
   }
-
-  return {
-    push(chunk) {
-      const len = chunk.length;
-      if (ended || len === 0) return;
-      let from = 0;
-      if (bomMatched !== -1) {
-        const before = bomMatched;
-        while (bomMatched < 3 && from < len && chunk[from] === BOM[bomMatched]) {
-          bomMatched++;
-          from++;
-        }
-        if (bomMatched === 3) bomMatched = -1;
-        else if (from === len) {
-          offset += len;
-          return;
-        } else {
-          bomMatched = -1;
-          if (before > 0) replayHeldBom(before);
-          from = 0;
-        }
-      }
-      scan(chunk, from);
-      offset += len;
-    },
-    end() {
-      if (ended) return false;
-      ended = true;
-      if (bomMatched > 0) replayHeldBom(bomMatched);
-      bomMatched = -1;
-      // The stream stopped inside a line of an event: the connection closed mid-event. (A last event that only
-      // lacks its blank line is complete enough; AWAIT's blank line is complete, only its CRLF is undecided.)
-      const cut = mode === PENDING && !atLineStart;
-      if (mode === PENDING || mode === AWAIT) completePending(EMPTY);
-      pieces = [];
-      mode = IDLE;
-      return cut;
-    },
-    settled() {
-      if (dispatchedEnd !== -1) return dispatchedEnd;
-      // Bytes that may still turn out to be a BOM are not settled.
-      if (bomMatched > 0) return 0;
-      if (mode === PENDING || mode === AWAIT) return eventStart;
-      // IDLE, and DISCARD too: an oversized event is never dispatched, so there is nothing to hold it for.
-      return offset;
-    },
-  };
 }

@@ -33,7 +33,7 @@ export interface SseScannerOptions {
   onEvent(event: SseEvent): void;
   onError?(error: ScanError): void;
   /** Cap on one event's buffered bytes; beyond it the event is dropped and onError called. */
-  maxEventBytes?: number;
+  maxEventBytes?: number | undefined;
 }
 
 export interface SseScanner {
