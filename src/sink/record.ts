@@ -18,9 +18,6 @@ function upstreamRequestId(headers: Headers | null): string | null {
   return null;
 }
 
-/** The breakdown the pricer reports: pico-USD per cost class. */
-export type Breakdown = Readonly<Record<string, number>> | null;
-
 const MAX_MODEL = 256;
 
 /** The exchange's fact (src/usage/fact.ts): priced and attributed, nothing derived that the record can derive. */
